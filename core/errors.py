@@ -1,0 +1,26 @@
+"""The small family of errors a person can cause.
+
+Every message names the file (and row where there is one) and says what to do. The edge
+(a page or the CLI) shows ``str(error)``; any other exception is a bug and should surface.
+"""
+from __future__ import annotations
+
+
+class EncoreError(Exception):
+    """Base class for problems caused by input, not by Encore itself."""
+
+
+class ImportFileError(EncoreError):
+    """One input file cannot be imported; other files of the same import still can."""
+
+    def __init__(self, file: str, problem: str, fix: str, row: int | None = None) -> None:
+        self.file = file
+        self.problem = problem
+        self.fix = fix
+        self.row = row
+        where = f"{file}, row {row:,}" if row is not None else file
+        super().__init__(f"{where}: {problem} {fix}")
+
+
+class NothingImportedError(EncoreError):
+    """No file in the input could be imported at all."""

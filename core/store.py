@@ -1,0 +1,423 @@
+"""All SQL: the SQLite store, its migrations, and every read and write of it.
+
+The store is one SQLite file opened through sqlite-utils. Schema changes are numbered
+migrations recorded in ``PRAGMA user_version``; opening a store brings it up to date.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlite_utils import Database
+
+DEFAULT_PROFILE = "me"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DB_PATH = REPO_ROOT / "data" / "encore.db"
+
+# Order matters: rows built by core.exports are tuples in exactly this order.
+PLAY_COLUMNS: tuple[str, ...] = (
+    "played_at",  # UTC end time, ISO 'YYYY-MM-DDTHH:MM:SSZ' (account exports: minute precision)
+    "started_at",  # played_at - ms_played
+    "ms_played",
+    "content_type",  # music | podcast | audiobook | video
+    "track_name",
+    "artist_name",
+    "album_name",
+    "track_uri",
+    "track_id",
+    "episode_name",
+    "show_name",
+    "episode_uri",
+    "audiobook_title",
+    "audiobook_uri",
+    "chapter_title",
+    "chapter_uri",
+    "platform",
+    "platform_family",  # android | ios | desktop | web | cast | other
+    "conn_country",
+    "reason_start",
+    "reason_end",
+    "shuffle",
+    "skipped",  # NULL when the export does not say: never read NULL as "not skipped"
+    "offline",
+    "offline_at",
+    "incognito",
+    "source",  # extended | account | spotify
+    "item_name",  # dedup key part: the title whatever the content type ('' if none)
+)
+
+PLAY_SOURCES = ("extended", "account", "spotify")
+
+
+def _migration_1(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE profiles (
+            name TEXT PRIMARY KEY,
+            created_at TEXT NOT NULL,
+            is_demo INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT);
+        CREATE TABLE imports (
+            id INTEGER PRIMARY KEY,
+            profile TEXT NOT NULL REFERENCES profiles(name),
+            started_at TEXT NOT NULL,
+            finished_at TEXT,
+            files INTEGER NOT NULL DEFAULT 0,
+            plays_added INTEGER NOT NULL DEFAULT 0,
+            plays_merged INTEGER NOT NULL DEFAULT 0,
+            report_json TEXT
+        );
+        CREATE TABLE plays (
+            id INTEGER PRIMARY KEY,
+            profile TEXT NOT NULL REFERENCES profiles(name),
+            played_at TEXT NOT NULL,
+            started_at TEXT NOT NULL,
+            ms_played INTEGER NOT NULL,
+            content_type TEXT NOT NULL,
+            track_name TEXT, artist_name TEXT, album_name TEXT, track_uri TEXT, track_id TEXT,
+            episode_name TEXT, show_name TEXT, episode_uri TEXT,
+            audiobook_title TEXT, audiobook_uri TEXT, chapter_title TEXT, chapter_uri TEXT,
+            platform TEXT, platform_family TEXT, conn_country TEXT,
+            reason_start TEXT, reason_end TEXT,
+            shuffle INTEGER, skipped INTEGER, offline INTEGER, offline_at TEXT, incognito INTEGER,
+            source TEXT NOT NULL,
+            item_name TEXT NOT NULL,
+            import_id INTEGER REFERENCES imports(id)
+        );
+        -- The natural key of a play: one listener cannot finish the same title twice in
+        -- the same second after exactly the same number of milliseconds. It survives the
+        -- schema generations (privacy fields and uris come and go), so re-imports and
+        -- overlapping exports collapse to one row.
+        CREATE UNIQUE INDEX plays_natural_key ON plays(profile, played_at, ms_played, item_name);
+        CREATE INDEX plays_track ON plays(profile, track_id);
+        CREATE TABLE playlists (
+            id INTEGER PRIMARY KEY,
+            profile TEXT NOT NULL REFERENCES profiles(name),
+            source TEXT NOT NULL,
+            name TEXT NOT NULL,
+            ordinal INTEGER NOT NULL DEFAULT 0,
+            last_modified TEXT,
+            description TEXT,
+            spotify_id TEXT,
+            UNIQUE(profile, source, name, ordinal)
+        );
+        CREATE TABLE playlist_items (
+            playlist_id INTEGER NOT NULL REFERENCES playlists(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            track_name TEXT, artist_name TEXT, album_name TEXT, track_uri TEXT, track_id TEXT,
+            added_date TEXT,
+            PRIMARY KEY (playlist_id, position)
+        );
+        CREATE TABLE library_items (
+            profile TEXT NOT NULL REFERENCES profiles(name),
+            kind TEXT NOT NULL,
+            item_key TEXT NOT NULL,
+            name TEXT, artist_name TEXT, album_name TEXT, uri TEXT,
+            PRIMARY KEY (profile, kind, item_key)
+        );
+        CREATE TABLE catalog_tracks (
+            track_id TEXT PRIMARY KEY,
+            track_name TEXT, artist_name TEXT, album_name TEXT,
+            genre TEXT, release_year INTEGER, duration_ms INTEGER,
+            danceability REAL, energy REAL, key INTEGER, loudness REAL, mode INTEGER,
+            speechiness REAL, acousticness REAL, instrumentalness REAL, liveness REAL,
+            valence REAL, tempo REAL,
+            source TEXT NOT NULL
+        );
+        """
+    )
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migration_1,)
+
+
+def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
+    """The store's file: an explicit path, else ``ENCORE_DB``, else ``data/encore.db``."""
+    if path:
+        return Path(path)
+    env = os.environ.get("ENCORE_DB")
+    return Path(env) if env else DEFAULT_DB_PATH
+
+
+def open_store(path: str | os.PathLike | None = None) -> Database:
+    """Open (creating if needed) the store and bring its schema up to date."""
+    db_path = resolve_db_path(path)
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    # check_same_thread=False: Streamlit runs a session's script on different threads;
+    # each script run opens its own connection, so no connection is used concurrently.
+    conn = sqlite3.connect(str(db_path), check_same_thread=False, timeout=30)
+    db = Database(conn)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA foreign_keys=ON")
+    migrate(db)
+    return db
+
+
+def open_memory_store() -> Database:
+    """A fresh in-memory store with the current schema (tests)."""
+    db = Database(sqlite3.connect(":memory:", check_same_thread=False))
+    db.conn.execute("PRAGMA foreign_keys=ON")
+    migrate(db)
+    return db
+
+
+def schema_version(db: Database) -> int:
+    return db.execute("PRAGMA user_version").fetchone()[0]
+
+
+def migrate(db: Database) -> int:
+    """Apply pending migrations, each in its own transaction; return the new version."""
+    version = schema_version(db)
+    for number, step in enumerate(MIGRATIONS, start=1):
+        if number <= version:
+            continue
+        with db.atomic():
+            step(db)
+            db.execute(f"PRAGMA user_version = {number}")
+    return schema_version(db)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- profiles and data version -------------------------------------------------------
+
+
+def ensure_profile(db: Database, name: str, is_demo: bool = False) -> None:
+    db.execute(
+        "INSERT OR IGNORE INTO profiles(name, created_at, is_demo) VALUES (?, ?, ?)",
+        [name, _now(), int(is_demo)],
+    )
+
+
+def list_profiles(db: Database) -> list[dict]:
+    return list(db.query("SELECT name, created_at, is_demo FROM profiles ORDER BY name"))
+
+
+def is_demo_profile(db: Database, profile: str) -> bool:
+    row = db.execute("SELECT is_demo FROM profiles WHERE name = ?", [profile]).fetchone()
+    return bool(row and row[0])
+
+
+def data_version(db: Database) -> int:
+    """A counter bumped by every write that changes plays: the key for page caches."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def bump_data_version(db: Database) -> int:
+    new = data_version(db) + 1
+    db.execute(
+        "INSERT INTO meta(key, value) VALUES ('data_version', ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [str(new)],
+    )
+    return new
+
+
+# --- imports log ---------------------------------------------------------------------
+
+
+def start_import(db: Database, profile: str) -> int:
+    with db.atomic():
+        ensure_profile(db, profile)
+        cur = db.execute("INSERT INTO imports(profile, started_at) VALUES (?, ?)", [profile, _now()])
+    return int(cur.lastrowid)
+
+
+def finish_import(db: Database, import_id: int, files: int, added: int, merged: int, report_json: str) -> None:
+    with db.atomic():
+        db.execute(
+            "UPDATE imports SET finished_at = ?, files = ?, plays_added = ?, plays_merged = ?, "
+            "report_json = ? WHERE id = ?",
+            [_now(), files, added, merged, report_json, import_id],
+        )
+        if added or merged:
+            bump_data_version(db)
+
+
+# --- plays ---------------------------------------------------------------------------
+
+_INSERT_PLAY_SQL = (
+    f"INSERT OR IGNORE INTO plays(profile, import_id, {', '.join(PLAY_COLUMNS)}) "
+    f"VALUES (?, ?, {', '.join('?' for _ in PLAY_COLUMNS)})"
+)
+
+
+def insert_plays(db: Database, profile: str, import_id: int | None, rows: Iterable[Sequence]) -> int:
+    """Insert play tuples (in PLAY_COLUMNS order), skipping natural-key duplicates.
+
+    Returns the number of rows actually added. The caller owns the transaction.
+    """
+    before = db.conn.total_changes
+    db.conn.executemany(_INSERT_PLAY_SQL, ((profile, import_id, *row) for row in rows))
+    return db.conn.total_changes - before
+
+
+def account_play_keys(db: Database, profile: str, first: str, last: str) -> dict[tuple[str, str, int], int]:
+    """Plays from account exports in [first, last]: (UTC minute, title, ms) -> play id."""
+    rows = db.execute(
+        "SELECT substr(played_at, 1, 16), item_name, ms_played, id FROM plays "
+        "WHERE profile = ? AND source = 'account' AND played_at BETWEEN ? AND ?",
+        [profile, first, last],
+    )
+    return {(minute, name, ms): pid for minute, name, ms, pid in rows}
+
+
+def detailed_play_keys(db: Database, profile: str, first: str, last: str) -> set[tuple[str, str, int]]:
+    """Plays from richer sources in [first, last] as (UTC minute, title, ms)."""
+    rows = db.execute(
+        "SELECT substr(played_at, 1, 16), item_name, ms_played FROM plays "
+        "WHERE profile = ? AND source != 'account' AND played_at BETWEEN ? AND ?",
+        [profile, first, last],
+    )
+    return {(minute, name, ms) for minute, name, ms in rows}
+
+
+def has_plays_from(db: Database, profile: str, source: str) -> bool:
+    row = db.execute("SELECT 1 FROM plays WHERE profile = ? AND source = ? LIMIT 1", [profile, source]).fetchone()
+    return row is not None
+
+
+def has_plays_not_from(db: Database, profile: str, source: str) -> bool:
+    row = db.execute("SELECT 1 FROM plays WHERE profile = ? AND source != ? LIMIT 1", [profile, source]).fetchone()
+    return row is not None
+
+
+_UPGRADE_SQL = (
+    f"UPDATE OR IGNORE plays SET {', '.join(f'{c} = ?' for c in PLAY_COLUMNS)}, import_id = ? WHERE id = ?"
+)
+
+
+def upgrade_plays(db: Database, import_id: int | None, upgrades: Iterable[tuple[int, Sequence]]) -> int:
+    """Replace account-export plays by the matching richer rows; return rows changed."""
+    before = db.conn.total_changes
+    db.conn.executemany(_UPGRADE_SQL, ((*row, import_id, play_id) for play_id, row in upgrades))
+    return db.conn.total_changes - before
+
+
+def play_summary(db: Database, profile: str) -> dict:
+    """Date range, plays, hours, tracks and artists of a profile's music plays."""
+    row = db.execute(
+        "SELECT min(played_at), max(played_at), count(*), coalesce(sum(ms_played), 0), "
+        "count(DISTINCT coalesce(track_id, artist_name || char(31) || track_name)), "
+        "count(DISTINCT artist_name) "
+        "FROM plays WHERE profile = ? AND content_type = 'music'",
+        [profile],
+    ).fetchone()
+    all_row = db.execute(
+        "SELECT count(*), coalesce(sum(ms_played), 0) FROM plays WHERE profile = ?", [profile]
+    ).fetchone()
+    return {
+        "first_play": row[0],
+        "last_play": row[1],
+        "music_plays": row[2],
+        "music_hours": round(row[3] / 3_600_000, 1),
+        "tracks": row[4],
+        "artists": row[5],
+        "all_plays": all_row[0],
+        "all_hours": round(all_row[1] / 3_600_000, 1),
+    }
+
+
+def count_plays(db: Database, profile: str | None = None) -> int:
+    if profile is None:
+        return db.execute("SELECT count(*) FROM plays").fetchone()[0]
+    return db.execute("SELECT count(*) FROM plays WHERE profile = ?", [profile]).fetchone()[0]
+
+
+# --- playlists and library -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlaylistRecord:
+    name: str
+    ordinal: int
+    last_modified: str | None
+    description: str | None
+    items: tuple[tuple, ...]  # (kind, track_name, artist_name, album_name, track_uri, track_id, added_date)
+
+
+def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistRecord) -> bool:
+    """Store a playlist, replacing its items; return False when it was already identical."""
+    row = db.execute(
+        "SELECT id FROM playlists WHERE profile = ? AND source = ? AND name = ? AND ordinal = ?",
+        [profile, source, playlist.name, playlist.ordinal],
+    ).fetchone()
+    if row:
+        playlist_id = row[0]
+        existing = tuple(
+            db.execute(
+                "SELECT kind, track_name, artist_name, album_name, track_uri, track_id, added_date "
+                "FROM playlist_items WHERE playlist_id = ? ORDER BY position",
+                [playlist_id],
+            ).fetchall()
+        )
+        if existing == playlist.items:
+            return False
+        db.execute(
+            "UPDATE playlists SET last_modified = ?, description = ? WHERE id = ?",
+            [playlist.last_modified, playlist.description, playlist_id],
+        )
+        db.execute("DELETE FROM playlist_items WHERE playlist_id = ?", [playlist_id])
+    else:
+        cur = db.execute(
+            "INSERT INTO playlists(profile, source, name, ordinal, last_modified, description) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            [profile, source, playlist.name, playlist.ordinal, playlist.last_modified, playlist.description],
+        )
+        playlist_id = cur.lastrowid
+    db.conn.executemany(
+        "INSERT INTO playlist_items(playlist_id, position, kind, track_name, artist_name, album_name, "
+        "track_uri, track_id, added_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(playlist_id, pos, *item) for pos, item in enumerate(playlist.items)],
+    )
+    return True
+
+
+def insert_library_items(db: Database, profile: str, items: Iterable[Sequence]) -> int:
+    """Insert (kind, item_key, name, artist_name, album_name, uri) rows; return rows added."""
+    before = db.conn.total_changes
+    db.conn.executemany(
+        "INSERT OR IGNORE INTO library_items(profile, kind, item_key, name, artist_name, album_name, uri) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        ((profile, *item) for item in items),
+    )
+    return db.conn.total_changes - before
+
+
+def list_playlists(db: Database, profile: str) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT p.id, p.name, p.source, p.last_modified, count(i.position) AS items "
+            "FROM playlists p LEFT JOIN playlist_items i ON i.playlist_id = p.id "
+            "WHERE p.profile = ? GROUP BY p.id ORDER BY p.name, p.ordinal",
+            [profile],
+        )
+    )
+
+
+def count_rows(db: Database, table: str, profile: str | None = None) -> int:
+    """Row count of one of the store's tables (optionally one profile's)."""
+    if table not in db.table_names():
+        raise ValueError(f"no table {table!r}")
+    if profile is None:
+        return db.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+    return db.execute(f"SELECT count(*) FROM [{table}] WHERE profile = ?", [profile]).fetchone()[0]
+
+
+def insert_catalog_tracks(db: Database, rows: Iterable[dict], source: str) -> int:
+    """Insert or replace catalog tracks (dicts with catalog_tracks columns)."""
+    before = db.conn.total_changes
+    db["catalog_tracks"].insert_all(
+        ({**row, "source": source} for row in rows), pk="track_id", replace=True, batch_size=500
+    )
+    return db.conn.total_changes - before
