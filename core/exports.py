@@ -331,7 +331,7 @@ def text(row: dict, key: str) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
-        raise RowProblem(f"{key} should be text, not {type(value).__name__}")
+        raise RowProblem(f"{key} should be text, not {json_type(value)}")
     if len(value) > MAX_TEXT_LENGTH:
         raise RowProblem(f"{key} is {len(value):,} characters long (more than {MAX_TEXT_LENGTH:,})")
     return value or None
@@ -343,7 +343,7 @@ def flag(row: dict, key: str) -> int | None:
         return None
     if isinstance(value, bool):
         return int(value)
-    raise RowProblem(f"{key} should be true, false or null, not {type(value).__name__}")
+    raise RowProblem(f"{key} should be true, false or null, not {json_type(value)}")
 
 
 def milliseconds(row: dict, key: str) -> int:
@@ -372,7 +372,7 @@ def _iso(moment: dt.datetime) -> str:
 def extended_row(row: Any, is_video: bool) -> tuple:
     """One extended-history record -> a play tuple in store.PLAY_COLUMNS order."""
     if not isinstance(row, dict):
-        raise RowProblem(f"is a {type(row).__name__}, not a record")
+        raise RowProblem(f"is {json_type(row)}, not a record")
     end = parse_end_time(row.get("ts"))
     ms = milliseconds(row, "ms_played")
     track_name = text(row, "master_metadata_track_name")
@@ -434,7 +434,7 @@ _ACCOUNT_FIELDS = {
 def account_row(row: Any, kind: str) -> tuple:
     """One account-data record -> a play tuple in store.PLAY_COLUMNS order."""
     if not isinstance(row, dict):
-        raise RowProblem(f"is a {type(row).__name__}, not a record")
+        raise RowProblem(f"is {json_type(row)}, not a record")
     end = parse_account_end_time(row.get("endTime"))
     ms = milliseconds(row, "msPlayed")
     title_key, creator_key, collection_key, content = _ACCOUNT_FIELDS[kind]
@@ -558,11 +558,18 @@ def extended_generation(name: str, first: dict) -> str:
 
 
 _WRONG_SHAPE = "Import the file exactly as it came in Spotify's export."
+_JSON_TYPES = {dict: "an object", list: "a list", str: "a string", int: "a number", float: "a number",
+               bool: "true/false", type(None): "null"}
+
+
+def json_type(value: Any) -> str:
+    """How a person who reads JSON would name a value's type."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
 
 
 def _rows(name: str, records: Any, convert: Callable[[Any], tuple]) -> tuple[list[tuple], dict[str, list[int]]]:
     if not isinstance(records, list):
-        raise _fail(name, f"holds a JSON {type(records).__name__} where a list of plays belongs.", _WRONG_SHAPE)
+        raise _fail(name, f"holds {json_type(records)} where a list of plays belongs.", _WRONG_SHAPE)
     plays: list[tuple] = []
     rejected: dict[str, list[int]] = {}
     append = plays.append
@@ -630,7 +637,7 @@ _LIBRARY_KINDS = {
 
 def _library(name: str, records: Any) -> list[tuple]:
     if not isinstance(records, dict):
-        raise _fail(name, f"holds a JSON {type(records).__name__} where an object belongs.", _WRONG_SHAPE)
+        raise _fail(name, f"holds {json_type(records)} where an object belongs.", _WRONG_SHAPE)
     items = []
     for key, (kind, name_key, artist_key, album_key) in _LIBRARY_KINDS.items():
         entries = records.get(key) or []

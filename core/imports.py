@@ -36,6 +36,7 @@ class FileReport:
     file: str
     status: str  # imported | ignored | error
     format: str | None = None
+    holds: str | None = None  # plays | playlist items | library items
     rows_read: int = 0
     music: int = 0
     podcast: int = 0
@@ -61,11 +62,12 @@ class ImportReport:
 
     @property
     def added(self) -> int:
-        return sum(f.added for f in self.files)
+        """Plays added (playlist and library items are counted per file only)."""
+        return sum(f.added for f in self.files if f.holds == "plays")
 
     @property
     def merged(self) -> int:
-        return sum(f.merged for f in self.files)
+        return sum(f.merged for f in self.files if f.holds == "plays")
 
     @property
     def errors(self) -> list[FileReport]:
@@ -80,6 +82,9 @@ class ImportReport:
             "files": [asdict(f) for f in self.files],
             "summary": self.summary,
         }
+
+
+_HOLDS = {exports.PLAYLISTS: "playlist items", exports.LIBRARY: "library items"}
 
 
 def _minute_key(row: tuple) -> tuple[str, str, int]:
@@ -120,6 +125,7 @@ def _store_parsed(db: Database, profile: str, import_id: int, parsed: exports.Pa
         file=parsed.name,
         status="imported",
         format=parsed.format,
+        holds=_HOLDS.get(parsed.kind, "plays"),
         rows_read=parsed.rows_read,
         rejected=parsed.rejected_count,
         rejected_reasons=[

@@ -1,0 +1,42 @@
+"""Home: what Encore is, and the two ways in."""
+import streamlit as st
+
+from core import demo, store
+from pages import _shared
+
+db = _shared.get_db()
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+
+st.title("🎧 Encore")
+st.markdown(
+    "Your Spotify listening life, on your own machine. Drop in the privacy export Spotify "
+    "sends you and Encore shows what you really listened to, learns your taste, and builds "
+    "playlists with you. Everything stays in a local SQLite file unless you connect Spotify."
+)
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Import my export")
+    st.write("Have your Spotify export (a zip, or its JSON files)? Bring it in.")
+    st.page_link("pages/import_export.py", label="Go to Import", icon="📥")
+with right:
+    st.subheader("Explore with demo data")
+    st.write("No export yet? Look around with a synthetic listener: no files, no keys.")
+    if st.button("Load the demo", key="load_demo", type="primary"):
+        with st.spinner("Building the demo listener…"):
+            summary = demo.build_demo(db)
+        _shared.switch_profile(summary["profile"])
+        st.rerun()
+
+st.divider()
+summary = store.play_summary(db, profile)
+if summary["all_plays"]:
+    st.subheader(f"Profile “{profile}”")
+    cols = st.columns(4)
+    cols[0].metric("Plays", f"{summary['all_plays']:,}")
+    cols[1].metric("Hours", f"{summary['all_hours']:,}")
+    cols[2].metric("Tracks", f"{summary['tracks']:,}")
+    cols[3].metric("Artists", f"{summary['artists']:,}")
+    st.caption(f"From {summary['first_play'][:10]} to {summary['last_play'][:10]} (UTC).")
+else:
+    st.caption(f"Profile “{profile}” has no plays yet.")

@@ -1,0 +1,90 @@
+"""Import: bring a Spotify export into the store and show what happened to each file."""
+import pandas as pd
+import streamlit as st
+
+from core import imports, store
+from pages import _shared
+
+db = _shared.get_db()
+
+st.title("📥 Import your Spotify export")
+
+with st.expander("Which export do I need, and how do I get it?", expanded=False):
+    st.markdown(
+        """
+Spotify offers two downloads on **Account → Security and privacy → Download your data**:
+
+- **Extended streaming history** — *the one to ask for.* Every play since you opened your
+  account, to the second, with track ids, skips, shuffle, platform and country. Spotify
+  says it takes **up to 30 days** to arrive (often a few days). Files are named
+  `Streaming_History_Audio_…json` (or `endsong_N.json` in older exports).
+- **Account data** — arrives in about 5 days but holds only the **last year**, to the
+  minute, without track ids (`StreamingHistory_music_N.json`), plus your playlists
+  (`Playlist1.json`) and library (`YourLibrary.json`).
+
+Import both if you have them: plays that appear in both are counted once. Drop the zip
+exactly as Spotify sent it — files Encore does not use (your e-mail, payments, …) are
+listed as ignored and never read. IP addresses, user agents and usernames are never stored.
+"""
+    )
+
+profile = st.text_input("Profile", value=st.session_state.get("profile", store.DEFAULT_PROFILE), key="import_profile",
+                        help="Whose listening this is. Several people can share one Encore store.").strip()
+uploads = st.file_uploader("Export zip, or JSON / CSV files from it", type=["zip", "json", "csv"],
+                           accept_multiple_files=True, key="import_uploads")
+folder = st.text_input("…or a folder or zip already on this computer", key="import_folder",
+                       placeholder="/home/me/Downloads/my_spotify_data").strip()
+
+if st.button("Import", key="import_button", type="primary", disabled=not (uploads or folder) or not profile):
+    bar = st.progress(0.0, text="Starting…")
+    report = imports.import_files(
+        db,
+        paths=[folder] if folder else [],
+        uploads=[(u.name, u.getvalue()) for u in uploads or []],
+        profile=profile,
+        progress=lambda fraction, message: bar.progress(fraction, text=message),
+    )
+    st.session_state["last_import"] = report
+    _shared.switch_profile(profile)
+    st.rerun()
+
+report: imports.ImportReport | None = st.session_state.get("last_import")
+if report is not None:
+    for f in report.errors:
+        st.error(f.message, icon="⚠️")
+    if report.imported_any:
+        st.success(f"Imported into profile “{report.profile}”: {report.added:,} plays added, "
+                   f"{report.merged:,} merged with plays already there.")
+    else:
+        st.warning("Nothing could be imported from this input. See the messages above.")
+
+    rows = [
+        {
+            "file": f.file, "status": f.status, "format": f.format or "", "rows read": f.rows_read,
+            "music": f.music, "podcast": f.podcast, "audiobook": f.audiobook, "video": f.video,
+            "added": f.added, "duplicates skipped": f.duplicates, "merged": f.merged, "rejected": f.rejected,
+        }
+        for f in report.files if f.status == "imported"
+    ]
+    if rows:
+        st.subheader("Per file")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    for f in report.files:
+        for r in f.rejected_reasons:
+            more = ", …" if r.count > len(r.first_rows) else ""
+            st.warning(f"{f.file}: {r.count:,} rows rejected — {r.reason} "
+                       f"(rows {', '.join(map(str, r.first_rows))}{more}). The other rows were imported.")
+    ignored = [f for f in report.files if f.status == "ignored"]
+    if ignored:
+        with st.expander(f"{len(ignored)} files ignored (not listening data, never read)"):
+            st.dataframe(pd.DataFrame([{"file": f.file, "why": f.message} for f in ignored]), hide_index=True)
+
+    s = report.summary
+    if s["all_plays"]:
+        st.subheader("Summary")
+        cols = st.columns(5)
+        cols[0].metric("Plays", f"{s['all_plays']:,}")
+        cols[1].metric("Hours", f"{s['all_hours']:,}")
+        cols[2].metric("Tracks", f"{s['tracks']:,}")
+        cols[3].metric("Artists", f"{s['artists']:,}")
+        cols[4].metric("Date range", f"{s['first_play'][:10]} → {s['last_play'][:10]}")

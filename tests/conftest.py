@@ -1,0 +1,54 @@
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from core import store
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REAL_DATA_ENV = "ENCORE_REAL_DATA"
+
+
+@pytest.fixture
+def fresh_db():
+    db = store.open_memory_store()
+    yield db
+    db.conn.close()
+
+
+def real_data_dir() -> Path:
+    """The folder of real exports (../shared/data), or skip with the reason."""
+    value = os.environ.get(REAL_DATA_ENV)
+    if not value:
+        pytest.skip(f"{REAL_DATA_ENV} is not set: real-export acceptance tests need ../shared/data")
+    path = Path(value)
+    if not (path / "exports").is_dir():
+        pytest.skip(f"{REAL_DATA_ENV}={value} has no exports/ folder")
+    return path
+
+
+def make_zip(members: dict[str, bytes]) -> bytes:
+    """Build a zip in memory from {member name: bytes}."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def all_plays(db, profile: str = "me") -> list[dict]:
+    """Every play of a profile as dicts of the PLAY_COLUMNS, in time order."""
+    cols = ", ".join(store.PLAY_COLUMNS)
+    return [dict(zip(store.PLAY_COLUMNS, row)) for row in db.execute(
+        f"SELECT {cols} FROM plays WHERE profile = ? ORDER BY played_at, item_name", [profile]).fetchall()]
+
+
+def play(**values) -> dict:
+    """A play dict with every column None except the ones given."""
+    row = dict.fromkeys(store.PLAY_COLUMNS)
+    unknown = set(values) - set(row)
+    assert not unknown, unknown
+    row.update(values)
+    return row
