@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import itertools
 import io
 import re
 import zipfile
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+import numpy as np
 import orjson
 
 from core.errors import ImportFileError
@@ -423,6 +425,123 @@ def extended_row(row: Any, is_video: bool) -> tuple:
     )
 
 
+# The fast path. Real export files are clean, and a 10-year history is ~1M rows, so the
+# common case converts whole columns at once (numpy for the time arithmetic). Any value the
+# fast path is not sure of sends the whole file down the per-row path above, which rejects
+# exactly the bad rows with their numbers; both paths give identical tuples.
+_EXTENDED_TEXT_KEYS = (
+    "master_metadata_track_name", "master_metadata_album_artist_name", "master_metadata_album_album_name",
+    "spotify_track_uri", "episode_name", "episode_show_name", "spotify_episode_uri", "audiobook_title",
+    "audiobook_uri", "audiobook_chapter_title", "audiobook_chapter_uri", "platform", "conn_country",
+    "reason_start", "reason_end",
+)
+_EXTENDED_FLAG_KEYS = ("shuffle", "skipped", "offline", "incognito_mode")
+_MS_PER_DAY = 86_400_000
+_EARLIEST_S = int(_EARLIEST.timestamp())
+_LATEST_S = int(_LATEST.timestamp())
+
+
+_TEXT_TYPES = frozenset({str, type(None)})
+_FLAG_TYPES = frozenset({bool, type(None)})
+_NUMBER_TYPES = frozenset({int, float, type(None)})
+
+
+def _column(records: list[dict], key: str) -> list:
+    return list(map(dict.get, records, itertools.repeat(key)))
+
+
+def _clean_text_column(values: list) -> bool:
+    return set(map(type, values)) <= _TEXT_TYPES and max(map(len, filter(None, values)), default=0) <= MAX_TEXT_LENGTH
+
+
+def _none_if_empty(values: list) -> list:
+    # '' means absent in Spotify's files; most columns never hold it, so skip the copy then
+    return [v or None for v in values] if "" in values else values
+
+
+def _iso_seconds(seconds: np.ndarray) -> list[str]:
+    return [t + "Z" for t in np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()]
+
+
+def extended_rows_columnar(records: list, is_video: bool) -> list[tuple] | None:
+    """Convert a whole file of clean extended records at once, or return None if unsure."""
+    if not records or not all(type(r) is dict for r in records):
+        return None
+    ts = _column(records, "ts")
+    if not all(type(t) is str and len(t) == 20 and t[10] == "T" and t[19] == "Z" for t in ts):
+        return None
+    try:
+        end_s = np.array([t[:19] for t in ts], dtype="datetime64[s]").astype(np.int64)
+    except ValueError:
+        return None
+    if end_s.min() < _EARLIEST_S or end_s.max() >= _LATEST_S:
+        return None
+    ms_list = _column(records, "ms_played")
+    if set(map(type, ms_list)) != {int}:
+        return None
+    ms = np.array(ms_list, dtype=np.int64)
+    if ms.min() < 0 or ms.max() > _MS_PER_DAY:
+        return None
+    col = {key: _column(records, key) for key in _EXTENDED_TEXT_KEYS}
+    if not all(_clean_text_column(values) for values in col.values()):
+        return None
+    flags = {key: _column(records, key) for key in _EXTENDED_FLAG_KEYS}
+    if not all(set(map(type, values)) <= _FLAG_TYPES for values in flags.values()):
+        return None
+    offline_raw = _column(records, "offline_timestamp")
+    if not set(map(type, offline_raw)) <= _NUMBER_TYPES:
+        return None
+
+    played_at = _iso_seconds(end_s)
+    started_at = _iso_seconds((end_s * 1000 - ms) // 1000)
+    offline = np.array([v if v is not None else 0 for v in offline_raw], dtype=np.float64)
+    offline_s = np.where(offline > 1e11, offline / 1000, offline)
+    keep = (offline > 0) & (np.abs(offline_s - end_s) <= 7 * 86400)
+    offline_iso = _iso_seconds(np.floor(np.where(keep, offline_s, 0)).astype(np.int64))
+    offline_at = [iso if k else None for iso, k in zip(offline_iso, keep.tolist())]
+
+    tracks, episodes, episode_uris = col["master_metadata_track_name"], col["episode_name"], col["spotify_episode_uri"]
+    books, book_uris, chapters = col["audiobook_title"], col["audiobook_uri"], col["audiobook_chapter_title"]
+    if is_video:
+        content = ["video"] * len(records)
+    else:
+        content = [
+            "podcast" if e or eu else "audiobook" if b or bu or c else "music"
+            for e, eu, b, bu, c in zip(episodes, episode_uris, books, book_uris, chapters)
+        ]
+    uris = col["spotify_track_uri"]
+    platforms = col["platform"]
+    empty_to_none = _none_if_empty
+    return list(zip(
+        played_at,
+        started_at,
+        ms_list,
+        content,
+        empty_to_none(tracks),
+        empty_to_none(col["master_metadata_album_artist_name"]),
+        empty_to_none(col["master_metadata_album_album_name"]),
+        empty_to_none(uris),
+        [u[14:] if u and u.startswith("spotify:track:") and len(u) > 14 else None for u in uris],
+        empty_to_none(episodes),
+        empty_to_none(col["episode_show_name"]),
+        empty_to_none(episode_uris),
+        empty_to_none(books),
+        empty_to_none(book_uris),
+        empty_to_none(chapters),
+        empty_to_none(col["audiobook_chapter_uri"]),
+        empty_to_none(platforms),
+        [platform_family(p or None) for p in platforms],
+        empty_to_none(col["conn_country"]),
+        [normalise_reason(v) for v in col["reason_start"]],
+        [normalise_reason(v) for v in col["reason_end"]],
+        *([int(v) if v is not None else None for v in flags[key]] for key in ("shuffle", "skipped", "offline")),
+        offline_at,
+        [int(v) if v is not None else None for v in flags["incognito_mode"]],
+        ["extended"] * len(records),
+        [t or e or c or b or "" for t, e, c, b in zip(tracks, episodes, chapters, books)],
+    ))
+
+
 _ACCOUNT_FIELDS = {
     # kind: (title key, creator key, collection key, content type)
     ACCOUNT_MUSIC: ("trackName", "artistName", None, "music"),
@@ -680,7 +799,11 @@ def parse_file(item: InputFile) -> ParsedFile:
     parsed = ParsedFile(name, kind, KIND_LABELS[kind])
     if kind in (EXTENDED, EXTENDED_VIDEO):
         is_video = kind == EXTENDED_VIDEO
-        parsed.plays, parsed.rejected = _rows(name, records, lambda r: extended_row(r, is_video))
+        fast = extended_rows_columnar(records, is_video) if isinstance(records, list) else None
+        if fast is not None:
+            parsed.plays = fast
+        else:
+            parsed.plays, parsed.rejected = _rows(name, records, lambda r: extended_row(r, is_video))
         parsed.rows_read = len(records)
         if records and isinstance(records[0], dict):
             parsed.format = extended_generation(name, records[0]) + (" — video" if is_video else "")

@@ -1,5 +1,9 @@
 """Each export format, imported from a tiny hand-made fixture, gives exactly these rows."""
+import datetime as dt
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from core.imports import import_files
 from tests.conftest import FIXTURES, all_plays, play
@@ -230,3 +234,40 @@ def test_offline_timestamp_units(value, expected):
 def test_reason_normalisation(raw, expected):
     from core.exports import normalise_reason
     assert normalise_reason(raw) == expected
+
+
+valid_record = st.fixed_dictionaries({
+    "ts": st.datetimes(min_value=dt.datetime(2008, 1, 1), max_value=dt.datetime(2030, 1, 1)).map(
+        lambda d: d.strftime("%Y-%m-%dT%H:%M:%SZ")),
+    "ms_played": st.integers(0, 24 * 3_600_000),
+    "master_metadata_track_name": st.one_of(st.none(), st.just(""), st.text(max_size=20)),
+    "master_metadata_album_artist_name": st.one_of(st.none(), st.text(max_size=10)),
+    "spotify_track_uri": st.one_of(st.none(), st.just(""), st.just("spotify:track:1aaaaaaaaaaaaaaaaaaaaa"),
+                                   st.just("spotify:local:x")),
+    "episode_name": st.one_of(st.none(), st.text(max_size=5)),
+    "audiobook_title": st.one_of(st.none(), st.text(max_size=5)),
+    "platform": st.one_of(st.none(), st.just(""), st.sampled_from(["android", "Partner cast", "iOS 12", "x"])),
+    "reason_start": st.one_of(st.none(), st.sampled_from(["", "click-row", "trackdone", "FWDBTN"])),
+    "skipped": st.one_of(st.none(), st.booleans()),
+    "incognito_mode": st.one_of(st.none(), st.booleans()),
+    "offline_timestamp": st.one_of(st.none(), st.integers(-5, 2_000_000_000_000), st.floats(0, 2e12)),
+})
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=st.lists(valid_record, min_size=1, max_size=8), is_video=st.booleans())
+def test_columnar_fast_path_equals_the_per_row_path(records, is_video):
+    from core.exports import extended_row, extended_rows_columnar
+    fast = extended_rows_columnar(records, is_video)
+    assert fast is not None
+    assert fast == [extended_row(r, is_video) for r in records]
+
+
+@pytest.mark.parametrize("name", ["endsong_2020.json", "endsong_0.json", "Streaming_History_Audio_2023-2024_0.json",
+                                  "Streaming_History_Audio_2024_1.json", "Streaming_History_Audio_2025_2.json"])
+def test_columnar_fast_path_takes_every_fixture(name):
+    import orjson
+
+    from core.exports import extended_row, extended_rows_columnar
+    records = orjson.loads((FIXTURES / name).read_bytes())
+    assert extended_rows_columnar(records, False) == [extended_row(r, False) for r in records]

@@ -119,3 +119,13 @@ def test_account_export_of_the_same_plays_is_merged_not_counted_twice(tmp_path):
         # once, so fewer rows are there to be upgraded.
         assert report.merged == (len(account) if order == "extended first" else distinct_account), order
         assert db.execute("SELECT count(*) FROM plays WHERE source = 'account'").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize("export", ["extended-2024-a", "extended-2020-no-uris", "extended-2026-b.zip", "extended-endsong-c.zip"])
+def test_fast_path_takes_every_real_file_and_matches_the_careful_path(export):
+    from core.exports import extended_row, extended_rows_columnar
+    for name, records in _json_members(real_data_dir() / "exports" / export):
+        is_video = "Video" in name or "endvideo" in name
+        fast = extended_rows_columnar(records, is_video)
+        assert fast is not None, name
+        assert fast == [extended_row(r, is_video) for r in records], name
