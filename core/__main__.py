@@ -29,10 +29,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from core import demo_store
+    from core import demo
 
     db = store.open_store(args.db)
-    summary = demo_store.build_demo(db)
+    summary = demo.build_demo(db)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

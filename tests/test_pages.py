@@ -1,0 +1,58 @@
+"""AppTest smoke and behaviour tests for every page."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import store
+from tests.conftest import FIXTURES
+
+HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
+
+
+@pytest.fixture
+def db_path(tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    monkeypatch.setenv("ENCORE_DB", str(path))
+    return path
+
+
+def app() -> AppTest:
+    return AppTest.from_file(HOME, default_timeout=60)
+
+
+def test_home_offers_both_ways_in(db_path):
+    at = app().run()
+    assert not at.exception
+    assert at.title[0].value == "🎧 Encore"
+    assert [s.value for s in at.subheader][:2] == ["Import my export", "Explore with demo data"]
+    assert at.button(key="load_demo").label == "Load the demo"
+
+
+def test_import_page_imports_a_folder_and_reports_per_file(db_path):
+    at = app().run()
+    at.switch_page("pages/import_export.py").run()
+    assert not at.exception
+    at.text_input(key="import_profile").set_value("tester")
+    at.text_input(key="import_folder").set_value(str(FIXTURES)).run()
+    at.button(key="import_button").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == []
+    assert at.success[0].value.startswith("Imported into profile “tester”: 19 plays added")
+    table = at.dataframe[0].value
+    assert len(table) == 15 and set(table["status"]) == {"imported"}
+    assert table.set_index("file").loc[str(FIXTURES / "endsong_1.json"), "duplicates skipped"] == 1
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Plays"] == "19"
+    db = store.open_store(db_path)
+    assert store.count_plays(db, "tester") == 19
+
+
+def test_import_page_shows_a_clear_error_for_a_bad_path(db_path):
+    at = app().run()
+    at.switch_page("pages/import_export.py").run()
+    at.text_input(key="import_folder").set_value("/no/such/folder").run()
+    at.button(key="import_button").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["does not exist. Check the path and try again."]
+    assert at.warning[0].value == "Nothing could be imported from this input. See the messages above."
