@@ -18,6 +18,7 @@ import hashlib
 import pathlib
 import random
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import orjson
@@ -184,7 +185,8 @@ _ARTISTS: dict[str, tuple[str, ...]] = {
     "metal": ("Iron Sepulchre", "Grimfrost Hollow", "Ashen Cathedral", "Voidwalker Clan"),
     "90s rock": ("The Velcro Saints", "Paper Dinosaur", "Gasoline Halo", "Static Honey"),
     "ambient": ("Slow Tide Drift", "Mirelle Ono", "Glass Harbour", "Fernweh Lights"),
-    "latin": ("Los Faros del Sur", "Sofía Albarrán", "Tumbao Eléctrico", "Ramón Quintero Trío"),
+    "latin": ("Los Faros del Sur", "Sofía Albarrán", "Tumbao Eléctrico",
+              "Ramón Quintero Trío"),
 }
 
 _ADJ = ("Golden", "Quiet", "Paper", "Electric", "Hollow", "Velvet", "Silver", "Broken",
@@ -293,7 +295,7 @@ def _album_years(rng: random.Random, genre: str, n_albums: int) -> list[int]:
 
 
 def generate_catalog(seed: int = 7) -> list[dict]:
-    """Invent a catalog of about 720 tracks by 40 artists in 10 genres, with audio features.
+    """Invent a catalog of 700-800 tracks by 40 artists in 10 genres, with audio features.
 
     Each dict has exactly the keys in `CATALOG_KEYS`. Features use Spotify's ranges and are
     drawn around a genre profile, then an artist offset, then per-track noise, so tracks of
@@ -492,10 +494,6 @@ def _weighted_pick(rng: np.random.Generator, cdf: np.ndarray, rows: np.ndarray) 
     return np.minimum(picked, cdf.shape[1] - 1)
 
 
-def _cumsum_rows(weights: np.ndarray) -> np.ndarray:
-    return np.cumsum(weights, axis=-1)
-
-
 class _Catalog:
     """The catalog as numpy arrays, in catalog order (albums are contiguous runs)."""
 
@@ -573,31 +571,6 @@ def _episode(show: int, number: int, seed: int) -> tuple[str, str, int]:
     return f"{prefix}{number}: {title}", uri, length_ms
 
 
-def _skip_more_when_dense(skip_p: np.ndarray, music: np.ndarray, track_ms: np.ndarray,
-                          spoken_ms: np.ndarray, n_sessions: int, span_ms: int) -> np.ndarray:
-    """Raise the skip probability of music plays just enough that the expected listening
-    time fits in ~85% of the date range.
-
-    Nothing changes for ordinary histories. A million plays in eight years is 340 plays a
-    day: a person only gets there by skipping through most of them, so that is what the
-    simulated listener does instead of playing in overlapping sessions.
-    """
-    skip_ms, partial_share = 12_400.0, 0.08
-    p, c = skip_p[music], track_ms[music].astype(float)
-    # Expected ms_played of a music play: done (c), skipped (~12 s) or half-heard (c / 2).
-    music_ms = float((c * (1.0 - partial_share / 2 - p) + skip_ms * p).sum())
-    spoken = float(spoken_ms[~music].sum()) * 0.7
-    overhead = n_sessions * 34 * 60_000.0 + len(skip_p) * 12_000.0  # breaks and pauses
-    excess = music_ms + spoken + overhead - 0.65 * span_ms
-    saving_per_unit = float(((1.0 - p) * (c - skip_ms)).sum())
-    if excess <= 0 or saving_per_unit <= 0:
-        return skip_p
-    extra = min(excess / saving_per_unit, 0.95)
-    boosted = skip_p.copy()
-    boosted[music] = p + (1.0 - p) * extra
-    return boosted
-
-
 def _split_exact(rng: np.random.Generator, total: int, sizes: np.ndarray,
                  probs: np.ndarray) -> np.ndarray:
     """Random block lengths drawn from `sizes` that add up to exactly `total`."""
@@ -614,10 +587,446 @@ def _split_exact(rng: np.random.Generator, total: int, sizes: np.ndarray,
     return blocks[blocks > 0]
 
 
+@dataclass(frozen=True)
+class _Calendar:
+    """The date range, one entry per local day (or per month where named so)."""
+
+    days: np.ndarray         # days since 1970-01-01
+    weekend: np.ndarray      # Saturday or Sunday
+    month: np.ndarray        # month number, 0 = the first month of the range
+    midnight_ms: np.ndarray  # local midnight as UTC epoch ms
+    weight: np.ndarray       # share of all listening that falls on the day
+    country: np.ndarray      # 0 DE, 1 FR, 2 ES
+    month_years: np.ndarray  # per month: its calendar year
+    month_pos: np.ndarray    # per month: position on the taste timeline (0..1 over >= 3 years)
+    first_month: int         # months since 1970-01 of month 0
+    start_ms: int            # range start (first local midnight) as UTC epoch ms
+    end_ms: int              # range end (midnight after the last day) as UTC epoch ms
+
+
+def _make_calendar(rng: np.random.Generator, first_day: dt.date, last_day: dt.date) -> _Calendar:
+    epoch = dt.date(1970, 1, 1)
+    day0 = (first_day - epoch).days
+    n_days = (last_day - first_day).days + 1
+    days = np.arange(day0, day0 + n_days, dtype=np.int64)
+    dates = days.astype("datetime64[D]")
+    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    years = dates.astype("datetime64[Y]").astype(np.int64) + 1970
+    months = dates.astype("datetime64[M]").astype(np.int64)
+    first_month = int(months[0])
+    n_months = int(months[-1]) - first_month + 1
+    midnight_ms = (days * 24 - _berlin_offset_hours(days)) * 3_600_000
+
+    # Volume per day: weekday habit, slow growth over the years, noisy days, days off.
+    growth = 0.7 + 0.6 * np.arange(n_days) / max(n_days - 1, 1)
+    noise = rng.gamma(2.0, 0.5, n_days)
+    noise[rng.random(n_days) < 0.08] = 0.03
+    weight = _WEEKDAY_VOLUME[weekday] * growth * noise
+
+    # Two trips a year to France or Spain (same time zone as Berlin, so hours stay local).
+    country = np.zeros(n_days, dtype=np.int64)
+    for year in np.unique(years).tolist():
+        in_year = np.flatnonzero(years == year)
+        for _ in range(2):
+            length = int(rng.integers(5, 11))
+            begin = int(rng.integers(0, max(len(in_year) - length, 1)))
+            country[in_year[begin: begin + length]] = int(rng.integers(1, 3))
+
+    return _Calendar(
+        days=days, weekend=weekday >= 5, month=months - first_month, midnight_ms=midnight_ms,
+        weight=weight / weight.sum(), country=country,
+        month_years=(np.arange(n_months) + first_month) // 12 + 1970,
+        # Drift is measured against at least three years, so a short range doesn't whip
+        # through a lifetime of taste in a few weeks.
+        month_pos=(np.arange(n_months) + 0.5) / max(n_months, 36),
+        first_month=first_month, start_ms=int(midnight_ms[0]),
+        end_ms=int(midnight_ms[-1]) + _MS_PER_DAY)
+
+
+@dataclass(frozen=True)
+class _Sessions:
+    """Listening sessions in order of their wanted start, one entry per session."""
+
+    day: np.ndarray         # index into the calendar
+    hour: np.ndarray        # local hour the session wants to start
+    wanted_ms: np.ndarray   # wanted start, UTC epoch ms
+    music_len: np.ndarray   # number of tracks
+    pod_len: np.ndarray     # podcast episodes at the start
+    book_len: np.ndarray    # audiobook chapters at the end
+    device: np.ndarray      # _PHONE, _DESKTOP, ...
+    platform: np.ndarray    # the export's platform string
+    album: np.ndarray       # plays one album in order
+    shuffle: np.ndarray
+    incognito: np.ndarray
+    offline: np.ndarray
+
+    @property
+    def size(self) -> int:
+        return len(self.day)
+
+
+def _session_lengths(rng: np.random.Generator, n_music: int, n_days: int) -> np.ndarray:
+    """Number of tracks per session, adding up to exactly `n_music` (every session >= 1).
+
+    A gamma shape rather than geometric: plenty of short sessions but no all-night tail to
+    smear the hour-of-day habits. Heavy listeners get longer sessions, not more of them.
+    """
+    mean_len = max(9.0, n_music / (n_days * 4.0))
+    lengths = np.zeros(0, dtype=np.int64)
+    while lengths.sum() < n_music:
+        more = 1 + rng.gamma(2.0, (mean_len - 0.5) / 2.0,
+                             size=int(n_music / mean_len * 1.2) + 8).astype(np.int64)
+        lengths = np.concatenate((lengths, more))
+    cut = int(np.searchsorted(np.cumsum(lengths), n_music))
+    lengths = lengths[: cut + 1].copy()
+    lengths[-1] -= lengths.sum() - n_music
+    return lengths
+
+
+def _attach_blocks(rng: np.random.Generator, total: int, sizes: np.ndarray, probs: np.ndarray,
+                   session_weight: np.ndarray) -> np.ndarray:
+    """Spread `total` plays in small blocks over sessions; returns plays per session."""
+    blocks = _split_exact(rng, total, sizes, probs)
+    chosen = rng.choice(len(session_weight), size=len(blocks),
+                        p=session_weight / session_weight.sum())
+    return np.bincount(chosen, weights=blocks, minlength=len(session_weight)).astype(np.int64)
+
+
+def _platform_strings(device: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The platform string each device reported on each day."""
+    epoch = dt.date(1970, 1, 1)
+    platform = np.empty(len(device), dtype=object)
+    for d, eras in enumerate(_PLATFORM_ERAS):
+        mask = device == d
+        starts = np.array([(dt.date.fromisoformat(since) - epoch).days for since, _ in eras])
+        names = np.array([name for _, name in eras], dtype=object)
+        platform[mask] = names[np.searchsorted(starts, days[mask], side="right") - 1]
+    return platform
+
+
+def _plan_sessions(rng: np.random.Generator, cal: _Calendar, n_music: int, n_podcast: int,
+                   n_audiobook: int) -> _Sessions:
+    music_len = _session_lengths(rng, n_music, len(cal.days))
+    size = len(music_len)
+    day = rng.choice(len(cal.days), size=size, p=cal.weight)
+    weekend = cal.weekend[day]
+    hour_cdf = np.cumsum(np.stack((_HOURS_WEEKDAY, _HOURS_WEEKEND)), axis=1)
+    hour = _weighted_pick(rng, hour_cdf, weekend.astype(np.int64))
+    wanted_ms = cal.midnight_ms[day] + (hour * 3600 + rng.integers(0, 3600, size)) * 1000
+    order = np.argsort(wanted_ms, kind="stable")
+    day, weekend, hour, wanted_ms = day[order], weekend[order], hour[order], wanted_ms[order]
+
+    # Podcasts ride along at the start of sessions, mostly on weekday commutes; audiobook
+    # chapters close late-evening sessions, and only once Spotify sold audiobooks.
+    commute = ~weekend & (((hour >= 6) & (hour < 10)) | ((hour >= 16) & (hour < 19)))
+    pod_len = _attach_blocks(rng, n_podcast, np.array([1, 2, 3]), np.array([0.6, 0.3, 0.1]),
+                             np.where(commute, 6.0, 1.0))
+    sold = cal.days[day] >= (_AUDIOBOOKS_FROM - dt.date(1970, 1, 1)).days
+    book_weight = np.where(sold | ~sold.any(), 1.0, 0.0) * np.where(hour >= 21, 6.0, 1.0)
+    book_len = _attach_blocks(rng, n_audiobook, np.array([1, 2, 3, 4]),
+                              np.array([0.4, 0.3, 0.2, 0.1]), book_weight)
+
+    situation = np.where(
+        weekend,
+        np.where(hour >= 18, 5, np.where(hour < 6, 3, 4)),
+        np.where(commute, 0, np.where((hour >= 10) & (hour < 16), 1,
+                                      np.where(hour < 6, 3, 2))))
+    device = _weighted_pick(rng, np.cumsum(_DEVICE_BY_SITUATION, axis=1), situation)
+    abroad = cal.country[day] > 0
+    device[abroad] = np.where(rng.random(int(abroad.sum())) < 0.9, _PHONE, _TABLET)
+    album = rng.random(size) < 0.12
+    return _Sessions(
+        day=day, hour=hour, wanted_ms=wanted_ms, music_len=music_len, pod_len=pod_len,
+        book_len=book_len, device=device, platform=_platform_strings(device, cal.days[day]),
+        album=album, shuffle=~album & (rng.random(size) < 0.55),
+        incognito=rng.random(size) < 0.03,
+        # Offline is a phone thing, and much more common abroad (no roaming data).
+        offline=(device == _PHONE) & (rng.random(size) < np.where(abroad, 0.3, 0.03)))
+
+
+_MUSIC, _PODCAST, _BOOK = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where each play sits: its session and position; one entry per play."""
+
+    session: np.ndarray
+    pos: np.ndarray      # 0 = opens the session
+    first: np.ndarray    # per session: index of its first play
+    last: np.ndarray     # the play ends its session
+    kind: np.ndarray     # _MUSIC, _PODCAST or _BOOK
+
+
+def _lay_out(sess: _Sessions) -> _Layout:
+    length = sess.pod_len + sess.music_len + sess.book_len
+    session = np.repeat(np.arange(sess.size), length)
+    first = np.concatenate(([0], np.cumsum(length)[:-1]))
+    pos = np.arange(len(session)) - first[session]
+    kind = np.where(pos < sess.pod_len[session], _PODCAST,
+                    np.where(pos < (sess.pod_len + sess.music_len)[session], _MUSIC, _BOOK))
+    return _Layout(session=session, pos=pos, first=first, last=pos == length[session] - 1,
+                   kind=kind)
+
+
+def _pick_tracks(rng: np.random.Generator, cat: _Catalog, cal: _Calendar, sess: _Sessions,
+                 lay: _Layout, base_weight: np.ndarray) -> np.ndarray:
+    """The catalog index of every music play (other plays get 0)."""
+    n_months, n_genres = len(cal.month_years), len(cat.genres)
+    # A track becomes playable when the listener discovers it: some are old favourites known
+    # from the start, the rest turn up month by month, new releases soon after they come out.
+    release_month = (cat.year - 1970) * 12 - cal.first_month
+    known_at_start = (cat.year < cal.month_years[0]) & (rng.random(cat.size) < 0.35)
+    earliest = np.clip(release_month, 0, n_months - 1)
+    soon = rng.random(cat.size) < 0.5
+    whenever = (rng.random(cat.size) * (n_months - earliest)).astype(np.int64)
+    discovery = np.where(soon, earliest + rng.integers(0, 4, cat.size), earliest + whenever)
+    discovery = np.where(known_at_start, -1, discovery)
+    since = np.arange(n_months)[:, None] - discovery[None, :]  # months x tracks
+    released = cat.year[None, :] <= cal.month_years[:, None]
+    # Just-discovered tracks are on repeat for a few weeks, then settle to their base weight;
+    # released but undiscovered ones get a trickle so a genre coming into fashion has music.
+    weight = np.where((since >= 0) & released,
+                      base_weight * (1.0 + 5.0 * np.exp(-np.maximum(since, 0) / 1.5)),
+                      np.where(released, base_weight * 0.02, 0.0))
+
+    genre_mass = np.stack([weight[:, cat.genre == g].sum(axis=1) for g in range(n_genres)],
+                          axis=1)
+    taste = _genre_taste(rng, cat.genres, cal.month_pos) * (genre_mass > 0)
+    taste[taste.sum(axis=1) == 0] = 1.0  # a month before every release: anything goes
+    taste_cdf = np.cumsum(taste, axis=1)
+    s_month = cal.month[sess.day]
+    play_month = s_month[lay.session]
+    # Sessions stick to a mood; a third of the tracks wander to whatever else is in favour.
+    focus = _weighted_pick(rng, taste_cdf, s_month)[lay.session]
+    wander = rng.random(len(lay.session)) < 0.3
+    play_genre = np.where(wander, _weighted_pick(rng, taste_cdf, play_month), focus)
+
+    # Draw per (month, genre) group with one cumulative table each.
+    track = np.zeros(len(lay.session), dtype=np.int64)
+    music_idx = np.flatnonzero(lay.kind == _MUSIC)
+    group = play_month[music_idx] * n_genres + play_genre[music_idx]
+    by_group = np.argsort(group, kind="stable")
+    group_sorted = group[by_group]
+    cuts = np.flatnonzero(np.diff(group_sorted)) + 1
+    genre_members = [np.flatnonzero(cat.genre == g) for g in range(n_genres)]
+    u = rng.random(len(music_idx))
+    for lo, hi in zip(np.concatenate(([0], cuts)), np.concatenate((cuts, [len(group)]))):
+        month, genre = divmod(int(group_sorted[lo]), n_genres)
+        members, w = genre_members[genre], weight[month, genre_members[genre]]
+        if w.sum() <= 0:  # nothing of this genre out yet: anything released will do
+            members = np.arange(cat.size)
+            w = weight[month] if weight[month].sum() > 0 else base_weight
+        cdf = np.cumsum(w)
+        rows = by_group[lo:hi]
+        picked = np.searchsorted(cdf, u[rows] * cdf[-1], side="right")
+        track[music_idx[rows]] = members[np.minimum(picked, len(members) - 1)]
+
+    # Album sessions play on through the album from the first track picked.
+    in_album = (lay.kind == _MUSIC) & sess.album[lay.session]
+    if in_album.any():
+        s = lay.session[in_album]
+        t0 = track[lay.first[s] + sess.pod_len[s]]
+        a0 = cat.album_id[t0]
+        step = (cat.pos_in_album[t0] + lay.pos[in_album] - sess.pod_len[s]) % cat.album_len[a0]
+        track[in_album] = cat.album_tracks[cat.album_start[a0] + step]
+    return track
+
+
+def _spoken_word(rng: np.random.Generator, seed: int, cal: _Calendar, sess: _Sessions,
+                 lay: _Layout) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Episode and audiobook columns, and the full length (ms) of every spoken-word play."""
+    n = len(lay.session)
+    cols = {key: np.full(n, None, dtype=object) for key in (
+        "episode_name", "episode_show_name", "spotify_episode_uri", "audiobook_title",
+        "audiobook_uri", "audiobook_chapter_uri", "audiobook_chapter_title")}
+    length_ms = np.zeros(n, dtype=np.int64)
+
+    pod_idx = np.flatnonzero(lay.kind == _PODCAST)
+    if len(pod_idx):
+        follows = np.array([[1.0 if a <= p <= b else 0.05 for a, b in _SHOW_WINDOWS]
+                            for p in cal.month_pos])
+        show_of_session = _weighted_pick(rng, np.cumsum(follows, axis=1), cal.month[sess.day])
+        backlog = rng.geometric(0.6, sess.size) - 1
+        s = lay.session[pod_idx]
+        show = show_of_session[s]
+        cadence = np.array([days for *_, days in _SHOWS])[show]
+        # Episode numbers follow the calendar (a weekly show is ~52 episodes further a year
+        # on); a block works back through older episodes.
+        newest = (cal.days[sess.day[s]] - cal.days[0]) / cadence + 40 + 17 * show
+        number = np.maximum(newest.astype(np.int64) - backlog[s] - lay.pos[pod_idx], 1)
+        cache: dict[tuple[int, int], tuple[str, str, int]] = {}
+        for i, sh, num in zip(pod_idx.tolist(), show.tolist(), number.tolist()):
+            if (sh, num) not in cache:
+                cache[(sh, num)] = _episode(sh, num, seed)
+            name, uri, length = cache[(sh, num)]
+            cols["episode_name"][i], cols["spotify_episode_uri"][i] = name, uri
+            cols["episode_show_name"][i], length_ms[i] = _SHOWS[sh][0], length
+
+    book_idx = np.flatnonzero(lay.kind == _BOOK)
+    if len(book_idx):
+        # One chapter after another through the books; now and then a chapter is heard
+        # twice (fell asleep).
+        advance = (rng.random(len(book_idx)) > 0.1).astype(np.int64)
+        advance[0] = 0
+        chapters = [(b, c) for b, (_, count, _) in enumerate(_BOOKS) for c in range(1, count + 1)]
+        for i, step in zip(book_idx.tolist(), (np.cumsum(advance) % len(chapters)).tolist()):
+            b, c = chapters[step]
+            title, _, minutes = _BOOKS[b]
+            cols["audiobook_title"][i] = title
+            cols["audiobook_uri"][i] = "spotify:show:" + _hashed_base62("book", seed, b)
+            cols["audiobook_chapter_uri"][i] = ("spotify:episode:"
+                                                + _hashed_base62("chapter", seed, b, c))
+            cols["audiobook_chapter_title"][i] = f"Chapter {c}"
+            length_ms[i] = int(minutes * 60_000 * (0.75 + 0.05 * ((b * 31 + c * 17) % 10)))
+    return cols, length_ms
+
+
+def _skip_more_when_dense(skip_p: np.ndarray, music: np.ndarray, track_ms: np.ndarray,
+                          spoken_ms: np.ndarray, n_sessions: int, budget_ms: float) -> np.ndarray:
+    """Raise the skip probability of music plays just enough that the expected listening
+    time fits in `budget_ms`.
+
+    Nothing changes for ordinary histories. A million plays in eight years is 340 plays a
+    day: a person only gets there by skipping through most of them, so that is what the
+    simulated listener does instead of playing in overlapping sessions.
+    """
+    skip_ms, partial_share = 12_400.0, 0.08
+    p, c = skip_p[music], track_ms[music].astype(float)
+    # Expected ms_played of a music play: done (c), skipped (~12 s) or half-heard (c / 2).
+    music_ms = float((c * (1.0 - partial_share / 2 - p) + skip_ms * p).sum())
+    spoken = float(spoken_ms[~music].sum()) * 0.7
+    overhead = n_sessions * 34 * 60_000.0 + len(skip_p) * 12_000.0  # breaks and pauses
+    excess = music_ms + spoken + overhead - budget_ms
+    saving_per_unit = float(((1.0 - p) * (c - skip_ms)).sum())
+    if excess <= 0 or saving_per_unit <= 0:
+        return skip_p
+    extra = min(excess / saving_per_unit, 0.95)
+    boosted = skip_p.copy()
+    boosted[music] = p + (1.0 - p) * extra
+    return boosted
+
+
+@dataclass(frozen=True)
+class _Endings:
+    """How each play went; one entry per play."""
+
+    track: np.ndarray        # final catalog index (a "back" press repeats the track)
+    reason_start: np.ndarray
+    reason_end: np.ndarray
+    skipped: np.ndarray      # bool, before the pre-2020 export quirk is applied
+    ms_played: np.ndarray
+
+
+# What the next play's reason_start is after a play ended for this reason.
+_NEXT_START = {"trackdone": "trackdone", "fwdbtn": "fwdbtn", "backbtn": "backbtn",
+               "endplay": "clickrow", "remote": "remote", "trackerror": "trackerror"}
+
+
+def _play_endings(rng: np.random.Generator, cat: _Catalog, sess: _Sessions, lay: _Layout,
+                  track: np.ndarray, spoken_ms: np.ndarray, skip_factor: np.ndarray,
+                  budget_ms: float) -> _Endings:
+    n = len(lay.session)
+    music = lay.kind == _MUSIC
+    last = lay.last
+    # 0 heard to the end, 1 skipped early, 2 stopped part-way, 3 never started (ms_played 0).
+    skip_p = np.clip(np.where(sess.shuffle[lay.session], 0.24, 0.12) * skip_factor[track],
+                     0.02, 0.8)
+    skip_p = _skip_more_when_dense(skip_p, music, cat.duration[track], spoken_ms, sess.size,
+                                   budget_ms)
+    u = rng.random(n)
+    outcome = np.where(u < skip_p, 1, np.where(u < skip_p + 0.08, 2, 0))
+    outcome = np.where(music, outcome, np.where(rng.random(n) < 0.4, 0, 2))
+    outcome[last & (rng.random(n) < 0.5)] = 2  # people stop mid-track
+    outcome[music & (rng.random(n) < 0.004)] = 3
+
+    reason_end = np.empty(n, dtype=object)
+    pick = rng.random(n)
+    reason_end[outcome == 0] = "trackdone"
+    skip = outcome == 1
+    reason_end[skip] = np.where(pick[skip] < 0.88, "fwdbtn", "backbtn")
+    mid = (outcome == 2) & ~last
+    reason_end[mid] = np.select([pick[mid] < 0.55, pick[mid] < 0.85, pick[mid] < 0.95],
+                                ["endplay", "fwdbtn", "backbtn"], "remote")
+    final = (outcome == 2) & last
+    reason_end[final] = np.select([pick[final] < 0.55, pick[final] < 0.75, pick[final] < 0.9],
+                                  ["endplay", "logout", "unexpected-exit-while-paused"],
+                                  "unexpected-exit")
+    zero = outcome == 3
+    reason_end[zero] = np.select([pick[zero] < 0.5, pick[zero] < 0.8], ["fwdbtn", "trackerror"],
+                                 "endplay")
+
+    # "Back" restarts the track: the next play is the same song again.
+    again = np.zeros(n, dtype=bool)
+    again[1:] = (reason_end[:-1] == "backbtn") & music[1:] & music[:-1] & ~last[:-1]
+    source = np.maximum.accumulate(np.where(again, 0, np.arange(n)))
+    track = np.where(music, track[source], track)
+
+    # A play starts because of how the previous one ended, or because the session began.
+    reason_start = np.empty(n, dtype=object)
+    previous = np.concatenate(([None], reason_end[:-1]))
+    for before, after in _NEXT_START.items():
+        reason_start[previous == before] = after
+    reason_start[1:][lay.kind[1:] != lay.kind[:-1]] = "clickrow"
+    opening = lay.pos == 0
+    how = rng.random(n)
+    starters = np.select([how < 0.5, how < 0.8], ["clickrow", "playbtn"], "appload")
+    reason_start[opening] = np.where(sess.device[lay.session[opening]] == _SPEAKER, "remote",
+                                     starters[opening])
+
+    length = np.where(music, cat.duration[track], spoken_ms)
+    ms_played = length - rng.integers(0, 1200, n)  # "done" stops a hair before the end
+    skip_ms = np.minimum((rng.exponential(12_000, n) + 400).astype(np.int64), length // 2)
+    ms_played = np.where(outcome == 1, skip_ms, ms_played)
+    partial = (rng.uniform(0.05, 0.95, n) * length).astype(np.int64)
+    ms_played = np.where(outcome == 2, partial, ms_played)
+    ms_played = np.maximum(np.where(outcome == 3, 0, ms_played), 0)
+    # Spoken word counts as skipped only when forwarded.
+    skipped = (reason_end == "fwdbtn") | (skip & music)
+    return _Endings(track=track, reason_start=reason_start, reason_end=reason_end,
+                    skipped=skipped, ms_played=ms_played)
+
+
+def _place(rng: np.random.Generator, cal: _Calendar, sess: _Sessions, lay: _Layout,
+           ms_played: np.ndarray) -> np.ndarray | None:
+    """End time (UTC epoch ms) of every play; None if the plays cannot fit in the range."""
+    n = len(lay.session)
+    # A second or two between tracks (at least one, so every play has its own ts), now and
+    # then a pause of a few minutes that stays well inside the 30-minute session gap.
+    gap = rng.integers(1000, 3000, n)
+    pause = rng.random(n) < 0.03
+    gap[pause] = rng.integers(60_000, 600_000, int(pause.sum()))
+    gap[lay.pos == 0] = 0
+    elapsed = np.cumsum(gap + ms_played)  # end of each play, counted across sessions
+    last_play = np.concatenate((lay.first[1:] - 1, [n - 1]))
+    before = np.concatenate(([0], elapsed[last_play[:-1]]))
+    needed = (elapsed[last_play] - before + _MIN_SESSION_GAP_MS
+              + rng.integers(0, 5 * 60_000, sess.size))
+    offset = np.concatenate(([0], np.cumsum(needed)[:-1]))
+    total = int(offset[-1] + needed[-1])
+    if total > cal.end_ms - cal.start_ms:
+        return None
+    # Start each session when it wants to, unless the one before still runs (then right after
+    # it) or the rest would not fit before the end of the range (then early enough).
+    latest = cal.end_ms - (total - offset)
+    wanted = np.minimum(sess.wanted_ms, latest)
+    start = offset + np.maximum.accumulate(wanted - offset)
+    return start[lay.session] + elapsed - before[lay.session]
+
+
+def _any_before_release(cat: _Catalog, track: np.ndarray, end_ms: np.ndarray) -> bool:
+    """Whether any play ends (in Berlin time) in a year before its track came out."""
+    utc_day = end_ms // _MS_PER_DAY
+    local = (end_ms // 3_600_000 + _berlin_offset_hours(utc_day)) // 24
+    years = local.astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64) + 1970
+    return bool(np.any(cat.year[track] > years))
+
+
 def _simulate(n_plays: int, seed: int, start: str, end: str,
               catalog: Sequence[dict]) -> dict[str, np.ndarray]:
-    """The play history as columns (one numpy array per key of PLAY_KEYS, ip_addr excluded),
-    sorted by ts. Columns that may hold None are object arrays."""
+    """The play history as columns: one array per key of PLAY_KEYS except ip_addr, sorted by
+    ts. Columns that can hold None are object arrays; the rest convert to plain Python values
+    with .tolist()."""
     if n_plays < 0:
         raise ValueError(f"n_plays must be 0 or more, got {n_plays}")
     if seed < 0:
@@ -626,378 +1035,66 @@ def _simulate(n_plays: int, seed: int, start: str, end: str,
     if last_day < first_day:
         raise ValueError(f"end ({end}) is before start ({start})")
     cat = _Catalog(catalog)
+    if n_plays == 0:
+        return {key: np.zeros(0, dtype=object) for key in PLAY_KEYS if key != "ip_addr"}
     rng = np.random.default_rng([seed, 0x5EED])
-    n = n_plays
-    if n == 0:
-        return _empty_columns()
 
-    # --- calendar ---------------------------------------------------------------------------
-    epoch = dt.date(1970, 1, 1)
-    day0 = (first_day - epoch).days
-    n_days = (last_day - first_day).days + 1
-    days = np.arange(day0, day0 + n_days, dtype=np.int64)
-    day_dates = days.astype("datetime64[D]")
-    weekday = (days + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
-    weekend = weekday >= 5
-    year_of_day = day_dates.astype("datetime64[Y]").astype(np.int64) + 1970
-    month_of_day = day_dates.astype("datetime64[M]").astype(np.int64)
-    month_idx = month_of_day - month_of_day[0]
-    n_months = int(month_idx[-1]) + 1
-    month_years = (np.arange(n_months) + month_of_day[0]) // 12 + 1970
-    # Drift is measured against at least three years, so a short range doesn't whip through
-    # a whole lifetime of taste in a few weeks.
-    span_months = max(n_months, 36)
-    month_pos = (np.arange(n_months) + 0.5) / span_months
-    midnight_utc_ms = (days * 24 - _berlin_offset_hours(days)) * 3_600_000
-    range_start_ms = int(midnight_utc_ms[0])
-    range_end_ms = int(midnight_utc_ms[-1]) + _MS_PER_DAY
-
-    # Listening volume per day: weekday habit, slow growth over the years, noisy days, days off.
-    growth = 0.7 + 0.6 * np.arange(n_days) / max(n_days - 1, 1)
-    noise = rng.gamma(2.0, 0.5, n_days)
-    noise[rng.random(n_days) < 0.08] = 0.03
-    day_weight = _WEEKDAY_VOLUME[weekday] * growth * noise
-    day_weight /= day_weight.sum()
-
-    # Travel: two trips a year to France or Spain (same time zone as Berlin).
-    country_of_day = np.zeros(n_days, dtype=np.int64)  # 0 DE, 1 FR, 2 ES
-    for year in np.unique(year_of_day).tolist():
-        in_year = np.flatnonzero(year_of_day == year)
-        for _ in range(2):
-            length = int(rng.integers(5, 11))
-            begin = int(rng.integers(0, max(len(in_year) - length, 1)))
-            country_of_day[in_year[begin: begin + length]] = int(rng.integers(1, 3))
-
-    # --- how many plays of each kind ----------------------------------------------------------
-    n_podcast = round(n * _PODCAST_SHARE)
-    audiobook_possible = last_day >= _AUDIOBOOKS_FROM
-    n_audiobook = round(n * _AUDIOBOOK_SHARE) if audiobook_possible else 0
-    n_music = n - n_podcast - n_audiobook
-
-    # --- sessions -------------------------------------------------------------------------------
-    # Heavy listeners have longer sessions, not more of them; three or four sessions a day is
-    # what fits between sleep and work with half-hour gaps.
-    # A gamma shape rather than geometric: plenty of short sessions, but no all-night tail
-    # that would smear the hour-of-day habits. Every session has at least one track.
-    mean_len = max(9.0, n_music / (n_days * 4.0))
-    lengths = np.zeros(0, dtype=np.int64)
-    while lengths.sum() < n_music:
-        more = 1 + rng.gamma(2.0, (mean_len - 0.5) / 2.0,
-                             size=int(n_music / mean_len * 1.2) + 8).astype(np.int64)
-        lengths = np.concatenate((lengths, more))
-    cut = int(np.searchsorted(np.cumsum(lengths), n_music))
-    music_len = lengths[: cut + 1].copy()
-    music_len[-1] -= music_len.sum() - n_music
-    n_sessions = len(music_len)
-
-    # When each session would start if nothing were in the way.
-    s_day = rng.choice(n_days, size=n_sessions, p=day_weight)
-    s_weekend = weekend[s_day]
-    hour_cdf = _cumsum_rows(np.stack((_HOURS_WEEKDAY, _HOURS_WEEKEND)))
-    s_hour = _weighted_pick(rng, hour_cdf, s_weekend.astype(np.int64))
-    s_second = rng.integers(0, 3600, n_sessions)
-    desired_ms = midnight_utc_ms[s_day] + (s_hour * 3600 + s_second) * 1000
-    order = np.argsort(desired_ms, kind="stable")
-    s_day, s_weekend, s_hour, desired_ms = (s_day[order], s_weekend[order], s_hour[order],
-                                           desired_ms[order])
-    s_month = month_idx[s_day]
-    s_country = country_of_day[s_day]
-
-    # Podcasts ride along at the start of sessions, mostly weekday mornings and commutes;
-    # audiobook chapters close evening sessions, and only once Spotify sold audiobooks.
-    commute = ~s_weekend & (((s_hour >= 6) & (s_hour < 10)) | ((s_hour >= 16) & (s_hour < 19)))
-    pod_blocks = _split_exact(rng, n_podcast, np.array([1, 2, 3]), np.array([0.6, 0.3, 0.1]))
-    pod_weight = np.where(commute, 6.0, 1.0)
-    pod_session = rng.choice(n_sessions, size=len(pod_blocks), p=pod_weight / pod_weight.sum())
-    pod_len = np.bincount(pod_session, weights=pod_blocks, minlength=n_sessions).astype(np.int64)
-    book_blocks = _split_exact(rng, n_audiobook, np.array([1, 2, 3, 4]),
-                               np.array([0.4, 0.3, 0.2, 0.1]))
-    book_ok = (day_dates[s_day] >= np.datetime64(_AUDIOBOOKS_FROM)).astype(float)
-    if book_ok.sum() == 0:
-        book_ok[:] = 1.0
-    book_weight = book_ok * np.where(s_hour >= 21, 6.0, 1.0)
-    book_session = rng.choice(n_sessions, size=len(book_blocks), p=book_weight / book_weight.sum())
-    book_len = np.bincount(book_session, weights=book_blocks,
-                           minlength=n_sessions).astype(np.int64)
-
-    # Per-session state: device, shuffle, album listening, privacy, connectivity.
-    situation = np.where(
-        s_weekend,
-        np.where(s_hour >= 18, 5, np.where(s_hour < 6, 3, 4)),
-        np.where(commute, 0, np.where((s_hour >= 10) & (s_hour < 16), 1,
-                                      np.where(s_hour < 6, 3, 2))))
-    device_cdf = _cumsum_rows(_DEVICE_BY_SITUATION)
-    device = _weighted_pick(rng, device_cdf, situation)
-    device[s_country > 0] = np.where(rng.random(int((s_country > 0).sum())) < 0.9, _PHONE,
-                                     _TABLET)
-    album_session = rng.random(n_sessions) < 0.12
-    shuffle_s = ~album_session & (rng.random(n_sessions) < 0.55)
-    incognito_s = rng.random(n_sessions) < 0.03
-    offline_s = (device == _PHONE) & (rng.random(n_sessions) < np.where(s_country > 0, 0.3, 0.03))
-
-    platform_s = np.empty(n_sessions, dtype=object)
-    s_ordinal = days[s_day]
-    for d, eras in enumerate(_PLATFORM_ERAS):
-        mask = device == d
-        if not mask.any():
-            continue
-        starts = np.array([(dt.date.fromisoformat(a) - epoch).days for a, _ in eras])
-        names = np.array([b for _, b in eras], dtype=object)
-        platform_s[mask] = names[np.searchsorted(starts, s_ordinal[mask], side="right") - 1]
-
-    # --- plays: session layout ---------------------------------------------------------------
-    session_len = pod_len + music_len + book_len
-    session = np.repeat(np.arange(n_sessions), session_len)
-    first_of_session = np.concatenate(([0], np.cumsum(session_len)[:-1]))
-    pos = np.arange(n) - first_of_session[session]
-    last_in_session = pos == session_len[session] - 1
-    KIND_MUSIC, KIND_PODCAST, KIND_BOOK = 0, 1, 2
-    kind = np.where(pos < pod_len[session], KIND_PODCAST,
-                    np.where(pos < (pod_len + music_len)[session], KIND_MUSIC, KIND_BOOK))
-    music = kind == KIND_MUSIC
-    play_month = s_month[session]
-
-    # --- which track ---------------------------------------------------------------------------
+    cal = _make_calendar(rng, first_day, last_day)
+    n_podcast = round(n_plays * _PODCAST_SHARE)
+    n_audiobook = round(n_plays * _AUDIOBOOK_SHARE) if last_day >= _AUDIOBOOKS_FROM else 0
+    sess = _plan_sessions(rng, cal, n_plays - n_podcast - n_audiobook, n_podcast, n_audiobook)
+    lay = _lay_out(sess)
     base_weight, skip_factor = _track_preferences(rng, cat)
-    n_genres = len(cat.genres)
-    # A track becomes playable when the listener discovers it: some are old favourites known
-    # from the start, the rest turn up month by month, new releases soon after they come out.
-    release_month = (cat.year - 1970) * 12 - month_of_day[0]
-    known_at_start = (cat.year < first_day.year) & (rng.random(cat.size) < 0.35)
-    later = rng.random(cat.size)
-    soon = rng.random(cat.size) < 0.5
-    earliest = np.clip(release_month, 0, n_months - 1)
-    discovery = np.where(soon, earliest + rng.integers(0, 4, cat.size),
-                         earliest + (later * (n_months - earliest)).astype(np.int64))
-    discovery = np.where(known_at_start, -1, discovery)
-    since = np.arange(n_months)[:, None] - discovery[None, :]  # months x tracks
-    released = cat.year[None, :] <= month_years[:, None]
-    # Just-discovered tracks are on repeat for a few weeks, then settle to their base weight.
-    track_weight = np.where((since >= 0) & released,
-                            base_weight[None, :] * (1.0 + 5.0 * np.exp(-np.maximum(since, 0) / 1.5)),
-                            0.0)
-    # Tracks that are released but not yet discovered still get a trickle, so a genre that
-    # comes into fashion always has something to play.
-    track_weight += np.where(released & (since < 0), base_weight[None, :] * 0.02, 0.0)
+    track = _pick_tracks(rng, cat, cal, sess, lay, base_weight)
+    spoken, spoken_ms = _spoken_word(rng, seed, cal, sess, lay)
 
-    genre_mass = np.stack([track_weight[:, cat.genre == g].sum(axis=1) for g in range(n_genres)],
-                          axis=1)
-    taste = _genre_taste(rng, cat.genres, month_pos) * (genre_mass > 0)
-    taste[taste.sum(axis=1) == 0] = 1.0  # a month before every release: anything goes
-    taste_cdf = _cumsum_rows(taste)
-    s_focus = _weighted_pick(rng, taste_cdf, s_month)
-    # Sessions stick to a mood; a third of the tracks wander to whatever else is in favour.
-    wander = rng.random(n) < 0.3
-    play_genre = np.where(wander, _weighted_pick(rng, taste_cdf, play_month), s_focus[session])
-
-    track = np.zeros(n, dtype=np.int64)
-    music_idx = np.flatnonzero(music)
-    group = play_month[music_idx] * n_genres + play_genre[music_idx]
-    by_group = np.argsort(group, kind="stable")
-    group_sorted = group[by_group]
-    bounds = np.flatnonzero(np.diff(group_sorted)) + 1
-    genre_members = [np.flatnonzero(cat.genre == g) for g in range(n_genres)]
-    u = rng.random(len(music_idx))
-    for lo, hi in zip(np.concatenate(([0], bounds)), np.concatenate((bounds, [len(group)]))):
-        if lo == hi:
-            continue
-        month, genre = divmod(int(group_sorted[lo]), n_genres)
-        members = genre_members[genre]
-        weights = track_weight[month, members]
-        if weights.sum() <= 0:  # nothing of this genre out yet: fall back to the whole catalog
-            members = np.arange(cat.size)
-            weights = track_weight[month] if track_weight[month].sum() > 0 else base_weight
-        cdf = np.cumsum(weights)
-        rows = by_group[lo:hi]
-        picked = np.searchsorted(cdf, u[rows] * cdf[-1], side="right")
-        track[music_idx[rows]] = members[np.minimum(picked, len(members) - 1)]
-
-    # Album sessions play on through the album from the first track picked.
-    first_music = first_of_session + pod_len
-    in_album = music & album_session[session]
-    if in_album.any():
-        t0 = track[first_music[session[in_album]]]
-        a0 = cat.album_id[t0]
-        music_pos = pos[in_album] - pod_len[session[in_album]]
-        step = (cat.pos_in_album[t0] + music_pos) % cat.album_len[a0]
-        track[in_album] = cat.album_tracks[cat.album_start[a0] + step]
-
-    # --- spoken word ---------------------------------------------------------------------------
-    episode_name = np.full(n, None, dtype=object)
-    show_name = np.full(n, None, dtype=object)
-    episode_uri = np.full(n, None, dtype=object)
-    content_ms = np.zeros(n, dtype=np.int64)  # length of each episode or chapter
-    pod_idx = np.flatnonzero(kind == KIND_PODCAST)
-    if len(pod_idx):
-        show_weight = np.array([[1.0 if a <= p <= b else 0.05 for a, b in _SHOW_WINDOWS]
-                                for p in month_pos])
-        s_show = _weighted_pick(rng, _cumsum_rows(show_weight), s_month)
-        backlog = rng.geometric(0.6, n_sessions) - 1
-        p_session = session[pod_idx]
-        show = s_show[p_session]
-        cadence = np.array([c for *_, c in _SHOWS])[show]
-        # Episode numbers follow the calendar: a weekly show is ~52 episodes further a year on.
-        weeks = (days[s_day[p_session]] - day0) / cadence + 40 + 17 * show
-        number = np.maximum(weeks.astype(np.int64) - backlog[p_session] - pos[pod_idx], 1)
-        cache: dict[tuple[int, int], tuple[str, str, int]] = {}
-        for i, (sh, num) in zip(pod_idx.tolist(), zip(show.tolist(), number.tolist())):
-            info = cache.get((sh, num))
-            if info is None:
-                info = cache[(sh, num)] = _episode(sh, num, seed)
-            episode_name[i], episode_uri[i], content_ms[i] = info
-            show_name[i] = _SHOWS[sh][0]
-
-    book_title = np.full(n, None, dtype=object)
-    book_uri = np.full(n, None, dtype=object)
-    chapter_uri = np.full(n, None, dtype=object)
-    chapter_title = np.full(n, None, dtype=object)
-    book_idx = np.flatnonzero(kind == KIND_BOOK)
-    if len(book_idx):
-        # One chapter after another through the books; sometimes a chapter is heard twice
-        # (fell asleep).
-        advance = (rng.random(len(book_idx)) > 0.1).astype(np.int64)
-        advance[0] = 0
-        chapters = [(b, c) for b, (_, count, _) in enumerate(_BOOKS) for c in range(1, count + 1)]
-        for i, step in zip(book_idx.tolist(), (np.cumsum(advance) % len(chapters)).tolist()):
-            b, c = chapters[step]
-            title, _, minutes = _BOOKS[b]
-            book_title[i] = title
-            book_uri[i] = "spotify:show:" + _hashed_base62("book", seed, b)
-            chapter_uri[i] = "spotify:episode:" + _hashed_base62("chapter", seed, b, c)
-            chapter_title[i] = f"Chapter {c}"
-            content_ms[i] = int(minutes * 60_000 * (0.75 + 0.5 * ((b * 31 + c * 17) % 10) / 10))
-
-    # --- how each play ended ---------------------------------------------------------------------
-    # 0 complete, 1 skipped early, 2 stopped part-way, 3 never started (ms_played 0).
-    skip_p = np.clip(np.where(shuffle_s[session], 0.24, 0.12) * skip_factor[track], 0.02, 0.8)
-    skip_p = _skip_more_when_dense(skip_p, music, cat.duration[track], content_ms, n_sessions,
-                                   range_end_ms - range_start_ms)
-    u = rng.random(n)
-    outcome = np.where(u < skip_p, 1, np.where(u < skip_p + 0.08, 2, 0))
-    outcome = np.where(music, outcome, np.where(rng.random(n) < 0.4, 0, 2))
-    outcome[last_in_session & (rng.random(n) < 0.5)] = 2  # people stop mid-track
-    outcome[music & (rng.random(n) < 0.004)] = 3
-
-    reason_end = np.empty(n, dtype=object)
-    reason_end[outcome == 0] = "trackdone"
-    pick = rng.random(n)
-    reason_end[outcome == 1] = np.where(pick[outcome == 1] < 0.88, "fwdbtn", "backbtn")
-    mid_partial = (outcome == 2) & ~last_in_session
-    reason_end[mid_partial] = np.select(
-        [pick[mid_partial] < 0.55, pick[mid_partial] < 0.85, pick[mid_partial] < 0.95],
-        ["endplay", "fwdbtn", "backbtn"], "remote")
-    end_partial = (outcome == 2) & last_in_session
-    reason_end[end_partial] = np.select(
-        [pick[end_partial] < 0.55, pick[end_partial] < 0.75, pick[end_partial] < 0.9],
-        ["endplay", "logout", "unexpected-exit-while-paused"], "unexpected-exit")
-    zero = outcome == 3
-    reason_end[zero] = np.select([pick[zero] < 0.5, pick[zero] < 0.8],
-                                 ["fwdbtn", "trackerror"], "endplay")
-
-    # "Back" restarts the track: the next play is the same song again.
-    again = np.zeros(n, dtype=bool)
-    again[1:] = (reason_end[:-1] == "backbtn") & music[1:] & music[:-1] & ~last_in_session[:-1]
-    source = np.maximum.accumulate(np.where(again, 0, np.arange(n)))
-    track = np.where(music, track[source], track)
-
-    # Reason a play started: the previous play's reason to end, or how the session began.
-    follows = {"trackdone": "trackdone", "fwdbtn": "fwdbtn", "backbtn": "backbtn",
-               "endplay": "clickrow", "remote": "remote", "trackerror": "trackerror"}
-    reason_start = np.empty(n, dtype=object)
-    previous = np.concatenate(([None], reason_end[:-1]))
-    opening = pos == 0
-    for before, after in follows.items():
-        reason_start[~opening & (previous == before)] = after
-    reason_start[~opening & (kind != np.concatenate(([KIND_MUSIC], kind[:-1])))] = "clickrow"
-    how = rng.random(n)
-    starters = np.select([how < 0.5, how < 0.8], ["clickrow", "playbtn"], "appload")
-    reason_start[opening] = np.where(device[session[opening]] == _SPEAKER, "remote",
-                                     starters[opening])
-
-    # --- how long each play ran ---------------------------------------------------------------
-    content_ms = np.where(music, cat.duration[track], content_ms)
-    ms_played = content_ms - rng.integers(0, 1200, n)  # "done" stops a hair before the end
-    skip_ms = np.minimum((rng.exponential(12_000, n) + 400).astype(np.int64), content_ms // 2)
-    ms_played = np.where(outcome == 1, skip_ms, ms_played)
-    partial = (rng.uniform(0.05, 0.95, n) * content_ms).astype(np.int64)
-    ms_played = np.where(outcome == 2, partial, ms_played)
-    ms_played = np.maximum(np.where(outcome == 3, 0, ms_played), 0)
-
-    # --- when ------------------------------------------------------------------------------------
-    # A second or two between tracks (at least one, so every play has its own ts), now and
-    # then a pause of a few minutes that stays well inside the 30-minute session gap.
-    gap_before = rng.integers(1000, 3000, n)
-    pause = rng.random(n) < 0.03
-    gap_before[pause] = rng.integers(60_000, 600_000, int(pause.sum()))
-    gap_before[opening] = 0
-    elapsed = np.cumsum(gap_before + ms_played)  # end of each play, counted across sessions
-    before_session = np.concatenate(([0], elapsed[first_of_session[1:] - 1]))
-    session_busy = np.concatenate((elapsed[first_of_session[1:] - 1], elapsed[-1:])) \
-        - before_session
-    needed = session_busy + _MIN_SESSION_GAP_MS + rng.integers(0, 5 * 60_000, n_sessions)
-    offset = np.concatenate(([0], np.cumsum(needed)[:-1]))
-    total = int(offset[-1] + needed[-1])
-    if total > range_end_ms - range_start_ms:
+    # Tracks were picked for the month a session wanted. Sessions only start later than that,
+    # except in a history too dense for one listener, where the end of the range pushes them
+    # earlier and a song could play before its release year. Such a listener skips more
+    # instead, until every play comes after its release.
+    span = cal.end_ms - cal.start_ms
+    music = lay.kind == _MUSIC
+    for occupancy in (0.85, 0.75, 0.65, 0.55):
+        ends = _play_endings(rng, cat, sess, lay, track, spoken_ms, skip_factor,
+                             occupancy * span)
+        end_ms = _place(rng, cal, sess, lay, ends.ms_played)
+        if end_ms is not None and not _any_before_release(cat, ends.track[music], end_ms[music]):
+            break
+    if end_ms is None:
         raise ValueError(
             f"{n_plays} plays do not fit between {start} and {end} with half-hour breaks "
             f"between sessions; widen the date range or ask for fewer plays")
-    # Start each session when it wants to, unless the one before still runs (then right after
-    # it) or the rest would not fit before the end of the range (then early enough).
-    latest = range_end_ms - (total - offset)
-    wanted = np.minimum(desired_ms, latest)
-    session_start = offset + np.maximum.accumulate(wanted - offset)
-    end_ms = session_start[session] + elapsed - before_session[session]
 
     ts_seconds = end_ms // 1000
-    if np.any(np.diff(ts_seconds) < 0):  # cannot happen by construction; keep sort honest
-        raise AssertionError("plays are not in time order")
     ts_text = np.datetime_as_string(ts_seconds.astype("datetime64[s]"), unit="s")
-    ts = np.array([t + "Z" for t in ts_text.tolist()], dtype=object)
     ts_year = ts_seconds.astype("datetime64[s]").astype("datetime64[Y]").astype(np.int64) + 1970
-
-    # --- flags ---------------------------------------------------------------------------------
-    # Exports before 2020 carry no skip flag; spoken word is "skipped" only when forwarded.
-    skipped_bool = (reason_end == "fwdbtn") | ((outcome == 1) & music)
-    skipped = np.where(ts_year < 2020, None, skipped_bool).astype(object)
-    offline = offline_s[session]
-    start_ms = end_ms - ms_played
-    offline_ts = np.where(offline, start_ms, np.where(ts_year < 2021, None, 0)).astype(object)
-
-    track_cols = {}
-    for key, source_col in (("master_metadata_track_name", cat.name),
-                            ("master_metadata_album_artist_name", cat.artist),
-                            ("master_metadata_album_album_name", cat.album),
-                            ("spotify_track_uri", cat.uri)):
-        col = np.full(n, None, dtype=object)
-        col[music] = source_col[track[music]]
-        track_cols[key] = col
-    country_names = np.array(["DE", "FR", "ES"], dtype=object)
-
-    return {
-        "ts": ts,
-        "platform": platform_s[session],
-        "ms_played": ms_played,
-        "conn_country": country_names[s_country[session]],
-        **track_cols,
-        "episode_name": episode_name,
-        "episode_show_name": show_name,
-        "spotify_episode_uri": episode_uri,
-        "audiobook_title": book_title,
-        "audiobook_uri": book_uri,
-        "audiobook_chapter_uri": chapter_uri,
-        "audiobook_chapter_title": chapter_title,
-        "reason_start": reason_start,
-        "reason_end": reason_end,
-        "shuffle": np.where(music, shuffle_s[session], False),
-        "skipped": skipped,
-        "offline": offline,
-        "offline_timestamp": offline_ts,
-        "incognito_mode": incognito_s[session],
+    s = lay.session
+    offline = sess.offline[s]
+    columns = {
+        "ts": np.array([t + "Z" for t in ts_text.tolist()], dtype=object),
+        "platform": sess.platform[s],
+        "ms_played": ends.ms_played,
+        "conn_country": np.array(["DE", "FR", "ES"], dtype=object)[cal.country[sess.day[s]]],
     }
-
-
-def _empty_columns() -> dict[str, np.ndarray]:
-    return {key: np.zeros(0, dtype=object) for key in PLAY_KEYS if key != "ip_addr"}
+    for key, values in (("master_metadata_track_name", cat.name),
+                        ("master_metadata_album_artist_name", cat.artist),
+                        ("master_metadata_album_album_name", cat.album),
+                        ("spotify_track_uri", cat.uri)):
+        columns[key] = np.where(music, values[ends.track], None)
+    columns.update(spoken)
+    columns.update({
+        "reason_start": ends.reason_start,
+        "reason_end": ends.reason_end,
+        "shuffle": music & sess.shuffle[s],
+        # Exports carry no skip flag before 2020.
+        "skipped": np.where(ts_year < 2020, None, ends.skipped.astype(object)),
+        "offline": offline,
+        # Epoch ms of the start for offline plays; 0 or null otherwise, depending on the year.
+        "offline_timestamp": np.where(offline, (end_ms - ends.ms_played).astype(object),
+                                      np.where(ts_year < 2021, None, 0)),
+        "incognito_mode": sess.incognito[s],
+    })
+    return {key: columns[key] for key in PLAY_KEYS if key != "ip_addr"}
 
 
 def _rows(columns: dict[str, np.ndarray], index: np.ndarray | None = None) -> list[dict]:
@@ -1036,6 +1133,9 @@ def generate_plays(n_plays: int, seed: int = 7, start: str = "2018-01-01",
     end time of the play, unique per row). About 4% are podcast episodes and 0.5% audiobook
     chapters (from late 2022 on); the rest are tracks from `catalog` (by default
     `generate_catalog(seed)`). Same arguments, same rows.
+
+    A history denser than one person could listen to (beyond roughly 200,000 plays in eight
+    years) comes out with far more skips, since that is the only way to fit it in the range.
 
     Raises ValueError for a negative count or seed, unreadable or reversed dates, or more
     plays than fit in the range.
@@ -1119,7 +1219,7 @@ def write_export(folder: pathlib.Path, n_plays: int, seed: int = 7, rows_per_fil
         written.append(_write_json(target / name, rows))
         del rows  # keep one file's rows in memory at a time
 
-    # Video rows are a separate, small history (a TV and music videos), not part of n_plays.
+    # Video rows (music videos) are a separate small history, not part of n_plays.
     video = _rows(_simulate(36, seed + 1, "2020-01-01", "2025-12-31", catalog))
     name = f"Streaming_History_Video_{_year_span(video[0]['ts'], video[-1]['ts'])}.json"
     written.append(_write_json(target / name, video))

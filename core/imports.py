@@ -93,19 +93,23 @@ def _minute_key(row: tuple) -> tuple[str, str, int]:
     return row[0][:16], row[-1], row[2]
 
 
-def _write_plays(db: Database, profile: str, import_id: int, plays: list[tuple], is_account: bool) -> tuple[int, int]:
-    """Write one file's plays; return (added, merged). The caller holds the transaction."""
-    if not plays:
-        return 0, 0
+def _write_plays(
+    db: Database, profile: str, import_id: int, plays: list[tuple], is_account: bool, sources: set[str]
+) -> tuple[int, int]:
+    """Write one file's plays; return (added, merged). The caller holds the transaction.
+
+    ``sources`` says which sources the profile already has plays from, so the merge
+    lookups run only when there is something to merge with.
+    """
     first = min(row[0] for row in plays)[:16] + ":00Z"
     last = max(row[0] for row in plays)[:16] + ":59Z"
     if is_account:
-        if not store.has_plays_not_from(db, profile, "account"):
+        if not sources - {"account"}:
             return store.insert_plays(db, profile, import_id, plays), 0
         known = store.detailed_play_keys(db, profile, first, last)
         fresh = [row for row in plays if _minute_key(row) not in known]
         return store.insert_plays(db, profile, import_id, fresh), len(plays) - len(fresh)
-    if not store.has_plays_from(db, profile, "account"):
+    if "account" not in sources:
         return store.insert_plays(db, profile, import_id, plays), 0
     account = store.account_play_keys(db, profile, first, last)
     upgrades, fresh = [], []
@@ -119,7 +123,9 @@ def _write_plays(db: Database, profile: str, import_id: int, plays: list[tuple],
     return store.insert_plays(db, profile, import_id, fresh), merged
 
 
-def _store_parsed(db: Database, profile: str, import_id: int, parsed: exports.ParsedFile) -> FileReport:
+def _store_parsed(
+    db: Database, profile: str, import_id: int, parsed: exports.ParsedFile, sources: set[str]
+) -> FileReport:
     counts = Counter(row[3] for row in parsed.plays)
     report = FileReport(
         file=parsed.name,
@@ -137,8 +143,10 @@ def _store_parsed(db: Database, profile: str, import_id: int, parsed: exports.Pa
     with db.atomic():
         if parsed.plays:
             is_account = parsed.kind in (exports.ACCOUNT_MUSIC, exports.ACCOUNT_PODCAST, exports.ACCOUNT_AUDIOBOOK)
-            report.added, report.merged = _write_plays(db, profile, import_id, parsed.plays, is_account)
+            report.added, report.merged = _write_plays(db, profile, import_id, parsed.plays, is_account, sources)
             report.duplicates = len(parsed.plays) - report.added - report.merged
+            if report.added or (report.merged and not is_account):  # upgraded rows are extended now
+                sources.add("account" if is_account else "extended")
         elif parsed.playlists:
             changed = [store.upsert_playlist(db, profile, "export", pl) for pl in parsed.playlists]
             report.added = sum(len(pl.items) for pl, c in zip(parsed.playlists, changed) if c)
@@ -167,6 +175,7 @@ def import_files(
     reports = [
         FileReport(file=s.name, status="error" if s.is_error else "ignored", message=s.reason) for s in skipped
     ]
+    sources = store.play_sources(db, profile)
     total = max(len(inputs), 1)
     for number, item in enumerate(inputs):
         if progress:
@@ -176,7 +185,7 @@ def import_files(
         except ImportFileError as exc:
             reports.append(FileReport(file=item.name, status="error", message=str(exc)))
             continue
-        reports.append(_store_parsed(db, profile, import_id, parsed))
+        reports.append(_store_parsed(db, profile, import_id, parsed, sources))
     if progress:
         progress(1.0, "Import finished")
     report = ImportReport(profile, reports, store.play_summary(db, profile))

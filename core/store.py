@@ -14,6 +14,12 @@ from pathlib import Path
 
 from sqlite_utils import Database
 
+# Python's sqlite3 sends every None through its adapter lookup, which without a registered
+# adapter costs two failed attribute lookups per value: binding a 30-column play row with a
+# dozen NULLs took twice as long (measured: 8.0 vs 3.3 us/row). A C-level callable that
+# returns None keeps NULLs NULL and takes the fast path.
+sqlite3.register_adapter(type(None), {}.get)
+
 DEFAULT_PROFILE = "me"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "encore.db"
@@ -282,14 +288,9 @@ def detailed_play_keys(db: Database, profile: str, first: str, last: str) -> set
     return {(minute, name, ms) for minute, name, ms in rows}
 
 
-def has_plays_from(db: Database, profile: str, source: str) -> bool:
-    row = db.execute("SELECT 1 FROM plays WHERE profile = ? AND source = ? LIMIT 1", [profile, source]).fetchone()
-    return row is not None
-
-
-def has_plays_not_from(db: Database, profile: str, source: str) -> bool:
-    row = db.execute("SELECT 1 FROM plays WHERE profile = ? AND source != ? LIMIT 1", [profile, source]).fetchone()
-    return row is not None
+def play_sources(db: Database, profile: str) -> set[str]:
+    """Which sources (extended, account, spotify) a profile's plays came from."""
+    return {row[0] for row in db.execute("SELECT DISTINCT source FROM plays WHERE profile = ?", [profile])}
 
 
 _UPGRADE_SQL = (
