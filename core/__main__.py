@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Sequence
 
-from core import store
+from core import demo, store
 from core.imports import format_report, import_files
 
 
@@ -29,8 +29,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from core import demo
-
     db = store.open_store(args.db)
     summary = demo.build_demo(db)
     if args.json:
@@ -50,10 +48,10 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--profile", default=store.DEFAULT_PROFILE, help="whose listening this is (default: me)")
     imp.add_argument("--json", action="store_true", help="print the report as JSON")
     imp.set_defaults(func=_cmd_import)
-    demo = sub.add_parser("demo", help="build the demo profile (no files, no keys)")
-    demo.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
-    demo.add_argument("--json", action="store_true")
-    demo.set_defaults(func=_cmd_demo)
+    demo_cmd = sub.add_parser("demo", help="build the demo profile (no files, no keys)")
+    demo_cmd.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    demo_cmd.add_argument("--json", action="store_true")
+    demo_cmd.set_defaults(func=_cmd_demo)
     return parser
 
 

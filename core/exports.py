@@ -18,15 +18,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
-import itertools
 import io
 import re
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Annotated, Any, Optional
 
+import msgspec
 import numpy as np
 import orjson
 
@@ -371,38 +371,39 @@ def _iso(moment: dt.datetime) -> str:
 # --- rows -----------------------------------------------------------------------------
 
 
+def _content_type(is_video: bool, episode: Any, episode_uri: Any, book: Any, book_uri: Any, chapter: Any) -> str:
+    if is_video:
+        return "video"
+    if episode or episode_uri:
+        return "podcast"
+    if book or book_uri or chapter:
+        return "audiobook"
+    return "music"
+
+
 def extended_row(row: Any, is_video: bool) -> tuple:
-    """One extended-history record -> a play tuple in store.PLAY_COLUMNS order."""
+    """One extended-history record (a dict) -> a play tuple in store.PLAY_COLUMNS order.
+
+    The careful path: any problem raises RowProblem naming the field.
+    """
     if not isinstance(row, dict):
         raise RowProblem(f"is {json_type(row)}, not a record")
     end = parse_end_time(row.get("ts"))
     ms = milliseconds(row, "ms_played")
-    track_name = text(row, "master_metadata_track_name")
     episode_name = text(row, "episode_name")
     episode_uri = text(row, "spotify_episode_uri")
     audiobook_title = text(row, "audiobook_title")
     audiobook_uri = text(row, "audiobook_uri")
     chapter_title = text(row, "audiobook_chapter_title")
-    track_uri = text(row, "spotify_track_uri")
-    if is_video:
-        content = "video"
-    elif episode_name or episode_uri:
-        content = "podcast"
-    elif audiobook_title or audiobook_uri or chapter_title:
-        content = "audiobook"
-    else:
-        content = "music"
     platform = text(row, "platform")
     return (
         _iso(end),
-        _iso(end - dt.timedelta(milliseconds=ms)),
         ms,
-        content,
-        track_name,
+        _content_type(is_video, episode_name, episode_uri, audiobook_title, audiobook_uri, chapter_title),
+        text(row, "master_metadata_track_name"),
         text(row, "master_metadata_album_artist_name"),
         text(row, "master_metadata_album_album_name"),
-        track_uri,
-        track_id_from_uri(track_uri),
+        text(row, "spotify_track_uri"),
         episode_name,
         text(row, "episode_show_name"),
         episode_uri,
@@ -420,38 +421,68 @@ def extended_row(row: Any, is_video: bool) -> tuple:
         flag(row, "offline"),
         offline_time(row.get("offline_timestamp"), end),
         flag(row, "incognito_mode"),
-        "extended",
-        track_name or episode_name or chapter_title or audiobook_title or "",
     )
 
 
-# The fast path. Real export files are clean, and a 10-year history is ~1M rows, so the
-# common case converts whole columns at once (numpy for the time arithmetic). Any value the
-# fast path is not sure of sends the whole file down the per-row path above, which rejects
-# exactly the bad rows with their numbers; both paths give identical tuples.
-_EXTENDED_TEXT_KEYS = (
-    "master_metadata_track_name", "master_metadata_album_artist_name", "master_metadata_album_album_name",
-    "spotify_track_uri", "episode_name", "episode_show_name", "spotify_episode_uri", "audiobook_title",
-    "audiobook_uri", "audiobook_chapter_title", "audiobook_chapter_uri", "platform", "conn_country",
-    "reason_start", "reason_end",
-)
-_EXTENDED_FLAG_KEYS = ("shuffle", "skipped", "offline", "incognito_mode")
-_MS_PER_DAY = 86_400_000
+# The fast path. Real export files are clean and a 10-year history is ~1M rows, so the
+# common case decodes a whole file with msgspec straight into typed records (validating
+# types and lengths in C, and never materialising the private fields it does not name),
+# then converts whole columns at once. Anything the fast path is not sure of sends the file
+# down the careful path above, which rejects exactly the bad rows with their numbers; both
+# paths give identical tuples (tests check this on every real export and with Hypothesis).
+_Text = Optional[Annotated[str, msgspec.Meta(max_length=MAX_TEXT_LENGTH)]]
+
+
+class ExtendedRecord(msgspec.Struct, gc=False):
+    """The fields Encore reads from an extended-history row (privacy fields are not among them)."""
+
+    ts: str
+    ms_played: Annotated[int, msgspec.Meta(ge=0, le=86_400_000)]
+    platform: _Text = None
+    conn_country: _Text = None
+    master_metadata_track_name: _Text = None
+    master_metadata_album_artist_name: _Text = None
+    master_metadata_album_album_name: _Text = None
+    spotify_track_uri: _Text = None
+    episode_name: _Text = None
+    episode_show_name: _Text = None
+    spotify_episode_uri: _Text = None
+    audiobook_title: _Text = None
+    audiobook_uri: _Text = None
+    audiobook_chapter_uri: _Text = None
+    audiobook_chapter_title: _Text = None
+    reason_start: _Text = None
+    reason_end: _Text = None
+    shuffle: Optional[bool] = None
+    skipped: Optional[bool] = None
+    offline: Optional[bool] = None
+    offline_timestamp: Optional[float] = None
+    incognito_mode: Optional[bool] = None
+
+
+_EXTENDED_DECODER = msgspec.json.Decoder(list[ExtendedRecord])
 _EARLIEST_S = int(_EARLIEST.timestamp())
 _LATEST_S = int(_LATEST.timestamp())
 
 
-_TEXT_TYPES = frozenset({str, type(None)})
-_FLAG_TYPES = frozenset({bool, type(None)})
-_NUMBER_TYPES = frozenset({int, float, type(None)})
+def decode_extended(data: bytes) -> list[ExtendedRecord] | None:
+    """Decode a whole extended-history file into typed records, or None if any row is off."""
+    try:
+        return _EXTENDED_DECODER.decode(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
+        return None
 
 
-def _column(records: list[dict], key: str) -> list:
-    return list(map(dict.get, records, itertools.repeat(key)))
+def convert_extended(records: list) -> list[ExtendedRecord] | None:
+    """Typed records from already-parsed dicts (CSV, tests), or None if any row is off."""
+    try:
+        return msgspec.convert(records, list[ExtendedRecord])
+    except msgspec.ValidationError:
+        return None
 
 
-def _clean_text_column(values: list) -> bool:
-    return set(map(type, values)) <= _TEXT_TYPES and max(map(len, filter(None, values)), default=0) <= MAX_TEXT_LENGTH
+def _iso_seconds(seconds: np.ndarray) -> list[str]:
+    return [t + "Z" for t in np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()]
 
 
 def _none_if_empty(values: list) -> list:
@@ -459,16 +490,16 @@ def _none_if_empty(values: list) -> list:
     return [v or None for v in values] if "" in values else values
 
 
-def _iso_seconds(seconds: np.ndarray) -> list[str]:
-    return [t + "Z" for t in np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()]
+def _as_int_flags(values: list) -> list:
+    return [None if v is None else int(v) for v in values]
 
 
-def extended_rows_columnar(records: list, is_video: bool) -> list[tuple] | None:
-    """Convert a whole file of clean extended records at once, or return None if unsure."""
-    if not records or not all(type(r) is dict for r in records):
-        return None
-    ts = _column(records, "ts")
-    if not all(type(t) is str and len(t) == 20 and t[10] == "T" and t[19] == "Z" for t in ts):
+def extended_rows_columnar(records: list[ExtendedRecord], is_video: bool) -> list[tuple] | None:
+    """Convert a whole file of typed records at once, or return None if unsure."""
+    if not records:
+        return []
+    ts = [r.ts for r in records]
+    if not all(len(t) == 20 and t[10] == "T" and t[19] == "Z" for t in ts):
         return None
     try:
         end_s = np.array([t[:19] for t in ts], dtype="datetime64[s]").astype(np.int64)
@@ -476,69 +507,44 @@ def extended_rows_columnar(records: list, is_video: bool) -> list[tuple] | None:
         return None
     if end_s.min() < _EARLIEST_S or end_s.max() >= _LATEST_S:
         return None
-    ms_list = _column(records, "ms_played")
-    if set(map(type, ms_list)) != {int}:
-        return None
-    ms = np.array(ms_list, dtype=np.int64)
-    if ms.min() < 0 or ms.max() > _MS_PER_DAY:
-        return None
-    col = {key: _column(records, key) for key in _EXTENDED_TEXT_KEYS}
-    if not all(_clean_text_column(values) for values in col.values()):
-        return None
-    flags = {key: _column(records, key) for key in _EXTENDED_FLAG_KEYS}
-    if not all(set(map(type, values)) <= _FLAG_TYPES for values in flags.values()):
-        return None
-    offline_raw = _column(records, "offline_timestamp")
-    if not set(map(type, offline_raw)) <= _NUMBER_TYPES:
-        return None
+    column = {name: [getattr(r, name) for r in records] for name in ExtendedRecord.__struct_fields__[2:]}
 
-    played_at = _iso_seconds(end_s)
-    started_at = _iso_seconds((end_s * 1000 - ms) // 1000)
-    offline = np.array([v if v is not None else 0 for v in offline_raw], dtype=np.float64)
+    offline = np.array([0.0 if v is None else v for v in column["offline_timestamp"]], dtype=np.float64)
     offline_s = np.where(offline > 1e11, offline / 1000, offline)
     keep = (offline > 0) & (np.abs(offline_s - end_s) <= 7 * 86400)
     offline_iso = _iso_seconds(np.floor(np.where(keep, offline_s, 0)).astype(np.int64))
-    offline_at = [iso if k else None for iso, k in zip(offline_iso, keep.tolist())]
 
-    tracks, episodes, episode_uris = col["master_metadata_track_name"], col["episode_name"], col["spotify_episode_uri"]
-    books, book_uris, chapters = col["audiobook_title"], col["audiobook_uri"], col["audiobook_chapter_title"]
-    if is_video:
-        content = ["video"] * len(records)
-    else:
-        content = [
-            "podcast" if e or eu else "audiobook" if b or bu or c else "music"
-            for e, eu, b, bu, c in zip(episodes, episode_uris, books, book_uris, chapters)
-        ]
-    uris = col["spotify_track_uri"]
-    platforms = col["platform"]
-    empty_to_none = _none_if_empty
+    episodes, episode_uris = _none_if_empty(column["episode_name"]), _none_if_empty(column["spotify_episode_uri"])
+    books, book_uris = _none_if_empty(column["audiobook_title"]), _none_if_empty(column["audiobook_uri"])
+    chapters = _none_if_empty(column["audiobook_chapter_title"])
+    platforms = _none_if_empty(column["platform"])
+    content = (["video"] * len(records) if is_video else
+               [_content_type(False, *fields) for fields in zip(episodes, episode_uris, books, book_uris, chapters)])
     return list(zip(
-        played_at,
-        started_at,
-        ms_list,
+        _iso_seconds(end_s),
+        [r.ms_played for r in records],
         content,
-        empty_to_none(tracks),
-        empty_to_none(col["master_metadata_album_artist_name"]),
-        empty_to_none(col["master_metadata_album_album_name"]),
-        empty_to_none(uris),
-        [u[14:] if u and u.startswith("spotify:track:") and len(u) > 14 else None for u in uris],
-        empty_to_none(episodes),
-        empty_to_none(col["episode_show_name"]),
-        empty_to_none(episode_uris),
-        empty_to_none(books),
-        empty_to_none(book_uris),
-        empty_to_none(chapters),
-        empty_to_none(col["audiobook_chapter_uri"]),
-        empty_to_none(platforms),
-        [platform_family(p or None) for p in platforms],
-        empty_to_none(col["conn_country"]),
-        [normalise_reason(v) for v in col["reason_start"]],
-        [normalise_reason(v) for v in col["reason_end"]],
-        *([int(v) if v is not None else None for v in flags[key]] for key in ("shuffle", "skipped", "offline")),
-        offline_at,
-        [int(v) if v is not None else None for v in flags["incognito_mode"]],
-        ["extended"] * len(records),
-        [t or e or c or b or "" for t, e, c, b in zip(tracks, episodes, chapters, books)],
+        _none_if_empty(column["master_metadata_track_name"]),
+        _none_if_empty(column["master_metadata_album_artist_name"]),
+        _none_if_empty(column["master_metadata_album_album_name"]),
+        _none_if_empty(column["spotify_track_uri"]),
+        episodes,
+        _none_if_empty(column["episode_show_name"]),
+        episode_uris,
+        books,
+        book_uris,
+        chapters,
+        _none_if_empty(column["audiobook_chapter_uri"]),
+        platforms,
+        [platform_family(p) for p in platforms],
+        _none_if_empty(column["conn_country"]),
+        [normalise_reason(v) for v in column["reason_start"]],
+        [normalise_reason(v) for v in column["reason_end"]],
+        _as_int_flags(column["shuffle"]),
+        _as_int_flags(column["skipped"]),
+        _as_int_flags(column["offline"]),
+        [iso if k else None for iso, k in zip(offline_iso, keep.tolist())],
+        _as_int_flags(column["incognito_mode"]),
     ))
 
 
@@ -563,12 +569,11 @@ def account_row(row: Any, kind: str) -> tuple:
     music, podcast, book = content == "music", content == "podcast", content == "audiobook"
     return (
         _iso(end),
-        _iso(end - dt.timedelta(milliseconds=ms)),
         ms,
         content,
         title if music else None,  # track_name
         creator,  # artist_name (an audiobook's author)
-        None, None, None,  # album_name, track_uri, track_id: account exports have none
+        None, None,  # album_name, track_uri: account exports have none
         title if podcast else None,  # episode_name
         collection if podcast else None,  # show_name
         None,  # episode_uri
@@ -577,8 +582,6 @@ def account_row(row: Any, kind: str) -> tuple:
         title if book else None,  # chapter_title
         None,  # chapter_uri
         None, None, None, None, None, None, None, None, None, None,  # platform .. incognito: unknown
-        "account",
-        title or collection or "",
     )
 
 
@@ -662,8 +665,9 @@ def _sniff_kind(name: str, records: Any) -> str | None:
     return None
 
 
-def extended_generation(name: str, first: dict) -> str:
-    """Which of the five extended-history generations a file belongs to (for the report)."""
+def extended_generation(name: str, first: Iterable[str]) -> str:
+    """Which of the five extended-history generations a file belongs to, from its first keys."""
+    first = set(first)
     base = PurePosixPath(name.replace("\\", "/")).name.lower()
     if "audiobook_title" in first or "audiobook_uri" in first:
         return "Extended streaming history (2025+, with audiobook fields)"
@@ -777,11 +781,48 @@ def _library(name: str, records: Any) -> list[tuple]:
     return items
 
 
+_FIRST_KEYS_RE = re.compile(rb'"([A-Za-z_]+)"\s*:')
+
+
+def _first_record_keys(data: bytes) -> set[str]:
+    """The key names of the first record, read from the raw bytes (cheap, for the report)."""
+    head = data[: data.find(b"}") + 1] if b"}" in data[:20000] else data[:20000]
+    return {m.decode() for m in _FIRST_KEYS_RE.findall(head)}
+
+
+def _parse_extended_fast(name: str, data: bytes, is_video: bool) -> ParsedFile | None:
+    records = decode_extended(data)
+    if records is None:
+        return None
+    plays = extended_rows_columnar(records, is_video)
+    if plays is None:
+        return None
+    kind = EXTENDED_VIDEO if is_video else EXTENDED
+    label = extended_generation(name, _first_record_keys(data)) if records else KIND_LABELS[kind]
+    return ParsedFile(name, kind, label + (" — video" if is_video else ""), plays=plays, rows_read=len(records))
+
+
+def _parse_extended_records(parsed: ParsedFile, records: Any, is_video: bool) -> None:
+    typed = convert_extended(records) if isinstance(records, list) else None
+    fast = extended_rows_columnar(typed, is_video) if typed is not None else None
+    if fast is not None:
+        parsed.plays = fast
+    else:
+        parsed.plays, parsed.rejected = _rows(parsed.name, records, lambda r: extended_row(r, is_video))
+    parsed.rows_read = len(records)
+    if records and isinstance(records[0], dict):
+        parsed.format = extended_generation(parsed.name, records[0].keys()) + (" — video" if is_video else "")
+
+
 def parse_file(item: InputFile) -> ParsedFile:
     """Read and normalise one file; raise ImportFileError if nothing in it can be used."""
     name = item.name
     kind = kind_from_name(name)
     data = item.read()
+    if kind in (EXTENDED, EXTENDED_VIDEO):
+        fast = _parse_extended_fast(name, data, kind == EXTENDED_VIDEO)
+        if fast is not None:
+            return fast
     if kind == CSV_FILE:
         records: Any = csv_records(name, data)
     else:
@@ -798,15 +839,7 @@ def parse_file(item: InputFile) -> ParsedFile:
         kind = sniffed
     parsed = ParsedFile(name, kind, KIND_LABELS[kind])
     if kind in (EXTENDED, EXTENDED_VIDEO):
-        is_video = kind == EXTENDED_VIDEO
-        fast = extended_rows_columnar(records, is_video) if isinstance(records, list) else None
-        if fast is not None:
-            parsed.plays = fast
-        else:
-            parsed.plays, parsed.rejected = _rows(name, records, lambda r: extended_row(r, is_video))
-        parsed.rows_read = len(records)
-        if records and isinstance(records[0], dict):
-            parsed.format = extended_generation(name, records[0]) + (" — video" if is_video else "")
+        _parse_extended_records(parsed, records, kind == EXTENDED_VIDEO)
     elif kind in _ACCOUNT_FIELDS:
         parsed.plays, parsed.rejected = _rows(name, records, lambda r: account_row(r, kind))
         parsed.rows_read = len(records)

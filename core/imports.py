@@ -90,7 +90,7 @@ _HOLDS = {exports.PLAYLISTS: "playlist items", exports.LIBRARY: "library items"}
 def _minute_key(row: tuple) -> tuple[str, str, int]:
     # (UTC minute of the end time, title, ms_played): how an account-data row and the
     # extended-history row of the same play recognise each other (99% match in real data).
-    return row[0][:16], row[-1], row[2]
+    return row[0][:16], store.play_title(row), row[1]
 
 
 def _write_plays(
@@ -105,12 +105,12 @@ def _write_plays(
     last = max(row[0] for row in plays)[:16] + ":59Z"
     if is_account:
         if not sources - {"account"}:
-            return store.insert_plays(db, profile, import_id, plays), 0
+            return store.insert_plays(db, profile, import_id, "account", plays), 0
         known = store.detailed_play_keys(db, profile, first, last)
         fresh = [row for row in plays if _minute_key(row) not in known]
-        return store.insert_plays(db, profile, import_id, fresh), len(plays) - len(fresh)
+        return store.insert_plays(db, profile, import_id, "account", fresh), len(plays) - len(fresh)
     if "account" not in sources:
-        return store.insert_plays(db, profile, import_id, plays), 0
+        return store.insert_plays(db, profile, import_id, "extended", plays), 0
     account = store.account_play_keys(db, profile, first, last)
     upgrades, fresh = [], []
     for row in plays:
@@ -119,14 +119,14 @@ def _write_plays(
             fresh.append(row)
         else:
             upgrades.append((play_id, row))
-    merged = store.upgrade_plays(db, import_id, upgrades)
-    return store.insert_plays(db, profile, import_id, fresh), merged
+    merged = store.upgrade_plays(db, import_id, "extended", upgrades)
+    return store.insert_plays(db, profile, import_id, "extended", fresh), merged
 
 
 def _store_parsed(
     db: Database, profile: str, import_id: int, parsed: exports.ParsedFile, sources: set[str]
 ) -> FileReport:
-    counts = Counter(row[3] for row in parsed.plays)
+    counts = Counter(row[2] for row in parsed.plays)
     report = FileReport(
         file=parsed.name,
         status="imported",

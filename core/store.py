@@ -24,17 +24,15 @@ DEFAULT_PROFILE = "me"
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = REPO_ROOT / "data" / "encore.db"
 
-# Order matters: rows built by core.exports are tuples in exactly this order.
+# Order matters: play tuples built by core.exports hold exactly these columns, in this order.
 PLAY_COLUMNS: tuple[str, ...] = (
     "played_at",  # UTC end time, ISO 'YYYY-MM-DDTHH:MM:SSZ' (account exports: minute precision)
-    "started_at",  # played_at - ms_played
     "ms_played",
     "content_type",  # music | podcast | audiobook | video
     "track_name",
     "artist_name",
     "album_name",
     "track_uri",
-    "track_id",
     "episode_name",
     "show_name",
     "episode_uri",
@@ -52,9 +50,26 @@ PLAY_COLUMNS: tuple[str, ...] = (
     "offline",
     "offline_at",
     "incognito",
-    "source",  # extended | account | spotify
-    "item_name",  # dedup key part: the title whatever the content type ('' if none)
 )
+# Derived by SQLite from the columns above (generated columns), so they can never disagree
+# with them and cost nothing to bind at import.
+DERIVED_COLUMNS: tuple[str, ...] = (
+    "started_at",  # played_at - ms_played, to the second
+    "track_id",  # the 22 characters after 'spotify:track:'
+    "item_name",  # the title whatever the content type ('' if none): part of the natural key
+)
+# Everything a play has, for reading.
+PLAY_FIELDS: tuple[str, ...] = PLAY_COLUMNS + DERIVED_COLUMNS + ("source",)
+_TITLE_INDEXES = tuple(PLAY_COLUMNS.index(c) for c in ("track_name", "episode_name", "chapter_title", "audiobook_title"))
+
+
+def play_title(row: tuple) -> str:
+    """The title part of a play tuple's natural key (what ``item_name`` will be)."""
+    for index in _TITLE_INDEXES:
+        if row[index]:
+            return row[index]
+    return ""
+
 
 PLAY_SOURCES = ("extended", "account", "spotify")
 
@@ -82,18 +97,26 @@ def _migration_1(db: Database) -> None:
             id INTEGER PRIMARY KEY,
             profile TEXT NOT NULL REFERENCES profiles(name),
             played_at TEXT NOT NULL,
-            started_at TEXT NOT NULL,
             ms_played INTEGER NOT NULL,
             content_type TEXT NOT NULL,
-            track_name TEXT, artist_name TEXT, album_name TEXT, track_uri TEXT, track_id TEXT,
+            track_name TEXT, artist_name TEXT, album_name TEXT, track_uri TEXT,
             episode_name TEXT, show_name TEXT, episode_uri TEXT,
             audiobook_title TEXT, audiobook_uri TEXT, chapter_title TEXT, chapter_uri TEXT,
             platform TEXT, platform_family TEXT, conn_country TEXT,
             reason_start TEXT, reason_end TEXT,
             shuffle INTEGER, skipped INTEGER, offline INTEGER, offline_at TEXT, incognito INTEGER,
             source TEXT NOT NULL,
-            item_name TEXT NOT NULL,
-            import_id INTEGER REFERENCES imports(id)
+            import_id INTEGER REFERENCES imports(id),
+            started_at TEXT GENERATED ALWAYS AS (
+                strftime('%Y-%m-%dT%H:%M:%SZ', (unixepoch(played_at) * 1000 - ms_played) / 1000, 'unixepoch')
+            ) VIRTUAL,
+            track_id TEXT GENERATED ALWAYS AS (
+                CASE WHEN substr(track_uri, 1, 14) = 'spotify:track:' AND length(track_uri) > 14
+                     THEN substr(track_uri, 15) END
+            ) VIRTUAL,
+            item_name TEXT GENERATED ALWAYS AS (
+                coalesce(track_name, episode_name, chapter_title, audiobook_title, '')
+            ) VIRTUAL
         );
         -- The natural key of a play: one listener cannot finish the same title twice in
         -- the same second after exactly the same number of milliseconds. It survives the
@@ -252,19 +275,29 @@ def finish_import(db: Database, import_id: int, files: int, added: int, merged: 
 
 # --- plays ---------------------------------------------------------------------------
 
-_INSERT_PLAY_SQL = (
-    f"INSERT OR IGNORE INTO plays(profile, import_id, {', '.join(PLAY_COLUMNS)}) "
-    f"VALUES (?, ?, {', '.join('?' for _ in PLAY_COLUMNS)})"
-)
+def _insert_play_sql(profile: str, import_id: int | None, source: str) -> str:
+    # The per-file constants go in as literals: binding them again for every row of a
+    # million-row import costs more than building one statement per file.
+    if source not in PLAY_SOURCES:
+        raise ValueError(f"unknown play source {source!r}")
+    constants = f"{_quote(profile)}, {int(import_id) if import_id is not None else 'NULL'}, '{source}'"
+    return (
+        f"INSERT OR IGNORE INTO plays(profile, import_id, source, {', '.join(PLAY_COLUMNS)}) "
+        f"VALUES ({constants}, {', '.join('?' for _ in PLAY_COLUMNS)})"
+    )
 
 
-def insert_plays(db: Database, profile: str, import_id: int | None, rows: Iterable[Sequence]) -> int:
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def insert_plays(db: Database, profile: str, import_id: int | None, source: str, rows: Iterable[Sequence]) -> int:
     """Insert play tuples (in PLAY_COLUMNS order), skipping natural-key duplicates.
 
     Returns the number of rows actually added. The caller owns the transaction.
     """
     before = db.conn.total_changes
-    db.conn.executemany(_INSERT_PLAY_SQL, ((profile, import_id, *row) for row in rows))
+    db.conn.executemany(_insert_play_sql(profile, import_id, source), rows)
     return db.conn.total_changes - before
 
 
@@ -294,14 +327,17 @@ def play_sources(db: Database, profile: str) -> set[str]:
 
 
 _UPGRADE_SQL = (
-    f"UPDATE OR IGNORE plays SET {', '.join(f'{c} = ?' for c in PLAY_COLUMNS)}, import_id = ? WHERE id = ?"
+    f"UPDATE OR IGNORE plays SET {', '.join(f'{c} = ?' for c in PLAY_COLUMNS)}, import_id = ?, source = ? "
+    "WHERE id = ?"
 )
 
 
-def upgrade_plays(db: Database, import_id: int | None, upgrades: Iterable[tuple[int, Sequence]]) -> int:
+def upgrade_plays(
+    db: Database, import_id: int | None, source: str, upgrades: Iterable[tuple[int, Sequence]]
+) -> int:
     """Replace account-export plays by the matching richer rows; return rows changed."""
     before = db.conn.total_changes
-    db.conn.executemany(_UPGRADE_SQL, ((*row, import_id, play_id) for play_id, row in upgrades))
+    db.conn.executemany(_UPGRADE_SQL, ((*row, import_id, source, play_id) for play_id, row in upgrades))
     return db.conn.total_changes - before
 
 

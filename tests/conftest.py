@@ -39,15 +39,15 @@ def make_zip(members: dict[str, bytes]) -> bytes:
 
 
 def all_plays(db, profile: str = "me") -> list[dict]:
-    """Every play of a profile as dicts of the PLAY_COLUMNS, in time order."""
-    cols = ", ".join(store.PLAY_COLUMNS)
-    return [dict(zip(store.PLAY_COLUMNS, row)) for row in db.execute(
+    """Every play of a profile as dicts of all its fields, in time order."""
+    cols = ", ".join(store.PLAY_FIELDS)
+    return [dict(zip(store.PLAY_FIELDS, row)) for row in db.execute(
         f"SELECT {cols} FROM plays WHERE profile = ? ORDER BY played_at, item_name", [profile]).fetchall()]
 
 
 def play(**values) -> dict:
     """A play dict with every column None except the ones given."""
-    row = dict.fromkeys(store.PLAY_COLUMNS)
+    row = dict.fromkeys(store.PLAY_FIELDS)
     unknown = set(values) - set(row)
     assert not unknown, unknown
     row.update(values)

@@ -257,10 +257,12 @@ valid_record = st.fixed_dictionaries({
 @settings(max_examples=200, deadline=None)
 @given(records=st.lists(valid_record, min_size=1, max_size=8), is_video=st.booleans())
 def test_columnar_fast_path_equals_the_per_row_path(records, is_video):
-    from core.exports import extended_row, extended_rows_columnar
-    fast = extended_rows_columnar(records, is_video)
-    assert fast is not None
-    assert fast == [extended_row(r, is_video) for r in records]
+    import orjson
+
+    from core.exports import convert_extended, decode_extended, extended_row, extended_rows_columnar
+    careful = [extended_row(r, is_video) for r in records]
+    assert extended_rows_columnar(convert_extended(records), is_video) == careful
+    assert extended_rows_columnar(decode_extended(orjson.dumps(records)), is_video) == careful
 
 
 @pytest.mark.parametrize("name", ["endsong_2020.json", "endsong_0.json", "Streaming_History_Audio_2023-2024_0.json",
@@ -268,6 +270,7 @@ def test_columnar_fast_path_equals_the_per_row_path(records, is_video):
 def test_columnar_fast_path_takes_every_fixture(name):
     import orjson
 
-    from core.exports import extended_row, extended_rows_columnar
-    records = orjson.loads((FIXTURES / name).read_bytes())
-    assert extended_rows_columnar(records, False) == [extended_row(r, False) for r in records]
+    from core.exports import decode_extended, extended_row, extended_rows_columnar
+    data = (FIXTURES / name).read_bytes()
+    careful = [extended_row(r, False) for r in orjson.loads(data)]
+    assert extended_rows_columnar(decode_extended(data), False) == careful

@@ -169,3 +169,14 @@ def test_cli_import_json_report_and_exit_codes(tmp_path):
     assert bad.returncode == 2
     assert bad.stderr.strip().count("\n") == 0
     assert bad.stderr.startswith("encore: nothing could be imported: ") and "notes.json" in bad.stderr
+
+
+def test_cli_demo_builds_a_labelled_demo_profile_once(tmp_path):
+    db = str(tmp_path / "demo.db")
+    first = run_cli("demo", "--db", db, "--json")
+    second = run_cli("demo", "--db", db, "--json")
+    assert first.returncode == second.returncode == 0, first.stderr
+    a, b = json.loads(first.stdout), json.loads(second.stdout)
+    assert (a["profile"], a["plays_added"], a["all_plays"], a["catalog_tracks"]) == ("demo", 60_036, 60_036, 770)
+    assert (b["plays_added"], b["all_plays"]) == (0, 60_036)
+    assert store.is_demo_profile(store.open_store(db), "demo")

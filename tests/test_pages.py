@@ -56,3 +56,25 @@ def test_import_page_shows_a_clear_error_for_a_bad_path(db_path):
     assert not at.exception
     assert [e.value for e in at.error] == ["does not exist. Check the path and try again."]
     assert at.warning[0].value == "Nothing could be imported from this input. See the messages above."
+
+
+def test_load_the_demo_builds_the_demo_profile_and_switches_to_it(db_path):
+    at = app().run()
+    at.button(key="load_demo").click().run()
+    assert not at.exception
+    assert at.session_state["profile"] == "demo"
+    db = store.open_store(db_path)
+    assert store.is_demo_profile(db, "demo") and store.count_plays(db, "demo") == 60_036
+
+
+def test_demo_profile_is_labelled_as_demo_on_every_page(db_path):
+    from core import demo
+    demo.build_demo(store.open_store(db_path), n_plays=500)
+    for page in (None, "pages/import_export.py"):  # None: the default page, Home
+        at = app()
+        at.session_state["profile"] = "demo"
+        at.run()
+        if page:
+            at.switch_page(page).run()
+        assert not at.exception
+        assert at.info[0].value.startswith("**Demo data.** You are exploring a synthetic listener"), page

@@ -123,9 +123,9 @@ def test_account_export_of_the_same_plays_is_merged_not_counted_twice(tmp_path):
 
 @pytest.mark.parametrize("export", ["extended-2024-a", "extended-2020-no-uris", "extended-2026-b.zip", "extended-endsong-c.zip"])
 def test_fast_path_takes_every_real_file_and_matches_the_careful_path(export):
-    from core.exports import extended_row, extended_rows_columnar
+    from core.exports import convert_extended, extended_row, extended_rows_columnar
     for name, records in _json_members(real_data_dir() / "exports" / export):
         is_video = "Video" in name or "endvideo" in name
-        fast = extended_rows_columnar(records, is_video)
+        fast = extended_rows_columnar(convert_extended(records), is_video)
         assert fast is not None, name
         assert fast == [extended_row(r, is_video) for r in records], name
