@@ -94,6 +94,12 @@ class LiveApp:
         except BaseException as exc:
             if page is not None:
                 with contextlib.suppress(Exception):
+                    for text in page.get_by_test_id("stException").all_inner_texts():
+                        exc.add_note("---- exception shown in the app ----\n" + text)
+                    alerts = page.get_by_test_id("stAlert").all_inner_texts()
+                    if alerts:
+                        exc.add_note("---- alerts shown in the app ----\n" + "\n".join(alerts))
+                with contextlib.suppress(Exception):
                     shot = screenshot_full(page, ARTIFACTS / f"{name}.png")
                     exc.add_note(f"screenshot at failure: {shot}")
             exc.add_note("---- streamlit server output (tail) ----\n" + self.log_tail())
