@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import operator
 import io
 import re
 import zipfile
@@ -490,15 +491,23 @@ def _none_if_empty(values: list) -> list:
     return [v or None for v in values] if "" in values else values
 
 
-def _as_int_flags(values: list) -> list:
-    return [None if v is None else int(v) for v in values]
+def _offline_column(values: list, end_s: np.ndarray) -> list:
+    """offline_timestamp column -> ISO strings, with the same rule as offline_time."""
+    offline = np.array([0.0 if v is None else v for v in values], dtype=np.float64)
+    offline_s = np.where(offline > 1e11, offline / 1000, offline)
+    keep = np.flatnonzero((offline > 0) & (np.abs(offline_s - end_s) <= 7 * 86400))
+    out: list = [None] * len(values)
+    for index, iso in zip(keep.tolist(), _iso_seconds(np.floor(offline_s[keep]).astype(np.int64))):
+        out[index] = iso
+    return out
 
 
 def extended_rows_columnar(records: list[ExtendedRecord], is_video: bool) -> list[tuple] | None:
     """Convert a whole file of typed records at once, or return None if unsure."""
     if not records:
         return []
-    ts = [r.ts for r in records]
+    column = {name: list(map(operator.attrgetter(name), records)) for name in ExtendedRecord.__struct_fields__}
+    ts = column["ts"]
     if not all(len(t) == 20 and t[10] == "T" and t[19] == "Z" for t in ts):
         return None
     try:
@@ -507,13 +516,6 @@ def extended_rows_columnar(records: list[ExtendedRecord], is_video: bool) -> lis
         return None
     if end_s.min() < _EARLIEST_S or end_s.max() >= _LATEST_S:
         return None
-    column = {name: [getattr(r, name) for r in records] for name in ExtendedRecord.__struct_fields__[2:]}
-
-    offline = np.array([0.0 if v is None else v for v in column["offline_timestamp"]], dtype=np.float64)
-    offline_s = np.where(offline > 1e11, offline / 1000, offline)
-    keep = (offline > 0) & (np.abs(offline_s - end_s) <= 7 * 86400)
-    offline_iso = _iso_seconds(np.floor(np.where(keep, offline_s, 0)).astype(np.int64))
-
     episodes, episode_uris = _none_if_empty(column["episode_name"]), _none_if_empty(column["spotify_episode_uri"])
     books, book_uris = _none_if_empty(column["audiobook_title"]), _none_if_empty(column["audiobook_uri"])
     chapters = _none_if_empty(column["audiobook_chapter_title"])
@@ -521,8 +523,8 @@ def extended_rows_columnar(records: list[ExtendedRecord], is_video: bool) -> lis
     content = (["video"] * len(records) if is_video else
                [_content_type(False, *fields) for fields in zip(episodes, episode_uris, books, book_uris, chapters)])
     return list(zip(
-        _iso_seconds(end_s),
-        [r.ms_played for r in records],
+        ts,  # validated above: already the canonical 'YYYY-MM-DDTHH:MM:SSZ'
+        column["ms_played"],
         content,
         _none_if_empty(column["master_metadata_track_name"]),
         _none_if_empty(column["master_metadata_album_artist_name"]),
@@ -536,15 +538,15 @@ def extended_rows_columnar(records: list[ExtendedRecord], is_video: bool) -> lis
         chapters,
         _none_if_empty(column["audiobook_chapter_uri"]),
         platforms,
-        [platform_family(p) for p in platforms],
+        list(map(platform_family, platforms)),
         _none_if_empty(column["conn_country"]),
-        [normalise_reason(v) for v in column["reason_start"]],
-        [normalise_reason(v) for v in column["reason_end"]],
-        _as_int_flags(column["shuffle"]),
-        _as_int_flags(column["skipped"]),
-        _as_int_flags(column["offline"]),
-        [iso if k else None for iso, k in zip(offline_iso, keep.tolist())],
-        _as_int_flags(column["incognito_mode"]),
+        list(map(normalise_reason, column["reason_start"])),
+        list(map(normalise_reason, column["reason_end"])),
+        column["shuffle"],  # bools: sqlite3 stores them as 0/1 (see store.py)
+        column["skipped"],
+        column["offline"],
+        _offline_column(column["offline_timestamp"], end_s),
+        column["incognito_mode"],
     ))
 
 

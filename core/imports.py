@@ -173,7 +173,9 @@ def import_files(
     inputs, skipped = exports.find_inputs(paths, uploads, max_zip_bytes=max_zip_bytes)
     import_id = store.start_import(db, profile)
     reports = [
-        FileReport(file=s.name, status="error" if s.is_error else "ignored", message=s.reason) for s in skipped
+        FileReport(file=s.name, status="error" if s.is_error else "ignored",
+                   message=f"{s.name}: {s.reason}" if s.is_error else s.reason)
+        for s in skipped
     ]
     sources = store.play_sources(db, profile)
     total = max(len(inputs), 1)
@@ -208,7 +210,7 @@ def format_report(report: ImportReport) -> str:
         elif f.status == "ignored":
             lines.append(f"{f.file}\n  ignored: {f.message}")
         else:
-            lines.append(f"{f.file}\n  ERROR: {f.message}")
+            lines.append(f"ERROR: {f.message}")
     s = report.summary
     if s["all_plays"]:
         lines.append(

@@ -19,6 +19,8 @@ from sqlite_utils import Database
 # dozen NULLs took twice as long (measured: 8.0 vs 3.3 us/row). A C-level callable that
 # returns None keeps NULLs NULL and takes the fast path.
 sqlite3.register_adapter(type(None), {}.get)
+# bool is not an exact int, so it takes the same slow path; store it as 0/1 directly.
+sqlite3.register_adapter(bool, int)
 
 DEFAULT_PROFILE = "me"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -93,9 +95,12 @@ def _migration_1(db: Database) -> None:
             plays_merged INTEGER NOT NULL DEFAULT 0,
             report_json TEXT
         );
+        -- No foreign keys on plays: checking two parents per row cost 1.0 s of 11.6 s when
+        -- importing 1M plays (bench/import_bench.py); core.imports creates the profile and
+        -- the import row before any play.
         CREATE TABLE plays (
             id INTEGER PRIMARY KEY,
-            profile TEXT NOT NULL REFERENCES profiles(name),
+            profile TEXT NOT NULL,
             played_at TEXT NOT NULL,
             ms_played INTEGER NOT NULL,
             content_type TEXT NOT NULL,
@@ -106,7 +111,7 @@ def _migration_1(db: Database) -> None:
             reason_start TEXT, reason_end TEXT,
             shuffle INTEGER, skipped INTEGER, offline INTEGER, offline_at TEXT, incognito INTEGER,
             source TEXT NOT NULL,
-            import_id INTEGER REFERENCES imports(id),
+            import_id INTEGER,
             started_at TEXT GENERATED ALWAYS AS (
                 strftime('%Y-%m-%dT%H:%M:%SZ', (unixepoch(played_at) * 1000 - ms_played) / 1000, 'unixepoch')
             ) VIRTUAL,
@@ -123,7 +128,6 @@ def _migration_1(db: Database) -> None:
         -- schema generations (privacy fields and uris come and go), so re-imports and
         -- overlapping exports collapse to one row.
         CREATE UNIQUE INDEX plays_natural_key ON plays(profile, played_at, ms_played, item_name);
-        CREATE INDEX plays_track ON plays(profile, track_id);
         CREATE TABLE playlists (
             id INTEGER PRIMARY KEY,
             profile TEXT NOT NULL REFERENCES profiles(name),

@@ -44,3 +44,19 @@ def demo_banner(db: Database, profile: str) -> None:
 def switch_profile(name: str) -> None:
     st.session_state["profile"] = name
     st.session_state.pop("profile_picker", None)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _cached_summary(db_path: str, profile: str, version: int) -> dict:
+    # keyed on the store's data version: a new import invalidates it, nothing else does
+    db = store.open_store(db_path)
+    try:
+        return store.play_summary(db, profile)
+    finally:
+        db.close()
+
+
+def profile_summary(profile: str) -> dict:
+    """The profile's totals, cached until the next import changes the store."""
+    db = get_db()
+    return _cached_summary(st.session_state["db_path"], profile, store.data_version(db))

@@ -6,6 +6,7 @@ from pages import _shared
 
 db = _shared.get_db()
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+summary = _shared.profile_summary(profile)
 
 st.title("🎧 Encore")
 st.markdown(
@@ -22,14 +23,13 @@ with left:
 with right:
     st.subheader("Explore with demo data")
     st.write("No export yet? Look around with a synthetic listener: no files, no keys.")
-    if st.button("Load the demo", key="load_demo", type="primary"):
+    if st.button("Load the demo", key="load_demo", type="secondary" if summary["all_plays"] else "primary"):
         with st.spinner("Building the demo listener…"):
             summary = demo.build_demo(db)
         _shared.switch_profile(summary["profile"])
         st.rerun()
 
 st.divider()
-summary = store.play_summary(db, profile)
 if summary["all_plays"]:
     st.subheader(f"Profile “{profile}”")
     cols = st.columns(4)

@@ -1,4 +1,6 @@
 """Import: bring a Spotify export into the store and show what happened to each file."""
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
@@ -53,22 +55,25 @@ if report is not None:
     for f in report.errors:
         st.error(f.message, icon="⚠️")
     if report.imported_any:
-        st.success(f"Imported into profile “{report.profile}”: {report.added:,} plays added, "
-                   f"{report.merged:,} merged with plays already there.")
+        merged = f", {report.merged:,} merged with plays already there" if report.merged else ""
+        st.success(f"Imported into profile “{report.profile}”: {report.added:,} plays added{merged}.")
     else:
         st.warning("Nothing could be imported from this input. See the messages above.")
 
     rows = [
         {
-            "file": f.file, "status": f.status, "format": f.format or "", "rows read": f.rows_read,
+            "file": Path(f.file).name, "rows read": f.rows_read, "added": f.added,
+            "duplicates skipped": f.duplicates, "merged": f.merged, "rejected": f.rejected,
             "music": f.music, "podcast": f.podcast, "audiobook": f.audiobook, "video": f.video,
-            "added": f.added, "duplicates skipped": f.duplicates, "merged": f.merged, "rejected": f.rejected,
+            "format": f.format or "", "holds": f.holds, "status": f.status, "path": f.file,
         }
         for f in report.files if f.status == "imported"
     ]
     if rows:
         st.subheader("Per file")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch",
+                     column_config={"file": st.column_config.TextColumn(width="medium"),
+                                    "format": st.column_config.TextColumn(width="large")})
     for f in report.files:
         for r in f.rejected_reasons:
             more = ", …" if r.count > len(r.first_rows) else ""
@@ -82,9 +87,10 @@ if report is not None:
     s = report.summary
     if s["all_plays"]:
         st.subheader("Summary")
-        cols = st.columns(5)
+        cols = st.columns(4)
         cols[0].metric("Plays", f"{s['all_plays']:,}")
         cols[1].metric("Hours", f"{s['all_hours']:,}")
         cols[2].metric("Tracks", f"{s['tracks']:,}")
         cols[3].metric("Artists", f"{s['artists']:,}")
-        cols[4].metric("Date range", f"{s['first_play'][:10]} → {s['last_play'][:10]}")
+        st.caption(f"From {s['first_play'][:10]} to {s['last_play'][:10]} (UTC). Tracks and artists count "
+                   "music plays; plays and hours count everything, podcasts and audiobooks included.")

@@ -93,9 +93,9 @@ def test_zip_member_climbing_out_is_refused_and_the_rest_imports(fresh_db):
     report = import_files(fresh_db, uploads=[("export.zip", data)])
     assert [(f.file, f.status, f.message) for f in report.files] == [
         ("export.zip/../../etc/Streaming_History_Audio_evil_0.json", "error",
-         "has a path that climbs out of the zip's folder, so it was not read. Re-download the export from Spotify."),
+         "export.zip/../../etc/Streaming_History_Audio_evil_0.json: has a path that climbs out of the zip's folder, so it was not read. Re-download the export from Spotify."),
         ("export.zip//abs/Streaming_History_Audio_abs_0.json", "error",
-         "has a path that climbs out of the zip's folder, so it was not read. Re-download the export from Spotify."),
+         "export.zip//abs/Streaming_History_Audio_abs_0.json: has a path that climbs out of the zip's folder, so it was not read. Re-download the export from Spotify."),
         ("export.zip/export/Streaming_History_Audio_2024_1.json", "imported", None),
     ]
     assert store.count_plays(fresh_db) == 1
@@ -114,7 +114,7 @@ def test_highly_compressed_member_looks_like_a_bomb_and_is_not_read(fresh_db):
     data = make_zip({"x/Streaming_History_Audio_2024_0.json": bomb, "x/Streaming_History_Audio_2024_1.json": GOOD})
     report = import_files(fresh_db, uploads=[("bomb.zip", data)])
     assert [(f.status, f.message) for f in report.files] == [
-        ("error", "is compressed more than 200:1, which no Spotify export is (it looks like a zip bomb), so it was not read."),
+        ("error", "bomb.zip/x/Streaming_History_Audio_2024_0.json: is compressed more than 200:1, which no Spotify export is (it looks like a zip bomb), so it was not read."),
         ("imported", None)]
 
 
@@ -122,19 +122,20 @@ def test_zip_inside_a_zip_is_reported_not_opened(fresh_db):
     inner = make_zip({"Streaming_History_Audio_2024_1.json": GOOD})
     report = import_files(fresh_db, uploads=[("outer.zip", make_zip({"my_spotify_data.zip": inner}))])
     assert [(f.status, f.message) for f in report.files] == [
-        ("error", "is a zip inside the zip; Encore does not open nested zips. Unzip the outer zip and import the inner one.")]
+        ("error", "outer.zip/my_spotify_data.zip: is a zip inside the zip; Encore does not open nested zips. Unzip the outer zip and import the inner one.")]
     assert not report.imported_any
 
 
 def test_corrupt_zip(fresh_db):
     report = import_files(fresh_db, uploads=[("broken.zip", b"PK\x03\x04 this is not really a zip")])
     assert report.files[0].status == "error"
-    assert report.files[0].message.startswith("is not a readable zip file")
+    assert report.files[0].message.startswith("broken.zip: is not a readable zip file")
 
 
 def test_missing_path(fresh_db, tmp_path):
     report = import_files(fresh_db, paths=[tmp_path / "nope"])
-    assert [(f.status, f.message) for f in report.files] == [("error", "does not exist. Check the path and try again.")]
+    assert [(f.status, f.message) for f in report.files] == [
+        ("error", f"{tmp_path / 'nope'}: does not exist. Check the path and try again.")]
 
 
 def test_a_failure_while_writing_rolls_the_whole_file_back(fresh_db, monkeypatch):

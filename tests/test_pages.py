@@ -41,7 +41,8 @@ def test_import_page_imports_a_folder_and_reports_per_file(db_path):
     assert at.success[0].value.startswith("Imported into profile “tester”: 19 plays added")
     table = at.dataframe[0].value
     assert len(table) == 15 and set(table["status"]) == {"imported"}
-    assert table.set_index("file").loc[str(FIXTURES / "endsong_1.json"), "duplicates skipped"] == 1
+    assert table.set_index("path").loc[str(FIXTURES / "endsong_1.json"), "duplicates skipped"] == 1
+    assert table.set_index("file").loc["endsong_1.json", "format"] == "Extended streaming history (endsong, 2021-2023)"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Plays"] == "19"
     db = store.open_store(db_path)
@@ -54,7 +55,7 @@ def test_import_page_shows_a_clear_error_for_a_bad_path(db_path):
     at.text_input(key="import_folder").set_value("/no/such/folder").run()
     at.button(key="import_button").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["does not exist. Check the path and try again."]
+    assert [e.value for e in at.error] == ["/no/such/folder: does not exist. Check the path and try again."]
     assert at.warning[0].value == "Nothing could be imported from this input. See the messages above."
 
 
