@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import orjson
 from sqlite_utils import Database
 
 # Python's sqlite3 sends every None through its adapter lookup, which without a registered
@@ -462,3 +463,24 @@ def insert_catalog_tracks(db: Database, rows: Iterable[dict], source: str) -> in
         ({**row, "source": source} for row in rows), pk="track_id", replace=True, batch_size=500
     )
     return db.conn.total_changes - before
+
+
+# --- reading plays for analysis --------------------------------------------------------
+
+FRAME_TEXT_COLUMNS = ("content_type", "track_name", "artist_name", "album_name", "track_id", "episode_name",
+                      "show_name", "audiobook_title", "platform_family", "conn_country", "reason_start", "reason_end")
+FRAME_NUMBER_COLUMNS = ("ms_played", "shuffle", "skipped", "offline", "incognito")
+
+
+def play_columns(db: Database, profile: str) -> dict[str, list]:
+    """A profile's plays as one list per column (end time as epoch seconds), in time order.
+
+    SQLite builds each column as one JSON array in C; decoding those is several times
+    faster than fetching a million rows as Python tuples.
+    """
+    names = ("end_s", *FRAME_NUMBER_COLUMNS, *FRAME_TEXT_COLUMNS)
+    exprs = ["json_group_array(unixepoch(played_at))", *(f"json_group_array({c})" for c in names[1:])]
+    row = db.execute(
+        f"SELECT {', '.join(exprs)} FROM (SELECT * FROM plays WHERE profile = ? ORDER BY played_at)", [profile]
+    ).fetchone()
+    return {name: orjson.loads(value) for name, value in zip(names, row)}

@@ -4,10 +4,15 @@ Not a page: Home.py lists the pages explicitly with st.navigation.
 """
 from __future__ import annotations
 
+import datetime as dt
+import io
+import zoneinfo
+
+import pandas as pd
 import streamlit as st
 from sqlite_utils import Database
 
-from core import store
+from core import explore, store
 
 
 def get_db() -> Database:
@@ -60,3 +65,109 @@ def profile_summary(profile: str) -> dict:
     """The profile's totals, cached until the next import changes the store."""
     db = get_db()
     return _cached_summary(st.session_state["db_path"], profile, store.data_version(db))
+
+
+# --- Explore: shared controls and cached data ----------------------------------------
+
+STREAM_RULES = {"From 30 seconds (Spotify's rule)": 30, "All plays": 0, "Custom threshold": None}
+
+
+@st.cache_resource(show_spinner="Loading your plays…", max_entries=4)
+def _plays(db_path: str, profile: str, version: int) -> pd.DataFrame:
+    # cache_resource, not cache_data: the frame is read-only and large, and cache_data
+    # would hand every rerun a fresh copy. Keyed on the data version: an import
+    # invalidates exactly this.
+    db = store.open_store(db_path)
+    try:
+        return explore.load_plays_snapshot(db, db_path, profile)
+    finally:
+        db.close()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _localised(db_path: str, profile: str, version: int, tz: str) -> pd.DataFrame:
+    # the time-zone conversion is the slow part of filtering: done once per zone
+    return explore.localise(_plays(db_path, profile, version), tz)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _filtered(db_path: str, profile: str, version: int, filters: explore.Filters) -> pd.DataFrame:
+    return explore.select(_localised(db_path, profile, version, filters.tz), filters)
+
+
+def data_key(profile: str) -> tuple[str, str, int]:
+    """(store path, profile, data version): the cache key of everything derived from plays."""
+    db = get_db()
+    return st.session_state["db_path"], profile, store.data_version(db)
+
+
+def all_plays(profile: str) -> pd.DataFrame:
+    """Every play of the profile (UTC, unfiltered), cached until the next import."""
+    return _plays(*data_key(profile))
+
+
+def explore_controls(profile: str) -> explore.Filters:
+    """The sidebar controls every Explore page shares; values persist across pages."""
+    plays = all_plays(profile)
+    sidebar = st.sidebar
+    sidebar.divider()
+    guessed = explore.guess_timezone(plays["conn_country"].astype(object))
+    zones = sorted(zoneinfo.available_timezones())
+    tz = sidebar.selectbox("Time zone", zones, index=zones.index(st.session_state.get("f_tz", guessed)),
+                           key="f_tz", help=f"Guessed from where you listened most ({guessed}). "
+                                            "Spotify stores UTC; every chart uses this zone.")
+    if plays.empty:
+        first = last = dt.date.today()
+    else:
+        first, last = plays["start"].min().tz_convert(tz).date(), plays["start"].max().tz_convert(tz).date()
+    chosen = sidebar.date_input("Date range", value=st.session_state.get("f_dates", (first, last)),
+                                min_value=first, max_value=last, key="f_dates")
+    start, end = (chosen if isinstance(chosen, (tuple, list)) and len(chosen) == 2 else (first, last))
+    content = sidebar.multiselect("Content", list(explore.CONTENT_TYPES), default=["music"], key="f_content",
+                                  help="Music, podcasts, audiobooks and music videos are kept apart.")
+    rule = sidebar.radio("What counts as a stream", list(STREAM_RULES), key="f_rule")
+    seconds = STREAM_RULES[rule]
+    if seconds is None:
+        seconds = sidebar.number_input("Seconds", min_value=0, max_value=600, value=30, step=5, key="f_min_s")
+    return explore.Filters(start=start, end=end, content=tuple(content) or ("music",), min_ms=int(seconds) * 1000,
+                           tz=tz)
+
+
+def explore_frame(profile: str, filters: explore.Filters) -> pd.DataFrame:
+    """The filtered, localised plays for the current controls (cached per control values)."""
+    return _filtered(*data_key(profile), filters)
+
+
+def download_buttons(frame: pd.DataFrame, name: str) -> None:
+    """Download the cleaned plays behind the page, honouring the filters (CSV and Parquet)."""
+    columns = ["local", "ms_played", "content_type", "track_name", "artist_name", "album_name", "track_id",
+               "episode_name", "show_name", "platform_family", "conn_country", "reason_start", "reason_end",
+               "shuffle", "skipped", "offline", "incognito", "is_stream"]
+    data = frame[columns].rename(columns={"local": "started_local"})
+    left, right = st.columns(2)
+    left.download_button("Download these plays (CSV)", data=_to_csv(data), file_name=f"{name}.csv",
+                         mime="text/csv", key=f"dl_csv_{name}")
+    right.download_button("Download these plays (Parquet)", data=_to_parquet(data), file_name=f"{name}.parquet",
+                          mime="application/octet-stream", key=f"dl_parquet_{name}")
+
+
+def _to_csv(data: pd.DataFrame) -> bytes:
+    return data.to_csv(index=False).encode("utf-8")
+
+
+def _to_parquet(data: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    data.assign(started_local=data["started_local"].astype(str)).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def empty_state(frame: pd.DataFrame, profile: str) -> bool:
+    """Explain an empty selection; returns True when there is nothing to draw."""
+    if not frame.empty:
+        return False
+    if all_plays(profile).empty:
+        st.info(f"Profile “{profile}” has no plays yet. Import your export on the Import page, "
+                "or load the demo from Home.")
+    else:
+        st.info("No plays match these controls. Widen the date range or pick more content types in the sidebar.")
+    return True

@@ -94,3 +94,9 @@ if report is not None:
         cols[3].metric("Artists", f"{s['artists']:,}")
         st.caption(f"From {s['first_play'][:10]} to {s['last_play'][:10]} (UTC). Tracks and artists count "
                    "music plays; plays and hours count everything, podcasts and audiobooks included.")
+
+    if report.added or report.merged:
+        # Build the Explore snapshot now, while the report is on screen, so the first
+        # Explore page opens without waiting for a million plays to load.
+        with st.spinner("Preparing the Explore pages…"):
+            _shared.all_plays(report.profile)

@@ -1,0 +1,136 @@
+"""Explore page speed with a large store: warm, cold, and recomputing from the raw table.
+
+    python bench/explore_bench.py --export /tmp/bexp          # import an export written by make_export.py
+    python bench/explore_bench.py --db /tmp/b1.db --profile me  # or reuse a store that holds the plays
+
+Each Explore page is run with Streamlit's AppTest (the whole page script, as a person's
+browser would trigger it), in four situations:
+
+- cold, no snapshot: nothing cached, no Parquet snapshot (e.g. after a command-line import);
+- cold after import: in-memory caches empty, snapshot present (the Import page builds it);
+- warm: the plays are cached and one shared control changes (the stream rule);
+- baseline: the same control change, recomputing from the raw table (all caches and the
+  snapshot dropped before the run) — what a page without the cache layer would cost.
+
+Targets (issue 3, 1M plays): warm <= 0.3 s, cold <= 3 s.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+PAGES = ["overview", "clock", "discovery", "habits", "detail", "year_review"]
+RULES = ["From 30 seconds (Spotify's rule)", "All plays"]
+
+
+def _timed_run(at) -> float:
+    start = time.perf_counter()
+    at.run()
+    elapsed = time.perf_counter() - start
+    if at.exception:
+        raise RuntimeError(f"page raised: {at.exception[0].value}")
+    return elapsed
+
+
+def _drop_caches(db_path: Path, snapshot: bool) -> None:
+    import streamlit as st
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    if snapshot:
+        shutil.rmtree(f"{db_path}.explore", ignore_errors=True)
+
+
+def bench_page(page: str, db_path: Path, profile: str, repeat: int) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    def fresh():
+        at = AppTest.from_file(str(REPO / "Home.py"), default_timeout=300)
+        at.session_state["profile"] = profile
+        at.run()
+        at.switch_page(f"pages/{page}.py")
+        return at
+
+    result = {}
+    runs = []
+    for _ in range(repeat):
+        _drop_caches(db_path, snapshot=True)
+        runs.append(_timed_run(fresh()))
+    result["cold, no snapshot"] = runs
+    runs = []
+    for _ in range(repeat):
+        _drop_caches(db_path, snapshot=False)
+        runs.append(_timed_run(fresh()))
+    result["cold after import"] = runs
+    at = fresh()
+    _timed_run(at)
+    runs = []
+    for i in range(repeat):
+        at.radio(key="f_rule").set_value(RULES[(i + 1) % 2])
+        runs.append(_timed_run(at))
+    result["warm (control change)"] = runs
+    runs = []
+    for i in range(repeat):
+        _drop_caches(db_path, snapshot=True)
+        at.radio(key="f_rule").set_value(RULES[i % 2])
+        runs.append(_timed_run(at))
+    result["baseline: recompute from raw"] = runs
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--export", type=Path, help="an export folder to import into a fresh store")
+    parser.add_argument("--db", type=Path, help="an existing store")
+    parser.add_argument("--profile", default="me")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--pages", nargs="*", default=PAGES)
+    args = parser.parse_args()
+
+    from core import store
+    from core.imports import import_files
+
+    if args.db is None:
+        if args.export is None:
+            parser.error("give --export or --db")
+        args.db = Path(tempfile.mkdtemp(prefix="encore-explore-")) / "bench.db"
+        t = time.perf_counter()
+        import_files(store.open_store(args.db), paths=[args.export], profile=args.profile)
+        print(f"imported {args.export} in {time.perf_counter() - t:.1f} s")
+    os.environ["ENCORE_DB"] = str(args.db)
+    plays = store.count_plays(store.open_store(args.db), args.profile)
+    print(f"store: {args.db} — profile '{args.profile}' with {plays:,} plays; median of {args.repeat} runs\n")
+
+    from streamlit.testing.v1 import AppTest
+    warmup = AppTest.from_file(str(REPO / "Home.py"), default_timeout=300)
+    warmup.session_state["profile"] = args.profile
+    warmup.run()  # imports streamlit, altair, pandas … once, outside the clock
+
+    header = f"{'page':<12}" + "".join(f"{label:>30}" for label in
+                                       ("cold, no snapshot", "cold after import", "warm (control change)",
+                                        "baseline: recompute from raw"))
+    print(header)
+    verdicts = []
+    for page in args.pages:
+        result = bench_page(page, args.db, args.profile, args.repeat)
+        medians = {k: statistics.median(v) for k, v in result.items()}
+        print(f"{page:<12}" + "".join(f"{medians[k]:>28.2f} s" for k in result))
+        verdicts.append((page, medians["warm (control change)"] <= 0.3, medians["cold after import"] <= 3.0,
+                         medians["baseline: recompute from raw"] / medians["warm (control change)"]))
+    print()
+    for page, warm_ok, cold_ok, speedup in verdicts:
+        print(f"{page:<12} warm <= 0.3 s: {'PASS' if warm_ok else 'FAIL'}   cold after import <= 3 s: "
+              f"{'PASS' if cold_ok else 'FAIL'}   warm is {speedup:.0f}x faster than recomputing from raw")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

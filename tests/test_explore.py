@@ -1,0 +1,98 @@
+"""The Explore frame: loading, time zones (DST, midnight), filters, stream rule, snapshot."""
+import datetime as dt
+
+import orjson
+import pandas as pd
+import pytest
+
+from core import explore, store
+from core.imports import import_files
+
+
+def history(rows: list[tuple]) -> store.Database:
+    """A store holding plays given as (ts, ms_played, title, artist, uri, skipped)."""
+    db = store.open_memory_store()
+    records = [{"ts": ts, "ms_played": ms, "master_metadata_track_name": title,
+                "master_metadata_album_artist_name": artist, "master_metadata_album_album_name": "LP",
+                "spotify_track_uri": uri, "skipped": skipped, "conn_country": "DE"}
+               for ts, ms, title, artist, uri, skipped in rows]
+    report = import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(records))])
+    assert not report.errors
+    return db
+
+
+ROWS = [
+    # Berlin switches to summer time at 2024-03-31 01:00 UTC (02:00 -> 03:00 local)
+    ("2024-03-31T00:40:00Z", 600_000, "Before DST", "A", "spotify:track:1aaaaaaaaaaaaaaaaaaaaa", None),
+    ("2024-03-31T01:40:00Z", 600_000, "After DST", "A", "spotify:track:2bbbbbbbbbbbbbbbbbbbbb", False),
+    # starts 23:50 local on 1 May, ends 00:10 local on 2 May
+    ("2024-05-01T22:10:00Z", 1_200_000, "Across midnight", "B", None, True),
+    ("2024-05-02T10:00:00Z", 29_999, "Too short", "B", None, True),
+    ("2024-05-02T10:05:00Z", 30_000, "Just long enough", "B", None, False),
+]
+
+
+def test_localised_frame_places_plays_at_their_local_start():
+    plays = explore.load_plays(history(ROWS), "me")
+    frame = explore.apply_filters(plays, explore.Filters(tz="Europe/Berlin"))
+    got = frame[["track_name", "date", "hour", "weekday", "is_stream"]].astype({"track_name": object})
+    expected = pd.DataFrame({
+        "track_name": pd.Series(["Before DST", "After DST", "Across midnight", "Too short", "Just long enough"],
+                                dtype=object, index=frame.index),
+        "date": [dt.date(2024, 3, 31), dt.date(2024, 3, 31), dt.date(2024, 5, 1), dt.date(2024, 5, 2),
+                 dt.date(2024, 5, 2)],
+        # 00:30 UTC = 01:30 CET; 01:30 UTC = 03:30 CEST; 21:50 UTC = 23:50 CEST; 09:59:30 UTC = 11:59 CEST
+        "hour": pd.array([1, 3, 23, 11, 12], dtype="int8"),
+        "weekday": pd.array([6, 6, 2, 3, 3], dtype="int8"),
+        "is_stream": [True, True, True, False, True],
+    }, index=frame.index)
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_load_plays_columns_and_unknowns():
+    plays = explore.load_plays(history(ROWS), "me")
+    assert list(plays["start"].dt.strftime("%Y-%m-%dT%H:%M:%S")) == [
+        "2024-03-31T00:30:00", "2024-03-31T01:30:00", "2024-05-01T21:50:00", "2024-05-02T09:59:30",
+        "2024-05-02T10:04:30"]
+    assert list(plays["skipped"].astype(object)) == [pd.NA, False, True, True, False]
+    # tracks without an id are keyed by artist and title
+    assert list(plays["track_key"].astype(object)) == [
+        "1aaaaaaaaaaaaaaaaaaaaa", "2bbbbbbbbbbbbbbbbbbbbb", "B — Across midnight", "B — Too short",
+        "B — Just long enough"]
+
+
+def test_filters_date_range_is_inclusive_in_local_dates_and_content_is_kept_apart():
+    plays = explore.load_plays(history(ROWS), "me")
+    may_first = explore.apply_filters(plays, explore.Filters(start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 1),
+                                                             tz="Europe/Berlin"))
+    assert list(may_first["track_name"].astype(object)) == ["Across midnight"]
+    in_utc = explore.apply_filters(plays, explore.Filters(start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 1)))
+    assert list(in_utc["track_name"].astype(object)) == ["Across midnight"]  # 21:50 UTC is 1 May in UTC too
+    assert explore.apply_filters(plays, explore.Filters(content=("podcast",))).empty
+    everything = explore.apply_filters(plays, explore.Filters(min_ms=0))
+    assert everything["is_stream"].all()
+
+
+@pytest.mark.parametrize("countries, zone", [
+    (["DE", "DE", "ZZ", "FR"], "Europe/Berlin"), (["ZZ", "ZZ"], "UTC"), ([], "UTC"), ([None, "US"], "America/New_York"),
+    (["PL", "PL", "EE"], "Europe/Warsaw"),
+])
+def test_guess_timezone(countries, zone):
+    assert explore.guess_timezone(countries) == zone
+
+
+def test_snapshot_round_trips_and_is_replaced_after_an_import(tmp_path):
+    db_path = tmp_path / "s.db"
+    db = store.open_store(db_path)
+    import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(
+        [{"ts": "2024-01-01T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "One"}]))])
+    fresh = explore.load_plays_snapshot(db, db_path, "me")
+    pd.testing.assert_frame_equal(fresh, explore.load_plays(db, "me"))
+    again = explore.load_plays_snapshot(db, db_path, "me")
+    pd.testing.assert_frame_equal(again, fresh)
+    assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == ["me-v1.parquet"]
+    import_files(db, uploads=[("Streaming_History_Audio_2024_1.json", orjson.dumps(
+        [{"ts": "2024-01-02T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "Two"}]))])
+    newer = explore.load_plays_snapshot(db, db_path, "me")
+    assert list(newer["track_name"].astype(object)) == ["One", "Two"]
+    assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == ["me-v2.parquet"]
