@@ -12,6 +12,10 @@ ACCENT = "#1DB954"  # Spotify green, also Streamlit's primary colour in .streaml
 SCHEME = "greens"  # sequential scheme for heatmaps
 CATEGORY_SCHEME = "tableau10"  # categorical scheme for breakdowns
 HEIGHT = 320
+# Streamlit sizes charts with autosize "fit", which squeezes axes and titles into the
+# given height and halves a bar chart's bars; fit only the width and let the height be
+# the plot's own.
+AUTOSIZE = alt.AutoSizeParams(type="fit-x", contains="padding")
 
 
 def _tooltips(data: pd.DataFrame, columns: list[str]) -> list[alt.Tooltip]:
@@ -38,7 +42,7 @@ def bar_ranking(data: pd.DataFrame, label: str, value: str, title: str, tooltip:
             x=alt.X(f"{value}:Q", title=value),
             tooltip=_tooltips(data, tooltip or [label, value]),
         )
-        .properties(height=max(120, 22 * len(data)))
+        .properties(height=max(120, 22 * len(data)), autosize=AUTOSIZE)
     )
 
 
@@ -56,7 +60,7 @@ def line_over_time(data: pd.DataFrame, time: str, value: str, title: str, color:
         encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None)
     else:
         mark = alt.Chart(data, title=title).mark_line(point=len(data) < 60, color=ACCENT)
-    return mark.encode(**encoding).properties(height=HEIGHT)
+    return mark.encode(**encoding).properties(height=HEIGHT, autosize=AUTOSIZE)
 
 
 def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
@@ -73,7 +77,7 @@ def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color:
         chart = chart.mark_bar()
     else:
         chart = chart.mark_bar(color=ACCENT)
-    return chart.encode(**encoding).properties(height=HEIGHT)
+    return chart.encode(**encoding).properties(height=HEIGHT, autosize=AUTOSIZE)
 
 
 def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: list | None = None,
@@ -88,7 +92,7 @@ def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: 
             color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme=SCHEME), title=value),
             tooltip=_tooltips(data, tooltip or [y, x, value]),
         )
-        .properties(height=HEIGHT)
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
     )
 
 
@@ -102,7 +106,7 @@ def histogram(data: pd.DataFrame, value: str, title: str, bins: int = 30) -> alt
             y=alt.Y("count():Q", title="count"),
             tooltip=[alt.Tooltip(f"{value}:Q", bin=alt.Bin(maxbins=bins)), alt.Tooltip("count():Q")],
         )
-        .properties(height=HEIGHT)
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
     )
 
 
@@ -117,5 +121,5 @@ def share_bars(data: pd.DataFrame, label: str, share: str, title: str, tooltip: 
             tooltip=[alt.Tooltip(label), alt.Tooltip(share, format=".1%")] + (
                 _tooltips(data, [c for c in (tooltip or []) if c not in (label, share)])),
         )
-        .properties(height=max(120, 24 * len(data)))
+        .properties(height=max(120, 24 * len(data)), autosize=AUTOSIZE)
     )

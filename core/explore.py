@@ -113,7 +113,7 @@ def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
         local=local,
         date=local.dt.date,
         hour=local.dt.hour.astype("int8"),
-        weekday=local.dt.weekday.astype("int8"),
+        weekday=local.dt.day_of_week.astype("int8"),
     )
 
 

@@ -145,10 +145,11 @@ def download_buttons(frame: pd.DataFrame, name: str) -> None:
                "shuffle", "skipped", "offline", "incognito", "is_stream"]
     data = frame[columns].rename(columns={"local": "started_local"})
     left, right = st.columns(2)
-    left.download_button("Download these plays (CSV)", data=_to_csv(data), file_name=f"{name}.csv",
+    # callables: the files are built only when a button is clicked, not on every rerun
+    left.download_button("Download these plays (CSV)", data=lambda: _to_csv(data), file_name=f"{name}.csv",
                          mime="text/csv", key=f"dl_csv_{name}")
-    right.download_button("Download these plays (Parquet)", data=_to_parquet(data), file_name=f"{name}.parquet",
-                          mime="application/octet-stream", key=f"dl_parquet_{name}")
+    right.download_button("Download these plays (Parquet)", data=lambda: _to_parquet(data),
+                          file_name=f"{name}.parquet", mime="application/octet-stream", key=f"dl_parquet_{name}")
 
 
 def _to_csv(data: pd.DataFrame) -> bytes:

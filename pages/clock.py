@@ -1,0 +1,82 @@
+"""Listening clock: when in the week you listen, and to whom at each hour."""
+import pandas as pd
+import streamlit as st
+
+from core import charts, explore, stats, store
+from pages import _shared
+
+VALUES = {"Hours": "hours", "Streams": "streams"}
+
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+filters = _shared.explore_controls(profile)
+frame = _shared.explore_frame(profile, filters)
+st.title("Listening clock")
+if _shared.empty_state(frame, profile):
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _heatmap(key: tuple, filters: explore.Filters, value: str) -> pd.DataFrame:
+    return stats.clock_heatmap(_shared.explore_frame(key[1], filters), value)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _top_by_hour(key: tuple, filters: explore.Filters, n: int) -> pd.DataFrame:
+    return stats.top_artist_by_hour(_shared.explore_frame(key[1], filters), n)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _week_split(key: tuple, filters: explore.Filters) -> pd.DataFrame:
+    return stats.weekday_vs_weekend(_shared.explore_frame(key[1], filters))
+
+
+key = _shared.data_key(profile)
+st.caption(f"Local time in {filters.tz}. Each play counts in full in the hour it started; on the days the "
+           "clocks change, the skipped spring hour stays empty and the repeated autumn hour holds both.")
+
+st.subheader("Hour by weekday")
+value = VALUES[st.radio("Colour by", list(VALUES), horizontal=True, key="clock_value")]
+grid = _heatmap(key, filters, value)
+if grid[value].sum() == 0:
+    st.info("No streams in this range: every play is shorter than the stream rule in the sidebar. "
+            "Colour by hours, or count all plays as streams.")
+else:
+    st.altair_chart(
+        charts.heatmap(grid, x="hour", y="weekday", value=value, title=f"{value.capitalize()} by hour and weekday",
+                       x_sort=list(range(24)), y_sort=list(stats.WEEKDAYS)),
+        width="stretch",
+    )
+
+st.subheader("Who you play at each hour")
+n = int(st.radio("Artists per hour", [1, 2, 3], index=2, horizontal=True, key="clock_top_n"))
+top = _top_by_hour(key, filters, n)
+if top.empty:
+    st.info("No artist plays in this range: podcasts and audiobooks have no artists. Pick Music in the sidebar.")
+else:
+    cells = top.assign(cell=top["artist"] + " · " + top["hours"].map("{:.1f} h".format))
+    table = cells.pivot(index="hour", columns="rank", values="cell").reindex(range(24)).fillna("–")
+    table.index = [f"{h:02d}:00" for h in table.index]
+    table.columns = [f"#{r}" for r in table.columns]
+    st.dataframe(table, width="stretch", height=35 * 25)
+    st.caption("Ranked by time listened (every play) among plays started in that hour, over the whole range.")
+
+st.subheader("Weekdays and weekends")
+split = _week_split(key, filters)
+per_day = split.groupby("day_type")["hours_per_day"].sum()
+left, right = st.columns(2)
+for column, day_type, label in ((left, "weekday", "Weekday (Mon–Fri)"), (right, "weekend", "Weekend (Sat, Sun)")):
+    column.metric(label, f"{per_day[day_type]:.1f} h a day" if day_type in per_day else "–",
+                  help="Average over every such day from the first to the last play in range, listened or not.")
+if split["share"].sum() == 0:
+    st.info("Too little listening to compare.")
+else:
+    shares = split.assign(percent=split["share"] * 100)
+    st.altair_chart(
+        charts.heatmap(shares, x="hour", y="day_type", value="percent",
+                       title="Share of the day's listening in each hour (%)", x_sort=list(range(24)),
+                       tooltip=["day_type", "hour", "percent", "hours_per_day"]),
+        width="stretch",
+    )
+    st.caption("Each row adds up to 100 %: compare the shape of a weekday with a weekend day.")
+
+_shared.download_buttons(frame, "clock")

@@ -1,0 +1,102 @@
+"""Artist & track: one artist or track over time — when it started, how much, how it ranked."""
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import charts, explore, stats, store
+from pages import _shared
+
+KINDS = {"Artist": "artist", "Track": "track"}
+MAX_CHOICES = 5000  # a picker with more entries gets slow to send; the rest are reachable by narrowing the range
+
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+filters = _shared.explore_controls(profile)
+frame = _shared.explore_frame(profile, filters)
+st.title("Artist & track")
+if _shared.empty_state(frame, profile):
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _choices(key: tuple, filters: explore.Filters, by: str) -> tuple[list[str], dict[str, str], int]:
+    """Keys ordered by streams (at most MAX_CHOICES), their labels, and how many there are in all."""
+    ranked = stats.ranked_items(_shared.explore_frame(key[1], filters), by, "streams")
+    shown = ranked.head(MAX_CHOICES)
+    return shown["key"].tolist(), dict(zip(shown["key"], shown["name"])), len(ranked)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _detail(key: tuple, filters: explore.Filters, by: str, item: str) -> dict:
+    frame = _shared.explore_frame(key[1], filters)
+    return stats.artist_detail(frame, item) if by == "artist" else stats.track_detail(frame, item)
+
+
+def _day(moment: pd.Timestamp | None) -> str:
+    return "–" if moment is None else f"{moment:%d %b %Y}"
+
+
+def _when(moment: pd.Timestamp | None, which: str) -> str:
+    if moment is None:
+        return "No stream in range."
+    return f"Local start of the {which} stream in range: {moment:%d %b %Y, %H:%M}."
+
+
+key = _shared.data_key(profile)
+kind = st.radio("Look at", list(KINDS), horizontal=True, key="detail_kind")
+by = KINDS[kind]
+keys, labels, total = _choices(key, filters, by)
+if not keys:
+    st.info(f"No {kind.lower()} streamed in this range. Podcasts and audiobooks have no artists or tracks: "
+            "pick Music in the sidebar, widen the date range, or lower the stream rule.")
+    st.stop()
+item = st.selectbox(kind, keys, format_func=labels.get, key=f"detail_{by}",
+                    help="Ordered by streams in the date range; type to search.")
+if total > len(keys):
+    st.caption(f"The {len(keys):,} most streamed of {total:,} {kind.lower()}s; narrow the date range to find others.")
+
+detail = _detail(key, filters, by, item)
+st.subheader(detail["name"])
+if by == "track" and detail["album"]:
+    st.caption(f"From the album “{detail['album']}”")
+
+cols = st.columns(4)
+cols[0].metric("First listen", _day(detail["first_listen"]), help=_when(detail["first_listen"], "first"))
+cols[1].metric("Last listen", _day(detail["last_listen"]), help=_when(detail["last_listen"], "last"))
+cols[2].metric("Streams", f"{detail['streams']:,}")
+cols[3].metric("Hours", f"{detail['hours']:,.1f}", help="Time of every play, skips included.")
+
+left, right = st.columns(2)
+left.altair_chart(
+    charts.bars_over_time(detail["plays_over_time"], "month", "streams", "Streams per month",
+                          tooltip=["month", "streams", "hours"]),
+    width="stretch",
+)
+ranks = detail["rank_over_time"]
+if ranks.empty:
+    right.info("No month with a stream to rank.")
+else:
+    rank_chart = charts.line_over_time(ranks, "month", "rank", f"Rank among all {kind.lower()}s each month",
+                                       tooltip=["month", "rank"])
+    # rank 1 at the top: a higher line means a better month
+    right.altair_chart(
+        rank_chart.encode(y=alt.Y("rank:Q", title="rank (by streams)", scale=alt.Scale(reverse=True, domainMin=1, nice=False))),
+        width="stretch",
+    )
+    right.caption("Months without a stream of it have no point.")
+
+if by == "artist":
+    tracks_col, albums_col = st.columns(2)
+    number = {"rank": st.column_config.NumberColumn("#", width="small"),
+              "streams": st.column_config.NumberColumn("Streams", format="%d"),
+              "hours": st.column_config.NumberColumn("Hours", format="%.1f")}
+    tracks_col.markdown("**Top tracks**")
+    tracks = detail["top_tracks"]
+    titles = [name.removesuffix(stats.SEPARATOR + artist) for name, artist in zip(tracks["name"], tracks["artist"])]
+    tracks_col.dataframe(tracks.assign(name=titles)[["rank", "name", "streams", "hours"]],
+                         hide_index=True, width="stretch", column_config={**number, "name": "Track"})
+    albums_col.markdown("**Top albums**")
+    albums_col.dataframe(detail["top_albums"][["rank", "name", "streams", "hours"]], hide_index=True,
+                         width="stretch", column_config={**number, "name": "Album"})
+    st.caption("By streams in the date range.")
+
+_shared.download_buttons(frame, "detail")

@@ -1,0 +1,115 @@
+"""Overview: how much you listened, when, and to whom."""
+import dataclasses
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, explore, stats, store
+from pages import _shared
+
+PERIODS = {"Day": "day", "Week": "week", "Month": "month", "Year": "year"}
+KINDS = {"Artists": "artist", "Tracks": "track", "Albums": "album"}
+RANK_BY = {"Streams": "streams", "Time": "time"}
+
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+filters = _shared.explore_controls(profile)
+frame = _shared.explore_frame(profile, filters)
+st.title("Overview")
+if _shared.empty_state(frame, profile):
+    st.stop()
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _totals(key: tuple, filters: explore.Filters) -> dict:
+    return stats.totals(_shared.explore_frame(key[1], filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _listening_time(key: tuple, filters: explore.Filters, period: str) -> pd.DataFrame:
+    return stats.listening_time(_shared.explore_frame(key[1], filters), period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _top(key: tuple, filters: explore.Filters, by: str, rank_by: str,
+         n: int) -> tuple[pd.DataFrame, tuple | None, bool]:
+    """The top list, the previous window it is compared with, and whether that window had plays."""
+    window = stats.previous_period(filters)
+    previous = None
+    if window is not None:
+        previous = _shared.explore_frame(key[1], dataclasses.replace(filters, start=window[0], end=window[1]))
+    had_plays = previous is not None and not previous.empty
+    # An empty previous window (before the first import) would mark everything "new": say nothing instead.
+    table = stats.top_items(_shared.explore_frame(key[1], filters), by, rank_by, n, previous if had_plays else None)
+    return table, window, had_plays
+
+
+key = _shared.data_key(profile)
+rule = f"plays of at least {filters.min_ms // 1000} s" if filters.min_ms else "every play"
+
+summary = _totals(key, filters)
+cols = st.columns(7)
+cols[0].metric("Streams", f"{summary['streams']:,}", help=f"Streams are {rule} (sidebar: what counts as a stream).")
+cols[1].metric("Plays", f"{summary['plays']:,}", help="Every play, skips included.")
+cols[2].metric("Hours", f"{summary['hours']:,}", help="Time of every play, skips included.")
+cols[3].metric("Tracks", f"{summary['tracks']:,}", help="Distinct music tracks streamed.")
+cols[4].metric("Artists", f"{summary['artists']:,}", help="Distinct artists of music streamed.")
+cols[5].metric("Albums", f"{summary['albums']:,}", help="Distinct albums of music streamed.")
+cols[6].metric("Days listened", f"{summary['days_listened']:,}", help="Local dates with at least one play.")
+
+st.subheader("Listening time")
+period = PERIODS[st.radio("Per", list(PERIODS), index=2, horizontal=True, key="overview_period")]
+over_time = _listening_time(key, filters, period)
+st.altair_chart(
+    charts.bars_over_time(over_time, "period_start", "hours", f"Hours listened per {period}",
+                          tooltip=["period_start", "hours", "streams"]),
+    width="stretch",
+)
+st.caption("Hours count every play, skips included; a play is placed at the local time it started "
+           "(a play that crosses midnight counts for the day it began). Weeks start on Monday.")
+
+st.subheader("Top of the range")
+left, middle, right = st.columns(3)
+kind = left.radio("Top", list(KINDS), horizontal=True, key="overview_by")
+rank_label = middle.radio("Ranked by", list(RANK_BY), horizontal=True, key="overview_rank_by")
+n = int(right.number_input("How many", min_value=5, max_value=100, value=10, step=5, key="overview_n"))
+by, rank_by = KINDS[kind], RANK_BY[rank_label]
+table, window, had_plays = _top(key, filters, by, rank_by, n)
+
+if table.empty:
+    counted = f" among streams ({rule})" if rank_by == "streams" else ""
+    st.info(f"No {kind.lower()} to rank{counted} in this range. Podcasts and audiobooks have no artists, "
+            "tracks or albums: pick Music in the sidebar, or widen the date range.")
+else:
+    value = "streams" if rank_by == "streams" else "hours"
+    shown = table.assign(change=table["movement"].map(stats.movement_arrow))
+    chart_data = table.assign(label=table["rank"].astype(str) + ". " + table["name"])
+    chart_tooltip = ["name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "movement"]
+    table_col, chart_col = st.columns([3, 2])
+    table_col.dataframe(
+        shown[["rank", "name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "change"]],
+        hide_index=True, width="stretch",
+        column_config={
+            "rank": st.column_config.NumberColumn("#", width="small"),
+            "name": kind[:-1],
+            "artist": "Artist",
+            "streams": st.column_config.NumberColumn("Streams", format="%d"),
+            "hours": st.column_config.NumberColumn("Hours", format="%.1f"),
+            "change": st.column_config.TextColumn("vs before", help="Rank change against the previous period "
+                                                                     "of the same length: ↑ up, ↓ down, new."),
+        },
+    )
+    chart_col.altair_chart(
+        charts.bar_ranking(chart_data, "label", value, f"Top {kind.lower()} by {rank_label.lower()}",
+                           tooltip=chart_tooltip),
+        width="stretch",
+    )
+    if window is None:
+        st.caption("No movement shown: the date range is open-ended.")
+    elif had_plays:
+        st.caption(f"Movement compares with {window[0]:%d %b %Y} – {window[1]:%d %b %Y}, the same number of days "
+                   "right before this range (rank among everything played then).")
+    else:
+        st.caption(f"No movement shown: nothing was played in the previous period ({window[0]:%d %b %Y} – "
+                   f"{window[1]:%d %b %Y}).")
+
+_shared.download_buttons(frame, "overview")

@@ -1,0 +1,194 @@
+"""AppTests for Overview, Listening clock and Artist & track: they run, and their charts show the aggregates."""
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from streamlit import dataframe_util
+from streamlit.testing.v1 import AppTest
+
+from core import demo, explore, stats, store
+
+HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("explore") / "app.db"
+    demo.build_demo(store.open_store(path), n_plays=3000)
+    return path
+
+
+@pytest.fixture
+def db_path(demo_db, monkeypatch):
+    monkeypatch.setenv("ENCORE_DB", str(demo_db))
+    return demo_db
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(HOME, default_timeout=60)
+    at.session_state["profile"] = "demo"
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def current_frame(at: AppTest, db_path: Path) -> pd.DataFrame:
+    """The frame the page works on, rebuilt from the sidebar controls it shows."""
+    start, end = at.date_input(key="f_dates").value
+    filters = explore.Filters(start=start, end=end, content=tuple(at.multiselect(key="f_content").value),
+                              min_ms=30_000, tz=at.selectbox(key="f_tz").value)
+    assert at.radio(key="f_rule").value == "From 30 seconds (Spotify's rule)"
+    return explore.apply_filters(explore.load_plays(store.open_store(db_path), "demo"), filters)
+
+
+def chart_data(at: AppTest, title: str) -> pd.DataFrame:
+    """The data of the chart with this title, read back from the Vega-Lite element's Arrow dataset."""
+    found = []
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        if spec.get("title") == title:
+            (dataset,) = element.proto.datasets
+            found.append(dataframe_util.convert_arrow_bytes_to_pandas_df(dataset.data.data))
+    assert len(found) == 1, f"{len(found)} charts titled {title!r}"
+    return found[0]
+
+
+def chart_titles(at: AppTest) -> list[str]:
+    return [json.loads(e.proto.spec).get("title") for e in at.get("vega_lite_chart")]
+
+
+def test_overview_metrics_and_listening_time_chart_equal_the_aggregates(db_path):
+    at = open_page("pages/overview.py")
+    assert at.title[0].value == "Overview"
+    frame = current_frame(at, db_path)
+    totals = stats.totals(frame)
+    assert {m.label: m.value for m in at.metric} == {
+        "Streams": f"{totals['streams']:,}", "Plays": f"{totals['plays']:,}", "Hours": f"{totals['hours']:,}",
+        "Tracks": f"{totals['tracks']:,}", "Artists": f"{totals['artists']:,}", "Albums": f"{totals['albums']:,}",
+        "Days listened": f"{totals['days_listened']:,}"}
+    pd.testing.assert_frame_equal(chart_data(at, "Hours listened per month"), stats.listening_time(frame, "month"))
+
+    at.radio(key="overview_period").set_value("Year").run()
+    assert not at.exception
+    yearly = chart_data(at, "Hours listened per year")
+    pd.testing.assert_frame_equal(yearly, stats.listening_time(frame, "year"))
+    assert yearly["hours"].sum() == pytest.approx(frame["ms_played"].sum() / 3_600_000)
+
+
+def test_overview_top_list_with_movement_against_the_previous_period(db_path):
+    at = open_page("pages/overview.py")
+    start, end = at.date_input(key="f_dates").value
+    middle = start + (end - start) / 2
+    at.date_input(key="f_dates").set_value((middle, end)).run()
+    at.radio(key="overview_by").set_value("Tracks").run()
+    at.radio(key="overview_rank_by").set_value("Time").run()
+    at.number_input(key="overview_n").set_value(15).run()
+    assert not at.exception
+
+    frame = current_frame(at, db_path)
+    window = stats.previous_period(explore.Filters(start=middle, end=end))
+    previous = explore.apply_filters(explore.load_plays(store.open_store(db_path), "demo"),
+                                     explore.Filters(start=window[0], end=window[1], tz=at.selectbox(key="f_tz").value))
+    expected = stats.top_items(frame, "track", "time", 15, previous)
+    assert len(expected) == 15 and expected["previous_rank"].notna().any()
+
+    chart = chart_data(at, "Top tracks by time")
+    pd.testing.assert_frame_equal(chart.drop(columns="label"), expected)
+    assert chart["label"].tolist() == [f"{r}. {n}" for r, n in zip(expected["rank"], expected["name"])]
+    table = at.dataframe[0].value
+    assert table.columns.tolist() == ["rank", "name", "streams", "hours", "change"]
+    assert table["change"].tolist() == [stats.movement_arrow(m) for m in expected["movement"]]
+    assert set(table["change"]) <= {"new", "="} | {f"{a}{i}" for a in "↑↓" for i in range(1, 1000)}
+    assert at.caption[-1].value.startswith(f"Movement compares with {window[0]:%d %b %Y}")
+
+
+def test_overview_says_why_movement_is_missing_at_the_start_of_the_history(db_path):
+    at = open_page("pages/overview.py")
+    table = at.dataframe[0].value
+    assert set(table["change"]) == {"–"}
+    assert any(c.value.startswith("No movement shown: nothing was played in the previous period") for c in at.caption)
+
+
+def test_overview_explains_an_empty_top_list(db_path):
+    at = open_page("pages/overview.py")
+    at.multiselect(key="f_content").set_value(["podcast"]).run()
+    assert not at.exception
+    assert any(i.value.startswith("No artists to rank") for i in at.info)
+    assert chart_titles(at) == ["Hours listened per month"]
+
+
+def test_clock_heatmap_and_weekday_weekend_equal_the_aggregates(db_path):
+    at = open_page("pages/clock.py")
+    assert at.title[0].value == "Listening clock"
+    frame = current_frame(at, db_path)
+    pd.testing.assert_frame_equal(chart_data(at, "Hours by hour and weekday"), stats.clock_heatmap(frame, "hours"))
+    split = stats.weekday_vs_weekend(frame)
+    pd.testing.assert_frame_equal(chart_data(at, "Share of the day's listening in each hour (%)"),
+                                  split.assign(percent=split["share"] * 100))
+    per_day = split.groupby("day_type")["hours_per_day"].sum()
+    assert {m.label: m.value for m in at.metric} == {
+        "Weekday (Mon–Fri)": f"{per_day['weekday']:.1f} h a day",
+        "Weekend (Sat, Sun)": f"{per_day['weekend']:.1f} h a day"}
+
+    at.radio(key="clock_value").set_value("Streams").run()
+    at.radio(key="clock_top_n").set_value(2).run()
+    assert not at.exception
+    pd.testing.assert_frame_equal(chart_data(at, "Streams by hour and weekday"), stats.clock_heatmap(frame, "streams"))
+    table = at.dataframe[0].value
+    top = stats.top_artist_by_hour(frame, 2)
+    assert table.shape == (24, 2) and table.columns.tolist() == ["#1", "#2"]
+    first = top[top["rank"] == 1].iloc[0]
+    assert table.loc[f"{first['hour']:02d}:00", "#1"] == f"{first['artist']} · {first['hours']:.1f} h"
+
+
+def test_detail_artist_charts_equal_the_aggregates(db_path):
+    at = open_page("pages/detail.py")
+    assert at.title[0].value == "Artist & track"
+    frame = current_frame(at, db_path)
+    ranked = stats.ranked_items(frame, "artist", "streams")
+    picker = at.selectbox(key="detail_artist")
+    assert picker.options == ranked["name"].tolist()
+    second = ranked["name"].iloc[1]
+    picker.set_value(second).run()
+    assert not at.exception
+
+    detail = stats.artist_detail(frame, second)
+    assert at.subheader[0].value == second
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Streams"] == f"{detail['streams']:,}" and metrics["Hours"] == f"{detail['hours']:,.1f}"
+    assert metrics["First listen"] == f"{detail['first_listen']:%d %b %Y}"
+    assert metrics["Last listen"] == f"{detail['last_listen']:%d %b %Y}"
+    pd.testing.assert_frame_equal(chart_data(at, "Streams per month"), detail["plays_over_time"])
+    pd.testing.assert_frame_equal(chart_data(at, "Rank among all artists each month"), detail["rank_over_time"])
+    rank_spec = next(json.loads(e.proto.spec) for e in at.get("vega_lite_chart")
+                     if json.loads(e.proto.spec).get("title") == "Rank among all artists each month")
+    assert rank_spec["encoding"]["y"]["scale"]["reverse"] is True  # rank 1 at the top
+    tracks, albums = at.dataframe[0].value, at.dataframe[1].value
+    assert tracks["streams"].tolist() == detail["top_tracks"]["streams"].tolist()
+    assert albums["name"].tolist() == detail["top_albums"]["name"].tolist()
+
+
+def test_detail_track(db_path):
+    at = open_page("pages/detail.py")
+    at.radio(key="detail_kind").set_value("Track").run()
+    assert not at.exception
+    frame = current_frame(at, db_path)
+    ranked = stats.ranked_items(frame, "track", "streams")
+    picker = at.selectbox(key="detail_track")
+    assert picker.options == ranked["name"].tolist()  # shown as "title — artist", ordered by streams
+    key = ranked["key"].iloc[2]
+    picker.set_value(key).run()
+    assert not at.exception
+    detail = stats.track_detail(frame, key)
+    assert at.subheader[0].value == detail["name"]
+    pd.testing.assert_frame_equal(chart_data(at, "Rank among all tracks each month"), detail["rank_over_time"])
+    assert len(at.dataframe) == 0  # no top lists for a track
+
+
+def test_detail_explains_an_empty_selection(db_path):
+    at = open_page("pages/detail.py")
+    at.multiselect(key="f_content").set_value(["podcast"]).run()
+    assert not at.exception
+    assert at.info[-1].value.startswith("No artist streamed in this range")

@@ -1,0 +1,418 @@
+"""core.stats on tiny histories run through the real import and explore path, with hand-computed answers."""
+import datetime as dt
+import itertools
+
+import numpy as np
+import orjson
+import pandas as pd
+import pytest
+
+from core import explore, imports, stats, store
+from core.explore import Filters
+
+H = 3_600_000  # ms per hour
+_ids = itertools.count(1)
+
+
+def row(start: str, ms: int, track: str | None = "Song", artist: str | None = "Artist", album: str | None = "Album",
+        track_id: str | None = "auto", **extra) -> dict:
+    """An extended-history row for a play that *started* at ``start`` (UTC) and lasted ``ms``."""
+    end = dt.datetime.fromisoformat(start).replace(tzinfo=dt.UTC) + dt.timedelta(milliseconds=ms)
+    if track_id == "auto":
+        track_id = f"{track}{artist}".replace(" ", "").ljust(22, "x")[:22]
+    return {"ts": end.strftime("%Y-%m-%dT%H:%M:%SZ"), "ms_played": ms, "master_metadata_track_name": track,
+            "master_metadata_album_artist_name": artist, "master_metadata_album_album_name": album,
+            "spotify_track_uri": f"spotify:track:{track_id}" if track_id else None, **extra}
+
+
+def history(rows: list[dict]):
+    """A store holding these plays for profile "me"."""
+    db = store.open_memory_store()
+    report = imports.import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))],
+                                  profile="me")
+    assert not report.errors and report.added == len(rows), [f.message for f in report.files]
+    return db
+
+
+def explore_frame(db, **filters) -> pd.DataFrame:
+    return explore.apply_filters(explore.load_plays(db, "me"), Filters(**filters))
+
+
+def months(*values: str) -> np.ndarray:
+    return pd.to_datetime(list(values)).to_numpy(dtype="datetime64[us]")
+
+
+# --- Berlin: DST both ways, a play across midnight, a year without plays, a track without id, a podcast
+
+BERLIN_ROWS = [
+    # Sat 2022-12-31 23:50 CET, 20 minutes: crosses midnight into 2023, counts for 2022-12-31
+    row("2022-12-31T22:50:00", 1_200_000, "Night Song", "Owls", "Dark"),
+    # Sun 2024-03-31 01:30 CET, just before the clocks go forward
+    row("2024-03-31T00:30:00", 180_000, "Spring", "Owls", "Dark"),
+    # Sun 2024-03-31 03:30 CEST: one UTC hour later, two local hours later. A skip, and no track id
+    row("2024-03-31T01:30:00", 10_000, "Untitled", "Larks", "Light", track_id=None),
+    # Sun 2024-10-27 02:30 CEST and, an hour later in UTC, 02:30 CET again
+    row("2024-10-27T00:30:00", 240_000, "Untitled", "Larks", "Light", track_id=None),
+    row("2024-10-27T01:30:00", 60_000, "Spring", "Owls", "Dark"),
+    # Mon 2024-10-28 08:00 CET: a podcast
+    row("2024-10-28T07:00:00", 1_800_000, None, None, None, track_id=None, episode_name="Ep 1",
+        episode_show_name="Talk", spotify_episode_uri="spotify:episode:1234567890123456789012"),
+    # Mon 2024-10-28 19:00 CET: an album name Owls also has, by another artist
+    row("2024-10-28T18:00:00", 200_000, "Hit", "Larks", "Dark"),
+]
+BERLIN = {"tz": "Europe/Berlin", "content": ("music", "podcast")}
+
+
+@pytest.fixture(scope="module")
+def berlin():
+    return history(BERLIN_ROWS)
+
+
+def test_totals_count_streams_plays_time_and_distinct_music(berlin):
+    assert stats.totals(explore_frame(berlin, **BERLIN)) == {
+        "streams": 6,  # all but the 10 s skip
+        "plays": 7,
+        "hours": 1.0,  # 3,690,000 ms = 1.025 h: every play, the skip and the podcast included
+        "tracks": 4,  # Night Song, Spring, Untitled (no id: keyed by name), Hit — not the podcast
+        "artists": 2,
+        "albums": 3,  # Dark by Owls, Light by Larks, Dark by Larks
+        "days_listened": 4,  # 2022-12-31, 2024-03-31, 2024-10-27, 2024-10-28 (local)
+    }
+
+
+def test_totals_with_every_play_a_stream(berlin):
+    assert stats.totals(explore_frame(berlin, min_ms=0, **BERLIN))["streams"] == 7
+
+
+def test_listening_time_per_year_shows_the_empty_year_as_zero(berlin):
+    expected = pd.DataFrame({
+        "period_start": months("2022-01-01", "2023-01-01", "2024-01-01"),
+        "hours": [1_200_000 / H, 0.0, 2_490_000 / H],
+        "streams": np.array([1, 0, 5], dtype="int64"),
+    })
+    pd.testing.assert_frame_equal(stats.listening_time(explore_frame(berlin, **BERLIN), "year"), expected)
+
+
+def test_a_play_across_midnight_counts_for_the_day_it_started(berlin):
+    frame = explore_frame(berlin, start=dt.date(2022, 12, 31), end=dt.date(2023, 1, 1), **BERLIN)
+    expected = pd.DataFrame({"period_start": months("2022-12-31"), "hours": [1_200_000 / H],
+                             "streams": np.array([1], dtype="int64")})
+    pd.testing.assert_frame_equal(stats.listening_time(frame, "day"), expected)
+
+
+def test_listening_time_per_day_and_week_across_the_autumn_dst_change(berlin):
+    frame = explore_frame(berlin, start=dt.date(2024, 10, 27), **BERLIN)
+    days = pd.DataFrame({"period_start": months("2024-10-27", "2024-10-28"),
+                         "hours": [300_000 / H, 2_000_000 / H], "streams": np.array([2, 2], dtype="int64")})
+    pd.testing.assert_frame_equal(stats.listening_time(frame, "day"), days)
+    # Sunday 27th belongs to the week of Monday 21st; Monday 28th starts the next week
+    weeks = days.assign(period_start=months("2024-10-21", "2024-10-28"))
+    pd.testing.assert_frame_equal(stats.listening_time(frame, "week"), weeks)
+
+
+def test_listening_time_per_month_fills_the_months_between(berlin):
+    frame = explore_frame(berlin, start=dt.date(2024, 1, 1), tz="Europe/Berlin")  # music only
+    expected = pd.DataFrame({
+        "period_start": pd.date_range("2024-03-01", "2024-10-01", freq="MS", unit="us").to_numpy(),
+        "hours": [190_000 / H] + [0.0] * 6 + [500_000 / H],
+        "streams": np.array([1, 0, 0, 0, 0, 0, 0, 3], dtype="int64"),
+    })
+    pd.testing.assert_frame_equal(stats.listening_time(frame, "month"), expected)
+
+
+@pytest.mark.parametrize("period", ["day", "week", "month", "year"])
+def test_listening_time_loses_nothing(berlin, period):
+    result = stats.listening_time(explore_frame(berlin, **BERLIN), period)
+    assert result["hours"].sum() == pytest.approx(3_690_000 / H)
+    assert result["streams"].sum() == 6
+    assert result["period_start"].is_monotonic_increasing and result["period_start"].is_unique
+
+
+def test_clock_heatmap_places_plays_at_their_local_start_hour_across_dst(berlin):
+    frame = explore_frame(berlin, tz="Europe/Berlin")  # music only
+    hours = np.zeros((7, 24))
+    streams = np.zeros((7, 24), dtype="int64")
+    for weekday, hour, ms, is_stream in [
+        (5, 23, 1_200_000, 1),  # Sat 23:50, across midnight: all of it at Saturday 23h
+        (6, 1, 180_000, 1),  # Sun 31 March 01:30 CET
+        (6, 3, 10_000, 0),  # Sun 31 March 03:30 CEST: no play can start at 02h that day
+        (6, 2, 240_000 + 60_000, 2),  # Sun 27 October: 02:30 CEST and 02:30 CET share the repeated hour
+        (0, 19, 200_000, 1),
+    ]:
+        hours[weekday, hour] += ms / H
+        streams[weekday, hour] += is_stream
+    cells = {"weekday": pd.Series(np.repeat(stats.WEEKDAYS, 24), dtype="str"), "hour": np.tile(np.arange(24), 7)}
+    pd.testing.assert_frame_equal(stats.clock_heatmap(frame, "hours"),
+                                  pd.DataFrame({**cells, "hours": hours.ravel()}))
+    pd.testing.assert_frame_equal(stats.clock_heatmap(frame, "streams"),
+                                  pd.DataFrame({**cells, "streams": streams.ravel()}))
+
+
+def test_the_same_plays_in_utc_fall_in_other_cells(berlin):
+    grid = stats.clock_heatmap(explore_frame(berlin, tz="UTC"), "streams")
+    filled = grid[grid["streams"] > 0]
+    assert list(zip(filled["weekday"], filled["hour"], filled["streams"])) == [
+        ("Mon", 18, 1), ("Sat", 22, 1), ("Sun", 0, 2), ("Sun", 1, 1)]
+
+
+# --- Top lists and rank movement (UTC) ---------------------------------------------------
+
+def _plays(day: str, hour: int, count: int, ms: int, track: str, artist: str, album: str,
+           track_id="auto") -> list[dict]:
+    return [row(f"{day}T{hour:02d}:{minute:02d}:00", ms, track, artist, album, track_id) for minute in range(count)]
+
+
+TOP_ROWS = (
+    # February (the range): Alpha 3 x 200 s; Beta 3 x 100 s (a track without id); Delta and Gamma
+    # 2 streams and 620 s each (Gamma's includes a 20 s skip); Omega only a skip
+    _plays("2024-02-05", 10, 3, 200_000, "A1", "Alpha", "Hits")
+    + _plays("2024-02-06", 10, 3, 100_000, "B1", "Beta", "Same", track_id=None)
+    + _plays("2024-02-07", 10, 2, 310_000, "D1", "Delta", "Same")
+    + _plays("2024-02-08", 10, 2, 300_000, "G1", "Gamma", "Greens")
+    + _plays("2024-02-08", 11, 1, 20_000, "G1", "Gamma", "Greens")
+    + _plays("2024-02-09", 10, 1, 10_000, "O1", "Omega", "Hits", track_id=None)
+    # January, the 29 days before: Alpha 5 streams, Gamma 4, Zeta 3, Beta 1; Delta none
+    + _plays("2024-01-10", 10, 5, 200_000, "A1", "Alpha", "Hits")
+    + _plays("2024-01-11", 10, 4, 200_000, "G1", "Gamma", "Greens")
+    + _plays("2024-01-12", 10, 3, 200_000, "Z1", "Zeta", "Zz")
+    + _plays("2024-01-13", 10, 1, 200_000, "B1", "Beta", "Same", track_id=None)
+)
+FEBRUARY = Filters(start=dt.date(2024, 2, 1), end=dt.date(2024, 2, 29))
+
+
+@pytest.fixture(scope="module")
+def top_db():
+    return history(TOP_ROWS)
+
+
+def _frame(db, filters: Filters) -> pd.DataFrame:
+    return explore.apply_filters(explore.load_plays(db, "me"), filters)
+
+
+def _top(rank, name, streams, ms, previous_rank=None, movement=None, artist=None):
+    return {"rank": rank, "name": name, **({"artist": artist} if artist else {}), "streams": streams,
+            "hours": ms / H, "previous_rank": previous_rank, "movement": movement}
+
+
+def _expected(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows)
+    return frame.astype({"rank": "int64", "streams": "int64", "previous_rank": "Int64", "movement": "str",
+                         "name": "str", **({"artist": "str"} if "artist" in frame else {})})
+
+
+def test_previous_period_is_the_same_length_right_before():
+    assert stats.previous_period(Filters(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31))) == (
+        dt.date(2024, 1, 30), dt.date(2024, 2, 29))
+    assert stats.previous_period(FEBRUARY) == (dt.date(2024, 1, 3), dt.date(2024, 1, 31))
+    assert stats.previous_period(Filters(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 1))) == (
+        dt.date(2024, 2, 29), dt.date(2024, 2, 29))
+    assert stats.previous_period(Filters()) is None
+
+
+def test_top_artists_by_streams_with_movement_including_new(top_db):
+    start, end = stats.previous_period(FEBRUARY)
+    previous = _frame(top_db, Filters(start=start, end=end))
+    result = stats.top_items(_frame(top_db, FEBRUARY), "artist", "streams", n=10, previous=previous)
+    pd.testing.assert_frame_equal(result, _expected([
+        _top(1, "Alpha", 3, 600_000, 1, "="),
+        _top(2, "Beta", 3, 300_000, 4, "+2"),  # ties Alpha on streams, less time
+        _top(3, "Delta", 2, 620_000, None, "new"),  # ties Gamma on streams and time: by name
+        _top(4, "Gamma", 2, 620_000, 2, "-2"),
+        # Omega has no stream: not ranked by streams
+    ]))
+
+
+def test_top_artists_by_time_and_only_n_of_them(top_db):
+    result = stats.top_items(_frame(top_db, FEBRUARY), "artist", "time", n=3)
+    pd.testing.assert_frame_equal(result, _expected([
+        _top(1, "Delta", 2, 620_000), _top(2, "Gamma", 2, 620_000), _top(3, "Alpha", 3, 600_000)]))
+    everything = stats.top_items(_frame(top_db, FEBRUARY), "artist", "time", n=None)
+    assert everything[["rank", "name"]].values.tolist() == [
+        [1, "Delta"], [2, "Gamma"], [3, "Alpha"], [4, "Beta"], [5, "Omega"]]
+
+
+def test_top_tracks_rank_a_track_without_id_by_title_and_artist(top_db):
+    previous = _frame(top_db, Filters(start=dt.date(2024, 1, 3), end=dt.date(2024, 1, 31)))
+    result = stats.top_items(_frame(top_db, FEBRUARY), "track", "streams", previous=previous)
+    pd.testing.assert_frame_equal(result, _expected([
+        _top(1, "A1 — Alpha", 3, 600_000, 1, "=", artist="Alpha"),
+        _top(2, "B1 — Beta", 3, 300_000, 4, "+2", artist="Beta"),  # no id: key "Beta — B1", in both months
+        _top(3, "D1 — Delta", 2, 620_000, None, "new", artist="Delta"),
+        _top(4, "G1 — Gamma", 2, 620_000, 2, "-2", artist="Gamma"),
+    ]))
+
+
+def test_top_albums_keep_same_named_albums_of_different_artists_apart(top_db):
+    result = stats.top_items(_frame(top_db, FEBRUARY), "album", "streams")
+    pd.testing.assert_frame_equal(result, _expected([
+        _top(1, "Hits", 3, 600_000, artist="Alpha"),  # Omega's "Hits" is another album, and has no stream
+        _top(2, "Same", 3, 300_000, artist="Beta"),
+        _top(3, "Greens", 2, 620_000, artist="Gamma"),  # ties Delta's "Same": by name
+        _top(4, "Same", 2, 620_000, artist="Delta"),
+    ]))
+
+
+def test_everything_is_new_against_an_empty_previous_period(top_db):
+    empty = _frame(top_db, Filters(start=dt.date(2020, 1, 1), end=dt.date(2020, 1, 31)))
+    result = stats.top_items(_frame(top_db, FEBRUARY), "artist", previous=empty)
+    assert result["movement"].tolist() == ["new"] * 4 and result["previous_rank"].isna().all()
+
+
+def test_ranked_items_give_keys_for_pickers(top_db):
+    result = stats.ranked_items(_frame(top_db, FEBRUARY), "track")
+    assert result[["rank", "key", "name"]].values.tolist() == [
+        [1, "A1Alphaxxxxxxxxxxxxxxx", "A1 — Alpha"], [2, "Beta — B1", "B1 — Beta"],
+        [3, "D1Deltaxxxxxxxxxxxxxxx", "D1 — Delta"], [4, "G1Gammaxxxxxxxxxxxxxxx", "G1 — Gamma"]]
+
+
+@pytest.mark.parametrize("movement, arrow", [("+3", "↑3"), ("-2", "↓2"), ("=", "="), ("new", "new"), (None, "–")])
+def test_movement_arrow(movement, arrow):
+    assert stats.movement_arrow(movement) == arrow
+
+
+# --- Clock: top artists per hour, weekday vs weekend (UTC) ---------------------------------
+
+CLOCK_ROWS = (
+    # Fri 1 March 2024 to Mon 4 March: two weekdays, two weekend days
+    _plays("2024-03-01", 8, 1, 3_600_000, "Early", "Alpha", "A")
+    + _plays("2024-03-04", 8, 2, 1_800_000, "Early", "Beta", "B")  # ties Alpha's hour at 8, with more streams
+    + _plays("2024-03-04", 20, 1, 1_800_000, "Late", "Gamma", "G")
+    + _plays("2024-03-02", 10, 1, 7_200_000, "Brunch", "Alpha", "A")
+    + _plays("2024-03-04", 20, 1, 10_000, "Skip", "Delta", "D")
+)
+
+
+@pytest.fixture(scope="module")
+def clock_frame():
+    return explore_frame(history(CLOCK_ROWS))
+
+
+def test_top_artist_by_hour(clock_frame):
+    def expected(rows):
+        return pd.DataFrame(rows, columns=["hour", "rank", "artist", "hours"]).astype({"artist": "str"})
+    pd.testing.assert_frame_equal(stats.top_artist_by_hour(clock_frame, 1), expected([
+        (8, 1, "Beta", 1.0), (10, 1, "Alpha", 2.0), (20, 1, "Gamma", 0.5)]))
+    pd.testing.assert_frame_equal(stats.top_artist_by_hour(clock_frame, 3), expected([
+        (8, 1, "Beta", 1.0), (8, 2, "Alpha", 1.0), (10, 1, "Alpha", 2.0), (20, 1, "Gamma", 0.5),
+        (20, 2, "Delta", 10_000 / H)]))
+
+
+def test_weekday_vs_weekend_averages_over_every_day_of_the_range(clock_frame):
+    weekday = np.zeros(24)
+    weekday[8], weekday[20] = 2.0 / 2, (0.5 + 10_000 / H) / 2  # Fri and Mon
+    weekend = np.zeros(24)
+    weekend[10] = 2.0 / 2  # Sat listened, Sun not: still a weekend day
+    expected = pd.DataFrame({
+        "day_type": pd.Series(["weekday"] * 24 + ["weekend"] * 24, dtype="str"),
+        "hour": np.tile(np.arange(24), 2),
+        "hours_per_day": np.concatenate([weekday, weekend]),
+        "share": np.concatenate([weekday / weekday.sum(), weekend / weekend.sum()]),
+    })
+    pd.testing.assert_frame_equal(stats.weekday_vs_weekend(clock_frame), expected)
+
+
+def test_weekday_vs_weekend_leaves_out_a_day_type_with_no_day_in_range(clock_frame):
+    monday = clock_frame[clock_frame["date"] == dt.date(2024, 3, 4)]
+    result = stats.weekday_vs_weekend(monday)
+    assert result["day_type"].unique().tolist() == ["weekday"]
+    assert result["hours_per_day"].sum() == pytest.approx(1.5 + 10_000 / H)
+
+
+# --- Artist & track ------------------------------------------------------------------------
+
+DETAIL_ROWS = [
+    row("2024-01-15T10:00:00", 200_000, "Spring", "Owls", "Dark"),
+    row("2024-03-10T10:00:00", 200_000, "Spring", "Owls", "Dark"),
+    row("2024-03-20T10:00:00", 5_000, "Spring", "Owls", "Dark"),  # a skip: counts for time, not as a listen
+    row("2024-03-05T10:00:00", 100_000, "Night", "Owls", "Dark"),
+    row("2024-01-10T10:00:00", 100_000, "Untitled", "Larks", "Light", track_id=None),
+    row("2024-01-11T10:00:00", 100_000, "Untitled", "Larks", "Light", track_id=None),
+    row("2024-03-01T10:00:00", 100_000, "Untitled", "Larks", "Light", track_id=None),
+    row("2024-02-01T10:00:00", 300_000, "F", "Finch", "Fly"),
+]
+
+
+@pytest.fixture(scope="module")
+def detail_frame():
+    return explore_frame(history(DETAIL_ROWS))
+
+
+def _per_month(streams: list[int], ms: list[int]) -> pd.DataFrame:
+    return pd.DataFrame({"month": months("2024-01-01", "2024-02-01", "2024-03-01"),
+                         "streams": np.array(streams, dtype="int64"), "hours": np.array(ms) / H})
+
+
+def _ranks(pairs: list[tuple[str, int]]) -> pd.DataFrame:
+    return pd.DataFrame({"month": months(*[m for m, _ in pairs]),
+                         "rank": np.array([r for _, r in pairs], dtype="int64")})
+
+
+def _assert_detail(result: dict, expected: dict) -> None:
+    assert result.keys() == expected.keys()
+    for name, value in expected.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(result[name], value, obj=name)
+        else:
+            assert result[name] == value, name
+
+
+def test_artist_detail(detail_frame):
+    _assert_detail(stats.artist_detail(detail_frame, "Owls"), {
+        "name": "Owls",
+        "first_listen": pd.Timestamp("2024-01-15 10:00", tz="UTC"),
+        "last_listen": pd.Timestamp("2024-03-10 10:00", tz="UTC"),  # the later skip is not a listen
+        "streams": 3,
+        "hours": 505_000 / H,
+        "plays_over_time": _per_month([1, 0, 2], [200_000, 0, 305_000]),
+        # January: Larks 2 streams, Owls 1. February: Finch only. March: Owls 2, Larks 1
+        "rank_over_time": _ranks([("2024-01-01", 2), ("2024-03-01", 1)]),
+        "top_tracks": _expected([_top(1, "Spring — Owls", 2, 405_000, artist="Owls"),
+                                 _top(2, "Night — Owls", 1, 100_000, artist="Owls")]
+                                ).drop(columns=["previous_rank", "movement"]),
+        "top_albums": _expected([_top(1, "Dark", 3, 505_000, artist="Owls")]
+                                ).drop(columns=["previous_rank", "movement"]),
+    })
+
+
+def test_track_detail_of_a_track_without_id(detail_frame):
+    _assert_detail(stats.track_detail(detail_frame, "Larks — Untitled"), {
+        "name": "Untitled — Larks",
+        "title": "Untitled",
+        "artist": "Larks",
+        "album": "Light",
+        "first_listen": pd.Timestamp("2024-01-10 10:00", tz="UTC"),
+        "last_listen": pd.Timestamp("2024-03-01 10:00", tz="UTC"),
+        "streams": 3,
+        "hours": 300_000 / H,
+        "plays_over_time": _per_month([2, 0, 1], [200_000, 0, 100_000]),
+        # March: Spring 1 stream (205 s), then Night and Untitled 1 stream and 100 s each: by name
+        "rank_over_time": _ranks([("2024-01-01", 1), ("2024-03-01", 3)]),
+    })
+
+
+# --- Empty selections ------------------------------------------------------------------------
+
+def test_aggregates_of_an_empty_selection(detail_frame):
+    empty = detail_frame.iloc[:0]
+    assert stats.totals(empty) == {"streams": 0, "plays": 0, "hours": 0.0, "tracks": 0, "artists": 0, "albums": 0,
+                                   "days_listened": 0}
+    assert stats.listening_time(empty, "month").empty
+    assert stats.top_items(empty, "track").columns.tolist() == [
+        "rank", "name", "artist", "streams", "hours", "previous_rank", "movement"]
+    assert stats.top_items(empty, "artist").empty
+    assert stats.clock_heatmap(empty)["hours"].tolist() == [0.0] * 168
+    assert stats.top_artist_by_hour(empty, 2).empty
+    assert stats.weekday_vs_weekend(empty).columns.tolist() == ["day_type", "hour", "hours_per_day", "share"]
+    assert stats.artist_detail(empty, "Owls")["first_listen"] is None
+
+
+@pytest.mark.parametrize("call", [
+    lambda f: stats.listening_time(f, "fortnight"),
+    lambda f: stats.top_items(f, "genre"),
+    lambda f: stats.top_items(f, "artist", "skips"),
+    lambda f: stats.clock_heatmap(f, "plays"),
+    lambda f: stats.top_artist_by_hour(f, 4),
+])
+def test_bad_arguments_are_refused(detail_frame, call):
+    with pytest.raises(ValueError):
+        call(detail_frame)
