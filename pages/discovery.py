@@ -1,0 +1,120 @@
+"""Discovery: when you found new music, how much of your listening was new, and what you forgot."""
+import datetime as dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import charts, discovery, explore, store
+from pages import _shared
+
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+filters = _shared.explore_controls(profile)
+frame = _shared.explore_frame(profile, filters)
+st.title("Discovery")
+if _shared.empty_state(frame, profile):
+    st.stop()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _history(key: tuple, tz: str, content: tuple[str, ...]) -> pd.DataFrame:
+    # Every play of the chosen content, whatever the date range: a first listen is the first
+    # in the whole history. cache_resource (as _shared does for frames): read-only and large,
+    # so no copy per use. Keyed on data_key: a new import invalidates exactly this.
+    plays = _shared.all_plays(key[1])
+    return explore.localise(plays[plays["content_type"].isin(content)], tz)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _discoveries(key: tuple, filters: explore.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
+    history = _history(key, filters.tz, filters.content)
+    frame = _shared.explore_frame(key[1], filters)
+    return (discovery.new_per_month(history, frame, filters.min_ms),
+            discovery.first_listen_timeline(history, frame, filters.min_ms))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _forgotten(key: tuple, filters: explore.Filters, level: str, min_streams: int, quiet_days: int) -> pd.DataFrame:
+    # "now" is the end of the chosen range: what had fallen silent by then
+    now = pd.Timestamp(filters.end + dt.timedelta(days=1), tz=filters.tz) if filters.end else None
+    return discovery.forgotten_favourites(_history(key, filters.tz, filters.content), now=now, level=level,
+                                          min_streams=min_streams, quiet_days=quiet_days, min_ms=filters.min_ms)
+
+
+def per_month(chart: alt.Chart, value: str, tooltip: list[str]) -> alt.Chart:
+    """Readable axes for a monthly chart: month on a UTC scale (months are naive local
+    wall-clock starts, so no browser zone may shift them), plain-word titles, shares in %."""
+    share = value.startswith("share")
+
+    def tip(column: str) -> alt.Tooltip:
+        fmt = ".1%" if column.startswith("share") else ",.1f" if "hours" in column else ","
+        return alt.Tooltip(f"{column}:Q", title=column.replace("_", " "), format=fmt)
+
+    return chart.encode(
+        x=alt.X("month:T", scale=alt.Scale(type="utc"), title=None),
+        y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%") if share else alt.Axis()),
+        tooltip=[alt.Tooltip("month:T", timeUnit="utcyearmonth", format="%b %Y", title="month")]
+        + [tip(c) for c in tooltip])
+
+
+key = _shared.data_key(profile)
+monthly, timeline = _discoveries(key, filters)
+
+st.caption("A first listen is the first stream of an artist or track in your **whole** history, "
+           "not just the dates chosen in the sidebar, so the first months of a history count almost "
+           "everything as new.")
+cols = st.columns(3)
+cols[0].metric("New artists", f"{int(monthly['new_artists'].sum()):,}")
+cols[1].metric("New tracks", f"{int(monthly['new_tracks'].sum()):,}")
+new_share = monthly["new_hours"].sum() / monthly["hours"].sum() if monthly["hours"].sum() else None
+cols[2].metric("Listening to music first heard that month", "—" if new_share is None else f"{new_share:.0%}")
+
+# --- New per month -----------------------------------------------------------------------
+st.subheader("New artists and tracks per month")
+if monthly[["new_artists", "new_tracks"]].to_numpy().sum() == 0:
+    st.info("Nothing new in this range: no artist or track was streamed here for the first time.")
+left, right = st.columns(2)
+left.altair_chart(per_month(charts.bars_over_time(monthly, "month", "new_artists", "New artists per month"),
+                            "new_artists", ["new_artists", "new_tracks"]), width="stretch")
+right.altair_chart(per_month(charts.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
+                             "new_tracks", ["new_tracks", "new_artists"]), width="stretch")
+st.altair_chart(per_month(charts.line_over_time(monthly, "month", "share_of_listening_new",
+                                                "Share of each month's listening on tracks first heard that month"),
+                          "share_of_listening_new", ["share_of_listening_new", "new_hours", "hours"]),
+                width="stretch")
+
+# --- Timeline ------------------------------------------------------------------------------
+st.subheader("First-listen timeline")
+if timeline.empty:
+    st.info("No artist was first heard in this range.")
+else:
+    st.altair_chart(discovery.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
+                    width="stretch")
+    st.caption("Biggest discoveries of this range (streams over the whole history since the first listen)")
+    st.dataframe(timeline.sort_values("streams", ascending=False, kind="stable").head(15), hide_index=True,
+                 width="stretch",
+                 column_config={"first_listen": st.column_config.DatetimeColumn("first listen", format="D MMM YYYY"),
+                                "hours": st.column_config.NumberColumn("hours", format="%.1f")})
+
+# --- Forgotten favourites --------------------------------------------------------------------
+st.subheader("Forgotten favourites")
+cols = st.columns(3)
+level = cols[0].radio("Show", ["track", "artist"], format_func=lambda v: v + "s", horizontal=True,
+                      key="discovery_level")
+min_streams = cols[1].number_input("Streams in the best 90 days, at least", min_value=1, max_value=1000, value=10,
+                                   key="discovery_min_streams")
+quiet_days = cols[2].number_input("Not streamed for … days", min_value=30, max_value=3650, value=365, step=30,
+                                  key="discovery_quiet_days")
+forgotten = _forgotten(key, filters, level, int(min_streams), int(quiet_days))
+st.caption(f"Once on heavy rotation — at least {min_streams} streams within 90 days — and not streamed in the "
+           f"{quiet_days} days before the end of the chosen range.")
+if forgotten.empty:
+    st.info("No forgotten favourites: nothing you once played that often has gone quiet for that long. "
+            "Lower the streams or the days to widen the net.")
+else:
+    st.dataframe(forgotten, hide_index=True, width="stretch",
+                 column_config={"peak_streams": "streams in best 90 days", "peak_from": "best 90 days from",
+                                "last_played": "last streamed", "days_quiet": "days quiet"})
+
+st.divider()
+_shared.download_buttons(frame, "discovery")

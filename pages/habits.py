@@ -1,0 +1,160 @@
+"""Habits: how you listen — sessions, skips, why tracks start and end, shuffle, devices, places."""
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from core import charts, explore, habits, store
+from pages import _shared
+
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+filters = _shared.explore_controls(profile)
+frame = _shared.explore_frame(profile, filters)
+st.title("Habits")
+if _shared.empty_state(frame, profile):
+    st.stop()
+
+# utc time units: period starts are naive local wall-clock times, shown as they are in any browser
+TIME_UNITS = {"day": "utcyearmonthdate", "week": "utcyearmonthdate", "month": "utcyearmonth", "year": "utcyear"}
+TIME_FORMATS = {"day": "%d %b %Y", "week": "week of %d %b %Y", "month": "%b %Y", "year": "%Y"}
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
+    # key = _shared.data_key(profile): a new import invalidates exactly this
+    return habits.sessions(_shared.explore_frame(key[1], filters), gap_minutes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _over_time(key: tuple, filters: explore.Filters, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = _shared.explore_frame(key[1], filters)
+    return habits.skip_rate_over_time(frame, period), habits.shuffle_share(frame, period)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _breakdowns(key: tuple, filters: explore.Filters) -> dict:
+    frame = _shared.explore_frame(key[1], filters)
+    return {
+        "skips": habits.skip_summary(frame),
+        "start": habits.reasons(frame, "start"),
+        "end": habits.reasons(frame, "end"),
+        "platforms": habits.platforms(frame),
+        "countries": habits.countries(frame),
+        "modes": habits.offline_incognito(frame),
+        "coverage": {c: habits.coverage(frame, c) for c in ("reason_start", "reason_end", "platform_family",
+                                                            "conn_country", "shuffle")},
+    }
+
+
+def rate_chart(data: pd.DataFrame, value: str, title: str, period: str, extra: list[str]) -> alt.Chart:
+    """A share (0..1) per period as a line, with a percent axis and period-aware tooltips."""
+    tooltip = [alt.Tooltip("period_start:T", title=period, timeUnit=TIME_UNITS[period], format=TIME_FORMATS[period]),
+               alt.Tooltip(f"{value}:Q", title=value.replace("_", " "), format=".1%")]
+    tooltip += [alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=".0%" if c == "coverage" else ",")
+                for c in extra]
+    return charts.line_over_time(data, "period_start", value, title, time_unit=TIME_UNITS[period]).encode(
+        y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%")), tooltip=tooltip)
+
+
+def tall(chart: alt.Chart, rows: int) -> alt.Chart:
+    # Streamlit fits the whole chart (title and axes too) into its height: leave room for them,
+    # and for labels of a few words
+    return chart.properties(height=150 + 28 * rows).configure_axisY(labelLimit=220)
+
+
+def percent(value: float | None) -> str:
+    return "—" if value is None or pd.isna(value) else f"{value:.0%}"
+
+
+key = _shared.data_key(profile)
+facts = _breakdowns(key, filters)
+
+# --- Sessions ---------------------------------------------------------------------------
+st.subheader("Sessions")
+gap = st.columns([1, 2])[0].number_input(
+    "A new session starts after a break of more than … minutes", min_value=1, max_value=24 * 60, value=30, step=5,
+    key="habits_gap", help="Breaks are measured between one play's end and the next play's start.")
+table = _sessions(key, filters, int(gap))
+cols = st.columns(4)
+cols[0].metric("Sessions", f"{len(table):,}")
+cols[1].metric("Median length", f"{table['minutes'].median():,.0f} min")
+cols[2].metric("Longest", f"{table['minutes'].max() / 60:,.1f} h")
+cols[3].metric("Plays per session", f"{table['plays'].mean():,.1f}")
+st.altair_chart(charts.histogram(table[["minutes"]], "minutes", "How long sessions last (minutes)", bins=40),
+                width="stretch")
+st.caption("Longest sessions")
+st.dataframe(habits.longest_sessions(table, 10), hide_index=True, width="stretch",
+             column_config={"session": None,
+                            "start": st.column_config.DatetimeColumn("started", format="D MMM YYYY, HH:mm"),
+                            "end": st.column_config.DatetimeColumn("ended", format="D MMM YYYY, HH:mm"),
+                            "minutes": st.column_config.NumberColumn("minutes", format="%.0f"),
+                            "top_artist": "top artist"})
+
+# --- Skips and shuffle over time ----------------------------------------------------------
+st.subheader("Skips and shuffle")
+period = st.radio("Per", ["month", "week", "year"], horizontal=True, key="habits_period")
+skip_rate, shuffle = _over_time(key, filters, period)
+skips = facts["skips"]
+if skips["plays_with_flag"] == 0:
+    st.info("No skips recorded: exports before 2020 carry no skip flag, and none of these plays has one.")
+else:
+    cols = st.columns(3)
+    cols[0].metric("Skip rate", percent(skips["skip_rate"]))
+    cols[1].metric("Skipped plays", f"{skips['skipped']:,}")
+    cols[2].metric("Plays with a skip flag", percent(skips["coverage"]))
+    if skips["coverage"] < 1:
+        st.caption(f"Exports before 2020 carry no skip flag: the rate is computed over the "
+                   f"{skips['coverage']:.0%} of plays that have one ({skips['plays_with_flag']:,} of "
+                   f"{skips['plays']:,}); periods without flags are left blank.")
+    st.altair_chart(rate_chart(skip_rate, "skip_rate", "Skip rate (plays with a skip flag)", period,
+                               ["skipped", "plays_with_flag", "coverage"]), width="stretch")
+if shuffle.empty:
+    st.info("No shuffle information: these plays come from the account-data export, which records no shuffle flag.")
+else:
+    st.altair_chart(rate_chart(shuffle, "shuffle_share", "Share of plays in shuffle mode", period,
+                               ["shuffled", "plays"]), width="stretch")
+    if facts["coverage"]["shuffle"] < 1:
+        st.caption(f"Over the {facts['coverage']['shuffle']:.0%} of plays from an extended export; "
+                   "the account-data export records no shuffle flag.")
+
+# --- Why tracks start and end ------------------------------------------------------------
+st.subheader("Why tracks start and end")
+left, right = st.columns(2)
+for column, which, title in ((left, "start", "Why plays started"), (right, "end", "Why plays ended")):
+    data = facts[which]
+    if data.empty:
+        column.info(f"No reasons recorded: only the extended streaming history says why a play {which}ed.")
+        continue
+    column.altair_chart(tall(charts.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
+                             len(data)), width="stretch")
+    known = facts["coverage"][f"reason_{which}"]
+    if known < 1:
+        column.caption(f"Over the {known:.0%} of plays whose export records a reason.")
+
+# --- Devices and places ------------------------------------------------------------------
+st.subheader("Devices and places")
+left, right = st.columns(2)
+for column, name, label, title, missing in (
+        (left, "platforms", "platform_family", "Listening time by device", "platform_family"),
+        (right, "countries", "country", "Listening time by country", "conn_country")):
+    data = facts[name]
+    if data.empty:
+        column.info("Not recorded: only the extended streaming history says where and on what you listened.")
+        continue
+    column.altair_chart(tall(charts.share_bars(data, label, "share", title, tooltip=["hours", "plays"]), len(data)),
+                        width="stretch")
+    known = facts["coverage"][missing]
+    if known < 1:
+        column.caption(f"Over the {known:.0%} of plays whose export records it.")
+
+modes = facts["modes"].set_index("mode")
+if modes["share_of_plays"].isna().all():
+    st.info("Offline and private-session listening is only recorded in the extended streaming history.")
+else:
+    cols = st.columns(4)
+    cols[0].metric("Offline, by plays", percent(modes.loc["offline", "share_of_plays"]))
+    cols[1].metric("Offline, by time", percent(modes.loc["offline", "share_of_time"]))
+    cols[2].metric("Private session, by plays", percent(modes.loc["incognito", "share_of_plays"]))
+    cols[3].metric("Private session, by time", percent(modes.loc["incognito", "share_of_time"]))
+
+st.divider()
+_shared.download_buttons(frame, "habits")

@@ -1,0 +1,228 @@
+"""core.habits on tiny hand-made histories run through the real import and explore path."""
+import datetime as dt
+
+import numpy as np
+import orjson
+import pandas as pd
+import pytest
+
+from core import explore, habits, imports, store
+
+BERLIN = "Europe/Berlin"
+
+
+def play(start: str, seconds: float, artist: str = "Band", track: str = "Song", uri: str | None = "a",
+         **extra) -> dict:
+    """An extended-history row that STARTED at ``start`` (UTC) and lasted ``seconds``.
+
+    ``uri`` is one character repeated into a 22-character track id (None: no id).
+    """
+    end = dt.datetime.fromisoformat(start.replace("Z", "+00:00")) + dt.timedelta(seconds=seconds)
+    row = {"ts": end.strftime("%Y-%m-%dT%H:%M:%SZ"), "ms_played": int(seconds * 1000),
+           "master_metadata_track_name": track, "master_metadata_album_artist_name": artist,
+           "master_metadata_album_album_name": "Album",
+           "spotify_track_uri": f"spotify:track:{uri * 22}" if uri else None}
+    return row | extra
+
+
+def frame_of(rows: list[dict], tz: str = "UTC", account: list[dict] | None = None, **filters) -> pd.DataFrame:
+    """The Explore frame of rows imported as an extended export (and an account export)."""
+    db = store.open_memory_store()
+    uploads = [("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))]
+    if account:
+        uploads.append(("StreamingHistory_music_0.json", orjson.dumps(account)))
+    report = imports.import_files(db, uploads=uploads)
+    assert not report.errors, [f.message for f in report.errors]
+    return explore.apply_filters(explore.load_plays(db, "me"), explore.Filters(tz=tz, **filters))
+
+
+def utc(*values: str) -> pd.Series:
+    return pd.Series(pd.to_datetime(list(values), utc=True, format="ISO8601"))
+
+
+def local(*values: str, tz: str = BERLIN) -> pd.Series:
+    """Local wall-clock times (each with its own offset) as one column in ``tz``."""
+    return pd.Series([pd.Timestamp(v).tz_convert(tz) for v in values], dtype=f"datetime64[us, {tz}]")
+
+
+# --- sessions ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("gap, expected", [(29, [0, 0]), (30, [0, 0]), (31, [0, 1]), (30.5, [0, 1])])
+def test_split_sessions_starts_a_new_session_only_after_more_than_the_gap(gap, expected):
+    # first play 10:00-10:03, the next starts `gap` minutes after it ended
+    second = pd.Timestamp("2024-05-01T10:03:00Z") + pd.Timedelta(minutes=gap)
+    frame = pd.DataFrame({"start": utc("2024-05-01T10:00:00Z", str(second)),
+                          "end": utc("2024-05-01T10:03:00Z", str(second + pd.Timedelta(minutes=2)))})
+    assert habits.split_sessions(frame, 30).tolist() == expected
+
+
+def test_split_sessions_follows_time_not_row_order_and_keeps_overlaps_together():
+    frame = pd.DataFrame({
+        # rows out of order; the 10:05 play overlaps the long 10:00-10:50 play (two devices)
+        "start": utc("2024-05-01T11:30:00Z", "2024-05-01T10:00:00Z", "2024-05-01T10:05:00Z", "2024-05-01T11:21:00Z"),
+        "end": utc("2024-05-01T11:33:00Z", "2024-05-01T10:50:00Z", "2024-05-01T10:08:00Z", "2024-05-01T11:24:00Z"),
+    }).set_axis([7, 3, 5, 9])
+    # 10:50 -> 11:21 is 31 minutes after the LATEST end (not after 10:08)
+    pd.testing.assert_series_equal(habits.split_sessions(frame, 30),
+                                   pd.Series([1, 0, 0, 1], index=[7, 3, 5, 9], name="session"))
+    assert habits.split_sessions(frame, 35).tolist() == [0, 0, 0, 0]
+    assert habits.split_sessions(frame.iloc[:0], 30).tolist() == []
+
+
+def test_sessions_across_midnight_and_both_dst_changes_in_berlin():
+    frame = frame_of([
+        # 23:50 CET -> 00:10, then 00:25 -> 00:35: one session across local midnight
+        play("2024-03-30T22:50:00Z", 20 * 60, artist="Night Owls", uri="a"),
+        play("2024-03-30T23:25:00Z", 10 * 60, artist="Dawn Chorus", uri="b"),
+        # 01:40-01:50 CET; clocks jump to 03:00 CEST; next starts 03:10 CEST: 20 real minutes later
+        play("2024-03-31T00:40:00Z", 10 * 60, artist="Spring Forward", uri="c"),
+        play("2024-03-31T01:10:00Z", 20, artist="Short Skip", uri="d", skipped=True),
+        # 02:20-02:50 CEST; clocks fall back to 02:00 CET; next starts 02:25 CET: 35 real minutes later
+        play("2024-10-27T00:20:00Z", 30 * 60, artist="Fall Back", uri="e"),
+        # a tie on listening time: the alphabetically first artist is the top one
+        play("2024-10-27T01:25:00Z", 5 * 60, artist="Zed", uri="f"),
+        play("2024-10-27T01:30:00Z", 5 * 60, artist="Abe", track="Other", uri=None),
+    ], tz=BERLIN)
+    table = habits.sessions(frame, 30)
+    expected = pd.DataFrame({
+        "session": np.array([0, 1, 2, 3], dtype="int64"),
+        "start": local("2024-03-30T23:50:00+01:00", "2024-03-31T01:40:00+01:00", "2024-10-27T02:20:00+02:00",
+                       "2024-10-27T02:25:00+01:00"),
+        "end": local("2024-03-31T00:35:00+01:00", "2024-03-31T03:10:20+02:00", "2024-10-27T02:50:00+02:00",
+                     "2024-10-27T02:35:00+01:00"),
+        "minutes": [45.0, 30 + 20 / 60, 30.0, 10.0],
+        "plays": np.array([2, 2, 1, 2], dtype="int64"),
+        "streams": np.array([2, 1, 1, 2], dtype="int64"),
+        "top_artist": ["Night Owls", "Spring Forward", "Fall Back", "Abe"],
+    })
+    pd.testing.assert_frame_equal(table, expected)
+    pd.testing.assert_frame_equal(habits.longest_sessions(table, 2), expected.iloc[[0, 1]].reset_index(drop=True))
+    # a looser break merges the DST-autumn sessions (35 min) but not the spring ones (65 min)
+    assert habits.sessions(frame, 40)["plays"].tolist() == [2, 2, 3]
+
+
+def test_sessions_of_podcasts_name_the_show_and_of_nothing_are_empty():
+    rows = [{"ts": "2024-05-01T10:30:00Z", "ms_played": 1_800_000, "episode_name": "Pilot",
+             "episode_show_name": "Talk Show", "spotify_episode_uri": "spotify:episode:" + "e" * 22}]
+    frame = frame_of(rows, content=("podcast",))
+    assert habits.sessions(frame)[["plays", "top_artist"]].to_dict("records") == [
+        {"plays": 1, "top_artist": "Talk Show"}]
+    empty = habits.sessions(frame.iloc[:0])
+    assert empty.empty and list(empty.columns) == ["session", "start", "end", "minutes", "plays", "streams",
+                                                   "top_artist"]
+
+
+# --- periods and skips -----------------------------------------------------------------------
+
+def test_period_starts_are_local_wall_clock_days_weeks_months_years():
+    times = local("2024-03-31T03:10:00+02:00", "2024-01-01T00:30:00+01:00", "2023-12-31T23:59:00+01:00")
+    expect = {
+        "day": ["2024-03-31", "2024-01-01", "2023-12-31"],
+        "week": ["2024-03-25", "2024-01-01", "2023-12-25"],  # Mondays
+        "month": ["2024-03-01", "2024-01-01", "2023-12-01"],
+        "year": ["2024-01-01", "2024-01-01", "2023-01-01"],
+    }
+    for period, days in expect.items():
+        pd.testing.assert_series_equal(habits.period_starts(times, period),
+                                       pd.Series(pd.to_datetime(days), name="period_start"), obj=period)
+    with pytest.raises(ValueError, match="period must be one of"):
+        habits.period_starts(times, "fortnight")
+
+
+SKIP_ROWS = [
+    # 2018: an old export without skip flags (no key at all, and an explicit null)
+    play("2018-05-03T10:00:00Z", 200, uri="a"),
+    play("2018-05-04T10:00:00Z", 10, uri="b", skipped=None),
+    # no plays at all in 2019
+    play("2020-01-10T10:00:00Z", 5, uri="a", skipped=True),
+    play("2020-01-11T10:00:00Z", 200, uri="b", skipped=False),
+    play("2020-01-12T10:00:00Z", 200, uri="c"),
+    # 23:30 UTC on 31 January is 00:30 on 1 February in Berlin: February's play
+    play("2020-01-31T23:30:00Z", 3, uri="d", skipped=True),
+    play("2020-02-10T10:00:00Z", 4, uri="e", skipped=True),
+]
+
+
+def test_skip_rate_counts_only_plays_that_carry_a_flag():
+    frame = frame_of(SKIP_ROWS, tz=BERLIN)
+    expected = pd.DataFrame({
+        "period_start": pd.to_datetime(["2018-05-01", "2020-01-01", "2020-02-01"]),
+        "plays": [2, 3, 2], "plays_with_flag": [0, 2, 2], "skipped": [0, 1, 2],
+        "skip_rate": [np.nan, 0.5, 1.0], "coverage": [0.0, 2 / 3, 1.0],
+    })
+    pd.testing.assert_frame_equal(habits.skip_rate_over_time(frame, "month"), expected)
+    by_year = pd.DataFrame({
+        "period_start": pd.to_datetime(["2018-01-01", "2020-01-01"]),  # 2019 had no plays: no row
+        "plays": [2, 5], "plays_with_flag": [0, 4], "skipped": [0, 3],
+        "skip_rate": [np.nan, 0.75], "coverage": [0.0, 0.8],
+    })
+    pd.testing.assert_frame_equal(habits.skip_rate_over_time(frame, "year"), by_year)
+    assert habits.skip_summary(frame) == {"plays": 7, "plays_with_flag": 4, "skipped": 3, "skip_rate": 0.75,
+                                          "coverage": 4 / 7}
+    old = frame[frame["date"] < dt.date(2019, 1, 1)]
+    assert habits.skip_summary(old) == {"plays": 2, "plays_with_flag": 0, "skipped": 0, "skip_rate": None,
+                                        "coverage": 0.0}
+    # in UTC the 31 January play stays in January
+    assert habits.skip_rate_over_time(frame_of(SKIP_ROWS), "month")["plays"].tolist() == [2, 4, 1]
+
+
+# --- reasons, shuffle, platforms, countries, offline/incognito ----------------------------------
+
+DETAIL_ROWS = [
+    play("2024-01-05T10:00:00Z", 360, uri="a", platform="Android OS 14 API 34 (Google, Pixel 8)",
+         conn_country="DE", reason_start="clickrow", reason_end="trackdone", shuffle=True, offline=True),
+    play("2024-01-05T10:06:00Z", 180, uri="b", platform="iOS 17.1 (iPhone15,2)", conn_country="DE",
+         reason_start="trackdone", reason_end="fwdbtn", shuffle=True, incognito_mode=True),
+    play("2024-02-01T12:00:00Z", 360, uri="c", platform="android", conn_country="FR",
+         reason_start="trackdone", reason_end="trackdone", shuffle=False),
+    play("2024-02-01T12:06:00Z", 18, uri="d", platform="ios", conn_country="FR", reason_start="fwdbtn",
+         reason_end="some-new-code", shuffle=False, offline=True, incognito_mode=True),
+]
+# the account-data export has no platform, country, reasons or flags
+ACCOUNT_ROWS = [{"endTime": "2024-03-01 09:00", "artistName": "Band", "trackName": "Song", "msPlayed": 720_000}]
+
+
+def test_reasons_share_of_plays_that_record_one():
+    frame = frame_of(DETAIL_ROWS, account=ACCOUNT_ROWS)
+    pd.testing.assert_frame_equal(habits.reasons(frame, "start"), pd.DataFrame({
+        "reason": ["trackdone", "clickrow", "fwdbtn"],
+        "meaning": ["previous track finished", "picked from a list", "skipped forward to it"],
+        "plays": [2, 1, 1], "share": [0.5, 0.25, 0.25]}))
+    pd.testing.assert_frame_equal(habits.reasons(frame, "end"), pd.DataFrame({
+        "reason": ["trackdone", "fwdbtn", "some-new-code"],
+        "meaning": ["played to the end", "skipped forward", "some-new-code"],
+        "plays": [2, 1, 1], "share": [0.5, 0.25, 0.25]}))
+    assert habits.coverage(frame, "reason_start") == 0.8
+    assert habits.reasons(frame_of(SKIP_ROWS[:1]).iloc[:0], "end").empty
+    with pytest.raises(ValueError):
+        habits.reasons(frame, "middle")
+
+
+def test_shuffle_share_leaves_out_plays_without_flags():
+    frame = frame_of(DETAIL_ROWS, account=ACCOUNT_ROWS)
+    assert habits.has_details(frame).tolist() == [True, True, True, True, False]
+    pd.testing.assert_frame_equal(habits.shuffle_share(frame, "month"), pd.DataFrame({
+        "period_start": pd.to_datetime(["2024-01-01", "2024-02-01"]),  # March: account plays only, no row
+        "plays": [2, 2], "shuffled": [2, 0], "shuffle_share": [1.0, 0.0]}))
+    assert habits.coverage(frame, "shuffle") == 0.8
+
+
+def test_platforms_and_countries_by_listening_time():
+    frame = frame_of(DETAIL_ROWS, account=ACCOUNT_ROWS)
+    # android 360 + 360 s = 0.2 h, ios 180 + 18 s = 0.055 h; the account play (0.2 h) has neither
+    pd.testing.assert_frame_equal(habits.platforms(frame), pd.DataFrame({
+        "platform_family": ["android", "ios"], "hours": [0.2, 0.055], "plays": [2, 2],
+        "share": [720 / 918, 198 / 918]}))
+    pd.testing.assert_frame_equal(habits.countries(frame), pd.DataFrame({
+        "country": ["DE", "FR"], "hours": [0.15, 0.105], "plays": [2, 2], "share": [540 / 918, 378 / 918]}))
+    assert habits.coverage(frame, "platform_family") == 0.8
+
+
+def test_offline_and_incognito_by_plays_and_by_time():
+    frame = frame_of(DETAIL_ROWS, account=ACCOUNT_ROWS)
+    pd.testing.assert_frame_equal(habits.offline_incognito(frame), pd.DataFrame({
+        "mode": ["offline", "incognito"], "plays": [2, 2], "hours": [0.105, 0.055],
+        "share_of_plays": [0.5, 0.5], "share_of_time": [378 / 918, 198 / 918]}))
+    only_account = frame[~habits.has_details(frame)]
+    result = habits.offline_incognito(only_account)
+    assert result["plays"].tolist() == [0, 0] and result["share_of_time"].isna().all()

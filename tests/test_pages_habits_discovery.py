@@ -1,0 +1,145 @@
+"""AppTests for the Habits and Discovery pages: they render, explain empty states, and chart
+exactly what core computes (chart data read back from the Vega-Lite element's Arrow datasets)."""
+import datetime as dt
+import json
+
+import pandas as pd
+import pyarrow as pa
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import demo, discovery, explore, habits, imports, store
+from tests.conftest import FIXTURES
+from tests.test_pages import HOME
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("pages") / "app.db"
+    db = store.open_store(path)
+    demo.build_demo(db, n_plays=3000)
+    # an account-data export only: no skip, shuffle, reason, platform or country fields
+    imports.import_files(db, paths=[FIXTURES / "StreamingHistory_music_0.json"], profile="account")
+    db.close()
+    return path
+
+
+@pytest.fixture
+def db_path(demo_db, monkeypatch):
+    monkeypatch.setenv("ENCORE_DB", str(demo_db))
+    return demo_db
+
+
+def open_page(page: str, profile: str = "demo") -> AppTest:
+    at = AppTest.from_file(HOME, default_timeout=60)
+    at.session_state["profile"] = profile
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def charts_by_title(at: AppTest) -> dict[str, pd.DataFrame]:
+    """Every Vega-Lite chart on the page: its title -> the data it draws (from the Arrow dataset)."""
+    out = {}
+    for element in at.get("vega_lite_chart"):
+        spec = json.loads(element.proto.spec)
+        (dataset,) = element.proto.datasets
+        assert spec["data"]["name"] == dataset.name
+        out[spec["title"]] = pa.ipc.open_stream(dataset.data.data).read_pandas()
+    return out
+
+
+def page_frames(path, profile: str = "demo", start: dt.date | None = None, end: dt.date | None = None):
+    """(whole history of music, localised; the Explore frame) as the pages see them by default."""
+    db = store.open_store(path)
+    plays = explore.load_plays(db, profile)
+    db.close()
+    tz = explore.guess_timezone(plays["conn_country"].astype(object))
+    filters = explore.Filters(start=start, end=end, tz=tz)
+    return explore.localise(plays[plays["content_type"] == "music"], tz), explore.apply_filters(plays, filters)
+
+
+def test_habits_page_charts_equal_the_aggregates(db_path):
+    at = open_page("pages/habits.py")
+    assert at.title[0].value == "Habits"
+    _, frame = page_frames(db_path)
+    drawn = charts_by_title(at)
+    pd.testing.assert_frame_equal(drawn["How long sessions last (minutes)"], habits.sessions(frame, 30)[["minutes"]])
+    pd.testing.assert_frame_equal(drawn["Skip rate (plays with a skip flag)"], habits.skip_rate_over_time(frame))
+    pd.testing.assert_frame_equal(drawn["Share of plays in shuffle mode"], habits.shuffle_share(frame))
+    pd.testing.assert_frame_equal(drawn["Why plays ended"], habits.reasons(frame, "end"))
+    pd.testing.assert_frame_equal(drawn["Listening time by device"], habits.platforms(frame))
+    summary = habits.skip_summary(frame)
+    assert 0 < summary["coverage"] < 1  # the demo's 2018-2019 plays carry no skip flag
+    assert (f"Exports before 2020 carry no skip flag: the rate is computed over the {summary['coverage']:.0%} "
+            f"of plays that have one") in [c.value for c in at.caption][1]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sessions"] == f"{len(habits.sessions(frame, 30)):,}"
+    assert metrics["Skip rate"] == f"{summary['skip_rate']:.0%}"
+    assert at.dataframe[0].value["session"].tolist() == habits.longest_sessions(habits.sessions(frame, 30))[
+        "session"].tolist()
+
+    at.number_input(key="habits_gap").set_value(10).run()
+    at.radio(key="habits_period").set_value("year").run()
+    assert not at.exception
+    drawn = charts_by_title(at)
+    assert len(drawn["How long sessions last (minutes)"]) == len(habits.sessions(frame, 10))
+    pd.testing.assert_frame_equal(drawn["Skip rate (plays with a skip flag)"],
+                                  habits.skip_rate_over_time(frame, "year"))
+
+
+def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_path):
+    at = open_page("pages/discovery.py")
+    assert at.title[0].value == "Discovery"
+    plays_all, frame = page_frames(db_path)
+    drawn = charts_by_title(at)
+    pd.testing.assert_frame_equal(drawn["New artists per month"], discovery.new_per_month(plays_all, frame))
+    pd.testing.assert_frame_equal(drawn["Artists by first listen, and how far each went since"],
+                                  discovery.first_listen_timeline(plays_all, frame))
+
+    # a narrower range: discoveries are still judged against the whole history
+    at.date_input(key="f_dates").set_value((dt.date(2024, 1, 1), dt.date(2024, 12, 31))).run()
+    assert not at.exception
+    plays_all, frame = page_frames(db_path, start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
+    monthly = discovery.new_per_month(plays_all, frame)
+    assert len(monthly) == 12 and monthly["new_tracks"].sum() > 0
+    assert monthly["new_tracks"].sum() < discovery.new_per_month(frame, frame)["new_tracks"].sum()
+    drawn = charts_by_title(at)
+    pd.testing.assert_frame_equal(drawn["New tracks per month"], monthly)
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["New artists"], metrics["New tracks"]) == (f"{monthly['new_artists'].sum():,}",
+                                                               f"{monthly['new_tracks'].sum():,}")
+    if monthly["new_artists"].sum() == 0:  # the 3000-play demo finds no new artist in 2024
+        assert "No artist was first heard in this range." in [i.value for i in at.info]
+
+    at.radio(key="discovery_level").set_value("artist")
+    at.number_input(key="discovery_min_streams").set_value(3)
+    at.number_input(key="discovery_quiet_days").set_value(180).run()
+    assert not at.exception
+    now = pd.Timestamp("2025-01-01", tz=frame["local"].dt.tz)
+    expected = discovery.forgotten_favourites(plays_all, now=now, level="artist", min_streams=3, quiet_days=180)
+    assert len(expected) > 0
+    shown = at.dataframe[-1].value
+    assert shown["artist"].tolist() == expected["artist"].tolist()
+    assert shown["days_quiet"].tolist() == expected["days_quiet"].tolist()
+
+
+def test_pages_explain_what_an_account_export_does_not_record(db_path):
+    at = open_page("pages/habits.py", profile="account")
+    infos = [i.value for i in at.info]
+    assert "No skips recorded: exports before 2020 carry no skip flag, and none of these plays has one." in infos
+    assert any(i.startswith("No shuffle information") for i in infos)
+    assert any(i.startswith("No reasons recorded") for i in infos)
+    at = open_page("pages/discovery.py", profile="account")
+    # its only play lasted 6.7 s: not a stream, so nothing was "heard" yet
+    assert [m.value for m in at.metric][:2] == ["0", "0"]
+    assert "Nothing new in this range: no artist or track was streamed here for the first time." in [
+        i.value for i in at.info]
+    assert any(i.value.startswith("No forgotten favourites") for i in at.info)
+
+
+@pytest.mark.parametrize("page", ["pages/habits.py", "pages/discovery.py"])
+def test_pages_without_plays_say_how_to_get_some(db_path, page):
+    at = open_page(page, profile="nobody")
+    assert [i.value for i in at.info][-1].startswith("Profile “nobody” has no plays yet.")
