@@ -14,6 +14,14 @@ navigation = st.navigation(
             st.Page("pages/home.py", title="Home", icon="🏠", default=True),
             st.Page("pages/import_export.py", title="Import", icon="📥", url_path="import"),
         ],
+        "Explore": [
+            st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview"),
+            st.Page("pages/clock.py", title="Listening clock", icon="🕰️", url_path="clock"),
+            st.Page("pages/discovery.py", title="Discovery", icon="🧭", url_path="discovery"),
+            st.Page("pages/habits.py", title="Habits", icon="🔁", url_path="habits"),
+            st.Page("pages/detail.py", title="Artist & track", icon="🎤", url_path="detail"),
+            st.Page("pages/year_review.py", title="Year in review", icon="🎁", url_path="year"),
+        ],
     }
 )
 _shared.demo_banner(db, profile)

@@ -1,0 +1,119 @@
+"""Year in review: what one calendar year of listening came to, as a card to keep or share."""
+import pandas as pd
+import streamlit as st
+
+from core import charts, explore, recap, store
+from pages import _shared
+
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+filters = _shared.explore_controls(profile)
+st.title("Year in review")
+st.caption("One calendar year at a glance, Wrapped-style. The sidebar's **date range does not apply here**: "
+           "a recap always covers the whole year, and “new artists” looks back over your whole history. "
+           "Time zone, content and the stream rule do apply.")
+
+
+def _whole_history(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -> pd.DataFrame:
+    # Every play of the chosen content, localised and marked as stream or not, with no date
+    # range: explore_frame without dates is exactly that, and it is already held once per
+    # session (cache_resource) instead of being copied on every rerun as cache_data would.
+    return _shared.explore_frame(key[1], explore.Filters(content=content, min_ms=min_ms, tz=tz))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _years(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -> list[int]:
+    # key = _shared.data_key(profile): a new import invalidates exactly this
+    return recap.years_available(_whole_history(key, tz, content, min_ms))
+
+
+@st.cache_data(show_spinner="Adding up your year…", max_entries=64)
+def _recap(key: tuple, tz: str, content: tuple[str, ...], min_ms: int, year: int) -> recap.Recap:
+    return recap.year_recap(_whole_history(key, tz, content, min_ms), year)
+
+
+@st.cache_data(show_spinner="Drawing the card…", max_entries=16)
+def _png(key: tuple, tz: str, content: tuple[str, ...], min_ms: int, year: int) -> bytes:
+    return recap.recap_png(_recap(key, tz, content, min_ms, year))
+
+
+key = _shared.data_key(profile)
+years = _years(key, filters.tz, filters.content, filters.min_ms)
+if not years:
+    if _shared.all_plays(profile).empty:
+        st.info(f"Profile “{profile}” has no plays yet. Import your export on the Import page, "
+                "or load the demo from Home.")
+    else:
+        st.info(f"No {', '.join(filters.content)} plays in this profile. Pick more content types in the sidebar.")
+    st.stop()
+
+year = st.selectbox("Year", years[::-1], key="year_review_year",
+                    help="Years with at least one play, newest first (local start time in the chosen zone).")
+card = _recap(key, filters.tz, filters.content, filters.min_ms, year)
+if card.is_empty:
+    st.info(f"No plays in {year} in {filters.tz} for {', '.join(filters.content)}. "
+            f"Years with plays: {', '.join(str(y) for y in years[::-1])}.")
+    st.stop()
+
+seconds = filters.min_ms // 1000
+stream_rule = f"plays of at least {seconds} s" if seconds else "every play"
+st.subheader(f"Your {year} in music")
+top = st.columns(4)
+top[0].metric("Minutes listened", f"{card.minutes:,}", help="All plays, skips included, rounded down.")
+top[1].metric("Streams", f"{card.streams:,}", help=f"Streams are {stream_rule} (the sidebar's stream rule).")
+top[2].metric("New artists", f"{card.new_artists:,}",
+              help="Artists whose first stream in your whole history falls in this year.")
+top[3].metric("Top month", card.top_month.name if card.top_month else "—",
+              help=f"{card.top_month.minutes:,} minutes" if card.top_month else None)
+more = st.columns(4)
+more[0].metric("Longest streak", recap.streak_length(card.streak),
+               help=f"{recap.streak_label(card.streak)}: consecutive days with at least one stream, "
+                    "counted inside this year only.")
+more[1].metric("Busiest day", recap.short_day(card.busiest_day.date) if card.busiest_day else "—",
+               help=(f"{recap.day_label(card.busiest_day.date)}: {card.busiest_day.minutes:,} minutes"
+                     if card.busiest_day else None))
+more[2].metric("Top artist", card.top_artists[0].name if card.top_artists else "—",
+               help=f"{card.top_artists[0].streams:,} streams" if card.top_artists else None)
+more[3].metric("Top track", card.top_tracks[0].title if card.top_tracks else "—",
+               help=(f"{card.top_tracks[0].artist}, {card.top_tracks[0].streams:,} streams"
+                     if card.top_tracks else None))
+
+if card.streams == 0:
+    st.info(f"None of your {card.plays:,} plays in {year} counts as a stream ({stream_rule}), so there are no "
+            "top lists. Choose a lower threshold under “What counts as a stream” in the sidebar.")
+else:
+    tables = recap.recap_tables(card)
+
+    def ranking_height(table: pd.DataFrame) -> int:
+        # Streamlit fits the spec's height around title and axes too: bar_ranking's own
+        # height (22 px a bar) leaves no room for the bars, so give the whole chart's height
+        return 110 + 30 * len(table)
+
+    left, right = st.columns(2)
+    left.altair_chart(charts.bar_ranking(tables["artists"], "artist", "streams", "Top artists",
+                                         tooltip=["artist", "streams", "minutes"]), width="stretch",
+                      height=ranking_height(tables["artists"]))
+    right.altair_chart(charts.bar_ranking(tables["tracks"], "track", "streams", "Top tracks",
+                                          tooltip=["title", "artist", "streams"]), width="stretch",
+                       height=ranking_height(tables["tracks"]))
+    left, right = st.columns(2)
+    left.altair_chart(charts.bar_ranking(tables["albums"], "album", "streams", "Top albums"), width="stretch",
+                      height=ranking_height(tables["albums"]))
+    if tables["new_artists"].empty:
+        right.info(f"No new artists in {year}: every artist you streamed you had streamed in an earlier year.")
+    else:
+        right.altair_chart(charts.bar_ranking(tables["new_artists"], "artist", "streams",
+                                              f"Top new artists of {year}"), width="stretch",
+                           height=ranking_height(tables["new_artists"]))
+    st.altair_chart(recap.month_chart(tables["months"], f"Minutes per month in {year}"), width="stretch", height=280)
+    st.caption(f"Days and months in {card.time_zone}. A play counts for the day it started; "
+               "top lists rank by streams, then by listening time.")
+
+st.subheader("Keep it or share it")
+left, right = st.columns(2)
+left.download_button("Download as image (PNG)", data=_png(key, filters.tz, filters.content, filters.min_ms, year),
+                     file_name=f"encore-{year}-in-review.png", mime="image/png", key="year_review_png",
+                     icon=":material/image:")
+right.download_button("Download as web page (HTML)", data=recap.recap_html(card),
+                      file_name=f"encore-{year}-in-review.html", mime="text/html", key="year_review_html",
+                      icon=":material/web:")
+st.caption("Both are made on this machine and hold only the numbers and names above: no plays, no account details.")
