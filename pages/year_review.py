@@ -1,4 +1,6 @@
 """Year in review: what one calendar year of listening came to, as a card to keep or share."""
+import datetime as dt
+
 import pandas as pd
 import streamlit as st
 
@@ -117,3 +119,11 @@ right.download_button("Download as web page (HTML)", data=recap.recap_html(card)
                       file_name=f"encore-{year}-in-review.html", mime="text/html", key="year_review_html",
                       icon=":material/web:")
 st.caption("Both are made on this machine and hold only the numbers and names above: no plays, no account details.")
+
+st.divider()
+st.caption(f"The plays behind this recap ({year}, {', '.join(filters.content)}, {filters.tz}):")
+_shared.download_buttons(
+    _shared.explore_frame(profile, explore.Filters(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31),
+                                                   content=filters.content, min_ms=filters.min_ms, tz=filters.tz)),
+    f"year-{year}",
+)

@@ -90,7 +90,8 @@ def test_page_shows_the_recap_of_the_newest_year_with_both_downloads(demo_db, mo
     pd.testing.assert_frame_equal(chart_data(charts[2]), tables["albums"])
 
     buttons = at.get("download_button")
-    assert [b.label for b in buttons] == ["Download as image (PNG)", "Download as web page (HTML)"]
+    assert [b.label for b in buttons] == ["Download as image (PNG)", "Download as web page (HTML)",
+                                          "Download these plays (CSV)", "Download these plays (Parquet)"]
     downloads = {name: (data, mime) for data, mime, name in served if name and name.startswith("encore-")}
     png, mime = downloads["encore-2025-in-review.png"]
     assert mime == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
@@ -156,4 +157,4 @@ def test_a_stream_rule_no_play_meets_leaves_minutes_but_no_lists(small_db):
                                  "there are no top lists. Choose a lower threshold under “What counts as a stream” "
                                  "in the sidebar.")
     assert not at.get("vega_lite_chart")
-    assert len(at.get("download_button")) == 2
+    assert len(at.get("download_button")) == 4
