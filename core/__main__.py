@@ -10,13 +10,16 @@ import json
 import sys
 from collections.abc import Sequence
 
-from core import demo, store
+from core import demo, explore, store
 from core.imports import format_report, import_files
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
     db = store.open_store(args.db)
     report = import_files(db, paths=args.paths, profile=args.profile)
+    if report.added or report.merged:
+        # as the Import page does: the first Explore visit then reads a snapshot, not the table
+        explore.load_plays_snapshot(db, store.resolve_db_path(args.db), args.profile)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

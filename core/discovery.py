@@ -91,10 +91,14 @@ def _first_plays(plays_all: pd.DataFrame, level: str, min_ms: int) -> tuple[np.n
     """(code of each play, the keys, position of each key's first stream or -1 if never streamed)."""
     codes, keys = pd.factorize(_keys(plays_all, level))
     codes = np.asarray(codes)
-    order = np.argsort(_epoch_us(plays_all["start"]), kind="stable")
+    starts = _epoch_us(plays_all["start"])
+    # explore.load_plays returns plays in start order; sort only when given something else
+    order = (np.arange(len(starts)) if np.all(starts[1:] >= starts[:-1])
+             else np.argsort(starts, kind="stable"))
     eligible = order[(plays_all["ms_played"].to_numpy()[order] >= min_ms) & (codes[order] >= 0)]
     eligible_codes = codes[eligible]
-    _, first_of_each = np.unique(eligible_codes, return_index=True)  # first occurrence in time order
+    # first occurrence of each code in time order (hash-based, no second sort)
+    first_of_each = pd.Series(eligible_codes).drop_duplicates().index.to_numpy()
     first = np.full(len(keys), -1, dtype=np.int64)
     first[eligible_codes[first_of_each]] = eligible[first_of_each]
     return codes, keys, first

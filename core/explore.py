@@ -59,7 +59,7 @@ def guess_timezone(countries: Iterable[str | None]) -> str:
 
 
 def load_plays(db: Database, profile: str) -> pd.DataFrame:
-    """A profile's plays as a DataFrame in UTC, one row per play, in time order.
+    """A profile's plays as a DataFrame in UTC, one row per play, in order of start time.
 
     Columns: ``end`` (UTC), ``start`` (UTC), ``ms_played``, the text columns of
     ``store.FRAME_TEXT_COLUMNS`` as categoricals, ``shuffle``/``offline``/``incognito``
@@ -84,7 +84,10 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
     frame["skipped"] = pd.arrays.BooleanArray(skipped > 0, np.isnan(skipped))
     plays = pd.DataFrame(frame)
     plays["track_key"] = track_keys(plays)
-    return plays
+    # Stored in end-time order; Explore places plays at their start, so sort by start once
+    # here and every "first listen" or session scan can rely on time order.
+    order = np.argsort(plays["start"].to_numpy(), kind="stable")
+    return plays.iloc[order].reset_index(drop=True)
 
 
 def track_keys(plays: pd.DataFrame) -> pd.Categorical:

@@ -106,29 +106,52 @@ def all_plays(profile: str) -> pd.DataFrame:
     return _plays(*data_key(profile))
 
 
+CONTROL_KEYS = ("f_tz", "f_dates", "f_content", "f_rule", "f_min_s")
+
+
 def explore_controls(profile: str) -> explore.Filters:
-    """The sidebar controls every Explore page shares; values persist across pages."""
+    """The sidebar controls every Explore page shares; values persist across pages.
+
+    Defaults go into session state before the widgets are drawn (never both a default
+    and a state value), and each page writes the values back: Streamlit ties a widget's
+    state to the page that drew it and would otherwise drop it on a page switch.
+    """
     plays = all_plays(profile)
-    sidebar = st.sidebar
-    sidebar.divider()
+    state = st.session_state
+    for key in CONTROL_KEYS:
+        if key in state:
+            state[key] = state[key]
+    if state.get("f_profile") != profile:  # another person's history: start from their defaults
+        for key in CONTROL_KEYS:
+            state.pop(key, None)
+        state["f_profile"] = profile
     guessed = explore.guess_timezone(plays["conn_country"].astype(object))
-    zones = sorted(zoneinfo.available_timezones())
-    tz = sidebar.selectbox("Time zone", zones, index=zones.index(st.session_state.get("f_tz", guessed)),
-                           key="f_tz", help=f"Guessed from where you listened most ({guessed}). "
-                                            "Spotify stores UTC; every chart uses this zone.")
+    state.setdefault("f_tz", guessed)
+    tz = state["f_tz"]
     if plays.empty:
         first = last = dt.date.today()
     else:
         first, last = plays["start"].min().tz_convert(tz).date(), plays["start"].max().tz_convert(tz).date()
-    chosen = sidebar.date_input("Date range", value=st.session_state.get("f_dates", (first, last)),
-                                min_value=first, max_value=last, key="f_dates")
+    dates = state.get("f_dates")
+    if not (isinstance(dates, (tuple, list)) and dates and all(first <= d <= last for d in dates)):
+        state["f_dates"] = (first, last)
+    state.setdefault("f_content", ["music"])
+    state.setdefault("f_min_s", 30)
+
+    sidebar = st.sidebar
+    sidebar.divider()
+    zones = sorted(zoneinfo.available_timezones())
+    tz = sidebar.selectbox("Time zone", zones, key="f_tz",
+                           help=f"Guessed from where you listened most ({guessed}). "
+                                "Spotify stores UTC; every chart uses this zone.")
+    chosen = sidebar.date_input("Date range", min_value=first, max_value=last, key="f_dates")
     start, end = (chosen if isinstance(chosen, (tuple, list)) and len(chosen) == 2 else (first, last))
-    content = sidebar.multiselect("Content", list(explore.CONTENT_TYPES), default=["music"], key="f_content",
+    content = sidebar.multiselect("Content", list(explore.CONTENT_TYPES), key="f_content",
                                   help="Music, podcasts, audiobooks and music videos are kept apart.")
     rule = sidebar.radio("What counts as a stream", list(STREAM_RULES), key="f_rule")
     seconds = STREAM_RULES[rule]
     if seconds is None:
-        seconds = sidebar.number_input("Seconds", min_value=0, max_value=600, value=30, step=5, key="f_min_s")
+        seconds = sidebar.number_input("Seconds", min_value=0, max_value=600, step=5, key="f_min_s")
     return explore.Filters(start=start, end=end, content=tuple(content) or ("music",), min_ms=int(seconds) * 1000,
                            tz=tz)
 

@@ -85,27 +85,18 @@ if card.streams == 0:
 else:
     tables = recap.recap_tables(card)
 
-    def ranking_height(table: pd.DataFrame) -> int:
-        # Streamlit fits the spec's height around title and axes too: bar_ranking's own
-        # height (22 px a bar) leaves no room for the bars, so give the whole chart's height
-        return 110 + 30 * len(table)
-
     left, right = st.columns(2)
     left.altair_chart(charts.bar_ranking(tables["artists"], "artist", "streams", "Top artists",
-                                         tooltip=["artist", "streams", "minutes"]), width="stretch",
-                      height=ranking_height(tables["artists"]))
+                                         tooltip=["artist", "streams", "minutes"]), width="stretch")
     right.altair_chart(charts.bar_ranking(tables["tracks"], "track", "streams", "Top tracks",
-                                          tooltip=["title", "artist", "streams"]), width="stretch",
-                       height=ranking_height(tables["tracks"]))
+                                          tooltip=["title", "artist", "streams"]), width="stretch")
     left, right = st.columns(2)
-    left.altair_chart(charts.bar_ranking(tables["albums"], "album", "streams", "Top albums"), width="stretch",
-                      height=ranking_height(tables["albums"]))
+    left.altair_chart(charts.bar_ranking(tables["albums"], "album", "streams", "Top albums"), width="stretch")
     if tables["new_artists"].empty:
         right.info(f"No new artists in {year}: every artist you streamed you had streamed in an earlier year.")
     else:
         right.altair_chart(charts.bar_ranking(tables["new_artists"], "artist", "streams",
-                                              f"Top new artists of {year}"), width="stretch",
-                           height=ranking_height(tables["new_artists"]))
+                                              f"Top new artists of {year}"), width="stretch")
     st.altair_chart(recap.month_chart(tables["months"], f"Minutes per month in {year}"), width="stretch", height=280)
     st.caption(f"Days and months in {card.time_zone}. A play counts for the day it started; "
                "top lists rank by streams, then by listening time.")

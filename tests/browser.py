@@ -16,6 +16,7 @@ Use from a test module::
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import re
 import socket
@@ -188,6 +189,136 @@ def wait_until_idle(page, timeout: float = 30_000) -> None:
     from playwright.sync_api import expect
 
     expect(page.get_by_test_id("stStatusWidget").filter(has_text=re.compile("Running", re.I))).to_have_count(0, timeout=timeout)
+
+
+def wait_for_app_run(page, timeout: float = 30_000) -> None:
+    """Wait until the app's script is not running (Streamlit's own ``data-test-script-state``).
+
+    Call it after waiting for something the new run draws (a page's title, a changed value):
+    right after a click the rerun may not have started yet, and the state still says idle.
+    """
+    from playwright.sync_api import expect
+
+    expect(page.get_by_test_id("stApp")).to_have_attribute("data-test-script-state", "notRunning", timeout=timeout)
+
+
+@contextlib.contextmanager
+def one_rerun(page, timeout: float = 30_000):
+    """Wait, after the block, until a script run that started inside the block has finished.
+
+    For changes that show nothing certain on the page (a new time zone): watches Streamlit's
+    ``data-test-script-state`` leave "notRunning" and come back, so neither a run that has not
+    started yet nor one that finished before the wait began is missed.
+    """
+    page.evaluate("""() => {
+        const app = document.querySelector('[data-testid="stApp"]');
+        window.__rerun = {phase: 0};
+        window.__rerun.observer = new MutationObserver(() => {
+            const idle = app.getAttribute('data-test-script-state') === 'notRunning';
+            if (!idle) window.__rerun.phase = 1;
+            else if (window.__rerun.phase === 1) window.__rerun.phase = 2;
+        });
+        window.__rerun.observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    }""")
+    try:
+        yield
+        page.wait_for_function("() => window.__rerun.phase === 2", timeout=timeout)
+    finally:
+        page.evaluate("() => window.__rerun && window.__rerun.observer.disconnect()")
+
+
+# Every Vega-Lite chart under `root` with its drawing (svg or canvas) and its data marks.
+_CHARTS_JS = """root => [...root.querySelectorAll('[data-testid="stVegaLiteChart"]')].map(chart => {
+    const drawing = chart.querySelector('svg.marks, canvas.marks');
+    const box = drawing ? drawing.getBoundingClientRect() : {width: 0, height: 0};
+    const title = chart.querySelector('.role-title-text');
+    return {
+        renderer: drawing ? drawing.tagName.toLowerCase() : null,
+        width: Math.round(box.width), height: Math.round(box.height),
+        // drawn bigger than the element that frames it: the rest is cut off on the page
+        clipped: box.height > chart.clientHeight + 1 || box.width > chart.clientWidth + 1,
+        // data marks (bars, lines, cells...); a canvas cannot say, so -1 there
+        marks: drawing && drawing.tagName === 'svg' ? drawing.querySelectorAll('g.role-mark > *').length : -1,
+        title: title ? title.textContent : '',
+    };
+})"""
+
+
+def expect_charts_rendered(page, min_count: int = 1, timeout: float = 30_000) -> list[dict]:
+    """Wait until the main area shows at least ``min_count`` Vega-Lite charts, each drawn at a
+    non-zero size, and at least one with data marks; return what each chart holds
+    (renderer, width, height, clipped, marks, title) for further checks and failure messages."""
+    from playwright.sync_api import expect
+
+    main = page.get_by_test_id("stMain")
+    charts = main.get_by_test_id("stVegaLiteChart")
+    expect(charts.first).to_be_visible(timeout=timeout)
+    predicate = f"""root => {{
+        const charts = ({_CHARTS_JS})(root);
+        return charts.length >= {int(min_count)} && charts.every(c => c.width > 0 && c.height > 0)
+            && charts.some(c => c.marks !== 0);
+    }}"""
+    try:
+        page.wait_for_function(predicate, arg=main.element_handle(), timeout=timeout)
+    except Exception as exc:
+        exc.add_note(f"charts seen: {main.evaluate(_CHARTS_JS)}")
+        raise
+    return main.evaluate(_CHARTS_JS)
+
+
+def set_date_range(page, label: str, start, end, scope=None) -> None:
+    """Type a range into Streamlit's range ``st.date_input`` (React Aria date fields, 1.67+).
+
+    Each field is made of year/month/day segments (role spinbutton, named like "year, <label>
+    start date"), whatever the display format: click each segment and type its digits.
+    Clicking opens the calendar popover; the range is sent to the app only when it closes
+    (Escape here, or a click outside), not segment by segment, so a half-typed range never
+    reruns the app.
+    """
+    from playwright.sync_api import expect
+
+    scope = scope if scope is not None else page
+    widget = scope.get_by_test_id("stDateInput").filter(has_text=label)
+    for which, day in (("start", start), ("end", end)):
+        for part, text in (("year", f"{day.year:04d}"), ("month", f"{day.month:02d}"), ("day", f"{day.day:02d}")):
+            widget.get_by_role("spinbutton", name=f"{part}, {label} {which} date", exact=True).click()
+            page.keyboard.type(text)
+    page.keyboard.press("Escape")
+    expect_date_range(page, label, start, end, scope)
+
+
+def expect_date_range(page, label: str, start, end, scope=None) -> None:
+    """Assert that a range ``st.date_input`` shows ``start`` – ``end`` (dates)."""
+    from playwright.sync_api import expect
+
+    scope = scope if scope is not None else page
+    widget = scope.get_by_test_id("stDateInput").filter(has_text=label)
+    for which, day in (("start", start), ("end", end)):
+        for part, value in (("year", day.year), ("month", day.month), ("day", day.day)):
+            segment = widget.get_by_role("spinbutton", name=f"{part}, {label} {which} date", exact=True)
+            expect(segment).to_have_attribute("aria-valuenow", str(value))
+
+
+def date_range_shown(page, label: str, scope=None) -> tuple[dt.date | None, dt.date | None]:
+    """The (start, end) dates a range ``st.date_input`` shows now, None for an empty part."""
+    scope = scope if scope is not None else page
+    widget = scope.get_by_test_id("stDateInput").filter(has_text=label)
+    shown = []
+    for which in ("start", "end"):
+        parts = [widget.get_by_role("spinbutton", name=f"{part}, {label} {which} date", exact=True)
+                 .get_attribute("aria-valuenow") for part in ("year", "month", "day")]
+        shown.append(dt.date(*map(int, parts)) if all(parts) else None)
+    return tuple(shown)
+
+
+def pick_option(page, combobox, option: str) -> None:
+    """Choose ``option`` in a Streamlit selectbox (a React Aria combobox): type to filter, click it."""
+    from playwright.sync_api import expect
+
+    combobox.click()
+    combobox.fill(option)
+    page.get_by_role("option", name=option, exact=True).click()
+    expect(combobox).to_have_value(option)
 
 
 def screenshot_full(page, path: Path, max_height: int = 8000) -> Path:
