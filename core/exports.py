@@ -200,22 +200,31 @@ def _fail(name: str, problem: str, fix: str, row: int | None = None) -> ImportFi
 _REEXPORT = "Download the export again from Spotify (Account > Privacy) and import the original file."
 
 
-def decode_json(name: str, data: bytes) -> Any:
-    """Parse JSON bytes, turning every failure into an error that names the file and the fix."""
+def _text_bytes(name: str, data: bytes, fix: str) -> bytes:
+    """The bytes of a text file without its BOM; refuse empty and binary files."""
     if not data.strip():
         raise _fail(name, "is empty.", _REEXPORT)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     if b"\x00" in data[:4096]:
-        raise _fail(name, "is not a text file (it contains binary data, or is UTF-16).", _REEXPORT)
+        raise _fail(name, "is not a text file (it contains binary data, or is UTF-16).", fix)
+    return data
+
+
+def _not_utf8(name: str, exc: UnicodeDecodeError, fix: str) -> ImportFileError:
+    return _fail(name, f"is not UTF-8 text (bad byte at position {exc.start:,}).", fix)
+
+
+def decode_json(name: str, data: bytes) -> Any:
+    """Parse JSON bytes, turning every failure into an error that names the file and the fix."""
+    data = _text_bytes(name, data, _REEXPORT)
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as uexc:
-            raise _fail(name, f"is not UTF-8 text (bad byte at position {uexc.start:,}).",
-                        "Save it as UTF-8, or use the file exactly as Spotify sent it.") from None
+            raise _not_utf8(name, uexc, "Save it as UTF-8, or use the file exactly as Spotify sent it.") from None
         if exc.pos >= len(data.rstrip()) - 1:
             raise _fail(name, "ends in the middle of the data (the file is truncated).",
                         "The download or unzip was probably cut short. " + _REEXPORT) from None
@@ -224,16 +233,12 @@ def decode_json(name: str, data: bytes) -> Any:
 
 
 def decode_text(name: str, data: bytes) -> str:
-    if not data.strip():
-        raise _fail(name, "is empty.", _REEXPORT)
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    if b"\x00" in data[:4096]:
-        raise _fail(name, "is not a text file (it contains binary data, or is UTF-16).", "Save it as UTF-8 CSV.")
+    """UTF-8 text of a CSV file, or an error that names the file and the fix."""
+    data = _text_bytes(name, data, "Save it as UTF-8 CSV.")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _fail(name, f"is not UTF-8 text (bad byte at position {exc.start:,}).", "Save it as UTF-8 CSV.") from None
+        raise _not_utf8(name, exc, "Save it as UTF-8 CSV.") from None
 
 
 # --- normalisation helpers ------------------------------------------------------------

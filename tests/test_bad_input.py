@@ -187,3 +187,19 @@ def _serialisable(document) -> bool:
         return True
     except (TypeError, orjson.JSONEncodeError):
         return False
+
+
+@pytest.mark.parametrize("data, message", [
+    ("endTime,artistName,trackName,msPlayed\n2021-03-04 11:20,Björk,Jóga,1301\n".encode("latin-1"),
+     "history.csv: is not UTF-8 text (bad byte at position 57). Save it as UTF-8 CSV."),
+    (b"name,plays\nA,3\n", "history.csv: is not a Spotify listening-history, playlist or library file (its fields "
+     "are not ones Spotify uses). Import the export zip, or the Streaming_History / StreamingHistory / Playlist / "
+     "YourLibrary files from it."),
+    (b"endTime,artistName,trackName,msPlayed\n2021-03-04 11:20,A,B,lots\n", "history.csv, row 1: has no row Encore "
+     "can read (every row is rejected; first: msPlayed should be a whole number of milliseconds). Import the file "
+     "exactly as it came in Spotify's export."),
+])
+def test_broken_csv_gets_a_message_and_writes_nothing(fresh_db, data, message):
+    bad = one_file(fresh_db, "history.csv", data)
+    assert (bad.status, bad.message) == ("error", message)
+    assert [p["track_name"] for p in all_plays(fresh_db)] == ["Morning Bus"]
