@@ -16,6 +16,22 @@ HEIGHT = 320
 # given height and halves a bar chart's bars; fit only the width and let the height be
 # the plot's own.
 AUTOSIZE = alt.AutoSizeParams(type="fit-x", contains="padding")
+# Every time drawn here is a naive local wall-clock time (a period's start). Vega-Lite reads
+# it as UTC, so the scale and its labels are UTC too: no browser zone shifts a month.
+# Labels name their year: the 1st of January reads "2021", the 1st of another month
+# "Apr 2021", any other day "5 Apr" (Vega's own labels name a year only on a January tick,
+# and drop those when labels crowd, leaving "April, October" over many years).
+TIME_LABELS = ("utcFormat(datum.value, utcdate(datum.value) != 1 ? '%-d %b' "
+               ": utcmonth(datum.value) == 0 ? '%Y' : '%b %Y')")
+YEARLY_TICKS_FROM = pd.Timedelta(days=2 * 365)  # spans at least this long get one tick a year
+# A period's number on a calendar counting whole periods: consecutive periods differ by
+# exactly 1, so a bigger step is a gap (times read as UTC, see above).
+PERIOD_INDEX = {
+    "day": "round(time(datum[{t!r}]) / 864e5)",
+    "week": "round(time(datum[{t!r}]) / 6048e5)",
+    "month": "utcyear(datum[{t!r}]) * 12 + utcmonth(datum[{t!r}])",
+    "year": "utcyear(datum[{t!r}])",
+}
 
 
 def _tooltips(data: pd.DataFrame, columns: list[str]) -> list[alt.Tooltip]:
@@ -30,6 +46,19 @@ def _tooltips(data: pd.DataFrame, columns: list[str]) -> list[alt.Tooltip]:
         else:
             out.append(alt.Tooltip(column))
     return out
+
+
+def time_axis(times: pd.Series) -> alt.Axis:
+    """A year-aware axis for naive wall-clock times: one tick a year over long spans."""
+    span = times.max() - times.min() if len(times) else pd.Timedelta(0)
+    if pd.notna(span) and span >= YEARLY_TICKS_FROM:
+        return alt.Axis(labelExpr=TIME_LABELS, tickCount=alt.TimeIntervalStep(interval="year", step=1))
+    return alt.Axis(labelExpr=TIME_LABELS)
+
+
+def _time_x(data: pd.DataFrame, time: str, time_unit: str | None = None) -> alt.X:
+    extra = {"timeUnit": time_unit} if time_unit else {}
+    return alt.X(f"{time}:T", title=None, scale=alt.Scale(type="utc"), axis=time_axis(data[time]), **extra)
 
 
 def bar_ranking(data: pd.DataFrame, label: str, value: str, title: str, tooltip: list[str] | None = None) -> alt.Chart:
@@ -47,27 +76,78 @@ def bar_ranking(data: pd.DataFrame, label: str, value: str, title: str, tooltip:
 
 
 def line_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
-                   time_unit: str | None = None, tooltip: list[str] | None = None) -> alt.Chart:
-    """A value over time; one line per ``color`` group if given."""
-    x = alt.X(f"{time}:T", title=None, timeUnit=time_unit) if time_unit else alt.X(f"{time}:T", title=None)
+                   time_unit: str | None = None, tooltip: list[str] | None = None,
+                   period: str | None = None) -> alt.Chart:
+    """A value over time; one line per ``color`` group if given.
+
+    With ``period`` (day, week, month or year: what each row stands for) the line breaks
+    where periods are missing instead of joining across them; a missing value (NaN)
+    always breaks it.
+    """
     encoding = {
-        "x": x,
+        "x": _time_x(data, time, time_unit),
         "y": alt.Y(f"{value}:Q", title=value),
         "tooltip": _tooltips(data, tooltip or [time, value] + ([color] if color else [])),
     }
-    mark = alt.Chart(data, title=title).mark_line(point=len(data) < 60)
     if color:
         encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None)
+    # one colour for line and points: unless told, Vega-Lite draws the points in its default blue
+    style = {} if color else {"color": ACCENT}
+    if len(data) < 60:
+        point = alt.OverlayMarkDef(**style)
+    elif period:  # small points: a period alone between two gaps is a line of one point, which draws nothing
+        point = alt.OverlayMarkDef(size=12, **style)
     else:
-        mark = alt.Chart(data, title=title).mark_line(point=len(data) < 60, color=ACCENT)
-    return mark.encode(**encoding).properties(height=HEIGHT, autosize=AUTOSIZE)
+        point = False
+    chart = alt.Chart(data, title=title).mark_line(point=point, **style)
+    if period:
+        # number the runs of consecutive periods (per colour group) and draw each run apart
+        groups = [color] if color else []
+        chart = (
+            chart.transform_calculate(_period=PERIOD_INDEX[period].format(t=time))
+            .transform_window(_previous="lag(_period)", sort=[alt.SortField(time)], groupby=groups)
+            .transform_calculate(_gap="datum._previous == null || datum._period - datum._previous > 1 ? 1 : 0")
+            .transform_window(_run="sum(_gap)", sort=[alt.SortField(time)], groupby=groups)
+        )
+        encoding["detail"] = alt.Detail("_run:O")
+    return chart.encode(**encoding).properties(height=HEIGHT, autosize=AUTOSIZE)
+
+
+def rank_ticks(worst: int) -> list[int]:
+    """Rank ticks from 1 to ``worst``: every rank up to 10, else 1 and round steps (at most ~6 more)."""
+    if worst <= 10:
+        return list(range(1, max(worst, 1) + 1))
+    step = next(s * 10 ** k for k in range(len(str(worst))) for s in (1, 2, 5) if worst / (s * 10 ** k) <= 6)
+    return [1] + list(range(step, worst + 1, step))
+
+
+def rank_over_time(data: pd.DataFrame, time: str, rank: str, title: str,
+                   tooltip: list[str] | None = None) -> alt.Chart:
+    """A rank (by streams) per period as points, rank 1 at the top.
+
+    Points only: a period without a rank has no point, and a line would join across it.
+    """
+    worst = int(data[rank].max()) if len(data) else 1
+    return (
+        alt.Chart(data, title=title)
+        .mark_circle(color=ACCENT, size=50, opacity=1)
+        .encode(
+            x=alt.X(f"{time}:T", title=None, scale=alt.Scale(type="utc", padding=8), axis=time_axis(data[time])),
+            # padding: the best and worst points sit inside the plot, not on its edge
+            y=alt.Y(f"{rank}:Q", title=f"{rank} (by streams)",
+                    scale=alt.Scale(reverse=True, domain=[1, worst], nice=False, zero=False, padding=8),
+                    axis=alt.Axis(values=rank_ticks(worst), format="d")),
+            tooltip=_tooltips(data, tooltip or [time, rank]),
+        )
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
+    )
 
 
 def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
                    tooltip: list[str] | None = None) -> alt.Chart:
     """Columns per period (day, week, month, year), stacked by ``color`` if given."""
     encoding = {
-        "x": alt.X(f"{time}:T", title=None),
+        "x": _time_x(data, time),
         "y": alt.Y(f"{value}:Q", title=value, stack=True),
         "tooltip": _tooltips(data, tooltip or [time, value] + ([color] if color else [])),
     }
@@ -81,18 +161,18 @@ def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color:
 
 
 def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: list | None = None,
-            y_sort: list | None = None, tooltip: list[str] | None = None) -> alt.Chart:
-    """A grid coloured by ``value`` (hour x weekday)."""
+            y_sort: list | None = None, tooltip: list[str] | None = None, height: int = HEIGHT) -> alt.Chart:
+    """A grid coloured by ``value`` (hour x weekday); ``height`` of the grid in pixels."""
     return (
         alt.Chart(data, title=title)
         .mark_rect()
         .encode(
-            x=alt.X(f"{x}:O", title=x, sort=x_sort),
+            x=alt.X(f"{x}:O", title=x, sort=x_sort, axis=alt.Axis(labelAngle=0)),
             y=alt.Y(f"{y}:O", title=None, sort=y_sort),
             color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme=SCHEME), title=value),
             tooltip=_tooltips(data, tooltip or [y, x, value]),
         )
-        .properties(height=HEIGHT, autosize=AUTOSIZE)
+        .properties(height=height, autosize=AUTOSIZE)
     )
 
 

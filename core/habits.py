@@ -44,6 +44,28 @@ REASON_MEANINGS = {
 }
 
 
+# Spotify's conn_country when it could not tell where a play came from
+UNKNOWN_COUNTRY = "ZZ"
+UNKNOWN_COUNTRY_LABEL = f"unknown ({UNKNOWN_COUNTRY})"
+
+
+def percent_label(share: float | None) -> str:
+    """A share (0..1) in percent for people to read; "—" when unknown.
+
+    Whole percents, with as many decimals as it takes (at most 3) for anything short of
+    all to never read "100%", and anything more than none to never read "0%".
+    """
+    if share is None or pd.isna(share):
+        return "—"
+    if share in (0, 1):
+        return f"{share:.0%}"
+    for decimals in range(4):
+        text = f"{share:.{decimals}%}"
+        if 0 < float(text.removesuffix("%")) < 100:
+            return text
+    return "<0.001%" if share < 0.5 else ">99.999%"
+
+
 def period_starts(local: pd.Series, period: str = "month") -> pd.Series:
     """The local wall-clock start (naive) of the day, week (Monday), month or year of each time."""
     if period not in PERIODS:
@@ -252,9 +274,12 @@ def platforms(frame: pd.DataFrame) -> pd.DataFrame:
 def countries(frame: pd.DataFrame) -> pd.DataFrame:
     """Listening time per country of the connection (``conn_country``).
 
-    Columns: ``country``, ``hours``, ``plays``, ``share`` (of hours whose country is known).
+    Columns: ``country`` (the code; Spotify's ``ZZ`` reads "unknown (ZZ)"), ``hours``,
+    ``plays``, ``share`` (of hours whose country field is filled, ``ZZ`` included).
     """
-    return _hours_by(frame, "conn_country", "country")
+    out = _hours_by(frame, "conn_country", "country")
+    out["country"] = out["country"].replace(UNKNOWN_COUNTRY, UNKNOWN_COUNTRY_LABEL)
+    return out
 
 
 def offline_incognito(frame: pd.DataFrame) -> pd.DataFrame:

@@ -290,7 +290,7 @@ def weekday_vs_weekend(frame: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, ("str", "int64", "float64", "float64"))})
     days = _wall_clock(frame).astype("datetime64[D]")
     calendar = pd.date_range(days.min(), days.max(), freq="D")
-    weekend_days = int(calendar.weekday.isin(WEEKEND).sum())
+    weekend_days = int(calendar.day_of_week.isin(WEEKEND).sum())
     day_counts = {"weekday": len(calendar) - weekend_days, "weekend": weekend_days}
     is_weekend = frame["weekday"].isin(WEEKEND).to_numpy()
     grid = pd.MultiIndex.from_product([[False, True], range(24)])

@@ -74,7 +74,8 @@ else:
     st.altair_chart(
         charts.heatmap(shares, x="hour", y="day_type", value="percent",
                        title="Share of the day's listening in each hour (%)", x_sort=list(range(24)),
-                       tooltip=["day_type", "hour", "percent", "hours_per_day"]),
+                       tooltip=["day_type", "hour", "percent", "hours_per_day"],
+                       height=92),  # two rows as tall as the seven weekday rows above
         width="stretch",
     )
     st.caption("Each row adds up to 100 %: compare the shape of a weekday with a weekend day.")

@@ -1,5 +1,4 @@
 """Artist & track: one artist or track over time — when it started, how much, how it ranked."""
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -75,28 +74,26 @@ ranks = detail["rank_over_time"]
 if ranks.empty:
     right.info("No month with a stream to rank.")
 else:
-    rank_chart = charts.line_over_time(ranks, "month", "rank", f"Rank among all {kind.lower()}s each month",
-                                       tooltip=["month", "rank"])
-    # rank 1 at the top: a higher line means a better month
-    right.altair_chart(
-        rank_chart.encode(y=alt.Y("rank:Q", title="rank (by streams)", scale=alt.Scale(reverse=True, domainMin=1, nice=False))),
-        width="stretch",
-    )
+    right.altair_chart(charts.rank_over_time(ranks, "month", "rank", f"Rank among all {kind.lower()}s each month",
+                                             tooltip=["month", "rank"]), width="stretch")
     right.caption("Months without a stream of it have no point.")
 
 if by == "artist":
     tracks_col, albums_col = st.columns(2)
-    number = {"rank": st.column_config.NumberColumn("#", width="small"),
-              "streams": st.column_config.NumberColumn("Streams", format="%d"),
-              "hours": st.column_config.NumberColumn("Hours", format="%.1f")}
+    # fixed widths that add up to less than half the page: a long name is cut, never the Hours column
+    number = {"rank": st.column_config.NumberColumn("#", width=40),
+              "streams": st.column_config.NumberColumn("Streams", format="%,d", width=70),
+              "hours": st.column_config.NumberColumn("Hours", format="%,.1f", width=60)}
     tracks_col.markdown("**Top tracks**")
     tracks = detail["top_tracks"]
     titles = [name.removesuffix(stats.SEPARATOR + artist) for name, artist in zip(tracks["name"], tracks["artist"])]
-    tracks_col.dataframe(tracks.assign(name=titles)[["rank", "name", "streams", "hours"]],
-                         hide_index=True, width="stretch", column_config={**number, "name": "Track"})
+    tracks_col.dataframe(tracks.assign(name=titles)[["rank", "name", "streams", "hours"]], hide_index=True,
+                         width="stretch",
+                         column_config={**number, "name": st.column_config.TextColumn("Track", width="medium")})
     albums_col.markdown("**Top albums**")
     albums_col.dataframe(detail["top_albums"][["rank", "name", "streams", "hours"]], hide_index=True,
-                         width="stretch", column_config={**number, "name": "Album"})
+                         width="stretch",
+                         column_config={**number, "name": st.column_config.TextColumn("Album", width="medium")})
     st.caption("By streams in the date range.")
 
 _shared.download_buttons(frame, "detail")

@@ -8,6 +8,8 @@ import streamlit as st
 from core import charts, discovery, explore, store
 from pages import _shared
 
+DATE = "D MMM YYYY"  # every date in this page's tables reads "8 Jul 2021"
+
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
 frame = _shared.explore_frame(profile, filters)
@@ -42,8 +44,8 @@ def _forgotten(key: tuple, filters: explore.Filters, level: str, min_streams: in
 
 
 def per_month(chart: alt.Chart, value: str, tooltip: list[str]) -> alt.Chart:
-    """Readable axes for a monthly chart: month on a UTC scale (months are naive local
-    wall-clock starts, so no browser zone may shift them), plain-word titles, shares in %."""
+    """Readable axes for a monthly chart: plain-word titles, shares in %, month tooltips
+    (the time axis is charts' own: UTC, year-aware)."""
     share = value.startswith("share")
 
     def tip(column: str) -> alt.Tooltip:
@@ -51,7 +53,6 @@ def per_month(chart: alt.Chart, value: str, tooltip: list[str]) -> alt.Chart:
         return alt.Tooltip(f"{column}:Q", title=column.replace("_", " "), format=fmt)
 
     return chart.encode(
-        x=alt.X("month:T", scale=alt.Scale(type="utc"), title=None),
         y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%") if share else alt.Axis()),
         tooltip=[alt.Tooltip("month:T", timeUnit="utcyearmonth", format="%b %Y", title="month")]
         + [tip(c) for c in tooltip])
@@ -79,7 +80,8 @@ left.altair_chart(per_month(charts.bars_over_time(monthly, "month", "new_artists
 right.altair_chart(per_month(charts.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
                              "new_tracks", ["new_tracks", "new_artists"]), width="stretch")
 st.altair_chart(per_month(charts.line_over_time(monthly, "month", "share_of_listening_new",
-                                                "Share of each month's listening on tracks first heard that month"),
+                                                "Share of each month's listening on tracks first heard that month",
+                                                period="month"),
                           "share_of_listening_new", ["share_of_listening_new", "new_hours", "hours"]),
                 width="stretch")
 
@@ -92,9 +94,10 @@ else:
                     width="stretch")
     st.caption("Biggest discoveries of this range (streams over the whole history since the first listen)")
     st.dataframe(timeline.sort_values("streams", ascending=False, kind="stable").head(15), hide_index=True,
-                 width="stretch",
-                 column_config={"first_listen": st.column_config.DatetimeColumn("first listen", format="D MMM YYYY"),
-                                "hours": st.column_config.NumberColumn("hours", format="%.1f")})
+                 width="stretch", height="content",
+                 column_config={"first_listen": st.column_config.DatetimeColumn("first listen", format=DATE),
+                                "streams": st.column_config.NumberColumn("streams", format="%,d"),
+                                "hours": st.column_config.NumberColumn("hours", format="%,.1f")})
 
 # --- Forgotten favourites --------------------------------------------------------------------
 st.subheader("Forgotten favourites")
@@ -112,9 +115,12 @@ if forgotten.empty:
     st.info("No forgotten favourites: nothing you once played that often has gone quiet for that long. "
             "Lower the streams or the days to widen the net.")
 else:
-    st.dataframe(forgotten, hide_index=True, width="stretch",
-                 column_config={"peak_streams": "streams in best 90 days", "peak_from": "best 90 days from",
-                                "last_played": "last streamed", "days_quiet": "days quiet"})
+    st.dataframe(forgotten, hide_index=True, width="stretch", height="content",
+                 column_config={"streams": st.column_config.NumberColumn("streams", format="%,d"),
+                                "peak_streams": st.column_config.NumberColumn("streams in best 90 days", format="%,d"),
+                                "peak_from": st.column_config.DateColumn("best 90 days from", format=DATE),
+                                "last_played": st.column_config.DateColumn("last streamed", format=DATE),
+                                "days_quiet": st.column_config.NumberColumn("days quiet", format="%,d")})
 
 st.divider()
 _shared.download_buttons(frame, "discovery")

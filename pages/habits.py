@@ -51,7 +51,8 @@ def rate_chart(data: pd.DataFrame, value: str, title: str, period: str, extra: l
                alt.Tooltip(f"{value}:Q", title=value.replace("_", " "), format=".1%")]
     tooltip += [alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=".0%" if c == "coverage" else ",")
                 for c in extra]
-    return charts.line_over_time(data, "period_start", value, title, time_unit=TIME_UNITS[period]).encode(
+    return charts.line_over_time(data, "period_start", value, title, time_unit=TIME_UNITS[period],
+                                 period=period).encode(
         y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%")), tooltip=tooltip)
 
 
@@ -61,9 +62,7 @@ def tall(chart: alt.Chart, rows: int) -> alt.Chart:
     return chart.properties(height=150 + 28 * rows).configure_axisY(labelLimit=220)
 
 
-def percent(value: float | None) -> str:
-    return "—" if value is None or pd.isna(value) else f"{value:.0%}"
-
+percent = habits.percent_label  # short of all never reads "100%", above none never "0%"
 
 key = _shared.data_key(profile)
 facts = _breakdowns(key, filters)
@@ -103,7 +102,7 @@ else:
     cols[2].metric("Plays with a skip flag", percent(skips["coverage"]))
     if skips["coverage"] < 1:
         st.caption(f"Exports before 2020 carry no skip flag: the rate is computed over the "
-                   f"{skips['coverage']:.0%} of plays that have one ({skips['plays_with_flag']:,} of "
+                   f"{percent(skips['coverage'])} of plays that have one ({skips['plays_with_flag']:,} of "
                    f"{skips['plays']:,}); periods without flags are left blank.")
     st.altair_chart(rate_chart(skip_rate, "skip_rate", "Skip rate (plays with a skip flag)", period,
                                ["skipped", "plays_with_flag", "coverage"]), width="stretch")
@@ -113,22 +112,23 @@ else:
     st.altair_chart(rate_chart(shuffle, "shuffle_share", "Share of plays in shuffle mode", period,
                                ["shuffled", "plays"]), width="stretch")
     if facts["coverage"]["shuffle"] < 1:
-        st.caption(f"Over the {facts['coverage']['shuffle']:.0%} of plays from an extended export; "
+        st.caption(f"Over the {percent(facts['coverage']['shuffle'])} of plays from an extended export; "
                    "the account-data export records no shuffle flag.")
 
 # --- Why tracks start and end ------------------------------------------------------------
 st.subheader("Why tracks start and end")
 left, right = st.columns(2)
+rows = max(len(facts["start"]), len(facts["end"]))  # side by side at one height: the captions line up
 for column, which, title in ((left, "start", "Why plays started"), (right, "end", "Why plays ended")):
     data = facts[which]
     if data.empty:
         column.info(f"No reasons recorded: only the extended streaming history says why a play {which}ed.")
         continue
     column.altair_chart(tall(charts.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
-                             len(data)), width="stretch")
+                             rows), width="stretch")
     known = facts["coverage"][f"reason_{which}"]
     if known < 1:
-        column.caption(f"Over the {known:.0%} of plays whose export records a reason.")
+        column.caption(f"Over the {percent(known)} of plays whose export records a reason.")
 
 # --- Devices and places ------------------------------------------------------------------
 st.subheader("Devices and places")
@@ -144,7 +144,7 @@ for column, name, label, title, missing in (
                         width="stretch")
     known = facts["coverage"][missing]
     if known < 1:
-        column.caption(f"Over the {known:.0%} of plays whose export records it.")
+        column.caption(f"Over the {percent(known)} of plays whose export records it.")
 
 modes = facts["modes"].set_index("mode")
 if modes["share_of_plays"].isna().all():

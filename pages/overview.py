@@ -92,8 +92,9 @@ else:
             "rank": st.column_config.NumberColumn("#", width="small"),
             "name": kind[:-1],
             "artist": "Artist",
-            "streams": st.column_config.NumberColumn("Streams", format="%d"),
-            "hours": st.column_config.NumberColumn("Hours", format="%.1f"),
+            # thousands separated, as in the headline numbers above
+            "streams": st.column_config.NumberColumn("Streams", format="%,d"),
+            "hours": st.column_config.NumberColumn("Hours", format="%,.1f"),
             "change": st.column_config.TextColumn("vs before", help="Rank change against the previous period "
                                                                      "of the same length: ↑ up, ↓ down, new."),
         },

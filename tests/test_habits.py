@@ -218,6 +218,22 @@ def test_platforms_and_countries_by_listening_time():
     assert habits.coverage(frame, "platform_family") == 0.8
 
 
+def test_countries_say_what_spotifys_unknown_country_code_means():
+    frame = frame_of(DETAIL_ROWS + [play("2024-02-02T08:00:00Z", 90, uri="e", conn_country="ZZ")])
+    pd.testing.assert_frame_equal(habits.countries(frame), pd.DataFrame({
+        "country": ["DE", "FR", "unknown (ZZ)"], "hours": [0.15, 0.105, 0.025], "plays": [2, 2, 1],
+        "share": [540 / 1008, 378 / 1008, 90 / 1008]}))
+
+
+@pytest.mark.parametrize("share, label", [
+    (None, "—"), (float("nan"), "—"), (0, "0%"), (1, "100%"), (0.5, "50%"), (0.054, "5%"),
+    (0.994, "99%"), (0.996, "99.6%"), (0.9999243670467223, "99.99%"),  # a real export's reason coverage
+    (0.004, "0.4%"), (0.0002, "0.02%"), (1 - 1e-9, ">99.999%"), (1e-9, "<0.001%"),
+])
+def test_percent_label_never_rounds_to_all_or_none(share, label):
+    assert habits.percent_label(share) == label
+
+
 def test_offline_and_incognito_by_plays_and_by_time():
     frame = frame_of(DETAIL_ROWS, account=ACCOUNT_ROWS)
     pd.testing.assert_frame_equal(habits.offline_incognito(frame), pd.DataFrame({

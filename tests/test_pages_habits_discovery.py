@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import demo, discovery, explore, habits, imports, store
+from core import charts, demo, discovery, explore, habits, imports, store
 from tests.conftest import FIXTURES
 from tests.test_pages import HOME
 
@@ -70,13 +70,15 @@ def test_habits_page_charts_equal_the_aggregates(db_path):
     pd.testing.assert_frame_equal(drawn["Share of plays in shuffle mode"], habits.shuffle_share(frame))
     pd.testing.assert_frame_equal(drawn["Why plays ended"], habits.reasons(frame, "end"))
     pd.testing.assert_frame_equal(drawn["Listening time by device"], habits.platforms(frame))
+    heights = {json.loads(e.proto.spec)["title"]: json.loads(e.proto.spec)["height"] for e in at.get("vega_lite_chart")}
+    assert heights["Why plays started"] == heights["Why plays ended"]  # side by side: their captions line up
     summary = habits.skip_summary(frame)
     assert 0 < summary["coverage"] < 1  # the demo's 2018-2019 plays carry no skip flag
-    assert (f"Exports before 2020 carry no skip flag: the rate is computed over the {summary['coverage']:.0%} "
-            f"of plays that have one") in [c.value for c in at.caption][1]
+    assert (f"Exports before 2020 carry no skip flag: the rate is computed over the "
+            f"{habits.percent_label(summary['coverage'])} of plays that have one") in [c.value for c in at.caption][1]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sessions"] == f"{len(habits.sessions(frame, 30)):,}"
-    assert metrics["Skip rate"] == f"{summary['skip_rate']:.0%}"
+    assert metrics["Skip rate"] == habits.percent_label(summary["skip_rate"])
     assert at.dataframe[0].value["session"].tolist() == habits.longest_sessions(habits.sessions(frame, 30))[
         "session"].tolist()
 
@@ -97,6 +99,12 @@ def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_pa
     pd.testing.assert_frame_equal(drawn["New artists per month"], discovery.new_per_month(plays_all, frame))
     pd.testing.assert_frame_equal(drawn["Artists by first listen, and how far each went since"],
                                   discovery.first_listen_timeline(plays_all, frame))
+    share = next(json.loads(e.proto.spec) for e in at.get("vega_lite_chart")
+                 if json.loads(e.proto.spec)["title"].startswith("Share of each month's listening"))
+    # one line per run of consecutive months: a month without plays breaks it, the x axis names years
+    assert share["encoding"]["detail"] == {"field": "_run", "type": "ordinal"}
+    assert share["transform"][0] == {"calculate": charts.PERIOD_INDEX["month"].format(t="month"), "as": "_period"}
+    assert share["encoding"]["x"]["axis"]["labelExpr"] == charts.TIME_LABELS
 
     # a narrower range: discoveries are still judged against the whole history
     at.date_input(key="f_dates").set_value((dt.date(2024, 1, 1), dt.date(2024, 12, 31))).run()
@@ -123,6 +131,12 @@ def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_pa
     shown = at.dataframe[-1].value
     assert shown["artist"].tolist() == expected["artist"].tolist()
     assert shown["days_quiet"].tolist() == expected["days_quiet"].tolist()
+    # dates read alike in both tables ("8 Jul 2021")
+    date_formats = {name: c["type_config"]["format"] for table in at.dataframe
+                    for name, c in json.loads(table.proto.columns).items()
+                    if c.get("type_config", {}).get("type") in ("date", "datetime")}
+    assert date_formats == {"peak_from": "D MMM YYYY", "last_played": "D MMM YYYY"} | (
+        {"first_listen": "D MMM YYYY"} if len(at.dataframe) == 2 else {})
 
 
 def test_pages_explain_what_an_account_export_does_not_record(db_path):

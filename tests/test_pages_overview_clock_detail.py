@@ -7,7 +7,7 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from core import demo, explore, stats, store
+from core import charts, demo, explore, stats, store
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
@@ -59,6 +59,17 @@ def chart_titles(at: AppTest) -> list[str]:
     return [json.loads(e.proto.spec).get("title") for e in at.get("vega_lite_chart")]
 
 
+def chart_spec(at: AppTest, title: str) -> dict:
+    (spec,) = [s for s in (json.loads(e.proto.spec) for e in at.get("vega_lite_chart")) if s.get("title") == title]
+    return spec
+
+
+def table_formats(at: AppTest, index: int) -> dict[str, str]:
+    """The number format each column of a page's index-th dataframe is given."""
+    columns = json.loads(at.dataframe[index].proto.columns)
+    return {name: c["type_config"]["format"] for name, c in columns.items() if "format" in c.get("type_config", {})}
+
+
 def test_overview_metrics_and_listening_time_chart_equal_the_aggregates(db_path):
     at = open_page("pages/overview.py")
     assert at.title[0].value == "Overview"
@@ -75,6 +86,10 @@ def test_overview_metrics_and_listening_time_chart_equal_the_aggregates(db_path)
     yearly = chart_data(at, "Hours listened per year")
     pd.testing.assert_frame_equal(yearly, stats.listening_time(frame, "year"))
     assert yearly["hours"].sum() == pytest.approx(frame["ms_played"].sum() / 3_600_000)
+    # years on the time axis: the demo spans several, so one tick a year, each label naming its year
+    x = chart_spec(at, "Hours listened per year")["encoding"]["x"]
+    assert x["scale"] == {"type": "utc"}  # naive wall-clock periods, never shifted by the browser's zone
+    assert x["axis"] == {"labelExpr": charts.TIME_LABELS, "tickCount": {"interval": "year", "step": 1}}
 
 
 def test_overview_top_list_with_movement_against_the_previous_period(db_path):
@@ -99,6 +114,7 @@ def test_overview_top_list_with_movement_against_the_previous_period(db_path):
     assert chart["label"].tolist() == [f"{r}. {n}" for r, n in zip(expected["rank"], expected["name"])]
     table = at.dataframe[0].value
     assert table.columns.tolist() == ["rank", "name", "streams", "hours", "change"]
+    assert table_formats(at, 0) == {"streams": "%,d", "hours": "%,.1f"}  # thousands separated, as the metrics
     assert table["change"].tolist() == [stats.movement_arrow(m) for m in expected["movement"]]
     assert set(table["change"]) <= {"new", "="} | {f"{a}{i}" for a in "↑↓" for i in range(1, 1000)}
     assert at.caption[-1].value.startswith(f"Movement compares with {window[0]:%d %b %Y}")
@@ -127,6 +143,9 @@ def test_clock_heatmap_and_weekday_weekend_equal_the_aggregates(db_path):
     split = stats.weekday_vs_weekend(frame)
     pd.testing.assert_frame_equal(chart_data(at, "Share of the day's listening in each hour (%)"),
                                   split.assign(percent=split["share"] * 100))
+    two_rows = chart_spec(at, "Share of the day's listening in each hour (%)")
+    assert two_rows["height"] < chart_spec(at, "Hours by hour and weekday")["height"]
+    assert two_rows["encoding"]["x"]["axis"] == {"labelAngle": 0}
     per_day = split.groupby("day_type")["hours_per_day"].sum()
     assert {m.label: m.value for m in at.metric} == {
         "Weekday (Mon–Fri)": f"{per_day['weekday']:.1f} h a day",
@@ -162,12 +181,25 @@ def test_detail_artist_charts_equal_the_aggregates(db_path):
     assert metrics["Last listen"] == f"{detail['last_listen']:%d %b %Y}"
     pd.testing.assert_frame_equal(chart_data(at, "Streams per month"), detail["plays_over_time"])
     pd.testing.assert_frame_equal(chart_data(at, "Rank among all artists each month"), detail["rank_over_time"])
-    rank_spec = next(json.loads(e.proto.spec) for e in at.get("vega_lite_chart")
-                     if json.loads(e.proto.spec).get("title") == "Rank among all artists each month")
-    assert rank_spec["encoding"]["y"]["scale"]["reverse"] is True  # rank 1 at the top
+    rank_spec = chart_spec(at, "Rank among all artists each month")
+    worst = int(detail["rank_over_time"]["rank"].max())
+    # points only (months without a stream have none to join), rank 1 at the top with a tick of its own
+    assert rank_spec["mark"]["type"] == "circle"
+    assert rank_spec["encoding"]["y"]["scale"]["reverse"] is True
+    assert rank_spec["encoding"]["y"]["scale"]["domain"] == [1, worst]
+    assert rank_spec["encoding"]["y"]["axis"]["values"] == charts.rank_ticks(worst)
     tracks, albums = at.dataframe[0].value, at.dataframe[1].value
+    assert table_formats(at, 0) == table_formats(at, 1) == {"streams": "%,d", "hours": "%,.1f"}
     assert tracks["streams"].tolist() == detail["top_tracks"]["streams"].tolist()
     assert albums["name"].tolist() == detail["top_albums"]["name"].tolist()
+
+
+@pytest.mark.parametrize("worst, ticks", [
+    (1, [1]), (3, [1, 2, 3]), (10, list(range(1, 11))), (11, [1, 2, 4, 6, 8, 10]), (20, [1, 5, 10, 15, 20]),
+    (37, [1, 10, 20, 30]), (150, [1, 50, 100, 150]), (1000, [1, 200, 400, 600, 800, 1000]),
+])
+def test_rank_ticks_always_show_rank_1(worst, ticks):
+    assert charts.rank_ticks(worst) == ticks
 
 
 def test_detail_track(db_path):
