@@ -25,7 +25,7 @@ import numpy as np
 import orjson
 from sqlite_utils import Database
 
-from core import imports, store
+from core import catalog, imports, store
 
 __all__ = [
     "AUDIO_FEATURES",
@@ -1247,7 +1247,8 @@ def catalog_rows(catalog: list[dict]) -> list[dict]:
 
 
 def build_demo(db: Database, n_plays: int = DEMO_PLAYS, seed: int = 7) -> dict:
-    """Build the demo profile through the real import path, plus its audio-feature catalog.
+    """Build the demo profile through the real import path, plus its audio-feature catalog
+    (with genres and name keys, recorded as catalog "demo") and the history's matches to it.
 
     Idempotent: building it again adds nothing. Returns the profile's play summary with
     ``profile``, ``plays_added`` and ``catalog_tracks``.
@@ -1256,8 +1257,14 @@ def build_demo(db: Database, n_plays: int = DEMO_PLAYS, seed: int = 7) -> dict:
     with tempfile.TemporaryDirectory(prefix="encore-demo-") as folder:
         write_export(pathlib.Path(folder), n_plays, seed=seed)
         report = imports.import_files(db, paths=[folder], profile=DEMO_PROFILE)
+    tracks = catalog_rows(generate_catalog(seed))
     with db.atomic():
-        store.insert_catalog_tracks(db, catalog_rows(generate_catalog(seed)), source="demo")
+        store.insert_catalog_tracks(db, tracks, source="demo")
+        store.insert_catalog_genres(db, ((t["track_id"], t["genre"]) for t in tracks))
+        catalog.fill_name_keys(db)
+        store.record_catalog(db, "demo", len(tracks), len(tracks), "(generated)", "Encore demo catalog", "{}")
+        store.bump_catalog_version(db)
+    catalog.match_history(db, DEMO_PROFILE)
     return {
         **store.play_summary(db, DEMO_PROFILE),
         "profile": DEMO_PROFILE,
