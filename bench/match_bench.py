@@ -180,8 +180,10 @@ def main() -> None:
     parser.add_argument("--plays", type=int, default=60_000)
     parser.add_argument("--tracks", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--naive-tracks", type=int, default=100, help="history tracks in the naive lookup sample")
-    parser.add_argument("--naive-rows", type=int, default=100_000, help="catalog rows in the naive normalisation sample")
+    parser.add_argument("--naive-tracks", type=int, default=100,
+                        help="history tracks in the naive lookup sample")
+    parser.add_argument("--naive-rows", type=int, default=100_000,
+                        help="catalog rows in the naive normalisation sample")
     parser.add_argument("--seed", type=int, default=4)
     args = parser.parse_args()
 
@@ -192,6 +194,11 @@ def main() -> None:
     print(f"data: catalog {len(catalog):,} rows ({catalog['artist_name'].nunique():,} artist fields, "
           f"{catalog['track_name'].nunique():,} distinct titles); history {len(history):,} plays, "
           f"{history['track_key'].nunique():,} distinct tracks (built in {time.perf_counter() - start:.1f} s)")
+    titles = catalog["track_name"].drop_duplicates()
+    suffixed = titles.str.contains(matching._NEEDS_PEEL_ASCII, regex=True).mean()
+    listed = catalog["artist_name"].str.contains(", ", regex=False).mean()
+    print(f"distinct catalog titles with a bracket, ' - ' or 'feat.' to judge: {suffixed:.1%} "
+          f"(TidyTuesday 2020: 28.6% of distinct titles); artist fields listing several: {listed:.1%}")
 
     full_s, full_runs, result = _timed(
         lambda: matching.match_tracks(history, catalog, keys=matching.catalog_keys(catalog)), args.repeat)
@@ -221,6 +228,11 @@ def main() -> None:
     agree = sum(1 for key, cid, method in naive_rows
                 if key in ours.index and ours.loc[key, "catalog_track_id"] == cid and ours.loc[key, "method"] == method)
     matched_in_sample = int(sample_tracks["track_key"].isin(ours.index).sum())
+    # the naive lookup compares whole-field keys only; Encore also matches a listed field's leading artists
+    naive_found = {key for key, _, _ in naive_rows}
+    only_ours = [k for k in sample_tracks["track_key"] if k in ours.index and k not in naive_found]
+    by_id = catalog.set_index("track_id")["artist_name"]
+    only_ours_listed = sum(1 for k in only_ours if ", " in by_id.loc[ours.loc[k, "catalog_track_id"]])
 
     def fmt(runs: list[float]) -> str:
         return ", ".join(f"{r:.2f}" for r in runs)
@@ -230,8 +242,10 @@ def main() -> None:
     print("|---|---|---|")
     print(f"| **encore: catalog_keys + match_tracks** (all {len(catalog):,} catalog names normalised) "
           f"| **{full_s:.2f}** | {fmt(full_runs)} |")
-    print(f"| encore: catalog_keys alone (the part a catalog import would store) | {keys_s:.2f} | {fmt(keys_runs)} |")
-    print(f"| encore: match_tracks, no stored keys (all artists, only their titles) | {plain_s:.2f} | {fmt(plain_runs)} |")
+    print(f"| encore: catalog_keys alone (the part a catalog import would store) | {keys_s:.2f} "
+          f"| {fmt(keys_runs)} |")
+    print(f"| encore: match_tracks, no stored keys (all artists, only their titles) | {plain_s:.2f} "
+          f"| {fmt(plain_runs)} |")
     print(f"| encore: match_tracks with stored keys | {stored_s:.2f} | {fmt(stored_runs)} |")
     print(f"| naive: row-wise name_key over the catalog (extrapolated from {len(sample_rows):,} rows) "
           f"| {naive_norm_s:.1f} | 1 |")
@@ -240,7 +254,8 @@ def main() -> None:
     print(f"| naive total | {naive_s:.1f} | |")
     print()
     print(f"naive sample: {len(naive_rows)} of {len(sample_tracks)} tracks found, Encore found "
-          f"{matched_in_sample}; same catalog track and method for {agree}")
+          f"{matched_in_sample}; same catalog track and method for {agree}; Encore's extra "
+          f"{len(only_ours)}: {only_ours_listed} through the leading artist of a field listing several")
     print(f"speed-up over naive: {naive_s / full_s:.0f}x (full), {naive_lookup_s / stored_s:.0f}x "
           f"(stored keys against naive lookups alone)")
     verdict = "met" if full_s <= TARGET_S else "NOT met"

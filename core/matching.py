@@ -8,12 +8,13 @@ an id of its own — so after the id join the remaining tracks are matched by a
 *name key*: the normalised artist, the base title and a version tag.
 
 Text (``normalise_text``)
-  Unicode NFKD, accents (combining diacritical marks on any letter) dropped, case folded,
-  "&" read as "and", apostrophes (' ’ ‘ ʼ `) dropped so "Don't" = "Dont", every other
-  punctuation or symbol character read as a space, whitespace collapsed. Letters outside
-  Latin keep their own marks (kana voicing, Indic vowel signs): only the combining
-  diacritics blocks are stripped. A text that is nothing but punctuation ("!!!") keeps its
-  characters (case-folded, whitespace collapsed) instead of becoming empty.
+  Unicode NFKD, case folded, accents dropped ("Beyoncé" = "Beyonce"), "&" read as "and",
+  apostrophes (' ’ ‘ ʼ `) dropped so "Don't" = "Dont", every other punctuation or symbol
+  character read as a space ("JAY-Z" = "JAY Z"), whitespace collapsed, then NFC again.
+  Accents are the combining diacritical marks blocks (Latin, Greek and Cyrillic accents);
+  the marks of other scripts stay (kana voicing, Indic vowel signs), so "ガ" is not "カ".
+  A text that is nothing but punctuation ("!!!") keeps its characters (case-folded,
+  whitespace collapsed) instead of becoming empty.
 
 Artists (``normalise_artist``)
   "Beatles, The" = "The Beatles" = "Beatles": a trailing ", The" moves to the front, then
@@ -60,7 +61,8 @@ Titles (``normalise_title`` -> (base title, version tag or None))
      part naming featured artists), "(From "Film")" and "- Taken from …" (soundtrack
      credits), and any other part mentioning a remaster.
   5. Anything else stops the peeling and stays in the base title ("(I Can't Get No)
-     Satisfaction", "Blue (Da Ba Dee)"). The whole title is never peeled away.
+     Satisfaction", "Blue (Da Ba Dee)", "()"). The whole title is never peeled away:
+     what stays must normalise to more than dashes.
 
   Several version parts are joined left to right and judged again as one part:
   "Song (Live) [Acoustic]" -> tag "live acoustic".
@@ -158,7 +160,7 @@ def normalise_artist(s: str) -> str:
     s = _TRAILING_THE.sub(r"the \1", s)
     text = normalise_text(s)
     cut = _FEATURED_ARTISTS.search(text)
-    if cut and cut.start() > 0:
+    if cut:
         text = text[: cut.start()]
     return _LEADING_THE.sub("", text)
 
@@ -205,10 +207,6 @@ _FEAT_START = re.compile(r"(?:feat|ft|featuring)[. ]", re.IGNORECASE | re.ASCII)
 
 def _is_neutral(word: str) -> bool:
     return word in _NEUTRAL or (word[0].isdigit() and _YEAR.fullmatch(word) is not None)
-
-
-def _is_ignored(word: str) -> bool:
-    return word in _IGNORED or word.startswith("remaster")
 
 
 def _judge_part(part: str) -> tuple[str, str | None]:
@@ -383,6 +381,8 @@ _WS = r"[\t-\r\x1c-\x1f ]"  # Python's whitespace in ASCII (str.strip, re's \s)
 _WS_CHARS = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f "
 _INLINE_FEAT_ASCII = rf"{_WS}(?:feat|ft)\.{_WS}"
 _NEEDS_PEEL_ASCII = rf"[(\[]|{_WS}-{_WS}|{_INLINE_FEAT_ASCII}"
+# the last character of a title -> its trailing part; "" for any other character: the part
+# after the last " - ". A bracket holding brackets does not match and is left to Python.
 _TAILS = {")": r"(?s)^(?P<before>.*)\((?P<part>[^()\[\]]*)\)$",
           "]": r"(?s)^(?P<before>.*)\[(?P<part>[^()\[\]]*)\]$",
           "": r"(?s)^(?P<before>.*) - (?P<part>.*)$"}
