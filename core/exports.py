@@ -39,12 +39,6 @@ MAX_ZIP_RATIO = 200  # real JSON compresses ~10:1; a bomb compresses 1000:1
 MAX_TEXT_LENGTH = 2_000  # longest real title seen is ~300 characters
 MAX_REJECTED_ROW_NUMBERS = 5
 
-# Never read, never stored: IP addresses, user agents, usernames and locations.
-PRIVATE_KEYS = frozenset(
-    {"ip_addr", "ip_addr_decrypted", "user_agent_decrypted", "username", "city", "region",
-     "metro_code", "latitude", "longitude"}
-)
-
 # --- kinds of file, by name ----------------------------------------------------------
 
 EXTENDED = "extended"

@@ -291,20 +291,27 @@ def is_demo_profile(db: Database, profile: str) -> bool:
     return bool(row and row[0])
 
 
-def data_version(db: Database) -> int:
-    """A counter bumped by every write that changes plays: the key for page caches."""
-    row = db.execute("SELECT value FROM meta WHERE key = 'data_version'").fetchone()
+def _counter(db: Database, key: str) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
     return int(row[0]) if row else 0
 
 
-def bump_data_version(db: Database) -> int:
-    new = data_version(db) + 1
+def _bump_counter(db: Database, key: str) -> int:
+    new = _counter(db, key) + 1
     db.execute(
-        "INSERT INTO meta(key, value) VALUES ('data_version', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [str(new)],
+        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, str(new)],
     )
     return new
+
+
+def data_version(db: Database) -> int:
+    """A counter bumped by every write that changes plays: the key for page caches."""
+    return _counter(db, "data_version")
+
+
+def bump_data_version(db: Database) -> int:
+    return _bump_counter(db, "data_version")
 
 
 # --- imports log ---------------------------------------------------------------------
@@ -486,17 +493,6 @@ def insert_library_items(db: Database, profile: str, items: Iterable[Sequence]) 
     return db.conn.total_changes - before
 
 
-def list_playlists(db: Database, profile: str) -> list[dict]:
-    return list(
-        db.query(
-            "SELECT p.id, p.name, p.source, p.last_modified, count(i.position) AS items "
-            "FROM playlists p LEFT JOIN playlist_items i ON i.playlist_id = p.id "
-            "WHERE p.profile = ? GROUP BY p.id ORDER BY p.name, p.ordinal",
-            [profile],
-        )
-    )
-
-
 def count_rows(db: Database, table: str, profile: str | None = None) -> int:
     """Row count of one of the store's tables (optionally one profile's)."""
     if table not in db.table_names():
@@ -605,18 +601,11 @@ def catalog_version(db: Database) -> int:
 
     Separate from ``data_version``, so importing a catalog does not invalidate the plays.
     """
-    row = db.execute("SELECT value FROM meta WHERE key = 'catalog_version'").fetchone()
-    return int(row[0]) if row else 0
+    return _counter(db, "catalog_version")
 
 
 def bump_catalog_version(db: Database) -> int:
-    new = catalog_version(db) + 1
-    db.execute(
-        "INSERT INTO meta(key, value) VALUES ('catalog_version', ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [str(new)],
-    )
-    return new
+    return _bump_counter(db, "catalog_version")
 
 
 def catalog_rows_without_keys(db: Database) -> dict[str, list]:

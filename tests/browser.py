@@ -275,8 +275,6 @@ def set_date_range(page, label: str, start, end, scope=None) -> None:
     (Escape here, or a click outside), not segment by segment, so a half-typed range never
     reruns the app.
     """
-    from playwright.sync_api import expect
-
     scope = scope if scope is not None else page
     widget = scope.get_by_test_id("stDateInput").filter(has_text=label)
     for which, day in (("start", start), ("end", end)):

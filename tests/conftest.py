@@ -18,6 +18,15 @@ def fresh_db():
     db.conn.close()
 
 
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    """A store with a 3,000-play demo profile, built once; page tests only read it."""
+    from core import demo
+    path = tmp_path_factory.mktemp("demo") / "app.db"
+    demo.build_demo(store.open_store(path), n_plays=3000)
+    return path
+
+
 def real_data_dir() -> Path:
     """The folder of real exports (../shared/data), or skip with the reason."""
     value = os.environ.get(REAL_DATA_ENV)

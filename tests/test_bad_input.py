@@ -1,6 +1,4 @@
 """Bad input: a message naming the file (and row) and the fix; nothing half-written."""
-import io
-import zipfile
 
 import orjson
 import pytest

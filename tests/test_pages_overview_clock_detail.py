@@ -7,16 +7,9 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from core import charts, demo, explore, stats, store
+from core import charts, explore, stats, store
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("explore") / "app.db"
-    demo.build_demo(store.open_store(path), n_plays=3000)
-    return path
 
 
 @pytest.fixture

@@ -9,18 +9,11 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from core import demo, explore, imports, recap, store
+from core import explore, imports, recap, store
 from tests.test_recap import HISTORY
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 PAGE = "pages/year_review.py"
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
-    path = tmp_path_factory.mktemp("year_review") / "app.db"
-    demo.build_demo(store.open_store(path), n_plays=3000)
-    return path
 
 
 @pytest.fixture
