@@ -55,13 +55,8 @@ import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
-from core import store
+from core import matching, store
 from core.errors import ImportFileError
-
-try:  # written alongside this module; without it tracks match by id only
-    from core import matching
-except ImportError:  # pragma: no cover - only before core.matching exists
-    matching = None  # type: ignore[assignment]
 
 Progress = Callable[[float, str], None]
 
@@ -168,7 +163,6 @@ class CatalogReport:
     formula_rows: int = 0  # rows with at least one such cell
     formula_rows_first: list[int] = field(default_factory=list)
     not_spotify_ids: int = 0  # ids that are not 22 letters and digits: they can match by name only
-    name_keys: bool = False  # whether name keys were computed (core.matching present)
     notes: list[str] = field(default_factory=list)
     matches: dict[str, dict] = field(default_factory=dict)  # profile -> match_history() result
 
@@ -632,8 +626,8 @@ def _count_conflicts(rows: pd.DataFrame, report: CatalogReport) -> None:
 
 def name_keys(tracks: pd.DataFrame) -> pd.Series:
     """The name key of every track (``core.matching.catalog_keys``), aligned with ``tracks``;
-    NULL where artist or title is missing, and everywhere without ``core.matching``."""
-    if matching is None or tracks.empty:
+    NULL where artist or title is missing."""
+    if tracks.empty:
         return pd.Series(np.nan, index=tracks.index, dtype=object)
     return matching.catalog_keys(tracks[["artist_name", "track_name"]])
 
@@ -670,10 +664,6 @@ def read_catalog(path: str | os.PathLike, mapping: Mapping[str, str] | None = No
     if progress:
         progress(0.3, f"Normalising the names of {_count(len(tracks), 'track')}")
     tracks["name_key"] = name_keys(tracks)
-    report.name_keys = matching is not None
-    if matching is None:
-        report.notes.append("Name keys were not computed (core.matching is not available): "
-                            "tracks match your history by Spotify id only.")
     return ParsedCatalog(tracks=tracks[list(store.CATALOG_COLUMNS)], genres=genres, report=report)
 
 
@@ -721,8 +711,7 @@ def import_catalog(db: Database, path: str | os.PathLike, name: str | None = Non
         bulk = len(tracks) >= store.BULK_CATALOG_ROWS and 2 * len(tracks) >= before
         store.write_catalog(db, report.name, rows, genres, bulk=bulk)
         report.tracks_added = store.count_rows(db, "catalog_tracks") - before
-        if matching is not None:
-            fill_name_keys(db)
+        fill_name_keys(db)
         store.record_catalog(db, report.name, report.rows_read, report.tracks, report.file, report.format,
                              json.dumps(report.to_dict()))
         store.bump_catalog_version(db)
@@ -738,7 +727,7 @@ def fill_name_keys(db: Database) -> int:
     """Compute the name keys of catalog tracks stored without one (e.g. before core.matching
     existed, or by the demo); return how many tracks got one. The caller owns the transaction."""
     missing = pd.DataFrame(store.catalog_rows_without_keys(db))
-    if missing.empty or matching is None:
+    if missing.empty:
         return 0
     keys = name_keys(missing)
     has = keys.notna().to_numpy()
@@ -765,18 +754,12 @@ def _find_matches(db: Database, history: pd.DataFrame) -> list[tuple[str, str, s
     if history.empty:
         return []
     ids = history["track_id"].dropna().unique().tolist()
-    titles = []
-    if matching is not None:
-        keys = matching.history_keys(history).dropna().astype("str")
-        titles = keys.str.split("\t", n=1).str[1].unique().tolist()
+    keys = matching.history_keys(history).dropna().astype("str")
+    titles = keys.str.split("\t", n=1).str[1].unique().tolist()
     catalog = pd.DataFrame(store.catalog_candidates(db, ids, titles))
     if catalog.empty:
         return []
     source = dict(zip(catalog["track_id"], catalog["source"]))
-    if matching is None:
-        by_id = history[history["track_id"].isin(pd.Index(catalog["track_id"]))]
-        by_id = by_id.sort_values(["track_key", "track_id"]).drop_duplicates("track_key")
-        return [(k, t, "id", source[t]) for k, t in zip(by_id["track_key"], by_id["track_id"])]
     stored_keys = catalog["name_key"].astype("str")
     found = matching.match_tracks(history, catalog.drop(columns=["name_key", "source"]), stored_keys)
     return [(k, t, m, source.get(t)) for k, t, m in zip(found["track_key"], found["catalog_track_id"], found["method"])]
