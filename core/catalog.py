@@ -56,7 +56,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from core import matching, store
-from core.errors import ImportFileError
+from core.errors import CatalogEditError, ImportFileError
 
 Progress = Callable[[float, str], None]
 
@@ -776,6 +776,250 @@ def undo_match(db: Database, profile: str, track_key: str) -> None:
         raise ValueError(f"profile {profile!r} has no match for track {track_key!r}")
     if method != "name":
         raise ValueError(f"track {track_key!r} is matched by its Spotify id, which is exact: nothing to undo")
+
+
+def restore_match(db: Database, profile: str, track_key: str) -> None:
+    """Undo an undo: the name match counts again."""
+    store.set_match_undone(db, profile, track_key, False)
+
+
+def rematch_all(db: Database, progress: Progress | None = None) -> dict[str, dict]:
+    """Match every profile's history against the catalog again (after edits or deletions)."""
+    profiles = store.profiles_with_music(db)
+    out = {}
+    for number, profile in enumerate(profiles):
+        if progress:
+            progress(number / max(len(profiles), 1), f"Matching the history of '{profile}'")
+        out[profile] = match_history(db, profile)
+    return out
+
+
+# --- a CSV of no known schema: the column-mapping form -----------------------------------
+
+# Header spellings (lower case, without spaces, dashes and underscores) that suggest a field.
+_ALIASES: dict[str, tuple[str, ...]] = {
+    "track_id": ("trackid", "id", "spotifyid", "uri", "trackuri", "spotifyuri", "spotifytrackid"),
+    "track_name": ("trackname", "name", "title", "song", "songname", "tracktitle"),
+    "artist_name": ("artistname", "artist", "artists", "trackartist", "performer"),
+    "album_name": ("albumname", "album", "trackalbumname"),
+    "genre": ("genre", "trackgenre", "playlistgenre", "genres"),
+    "release_date": ("releasedate", "trackalbumreleasedate", "albumreleasedate"),
+    "release_year": ("releaseyear", "year"),
+    "popularity": ("popularity", "trackpopularity"),
+    "explicit": ("explicit",),
+    "duration_ms": ("durationms", "duration", "lengthms"),
+}
+
+
+def _squash(header: str) -> str:
+    return re.sub(r"[\s_\-]+", "", header.strip().lower())
+
+
+def suggest_mapping(headers: list[str]) -> dict[str, str]:
+    """A first guess at the column mapping: Encore field -> header, by name (each header used once)."""
+    squashed = {}
+    for header in headers:
+        squashed.setdefault(_squash(header), header)
+    aliases = {**_ALIASES, **{f: (_squash(f),) for f in FEATURES}}
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for field_name in FIELDS:
+        for alias in aliases.get(field_name, (_squash(field_name),)):
+            header = squashed.get(alias)
+            if header is not None and header not in used:
+                out[field_name] = header
+                used.add(header)
+                break
+    return out
+
+
+@dataclass(frozen=True)
+class CatalogPreview:
+    """What a catalog file looks like before importing it."""
+
+    label: str
+    headers: list[str]
+    format: str | None  # the known schema's label, None when a column mapping is needed
+    suggested: dict[str, str]  # a first guess at the mapping (for the form)
+
+
+def preview_catalog(path: str | os.PathLike, data: bytes | None = None) -> CatalogPreview:
+    """Read only a catalog's header: its known schema, or a suggested column mapping.
+
+    Raises ImportFileError when the file cannot be read at all.
+    """
+    label, content = _open_bytes(Path(path), data)
+    head = content[:65536] if content is not None else _read_head(Path(path), 65536)
+    _, _, headers = _sniff(label, head)
+    headers = [h.strip() for h in headers]
+    fmt = detect_format(headers)
+    return CatalogPreview(label=label, headers=headers, format=fmt.label if fmt else None,
+                          suggested={} if fmt else suggest_mapping(headers))
+
+
+# --- browsing and editing ------------------------------------------------------------------
+
+EDIT_TEXT_FIELDS: tuple[str, ...] = ("track_name", "artist_name", "album_name", "genre", "release_date")
+EDIT_NUMBER_FIELDS: tuple[str, ...] = ("release_year", "popularity", "explicit", "duration_ms", *FEATURES)
+
+
+def _edited_number(field_name: str, value: object) -> float | int | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise CatalogEditError(field_name, f"{value!r} is not a number.", "Type a number, or leave it empty.") from None
+    if field_name == "explicit":
+        if number not in (0.0, 1.0):
+            raise CatalogEditError(field_name, f"{value!r} is not 0 or 1.", "Use 1 for explicit, 0 for not.")
+        return int(number)
+    if not bool(valid_numbers(field_name, pd.Series([number])).iloc[0]):
+        raise CatalogEditError(field_name, f"{value!r} is outside its valid range.", _RANGE_HINTS.get(
+            field_name, "Check the value."))
+    return int(number) if field_name in _INTEGER_FIELDS else number
+
+
+_RANGE_HINTS = {
+    **{share: "Audio feature shares lie between 0 and 1." for share in SHARES},
+    "loudness": "Loudness lies between -60 and 0 dB.",
+    "tempo": "Tempo lies above 0 and up to 300 BPM; leave it empty when unknown.",
+    "key": "Key is a whole number from 0 (C) to 11 (B).",
+    "mode": "Mode is 1 (major) or 0 (minor).",
+    "popularity": "Popularity is a whole number from 0 to 100.",
+    "release_year": "The release year is a whole number from 1800 to 2100.",
+    "duration_ms": "The duration is a whole number of milliseconds above 0.",
+}
+
+
+def validate_edit(changes: Mapping[str, object]) -> dict:
+    """Check a person's edit of one catalog track by the import's rules; return the values to store.
+
+    Text is stripped (empty -> NULL); ``track_name`` may not be empty; numbers must lie in
+    their valid range. Raises CatalogEditError naming the field and the fix.
+    """
+    out: dict = {}
+    for field_name, value in changes.items():
+        if field_name in EDIT_TEXT_FIELDS:
+            text = None if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+            text = text or None
+            if field_name == "track_name" and text is None:
+                raise CatalogEditError(field_name, "is empty.", "Every catalog track needs a title.")
+            if field_name == "release_date" and text is not None and not bool(
+                    valid_dates(pd.Series([text], dtype=object)).iloc[0]):
+                raise CatalogEditError(field_name, f"{text!r} is not a date.",
+                                       "Write it as YYYY, YYYY-MM or YYYY-MM-DD, from 1800 on.")
+            out[field_name] = text
+        elif field_name in EDIT_NUMBER_FIELDS:
+            out[field_name] = _edited_number(field_name, value)
+        else:
+            raise CatalogEditError(field_name, "cannot be edited.", f"Edit only: {', '.join(store.CATALOG_EDIT_COLUMNS)}.")
+    return out
+
+
+def edit_track(db: Database, track_id: str, changes: Mapping[str, object]) -> dict:
+    """Change values of one catalog track (a wrong feature value, a misspelt name).
+
+    A changed artist or title gets a new name key and every history is matched again, so
+    a fixed name can match (or stop matching). A new genre replaces the track's genres.
+    Returns the stored values. Raises CatalogEditError (nothing stored) on a bad value.
+    """
+    current = store.catalog_track(db, track_id)
+    if current is None:
+        raise CatalogEditError("track_id", f"{track_id!r} is not in the catalog.", "Search for the track again.")
+    values = validate_edit(changes)
+    values = {k: v for k, v in values.items() if v != current.get(k)}
+    if not values:
+        return current
+    renamed = {"artist_name", "track_name"} & set(values)
+    if renamed:
+        names = pd.DataFrame([{"artist_name": values.get("artist_name", current["artist_name"]),
+                               "track_name": values.get("track_name", current["track_name"])}])
+        key = name_keys(names).iloc[0]
+        values["name_key"] = key if isinstance(key, str) else None
+    genres = None
+    if "genre" in values:
+        genres = [values["genre"]] if values["genre"] else []
+    with db.atomic():
+        store.update_catalog_track(db, track_id, values, genres)
+        store.bump_catalog_version(db)
+    if renamed:
+        rematch_all(db)
+    return store.catalog_track(db, track_id)
+
+
+def delete_tracks(db: Database, track_ids: list[str]) -> int:
+    """Delete catalog tracks (and the matches pointing at them), then match the histories again
+    so a track can fall back on another catalog entry. Returns how many were deleted."""
+    with db.atomic():
+        deleted = store.delete_catalog_tracks(db, track_ids)
+        store.bump_catalog_version(db)
+    rematch_all(db)
+    return deleted
+
+
+def remove_catalog(db: Database, name: str) -> int:
+    """Forget an imported catalog and the tracks it brought; match the histories again."""
+    with db.atomic():
+        deleted = store.delete_catalog(db, name)
+        store.bump_catalog_version(db)
+    rematch_all(db)
+    return deleted
+
+
+# --- coverage of a history ---------------------------------------------------------------
+
+
+def feature_matches(db: Database, profile: str) -> pd.DataFrame:
+    """``track_key, method, source`` of the profile's matched tracks that have audio features."""
+    rows = pd.DataFrame(store.matched_features(db, profile))
+    if rows.empty:
+        return pd.DataFrame({"track_key": pd.Series(dtype=object), "method": pd.Series(dtype=object),
+                             "source": pd.Series(dtype=object)})
+    has = rows[list(FEATURES)].notna().any(axis=1)
+    return rows.loc[has, ["track_key", "method", "source"]].reset_index(drop=True)
+
+
+def history_coverage(plays: pd.DataFrame, matches: pd.DataFrame) -> dict:
+    """Coverage of a profile's music listening by tracks with features (``matching.coverage``).
+
+    ``plays``: the Explore frame (``start`` in UTC, ``content_type``, ``track_key``,
+    ``ms_played``, names); years are UTC calendar years of the play's start.
+    """
+    music = plays[plays["content_type"].astype(object) == "music"]
+    frame = pd.DataFrame({"track_key": music["track_key"].astype(object).to_numpy(),
+                          "ms_played": music["ms_played"].to_numpy(dtype="int64"),
+                          "year": music["start"].dt.year.to_numpy(),
+                          "artist_name": music["artist_name"].astype(object).to_numpy(),
+                          "track_name": music["track_name"].astype(object).to_numpy()})
+    result = matching.coverage(frame, matches)
+    result["missing"] = matching.missing_top(frame, matches, n=25)
+    return result
+
+
+def match_review(db: Database, profile: str, plays: pd.DataFrame) -> pd.DataFrame:
+    """The profile's name matches side by side: what the history says and what the catalog says.
+
+    Columns ``track_key, history_artist, history_title, catalog_artist, catalog_title,
+    catalog_album, catalog_track_id, source, undone, plays``; most played first.
+    """
+    rows = pd.DataFrame(store.name_matches(db, profile))
+    columns = ["track_key", "history_artist", "history_title", "catalog_artist", "catalog_title", "catalog_album",
+               "catalog_track_id", "source", "undone", "plays"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    music = plays[plays["content_type"].astype(object) == "music"]
+    names = pd.DataFrame({"track_key": music["track_key"].astype(object).to_numpy(),
+                          "history_artist": music["artist_name"].astype(object).to_numpy(),
+                          "history_title": music["track_name"].astype(object).to_numpy()})
+    seen = names.groupby("track_key", sort=False).agg(
+        history_artist=("history_artist", "first"), history_title=("history_title", "first"),
+        plays=("history_title", "size"))
+    out = rows.merge(seen, left_on="track_key", right_index=True, how="left")
+    out["plays"] = out["plays"].fillna(0).astype("int64")
+    out["undone"] = out["undone"].astype(bool)
+    out = out.sort_values(["plays", "track_key"], ascending=[False, True], kind="stable")
+    return out[columns].reset_index(drop=True)
 
 
 def format_report(report: CatalogReport, counts: dict) -> str:

@@ -24,3 +24,11 @@ class ImportFileError(EncoreError):
 
 class NothingImportedError(EncoreError):
     """No file in the input could be imported at all."""
+
+
+class CatalogEditError(EncoreError):
+    """A person's edit of a catalog track has a value that cannot be stored."""
+
+    def __init__(self, field: str, problem: str, fix: str) -> None:
+        self.field = field
+        super().__init__(f"{field}: {problem} {fix}")

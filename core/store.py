@@ -708,6 +708,100 @@ def list_track_matches(db: Database, profile: str) -> list[dict]:
         "WHERE profile = ? ORDER BY track_key", [profile]))
 
 
+def set_match_undone(db: Database, profile: str, track_key: str, undone: bool) -> None:
+    """Mark a name match undone, or restore it."""
+    with db.atomic():
+        db.execute("UPDATE track_matches SET undone = ? WHERE profile = ? AND track_key = ? AND method = 'name'",
+                   [int(undone), profile, track_key])
+        bump_catalog_version(db)
+
+
+def name_matches(db: Database, profile: str) -> list[dict]:
+    """A profile's name matches (undone ones too) with the catalog track each points at."""
+    return list(db.query(
+        "SELECT m.track_key, m.catalog_track_id, m.undone, m.source, c.artist_name AS catalog_artist, "
+        "c.track_name AS catalog_title, c.album_name AS catalog_album "
+        "FROM track_matches m JOIN catalog_tracks c ON c.track_id = m.catalog_track_id "
+        "WHERE m.profile = ? AND m.method = 'name' ORDER BY m.track_key", [profile]))
+
+
+# Columns a person sees and edits when browsing the catalog.
+CATALOG_EDIT_COLUMNS: tuple[str, ...] = (
+    "track_name", "artist_name", "album_name", "genre", "release_date", "release_year", "popularity", "explicit",
+    "duration_ms", *CATALOG_FEATURES,
+)
+
+
+def search_catalog_tracks(db: Database, text: str = "", limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
+    """Catalog tracks whose id, title, artist or album contains ``text`` (any case); and how many.
+
+    Ordered by artist, title and id (missing names last); ``limit``/``offset`` page through them.
+    """
+    where, params = "", []
+    if text.strip():
+        like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where = ("WHERE track_id LIKE ? ESCAPE '\\' OR track_name LIKE ? ESCAPE '\\' "
+                 "OR artist_name LIKE ? ESCAPE '\\' OR album_name LIKE ? ESCAPE '\\'")
+        params = [like] * 4
+    total = db.execute(f"SELECT count(*) FROM catalog_tracks {where}", params).fetchone()[0]
+    rows = list(db.query(
+        f"SELECT track_id, {', '.join(CATALOG_EDIT_COLUMNS)}, source FROM catalog_tracks {where} "
+        "ORDER BY artist_name IS NULL, artist_name, track_name IS NULL, track_name, track_id LIMIT ? OFFSET ?", [*params, limit, offset]))
+    return rows, total
+
+
+def catalog_track(db: Database, track_id: str) -> dict | None:
+    """One catalog track with all its values, its genres and name key; None when absent."""
+    row = db.execute("SELECT * FROM catalog_tracks WHERE track_id = ?", [track_id]).fetchone()
+    if row is None:
+        return None
+    names = [d[0] for d in db.execute("SELECT * FROM catalog_tracks LIMIT 0").description]
+    track = dict(zip(names, row))
+    track["genres"] = [r[0] for r in db.execute(
+        "SELECT genre FROM catalog_genres WHERE track_id = ? ORDER BY genre", [track_id])]
+    return track
+
+
+def update_catalog_track(db: Database, track_id: str, values: dict, genres: Sequence[str] | None = None) -> None:
+    """Set some columns of one catalog track (already validated); optionally replace its genres.
+
+    The caller owns the transaction.
+    """
+    unknown = set(values) - set(CATALOG_EDIT_COLUMNS) - {"name_key"}
+    if unknown:
+        raise ValueError(f"not editable: {sorted(unknown)}")
+    if values:
+        assignments = ", ".join(f"{c} = ?" for c in values)
+        db.execute(f"UPDATE catalog_tracks SET {assignments} WHERE track_id = ?", [*values.values(), track_id])
+    if genres is not None:
+        db.execute("DELETE FROM catalog_genres WHERE track_id = ?", [track_id])
+        db.conn.executemany("INSERT OR IGNORE INTO catalog_genres(track_id, genre) VALUES (?, ?)",
+                            [(track_id, g) for g in genres])
+
+
+def delete_catalog_tracks(db: Database, track_ids: Sequence[str]) -> int:
+    """Delete catalog tracks, their genres and the matches pointing at them; return how many
+    tracks went. The caller owns the transaction."""
+    ids = list(dict.fromkeys(track_ids))
+    deleted = 0
+    for start in range(0, len(ids), _IN_CHUNK):
+        chunk = ids[start:start + _IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        db.execute(f"DELETE FROM track_matches WHERE catalog_track_id IN ({marks})", chunk)
+        db.execute(f"DELETE FROM catalog_genres WHERE track_id IN ({marks})", chunk)
+        deleted += db.execute(f"DELETE FROM catalog_tracks WHERE track_id IN ({marks})", chunk).rowcount
+    return deleted
+
+
+def delete_catalog(db: Database, name: str) -> int:
+    """Forget an imported catalog: its tracks (those it brought first), their genres and
+    matches, and its entry. Returns how many tracks went. The caller owns the transaction."""
+    ids = [r[0] for r in db.execute("SELECT track_id FROM catalog_tracks WHERE source = ?", [name])]
+    deleted = delete_catalog_tracks(db, ids)
+    db.execute("DELETE FROM catalogs WHERE name = ?", [name])
+    return deleted
+
+
 def match_counts(db: Database, profile: str | None = None) -> dict[str, int]:
     """Distinct history tracks (of one profile, or of all) and how many the catalog covers.
 
@@ -738,6 +832,34 @@ def match_counts(db: Database, profile: str | None = None) -> dict[str, int]:
         "matched_by_name": row[1],
         "undone": undone,
     }
+
+
+def matched_features(db: Database, profile: str) -> dict[str, list]:
+    """Every matched (not undone) history track of a profile with its catalog values.
+
+    Columns ``track_key, catalog_track_id, method, source, genre, release_year,
+    release_date, popularity, duration_ms`` and the audio features, one row per track_key.
+    """
+    columns = ("track_key", "catalog_track_id", "method", "source", "genre", "release_year", "release_date",
+               "popularity", "duration_ms", *CATALOG_FEATURES)
+    rows = db.execute(
+        "SELECT m.track_key, m.catalog_track_id, m.method, c.source, c.genre, c.release_year, c.release_date, "
+        f"c.popularity, c.duration_ms, {', '.join('c.' + f for f in CATALOG_FEATURES)} "
+        "FROM track_matches m JOIN catalog_tracks c ON c.track_id = m.catalog_track_id "
+        "WHERE m.profile = ? AND m.undone = 0 ORDER BY m.track_key",
+        [profile],
+    ).fetchall()
+    return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+
+
+def matched_genres(db: Database, profile: str) -> dict[str, list]:
+    """(track_key, genre) for every genre of every matched (not undone) history track."""
+    rows = db.execute(
+        "SELECT m.track_key, g.genre FROM track_matches m JOIN catalog_genres g ON g.track_id = m.catalog_track_id "
+        "WHERE m.profile = ? AND m.undone = 0 ORDER BY m.track_key, g.genre",
+        [profile],
+    ).fetchall()
+    return {"track_key": [r[0] for r in rows], "genre": [r[1] for r in rows]}
 
 
 # --- reading plays for analysis --------------------------------------------------------
