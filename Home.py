@@ -22,6 +22,7 @@ navigation = st.navigation(
             st.Page("pages/habits.py", title="Habits", icon="🔁", url_path="habits"),
             st.Page("pages/detail.py", title="Artist & track", icon="🎤", url_path="detail"),
             st.Page("pages/year_review.py", title="Year in review", icon="🎁", url_path="year"),
+            st.Page("pages/mood.py", title="Mood", icon="🌦️", url_path="mood"),
         ],
     }
 )

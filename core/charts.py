@@ -203,3 +203,78 @@ def share_bars(data: pd.DataFrame, label: str, share: str, title: str, tooltip: 
         )
         .properties(height=max(120, 24 * len(data)), autosize=AUTOSIZE)
     )
+
+
+# --- Mood page: audio features over time and by hour, shares by decade --------------------
+
+def _feature_tooltips(data: pd.DataFrame, first: alt.Tooltip, value_format: str) -> list[alt.Tooltip]:
+    """The tooltip of a feature chart: the x, the feature and its value, then coverage and time."""
+    extra = [alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=f)
+             for c, f in (("coverage", ".0%"), ("matched_hours", ",.1f")) if c in data]
+    return [first, alt.Tooltip("feature:N"), alt.Tooltip("value:Q", format=value_format), *extra]
+
+
+def _feature_y(title: str, unit_scale: bool) -> alt.Y:
+    # 0..1 features keep their whole scale, so a flat month never looks like a swing
+    scale = alt.Scale(domain=[0, 1]) if unit_scale else alt.Scale(zero=False)
+    return alt.Y("value:Q", title=title, scale=scale)
+
+
+def features_over_time(data: pd.DataFrame, title: str, unit_scale: bool = True, y_title: str = "mean") -> alt.Chart:
+    """One line per audio feature over months, from ``core.mood.long_features`` (month, feature,
+    value, coverage, matched_hours); a month without a value breaks its line."""
+    value_format = ".2f" if unit_scale else ",.0f"
+    first = alt.Tooltip("month:T", title="month", timeUnit="utcyearmonth", format="%b %Y")
+    color = alt.Color("feature:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None) \
+        if data["feature"].nunique() > 1 else alt.value(ACCENT)
+    return line_over_time(data, "month", "value", title, color="feature", time_unit="utcyearmonth",
+                          period="month").encode(y=_feature_y(y_title, unit_scale), color=color,
+                                                 tooltip=_feature_tooltips(data, first, value_format))
+
+
+def features_by_hour(data: pd.DataFrame, title: str, unit_scale: bool = True, y_title: str = "mean") -> alt.Chart:
+    """One line per audio feature over the 24 local hours, from ``core.mood.long_features``
+    (hour, feature, value, coverage, matched_hours); an hour without a value breaks its line."""
+    value_format = ".2f" if unit_scale else ",.0f"
+    several = data["feature"].nunique() > 1
+    color = alt.Color("feature:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None) if several \
+        else alt.value(ACCENT)
+    return (
+        alt.Chart(data, title=title)
+        .mark_line(point=alt.OverlayMarkDef() if several else alt.OverlayMarkDef(color=ACCENT))
+        .encode(
+            x=alt.X("hour:Q", title="hour", scale=alt.Scale(domain=[0, 23], nice=False),
+                    axis=alt.Axis(values=list(range(0, 24, 3)), format="02d")),
+            y=_feature_y(y_title, unit_scale),
+            color=color,
+            tooltip=_feature_tooltips(data, alt.Tooltip("hour:Q", format="02d"), value_format),
+        )
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
+    )
+
+
+def share_columns(data: pd.DataFrame, label: str, share: str, title: str, sort: list | None = None,
+                  tooltip: list[str] | None = None) -> alt.Chart:
+    """Shares (0..1) as vertical bars in the given order (release decades …)."""
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=alt.X(f"{label}:O", title=None, sort=sort, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(f"{share}:Q", axis=alt.Axis(format="%"), title="share"),
+            tooltip=[alt.Tooltip(label), alt.Tooltip(share, format=".1%")] + (
+                _tooltips(data, [c for c in (tooltip or []) if c not in (label, share)])),
+        )
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
+    )
+
+
+def coverage_over_time(data: pd.DataFrame, time: str, title: str) -> alt.Chart:
+    """The share of listening with audio features per period, as columns on a 0..100 % axis."""
+    return bars_over_time(data, time, "coverage", title).encode(
+        y=alt.Y("coverage:Q", title="with features", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip(f"{time}:T", title="month", timeUnit="utcyearmonth", format="%b %Y"),
+                 alt.Tooltip("coverage:Q", format=".0%"),
+                 *[alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=",.1f")
+                   for c in ("hours", "matched_hours") if c in data]],
+    )
