@@ -14,6 +14,7 @@ navigation = st.navigation(
             st.Page("pages/home.py", title="Home", icon="🏠", default=True),
             st.Page("pages/import_export.py", title="Import", icon="📥", url_path="import"),
             st.Page("pages/catalog.py", title="Catalog", icon="🗂️", url_path="catalog"),
+            st.Page("pages/spotify.py", title="Spotify", icon="🟢", url_path="spotify"),
         ],
         "Explore": [
             st.Page("pages/overview.py", title="Overview", icon="📊", url_path="overview"),

@@ -147,6 +147,10 @@ def _store_parsed(
             report.duplicates = len(parsed.plays) - report.added - report.merged
             if report.added or (report.merged and not is_account):  # upgraded rows are extended now
                 sources.add("account" if is_account else "extended")
+            if "spotify" in sources and (report.added or report.merged):
+                # plays synced from the API that this export now holds in full: the export wins
+                if store.delete_spotify_plays_covered(db, profile, store.SPOTIFY_PLAY_MATCH_S):
+                    store.bump_data_version(db)
         elif parsed.playlists:
             changed = [store.upsert_playlist(db, profile, "export", pl) for pl in parsed.playlists]
             report.added = sum(len(pl.items) for pl, c in zip(parsed.playlists, changed) if c)

@@ -218,7 +218,12 @@ def _migration_2(db: Database) -> None:
         db.execute(statement)
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migration_1, _migration_2)
+def _migration_3(db: Database) -> None:
+    # Spotify connection (issue 7): defined in the "Spotify" section at the end of this module.
+    _spotify_migration(db)
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migration_1, _migration_2, _migration_3)
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
@@ -862,6 +867,20 @@ def matched_genres(db: Database, profile: str) -> dict[str, list]:
     return {"track_key": [r[0] for r in rows], "genre": [r[1] for r in rows]}
 
 
+def catalog_tracks_with_features(db: Database, limit: int | None = None) -> dict[str, list]:
+    """Catalog tracks that have at least one audio feature (the chat's candidates beyond the
+    history): track_id, names, genre, release year, duration and the features; most popular
+    first (unknown popularity last), at most ``limit``."""
+    columns = ("track_id", "track_name", "artist_name", "album_name", "genre", "release_year", "duration_ms",
+               *CATALOG_FEATURES)
+    any_feature = " OR ".join(f"{f} IS NOT NULL" for f in CATALOG_FEATURES)
+    rows = db.execute(
+        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {any_feature} "
+        f"ORDER BY popularity IS NULL, popularity DESC, track_id {'LIMIT ' + str(int(limit)) if limit else ''}"
+    ).fetchall()
+    return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+
+
 # --- reading plays for analysis --------------------------------------------------------
 
 FRAME_TEXT_COLUMNS = ("content_type", "track_name", "artist_name", "album_name", "track_id", "episode_name",
@@ -881,3 +900,292 @@ def play_columns(db: Database, profile: str) -> dict[str, list]:
         f"SELECT {', '.join(exprs)} FROM (SELECT * FROM plays WHERE profile = ? ORDER BY played_at)", [profile]
     ).fetchone()
     return {name: orjson.loads(value) for name, value in zip(names, row)}
+
+
+# --- Spotify (issue 7) ------------------------------------------------------------------
+
+
+def _spotify_migration(db: Database) -> None:
+    """Tables of the Spotify connection (migration 3)."""
+    for statement in (
+        # One row per (artist, title) ever searched, found or not: a search is never repeated.
+        # Not per profile: what Spotify's catalog answers does not depend on who asked.
+        """CREATE TABLE spotify_searches (
+            artist_name TEXT NOT NULL,
+            track_name TEXT NOT NULL,
+            track_uri TEXT,  -- NULL: searched, nothing acceptable found
+            found_artist TEXT,
+            found_track TEXT,
+            searched_at TEXT NOT NULL,
+            PRIMARY KEY (artist_name, track_name)
+        ) WITHOUT ROWID""",
+        # The state of saving a local playlist to the account: which part is done, so a
+        # failure can say which chunk failed and a resume never creates a second playlist.
+        """CREATE TABLE spotify_saves (
+            playlist_id INTEGER PRIMARY KEY REFERENCES playlists(id) ON DELETE CASCADE,
+            profile TEXT NOT NULL,
+            spotify_id TEXT,
+            total_items INTEGER NOT NULL,
+            items_done INTEGER NOT NULL DEFAULT 0,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'failed', 'done')),
+            error TEXT,
+            updated_at TEXT NOT NULL
+        )""",
+        # Top artists and tracks as Spotify ranks them, replaced by every sync.
+        """CREATE TABLE spotify_top_items (
+            profile TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('artist', 'track')),
+            time_range TEXT NOT NULL,
+            rank INTEGER NOT NULL,
+            uri TEXT NOT NULL,
+            name TEXT,
+            artist_name TEXT,
+            PRIMARY KEY (profile, kind, time_range, rank)
+        )""",
+        # What each sync fetched and added, for the page to show "last synced".
+        """CREATE TABLE spotify_syncs (
+            id INTEGER PRIMARY KEY,
+            profile TEXT NOT NULL,
+            part TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            fetched INTEGER NOT NULL,
+            added INTEGER NOT NULL,
+            note TEXT
+        )""",
+    ):
+        db.execute(statement)
+
+
+def plays_near(db: Database, profile: str, first: str, last: str) -> list[tuple[int, str | None, str | None, str | None]]:
+    """Plays ending in [first, last] (ISO, to the second) as (epoch s, track_id, artist_name, track_name)."""
+    return db.execute(
+        "SELECT unixepoch(played_at), track_id, artist_name, track_name FROM plays "
+        "WHERE profile = ? AND played_at BETWEEN ? AND ?",
+        [profile, first, last],
+    ).fetchall()
+
+
+# A play synced from the API ending within this many seconds of a stored one with the same
+# track id is the same play (core.spotify and core.imports both use it).
+SPOTIFY_PLAY_MATCH_S = 10
+
+
+def delete_spotify_plays_covered(db: Database, profile: str, seconds: int) -> int:
+    """Delete plays synced from the API (source 'spotify') that an export now holds too: a play
+    of another source ending within ``seconds`` with the same track id, or — account exports
+    have no ids and minute precision — within 60 s with the same artist and title.
+    Return how many went; the caller owns the transaction."""
+    window = max(seconds, 60)
+    cur = db.execute(
+        "DELETE FROM plays WHERE profile = ? AND source = 'spotify' AND EXISTS (SELECT 1 FROM plays e "
+        "WHERE e.profile = plays.profile AND e.source != 'spotify' "
+        "AND e.played_at BETWEEN strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(plays.played_at) - ?, 'unixepoch') "
+        "AND strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(plays.played_at) + ?, 'unixepoch') "
+        "AND ((e.track_id = plays.track_id AND abs(unixepoch(e.played_at) - unixepoch(plays.played_at)) <= ?) "
+        "OR (e.track_id IS NULL AND e.artist_name = plays.artist_name AND e.track_name = plays.track_name)))",
+        [profile, window, window, seconds])
+    return cur.rowcount
+
+
+def track_ids_without_features(db: Database, profile: str, limit: int) -> list[str]:
+    """A profile's most played track ids that no catalog track with features covers."""
+    any_feature = " OR ".join(f"c.{f} IS NOT NULL" for f in CATALOG_FEATURES)
+    return [r[0] for r in db.execute(
+        "SELECT p.track_id FROM plays p WHERE p.profile = ? AND p.content_type = 'music' AND p.track_id IS NOT NULL "
+        f"AND NOT EXISTS (SELECT 1 FROM catalog_tracks c WHERE c.track_id = p.track_id AND ({any_feature})) "
+        "GROUP BY p.track_id ORDER BY count(*) DESC, p.track_id LIMIT ?", [profile, limit])]
+
+
+def record_spotify_sync(db: Database, profile: str, part: str, fetched: int, added: int, note: str | None) -> None:
+    db.execute(
+        "INSERT INTO spotify_syncs(profile, part, finished_at, fetched, added, note) VALUES (?, ?, ?, ?, ?, ?)",
+        [profile, part, _now(), fetched, added, note],
+    )
+
+
+def last_spotify_syncs(db: Database, profile: str) -> list[dict]:
+    """The latest sync of each part for a profile."""
+    return list(db.query(
+        "SELECT part, finished_at, fetched, added, note FROM spotify_syncs WHERE id IN "
+        "(SELECT max(id) FROM spotify_syncs WHERE profile = ? GROUP BY part) ORDER BY part", [profile]))
+
+
+def replace_spotify_top_items(db: Database, profile: str, kind: str, time_range: str,
+                              items: Iterable[tuple[str, str | None, str | None]]) -> int:
+    """Replace one top list by (uri, name, artist_name) rows in rank order; return its length."""
+    db.execute("DELETE FROM spotify_top_items WHERE profile = ? AND kind = ? AND time_range = ?",
+               [profile, kind, time_range])
+    rows = [(profile, kind, time_range, rank, *item) for rank, item in enumerate(items, start=1)]
+    db.conn.executemany(
+        "INSERT INTO spotify_top_items(profile, kind, time_range, rank, uri, name, artist_name) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+    return len(rows)
+
+
+def list_spotify_top_items(db: Database, profile: str) -> list[dict]:
+    return list(db.query(
+        "SELECT kind, time_range, rank, uri, name, artist_name FROM spotify_top_items WHERE profile = ? "
+        "ORDER BY kind, time_range, rank", [profile]))
+
+
+def set_playlist_spotify_id(db: Database, playlist_id: int, spotify_id: str | None) -> None:
+    db.execute("UPDATE playlists SET spotify_id = ? WHERE id = ?", [spotify_id, playlist_id])
+
+
+def delete_spotify_playlists_except(db: Database, profile: str, keep_ids: Sequence[int]) -> int:
+    """Drop the profile's synced playlists (source 'spotify') other than these local ids: those
+    deleted in the account, and the old rows of playlists renamed there. Return how many went."""
+    marks = ", ".join("?" * len(keep_ids))
+    condition = f"AND id NOT IN ({marks})" if keep_ids else ""
+    cur = db.execute(f"DELETE FROM playlists WHERE profile = ? AND source = 'spotify' {condition}",
+                     [profile, *keep_ids])
+    return cur.rowcount
+
+
+def playlist_row(db: Database, playlist_id: int) -> dict | None:
+    rows = list(db.query(
+        "SELECT id, profile, source, name, ordinal, description, spotify_id FROM playlists WHERE id = ?",
+        [playlist_id]))
+    return rows[0] if rows else None
+
+
+def list_playlists(db: Database, profile: str) -> list[dict]:
+    """A profile's playlists of every source with their item counts, by source and name."""
+    return list(db.query(
+        "SELECT p.id, p.source, p.name, p.ordinal, p.spotify_id, count(i.position) AS items "
+        "FROM playlists p LEFT JOIN playlist_items i ON i.playlist_id = p.id WHERE p.profile = ? "
+        "GROUP BY p.id ORDER BY p.source, p.name, p.ordinal", [profile]))
+
+
+def playlist_track_uris(db: Database, playlist_id: int) -> list[str]:
+    """The track uris of a playlist in order (items without a track uri left out)."""
+    return [r[0] for r in db.execute(
+        "SELECT track_uri FROM playlist_items WHERE playlist_id = ? AND kind = 'track' "
+        "AND track_uri LIKE 'spotify:track:%' ORDER BY position", [playlist_id])]
+
+
+def playlist_track_labels(db: Database, playlist_id: int) -> list[tuple[str, str]]:
+    """(track_uri, "artist — title" or the uri) of a playlist's tracks, in order."""
+    return db.execute(
+        "SELECT track_uri, coalesce(artist_name || ' — ' || track_name, track_uri) FROM playlist_items "
+        "WHERE playlist_id = ? AND track_uri IS NOT NULL ORDER BY position", [playlist_id]).fetchall()
+
+
+def next_playlist_ordinal(db: Database, profile: str, source: str, name: str) -> int:
+    row = db.execute("SELECT max(ordinal) FROM playlists WHERE profile = ? AND source = ? AND name = ?",
+                     [profile, source, name]).fetchone()
+    return 0 if row[0] is None else row[0] + 1
+
+
+def rename_playlist(db: Database, playlist_id: int, name: str) -> None:
+    """Rename a local playlist (a new ordinal when the name is taken)."""
+    row = playlist_row(db, playlist_id)
+    if row["name"] == name:
+        return
+    ordinal = next_playlist_ordinal(db, row["profile"], row["source"], name)
+    db.execute("UPDATE playlists SET name = ?, ordinal = ? WHERE id = ?", [name, ordinal, playlist_id])
+
+
+def remove_playlist_tracks(db: Database, playlist_id: int, track_uris: Sequence[str]) -> int:
+    """Remove every occurrence of these tracks from a local playlist, closing the gaps."""
+    kept = db.execute(
+        "SELECT kind, track_name, artist_name, album_name, track_uri, track_id, added_date FROM playlist_items "
+        f"WHERE playlist_id = ? AND coalesce(track_uri, '') NOT IN ({', '.join('?' * len(track_uris))}) "
+        "ORDER BY position", [playlist_id, *track_uris]).fetchall()
+    before = db.execute("SELECT count(*) FROM playlist_items WHERE playlist_id = ?", [playlist_id]).fetchone()[0]
+    db.execute("DELETE FROM playlist_items WHERE playlist_id = ?", [playlist_id])
+    db.conn.executemany(
+        "INSERT INTO playlist_items(playlist_id, position, kind, track_name, artist_name, album_name, "
+        "track_uri, track_id, added_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [(playlist_id, pos, *item) for pos, item in enumerate(kept)])
+    return before - len(kept)
+
+
+def known_track_names(db: Database, track_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None, str | None]]:
+    """track_id -> (track_name, artist_name, album_name) from the plays, else the catalog."""
+    found: dict[str, tuple] = {}
+    wanted = list(dict.fromkeys(track_ids))
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start:start + _IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for sql in (f"SELECT track_id, track_name, artist_name, album_name FROM catalog_tracks WHERE track_id IN ({marks})",
+                    f"SELECT track_id, track_name, artist_name, album_name FROM plays WHERE track_id IN ({marks}) "
+                    "GROUP BY track_id"):
+            found.update((r[0], tuple(r[1:])) for r in db.execute(sql, chunk))  # plays win: read last
+    return found
+
+
+def start_spotify_save(db: Database, playlist_id: int, profile: str, total_items: int) -> None:
+    db.execute(
+        "INSERT INTO spotify_saves(playlist_id, profile, total_items, status, updated_at) VALUES (?, ?, ?, 'pending', ?)",
+        [playlist_id, profile, total_items, _now()])
+
+
+def spotify_save(db: Database, playlist_id: int) -> dict | None:
+    rows = list(db.query(
+        "SELECT playlist_id, profile, spotify_id, total_items, items_done, status, error, updated_at "
+        "FROM spotify_saves WHERE playlist_id = ?", [playlist_id]))
+    return rows[0] if rows else None
+
+
+def update_spotify_save(db: Database, playlist_id: int, **values) -> None:
+    """Set some of spotify_id, total_items, items_done, status, error of a save."""
+    allowed = {"spotify_id", "total_items", "items_done", "status", "error"}
+    if not values or set(values) - allowed:
+        raise ValueError(f"unknown save fields {sorted(set(values) - allowed)}")
+    assignments = ", ".join(f"{k} = ?" for k in values)
+    db.execute(f"UPDATE spotify_saves SET {assignments}, updated_at = ? WHERE playlist_id = ?",
+               [*values.values(), _now(), playlist_id])
+
+
+def unfinished_spotify_saves(db: Database, profile: str) -> list[dict]:
+    return list(db.query(
+        "SELECT s.playlist_id, p.name, s.spotify_id, s.total_items, s.items_done, s.status, s.error "
+        "FROM spotify_saves s JOIN playlists p ON p.id = s.playlist_id "
+        "WHERE s.profile = ? AND s.status != 'done' ORDER BY s.playlist_id", [profile]))
+
+
+def unresolved_track_names(db: Database, profile: str) -> list[tuple[str, str, int]]:
+    """(artist_name, track_name, plays) of music plays without a track uri that were never
+    searched, most played first (an interrupted resolution has done the ones that matter most)."""
+    return db.execute(
+        "SELECT p.artist_name, p.track_name, count(*) AS n FROM plays p "
+        "WHERE p.profile = ? AND p.content_type = 'music' AND p.track_uri IS NULL "
+        "AND p.artist_name IS NOT NULL AND p.track_name IS NOT NULL "
+        "AND NOT EXISTS (SELECT 1 FROM spotify_searches s WHERE s.artist_name = p.artist_name "
+        "AND s.track_name = p.track_name) "
+        "GROUP BY p.artist_name, p.track_name ORDER BY n DESC, p.artist_name, p.track_name",
+        [profile],
+    ).fetchall()
+
+
+def record_spotify_search(db: Database, artist_name: str, track_name: str, track_uri: str | None,
+                          found_artist: str | None, found_track: str | None) -> None:
+    db.execute(
+        "INSERT OR REPLACE INTO spotify_searches(artist_name, track_name, track_uri, found_artist, found_track, "
+        "searched_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [artist_name, track_name, track_uri, found_artist, found_track, _now()])
+
+
+def list_spotify_searches(db: Database) -> list[dict]:
+    return list(db.query(
+        "SELECT artist_name, track_name, track_uri, found_artist, found_track FROM spotify_searches "
+        "ORDER BY artist_name, track_name"))
+
+
+def apply_spotify_searches(db: Database, profile: str) -> int:
+    """Write every found uri into the profile's music plays that have none; return plays changed.
+
+    The caller owns the transaction (and bumps the data version when this changed plays).
+    """
+    before = db.conn.total_changes
+    found = db.execute(
+        "SELECT s.track_uri, s.artist_name, s.track_name FROM spotify_searches s WHERE s.track_uri IS NOT NULL "
+        "AND EXISTS (SELECT 1 FROM plays p WHERE p.profile = ? AND p.track_uri IS NULL "
+        "AND p.content_type = 'music' AND p.artist_name = s.artist_name AND p.track_name = s.track_name)",
+        [profile]).fetchall()
+    db.conn.executemany(
+        "UPDATE plays SET track_uri = ? WHERE profile = ? AND track_uri IS NULL AND content_type = 'music' "
+        "AND artist_name = ? AND track_name = ?",
+        [(uri, profile, artist, track) for uri, artist, track in found])
+    return db.conn.total_changes - before
