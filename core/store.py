@@ -223,7 +223,24 @@ def _migration_3(db: Database) -> None:
     _spotify_migration(db)
 
 
-MIGRATIONS: tuple[Callable[[Database], None], ...] = (_migration_1, _migration_2, _migration_3)
+def _migration_4(db: Database) -> None:
+    # Taste model (issue 5): defined in the "taste model" section at the end of this module.
+    _taste_migration(db)
+
+
+def _migration_5(db: Database) -> None:
+    # Chat (issue 6): likes and dislikes given in the chat, read by the taste model.
+    db.execute("""CREATE TABLE track_feedback (
+        profile TEXT NOT NULL,
+        track_key TEXT NOT NULL,
+        value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (profile, track_key)
+    )""")
+
+
+MIGRATIONS: tuple[Callable[[Database], None], ...] = (
+    _migration_1, _migration_2, _migration_3, _migration_4, _migration_5)
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
@@ -902,6 +919,24 @@ def play_columns(db: Database, profile: str) -> dict[str, list]:
     return {name: orjson.loads(value) for name, value in zip(names, row)}
 
 
+# --- chat feedback (issue 6) --------------------------------------------------------------
+
+
+def set_feedback(db: Database, profile: str, track_key: str, value: int) -> None:
+    """Remember a like (1) or dislike (-1) of a track; the latest one counts."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO track_feedback(profile, track_key, value, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(profile, track_key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
+            [profile, track_key, value, _now()])
+
+
+def list_feedback(db: Database, profile: str) -> dict[str, int]:
+    """track_key -> 1 (liked) or -1 (disliked)."""
+    return dict(db.execute("SELECT track_key, value FROM track_feedback WHERE profile = ? ORDER BY track_key",
+                           [profile]).fetchall())
+
+
 # --- Spotify (issue 7) ------------------------------------------------------------------
 
 
@@ -1189,3 +1224,99 @@ def apply_spotify_searches(db: Database, profile: str) -> int:
         "AND artist_name = ? AND track_name = ?",
         [(uri, profile, artist, track) for uri, artist, track in found])
     return db.conn.total_changes - before
+
+
+# --- taste model (issue 5) --------------------------------------------------------------
+
+
+def _taste_migration(db: Database) -> None:
+    """Tables of the taste model (migration 4)."""
+    for statement in (
+        # One row per trained model; the factors live in an .npz file next to the store.
+        # data_version / catalog_version at training tell the page when the model is stale.
+        """CREATE TABLE models (
+            id INTEGER PRIMARY KEY,
+            profile TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            data_version INTEGER NOT NULL,
+            catalog_version INTEGER NOT NULL,
+            params_json TEXT NOT NULL,
+            metrics_json TEXT,
+            path TEXT NOT NULL
+        )""",
+        "CREATE INDEX models_profile ON models(profile, id)",
+        # Audio features the model imputed from a track's neighbours in ALS space (never
+        # mixed with catalog values: a reader can always tell the two apart).
+        """CREATE TABLE imputed_features (
+            model_id INTEGER NOT NULL REFERENCES models(id) ON DELETE CASCADE,
+            track_key TEXT NOT NULL,
+            features_json TEXT NOT NULL,
+            PRIMARY KEY (model_id, track_key)
+        ) WITHOUT ROWID""",
+    ):
+        db.execute(statement)
+
+
+def catalog_feature_rows(db: Database) -> dict[str, list]:
+    """Every catalog track with at least one audio feature, as one list per column.
+
+    Columns ``track_id, track_name, artist_name, genre, release_year, popularity`` and the
+    audio features.
+    """
+    columns = ("track_id", "track_name", "artist_name", "genre", "release_year", "popularity", *CATALOG_FEATURES)
+    any_feature = " OR ".join(f"{f} IS NOT NULL" for f in CATALOG_FEATURES)
+    rows = db.execute(
+        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {any_feature} ORDER BY track_id"
+    ).fetchall()
+    return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+
+
+def playlist_tracks(db: Database, profile: str) -> dict[str, list]:
+    """Track items of a profile's playlists in order, one list per column.
+
+    Columns ``playlist_id, playlist_name, position, track_name, artist_name, track_id,
+    added_date``.
+    """
+    columns = ("playlist_id", "playlist_name", "position", "track_name", "artist_name", "track_id", "added_date")
+    rows = db.execute(
+        "SELECT p.id, p.name, i.position, i.track_name, i.artist_name, "
+        "coalesce(i.track_id, CASE WHEN substr(i.track_uri, 1, 14) = 'spotify:track:' THEN substr(i.track_uri, 15) END), "
+        "i.added_date FROM playlists p JOIN playlist_items i ON i.playlist_id = p.id "
+        "WHERE p.profile = ? AND (i.track_name IS NOT NULL OR i.track_uri IS NOT NULL OR i.track_id IS NOT NULL) "
+        "AND i.kind = 'track' ORDER BY p.id, i.position",
+        [profile],
+    ).fetchall()
+    return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+
+
+def save_model_record(db: Database, profile: str, data_version_: int, catalog_version_: int, params_json: str,
+                      metrics_json: str | None, path: str, imputed: Iterable[tuple[str, str]] = ()) -> int:
+    """Record a trained model (and its imputed features); return its id."""
+    with db.atomic():
+        model_id = db.execute(
+            "INSERT INTO models(profile, created_at, data_version, catalog_version, params_json, metrics_json, path) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [profile, _now(), data_version_, catalog_version_, params_json, metrics_json, path],
+        ).lastrowid
+        db.conn.executemany(
+            "INSERT INTO imputed_features(model_id, track_key, features_json) VALUES (?, ?, ?)",
+            ((model_id, key, value) for key, value in imputed),
+        )
+    return model_id
+
+
+def set_model_metrics(db: Database, model_id: int, metrics_json: str) -> None:
+    with db.atomic():
+        db.execute("UPDATE models SET metrics_json = ? WHERE id = ?", [metrics_json, model_id])
+
+
+def latest_model(db: Database, profile: str) -> dict | None:
+    """The newest model record of a profile (a dict of the ``models`` columns), or None."""
+    rows = list(db.query("SELECT * FROM models WHERE profile = ? ORDER BY id DESC LIMIT 1", [profile]))
+    return rows[0] if rows else None
+
+
+def imputed_features(db: Database, model_id: int) -> dict[str, str]:
+    """track_key -> features JSON imputed by one model."""
+    return dict(db.execute(
+        "SELECT track_key, features_json FROM imputed_features WHERE model_id = ?", [model_id]).fetchall())
