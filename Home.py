@@ -25,6 +25,9 @@ navigation = st.navigation(
             st.Page("pages/year_review.py", title="Year in review", icon="🎁", url_path="year"),
             st.Page("pages/mood.py", title="Mood", icon="🌦️", url_path="mood"),
         ],
+        "Discover": [
+            st.Page("pages/taste.py", title="Taste model", icon="🧠", url_path="taste"),
+        ],
     }
 )
 _shared.demo_banner(db, profile)

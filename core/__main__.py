@@ -69,6 +69,49 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from core import model
+    db = store.open_store(args.db)
+    if not store.count_plays(db, args.profile):
+        print(f"encore: profile {args.profile!r} has no plays: import an export first (python -m core import PATH)",
+              file=sys.stderr)
+        return 2
+    params = {k: v for k, v in (("factors", args.factors), ("iterations", args.iterations)) if v is not None}
+    model_id, fitted, inputs = model.train_profile(db, args.profile, store.resolve_db_path(args.db), params)
+    summary = {"model_id": model_id, "profile": args.profile, "tracks": inputs.interactions.n_tracks,
+               "rows": fitted.n_rows_, "imputed_features": int(fitted.imputed_.sum()),
+               "catalog_tracks_placed_by_features": int((fitted.factor_source_ == model.SOURCE_RIDGE).sum()),
+               "path": store.latest_model(db, args.profile)["path"]}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        print(f"Trained model {model_id} for '{args.profile}': {summary['rows']:,} rows × {summary['tracks']:,} tracks, "
+              f"{summary['imputed_features']:,} tracks with imputed features, "
+              f"{summary['catalog_tracks_placed_by_features']:,} catalog tracks placed by their features → {summary['path']}")
+    return 0
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from core import evaluate
+    db = store.open_store(args.db)
+    if not store.count_plays(db, args.profile):
+        print(f"encore: profile {args.profile!r} has no plays: import an export first (python -m core import PATH)",
+              file=sys.stderr)
+        return 2
+    seeds = tuple(range(args.seeds))
+    results = evaluate.evaluate_profile(db, args.profile, seeds=seeds)
+    if args.json:
+        print(json.dumps(results, indent=2, allow_nan=False, default=float))
+    else:
+        for task in ("time_split", "playlist_continuation"):
+            if "skipped" in results[task]:
+                print(f"{task}: skipped ({results[task]['skipped']})")
+        table = evaluate.table(results)
+        if len(table):
+            print(table.round(4).to_string(index=False))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Encore from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -93,6 +136,19 @@ def build_parser() -> argparse.ArgumentParser:
     cat.add_argument("--profile", help="count only this profile's history (default: all profiles)")
     cat.add_argument("--json", action="store_true", help="print the counts and the report as JSON")
     cat.set_defaults(func=_cmd_catalog)
+    train = sub.add_parser("train", help="train the taste model of a profile and save it next to the store")
+    train.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    train.add_argument("--profile", default=store.DEFAULT_PROFILE, help="whose taste (default: me)")
+    train.add_argument("--factors", type=int, help="ALS factors (default: 64)")
+    train.add_argument("--iterations", type=int, help="ALS iterations (default: 15)")
+    train.add_argument("--json", action="store_true")
+    train.set_defaults(func=_cmd_train)
+    ev = sub.add_parser("evaluate", help="evaluate the taste model and the baselines on a profile's own data")
+    ev.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    ev.add_argument("--profile", default=store.DEFAULT_PROFILE, help="whose data (default: me)")
+    ev.add_argument("--seeds", type=int, default=3, help="random seeds to average over (default: 3)")
+    ev.add_argument("--json", action="store_true", help="print the results as JSON")
+    ev.set_defaults(func=_cmd_evaluate)
     return parser
 
 

@@ -1,0 +1,140 @@
+"""Taste model: train a model of your own taste, see how good it is, get recommendations with reasons."""
+import json
+
+import altair as alt
+import streamlit as st
+
+from core import evaluate, model, recommend, store
+from core.interactions import Weighting, music_between, music_plays
+from pages import _shared
+
+db = _shared.get_db()
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+st.title("Taste model")
+_shared.demo_banner(db, profile)
+st.caption("A hybrid of implicit ALS (learned from your listening sessions, playlists and other profiles in this "
+           "store) and audio features (imputed for tracks without them), judged on your own history against "
+           "simple baselines.")
+
+plays = music_plays(_shared.all_plays(profile))
+if plays.empty:
+    st.info(f"Profile “{profile}” has no music plays yet. Import an export on the Import page (or load the demo).")
+    st.stop()
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=4)
+def _model(db_path: str, profile: str, model_id: int):
+    # keyed on the model id: a new training gives a new id; the loaded model is never mutated
+    db = store.open_store(db_path)
+    try:
+        return model.load_profile_model(db, profile)
+    finally:
+        db.close()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _listener(db_path: str, profile: str, version: int, model_id: int, feedback: tuple, _ix,
+              _plays) -> recommend.Listener:
+    # the person's row and play statistics, once per (data version, model, likes from the chat):
+    # queries then take milliseconds
+    return recommend.listener(_ix, _plays, feedback=dict(feedback))
+
+
+first, last = plays["start"].min().date(), plays["start"].max().date()
+with st.form("taste_form", border=False):
+    dates = st.date_input("Train on plays between (UTC dates)", value=(first, last), min_value=first, max_value=last,
+                          key="taste_dates")
+    with st.expander("Advanced"):
+        c1, c2 = st.columns(2)
+        factors = c1.number_input("Factors", 8, 256, 64, step=8, key="taste_factors")
+        iterations = c2.number_input("ALS iterations", 1, 50, 15, key="taste_iterations")
+        regularization = c1.number_input("Regularisation", 0.001, 10.0, 0.1, format="%.3f", key="taste_reg")
+        alpha = c2.number_input("Alpha (confidence scale)", 0.1, 100.0, 10.0, key="taste_alpha")
+        skip_weight = c1.number_input("Weight of a quick skip against", 0.0, 5.0, 0.5, key="taste_skip")
+        bonus = c2.number_input("Bonus for a complete play", 0.0, 5.0, 0.5, key="taste_bonus")
+        seeds = c1.number_input("Evaluation seeds", 1, 5, 3, key="taste_seeds")
+    run_eval = st.checkbox("Evaluate after training", value=True, key="taste_run_eval")
+    train = st.form_submit_button("Train my taste model", type="primary", key="taste_train")
+
+if train:
+    params = {"factors": int(factors), "iterations": int(iterations), "regularization": float(regularization),
+              "alpha": float(alpha)}
+    weighting = Weighting(skip_weight=float(skip_weight), complete_bonus=float(bonus))
+    chosen = music_between(plays, *dates) if isinstance(dates, tuple) and len(dates) == 2 else plays
+    if chosen.empty:
+        st.error("No plays in the chosen dates. Widen the date range and train again.")
+        st.stop()
+    with st.status("Training…", expanded=True) as status:
+        bar = st.progress(0.0)
+
+        def progress(fraction: float, message: str) -> None:
+            bar.progress(min(max(fraction, 0.0), 1.0))
+            status.update(label=message)
+
+        model_id, fitted, inputs = model.train_profile(db, profile, st.session_state["db_path"], params, weighting,
+                                                       progress, plays=chosen)
+        st.write(f"{fitted.n_rows_:,} rows (sessions, playlists, profiles) × {inputs.interactions.n_tracks:,} tracks; "
+                 f"{int(fitted.imputed_.sum()):,} tracks got imputed audio features.")
+        if run_eval:
+            results = evaluate.evaluate_inputs(inputs, params, weighting, seeds=tuple(range(int(seeds))),
+                                               progress=progress)
+            store.set_model_metrics(db, model_id, json.dumps(results, allow_nan=False))
+        status.update(label="Model trained and saved", state="complete", expanded=False)
+
+record = store.latest_model(db, profile)
+if record is None:
+    st.info("No model yet: press **Train my taste model**.")
+    st.stop()
+if record["data_version"] != store.data_version(db) or record["catalog_version"] != store.catalog_version(db):
+    st.warning("**The model is out of date**: plays or the catalog changed since it was trained. Train it again.")
+st.caption(f"Model {record['id']}, trained {record['created_at']}.")
+
+st.header("How good is it on your data?")
+if record["metrics_json"]:
+    results = json.loads(record["metrics_json"])
+    for task, label in (("time_split", "Time split"), ("playlist_continuation", "Playlist continuation")):
+        if "skipped" in results.get(task, {}):
+            st.caption(f"{label}: not run — {results[task]['skipped']}.")
+    table = evaluate.table(results)
+    st.dataframe(table, hide_index=True, key="taste_table")
+    chart_data = evaluate.ndcg_frame(results)
+    if len(chart_data):
+        st.altair_chart(alt.Chart(chart_data).mark_bar().encode(
+            x=alt.X("value:Q", title="NDCG", scale=alt.Scale(domain=[0, 1])),
+            y=alt.Y("model:N", sort=list(evaluate.MODELS), title=None),
+            color=alt.Color("model:N", legend=None), row=alt.Row("metric:N", title=None),
+            tooltip=["model", "metric", alt.Tooltip("value:Q", format=".3f")]))
+    st.caption("Time split: trained before a cut-off, judged on what you streamed in the 28 days after it. "
+               "Playlist continuation: a quarter of each playlist (≥ 10 tracks) hidden, ranked from the rest "
+               "(RecSys Challenge 2018 protocol).")
+else:
+    st.caption("Not evaluated yet: train again with “Evaluate after training”.")
+
+loaded = _model(st.session_state["db_path"], profile, record["id"])
+if loaded is None:
+    st.error(f"The model file {record['path']} is missing. Train the model again.")
+    st.stop()
+_, fitted, ix = loaded
+who = _listener(*_shared.data_key(profile), record["id"], tuple(sorted(store.list_feedback(db, profile).items())), ix,
+                plays)
+
+st.header("Recommendations")
+for_you_tab, forgotten_tab, like_tab = st.tabs(["For you", "Forgotten favourites", "More like these songs"])
+with for_you_tab:
+    dial = st.slider("New ↔ familiar", 0.0, 1.0, 0.5, 0.05, key="taste_familiar",
+                     help="1: only what you already play, most (and most recently) played first; "
+                          "0: what the model thinks you would like, new or not")
+    st.dataframe(recommend.for_you(fitted, ix, who, familiar=dial),
+                 hide_index=True, column_order=("track", "artist", "familiar", "reason"), key="taste_for_you")
+with forgotten_tab:
+    st.dataframe(recommend.forgotten_favourites(who), hide_index=True,
+                 column_order=("track", "artist", "reason"), key="taste_forgotten")
+with like_tab:
+    counts = plays["track_key"].astype(object).value_counts()
+    options = [k for k in counts.index[:500] if ix.has(k)]
+    labels = {k: ix.label(int(ix.track_idx([k])[0])) for k in options}
+    picked = st.multiselect("Songs", options, format_func=labels.get, key="taste_picked",
+                            placeholder="Pick one or more of your songs")
+    if picked:
+        st.dataframe(recommend.more_like(fitted, ix, picked, who), hide_index=True,
+                     column_order=("track", "artist", "familiar", "reason"), key="taste_more_like")

@@ -1,0 +1,57 @@
+"""AppTest for the Taste model page: train on demo data, see the table and the recommendations."""
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from core import demo, explore, imports, store
+
+HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
+
+
+def open_taste(monkeypatch, path: Path, profile: str = "demo") -> AppTest:
+    monkeypatch.setenv("ENCORE_DB", str(path))
+    at = AppTest.from_file(HOME, default_timeout=120)
+    at.session_state["profile"] = profile
+    at.run()
+    at.switch_page("pages/taste.py").run()
+    assert not at.exception
+    return at
+
+
+def test_train_on_demo_shows_evaluation_and_recommendations(tmp_path, monkeypatch):
+    path = tmp_path / "app.db"
+    demo.build_demo(store.open_store(path), n_plays=3000)  # its own store: this test writes models
+    at = open_taste(monkeypatch, path)
+    assert [i.value for i in at.info if "No model yet" in i.value]
+    at.number_input(key="taste_iterations").set_value(5)
+    at.number_input(key="taste_seeds").set_value(1)
+    at.button(key="taste_train").click().run()
+    assert not at.exception
+    assert [e.value for e in at.error] == []
+    table = at.dataframe[0].value  # order: evaluation, for you, forgotten, more like
+    assert set(table["model"]) == {"hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als"}
+    assert set(table["task"]) == {"time_split"}
+    assert table["ndcg@50"].between(0, 1).all()
+    assert any("Playlist continuation: not run — no playlists" in c.value for c in at.caption)
+    assert not [w for w in at.warning if "out of date" in w.value]
+    for_you = at.dataframe[1].value
+    assert len(for_you) == 25 and for_you["reason"].str.len().gt(0).all()
+    assert for_you["track_key"].is_unique
+    assert for_you.groupby("artist").size().max() <= 2
+    # a new import makes the saved model out of date
+    db = store.open_store(path)
+    imports.import_files(db, paths=[str(Path(__file__).parent / "fixtures")], profile="demo")
+    at.run()
+    assert not at.exception
+    assert [w for w in at.warning if "out of date" in w.value]
+    # more like these songs
+    plays = explore.load_plays(db, "demo")
+    top = plays[plays["content_type"] == "music"]["track_key"].astype(object).value_counts().index[0]
+    at.multiselect(key="taste_picked").set_value([top]).run()
+    assert not at.exception
+    assert len(at.dataframe) == 4 and len(at.dataframe[3].value) > 0
+
+
+def test_empty_profile_says_what_to_do(tmp_path, monkeypatch):
+    at = open_taste(monkeypatch, tmp_path / "empty.db", profile="me")
+    assert any("has no music plays yet" in i.value for i in at.info)
