@@ -27,6 +27,7 @@ navigation = st.navigation(
         ],
         "Discover": [
             st.Page("pages/taste.py", title="Taste model", icon="🧠", url_path="taste"),
+            st.Page("pages/chat.py", title="Chat", icon="💬", url_path="chat"),
         ],
     }
 )

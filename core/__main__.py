@@ -112,6 +112,36 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_playlist(args: argparse.Namespace) -> int:
+    from core import assistant, chat, playlist
+    db = store.open_store(args.db)
+    if not store.count_plays(db, args.profile):
+        print(f"encore: profile {args.profile!r} has no plays: import an export first (python -m core import PATH)",
+              file=sys.stderr)
+        return 2
+    pool = chat.load_pool(db, args.profile)
+    vocabulary = assistant.Vocabulary.from_pool(pool)
+    conversation = playlist.Conversation()
+    replies = [chat.take_turn(pool, vocabulary, conversation, message) for message in [args.prompt, *args.refine]]
+    version = conversation.version
+    if version is None:
+        print(f"encore: {replies[-1].text}", file=sys.stderr)
+        return 2
+    frame = playlist.table(pool, version)
+    if args.json:
+        out = playlist.to_json(frame, version.name)
+        out["replies"] = [r.text for r in replies]
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+    else:
+        for message, reply in zip([args.prompt, *args.refine], replies):
+            print(f"> {message}\n  {reply.text}")
+        print(f"\n{version.name} — {len(frame)} tracks, {playlist.total_minutes(pool, version):.0f} min")
+        for number, row in enumerate(frame.itertuples(), start=1):
+            year = "" if row.release_year is None or row.release_year != row.release_year else f" ({int(row.release_year)})"
+            print(f"{number:3d}. {row.artist_name} — {row.track_name}{year}  · {row.reason}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Encore from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +179,14 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seeds", type=int, default=3, help="random seeds to average over (default: 3)")
     ev.add_argument("--json", action="store_true", help="print the results as JSON")
     ev.set_defaults(func=_cmd_evaluate)
+    pl = sub.add_parser("playlist", help="build a playlist from a request in plain words (Gemini when "
+                        "GEMINI_API_KEY is set, else the offline interpreter) and print it")
+    pl.add_argument("prompt", metavar="PROMPT")
+    pl.add_argument("--refine", action="append", default=[], metavar="TEXT", help="a follow-up turn (repeat)")
+    pl.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    pl.add_argument("--profile", default=store.DEFAULT_PROFILE, help="whose history to draw on (default: me)")
+    pl.add_argument("--json", action="store_true", help="print the playlist as JSON")
+    pl.set_defaults(func=_cmd_playlist)
     return parser
 
 

@@ -1,0 +1,91 @@
+"""The chat pipeline shared by the Chat page, the CLI and the benchmark.
+
+message -> ``core.assistant`` (Gemini or the local interpreter) -> ``Turn`` ->
+``core.playlist.apply_turn`` on the candidate pool -> a new version in the
+``Conversation``. A turn that fails or is not understood leaves the playlist as it was.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlite_utils import Database
+
+from core import assistant, explore, playlist, store
+
+# Catalog tracks beyond the history that join the pool (most popular first): enough for
+# discovery, small enough that a turn stays well under 0.1 s with a 1.2M-track catalog.
+MAX_CATALOG_CANDIDATES = 50_000
+
+
+def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The profile's candidate pool: its music history and catalog tracks with features.
+
+    ``plays``: the profile's plays when already loaded (the page's cached frame).
+    """
+    if plays is None:
+        plays = explore.load_plays(db, profile)
+    features = pd.DataFrame(store.matched_features(db, profile))
+    if features.empty:
+        features = pd.DataFrame(columns=["track_key", "catalog_track_id", "genre", "release_year", "duration_ms",
+                                         *playlist.FEATURES])
+    catalog = pd.DataFrame(store.catalog_tracks_with_features(db, limit=MAX_CATALOG_CANDIDATES))
+    if catalog.empty:
+        catalog = pd.DataFrame(columns=["track_id", "track_name", "artist_name", "album_name", "genre",
+                                        "release_year", "duration_ms", *playlist.FEATURES])
+    return playlist.build_pool(plays, features, catalog)
+
+
+def summary(pool: pd.DataFrame, version: playlist.Version | None, vocabulary: assistant.Vocabulary) -> dict:
+    """What the language model sees (as data): the playlist in short, the store's genres, eras and top artists."""
+    top = pool.nlargest(30, "plays")["artist_name"].dropna().unique()[:20].tolist()
+    years = pool["release_year"].dropna()
+    data = {
+        "genres": list(vocabulary.genres[:40]),
+        "release_years": [int(years.min()), int(years.max())] if len(years) else None,
+        "top_artists": top,
+        "playlist": None,
+    }
+    if version is not None:
+        rows = pool.loc[list(version.track_keys)]
+        data["playlist"] = {
+            "name": version.name,
+            "tracks": [f"{a} — {t}" for a, t in zip(rows["artist_name"].fillna("?"), rows["track_name"].fillna("?"))][:40],
+            "mean_energy": _round(rows["energy"].mean()), "mean_valence": _round(rows["valence"].mean()),
+        }
+    return data
+
+
+def _round(value: float) -> float | None:
+    return None if pd.isna(value) else round(float(value), 2)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What the assistant says after a turn, and whether the playlist changed."""
+
+    text: str
+    changed: bool
+    engine: str
+
+
+def take_turn(pool: pd.DataFrame, vocabulary: assistant.Vocabulary, conversation: playlist.Conversation,
+              message: str, client_factory: Callable[[str], object] | None = None) -> Reply:
+    """Run one chat turn: interpret the message and, if understood, push the next version."""
+    current = conversation.version
+    result = assistant.interpret(message, vocabulary, current is not None, summary(pool, current, vocabulary),
+                                 client_factory)
+    offline = "" if result.engine == "gemini" else "(offline interpreter) "
+    notes = " ".join(result.notes)
+    if result.undo:
+        if conversation.undo():
+            return Reply(f"{offline}Back to version {conversation.current + 1}.", True, result.engine)
+        return Reply(f"{offline}Nothing to undo.", False, result.engine)
+    if result.turn is None:
+        return Reply(f"{offline}{notes + ' ' if notes else ''}I did not understand that. I can: "
+                     f"{assistant.CAPABILITIES}.", False, result.engine)
+    version = playlist.apply_turn(pool, current, result.turn)
+    conversation.push(version)
+    text = " ".join(part for part in (offline + (version.reading or "Done."), *version.notes, notes) if part)
+    return Reply(text, True, result.engine)

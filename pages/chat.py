@@ -1,0 +1,148 @@
+"""Chat: ask for a playlist in plain words and shape it turn by turn; every track is real."""
+import json
+
+import pandas as pd
+import streamlit as st
+
+from core import assistant, chat, playlist, store
+from pages import _shared
+
+db = _shared.get_db()
+profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
+state = st.session_state
+
+st.title("💬 Chat")
+key, model = assistant.gemini_config()
+if key:
+    st.caption(f"Requests are read by Gemini ({model}); only your message and a short summary of the playlist "
+               "and your library are sent. Every track comes from your history or a catalog.")
+else:
+    st.caption("Offline interpreter (English): nothing leaves this computer. Set `GEMINI_API_KEY` to read requests "
+               "with Gemini. Every track comes from your history or a catalog.")
+
+
+@st.cache_resource(show_spinner="Gathering your tracks…", max_entries=4)
+def _pool(db_path: str, profile: str, version: int, catalog_version: int) -> pd.DataFrame:
+    # read-only and shared between reruns; rebuilt after an import or a catalog change
+    return chat.load_pool(_shared.get_db(), profile, _shared.all_plays(profile))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _vocabulary(db_path: str, profile: str, version: int, catalog_version: int) -> assistant.Vocabulary:
+    return assistant.Vocabulary.from_pool(_pool(db_path, profile, version, catalog_version))
+
+
+if _shared.profile_summary(profile)["all_plays"] == 0:
+    st.info(f"Profile “{profile}” has no plays yet. Import your export, or load the demo from Home.")
+    st.stop()
+cache_key = (*_shared.data_key(profile), store.catalog_version(db))
+pool = _pool(*cache_key)
+vocabulary = _vocabulary(*cache_key)
+if state.get("chat_profile") != profile:  # another person's chat
+    state["chat_profile"] = profile
+    state["chat"] = playlist.Conversation()
+    state["chat_log"] = []
+conversation: playlist.Conversation = state["chat"]
+log: list[tuple[str, str]] = state["chat_log"]
+
+if not pool["has_features"].any():
+    st.warning("None of your tracks has audio features yet, so moods and “more upbeat” can only guess. "
+               "Add a catalog on the Catalog page.", icon="ℹ️")
+
+for role, text in log:
+    with st.chat_message(role):
+        st.markdown(text)
+if not log:
+    with st.chat_message("assistant"):
+        st.markdown("Ask for a playlist — “rainy-afternoon indie folk”, “like Tame Impala meets Daft Punk, no "
+                    "remixes”, “long day, I'm wiped out” — then refine it: “more upbeat”, “no 80s”, "
+                    "“20 minutes”, “build up energy”, “undo”.")
+
+message = st.chat_input("Ask for a playlist, or change this one", key="chat_input")
+if message:
+    log.append(("user", message))
+    reply = chat.take_turn(pool, vocabulary, conversation, message)
+    log.append(("assistant", reply.text))
+    st.rerun()
+
+version = conversation.version
+if version is None:
+    st.stop()
+
+
+def _push(new: playlist.Version, said: str) -> None:
+    conversation.push(new)
+    log.append(("assistant", said))
+
+
+st.divider()
+left, middle, right = st.columns([3, 2, 1])
+left.subheader(version.name)
+middle.caption(f"{len(version.track_keys)} tracks · {playlist.total_minutes(pool, version):.0f} min · "
+               f"version {conversation.current + 1} of {len(conversation.versions)}")
+labels = [f"{i + 1}. {v.reading or v.name}" for i, v in enumerate(conversation.versions)]
+picked = middle.selectbox("Go to version", range(len(labels)), index=conversation.current,
+                          format_func=lambda i: labels[i], key=f"chat_version_{len(labels)}_{conversation.current}")
+if picked != conversation.current:
+    conversation.go_to(picked)
+    st.rerun()
+if right.button("Undo", key="chat_undo", disabled=conversation.parents[conversation.current] < 0):
+    conversation.undo()
+    log.append(("assistant", f"Back to version {conversation.current + 1}."))
+    st.rerun()
+
+frame = playlist.table(pool, version)
+kept: list[str] = []
+for number, row in enumerate(frame.itertuples(), start=1):
+    cols = st.columns([0.5, 5, 0.6, 0.6, 0.6])
+    tick = cols[0].checkbox("keep", value=True, key=f"chat_keep_{conversation.current}_{row.track_key}",
+                            label_visibility="collapsed")
+    if tick:
+        kept.append(row.track_key)
+    year = "" if pd.isna(row.release_year) else f" ({int(row.release_year)})"
+    cols[1].markdown(f"**{number}. {row.artist_name} — {row.track_name}**{year}  \n"
+                     f"<small>{row.reason}</small>", unsafe_allow_html=True)
+    if cols[2].button("👍", key=f"chat_like_{conversation.current}_{row.track_key}", help="More like this"):
+        store.set_feedback(db, profile, row.track_key, 1)
+        _push(playlist.feedback(pool, version, row.track_key, liked=True), f"👍 {row.track_name}: more like it.")
+        st.rerun()
+    if cols[3].button("👎", key=f"chat_dislike_{conversation.current}_{row.track_key}",
+                      help="Remove it and keep similar tracks out"):
+        store.set_feedback(db, profile, row.track_key, -1)
+        _push(playlist.feedback(pool, version, row.track_key, liked=False),
+              f"👎 {row.track_name}: removed, and similar tracks stay out.")
+        st.rerun()
+
+dropped = len(frame) - len(kept)
+a, b = st.columns(2)
+if a.button("More like the ones I kept", key="chat_keep_refill", disabled=dropped == 0 or not kept):
+    _push(playlist.keep_only(pool, version, kept, refill=True), "Kept the ticked tracks and added more like them.")
+    st.rerun()
+if b.button("Keep only the ticked tracks", key="chat_keep_only", disabled=dropped == 0 or not kept):
+    _push(playlist.keep_only(pool, version, kept, refill=False), "Kept only the ticked tracks.")
+    st.rerun()
+
+with st.expander("Audio features and details"):
+    st.dataframe(frame.drop(columns=["track_key"]), hide_index=True, width="stretch", column_config={
+        "duration_ms": st.column_config.NumberColumn("length (ms)", format="%d"),
+        "release_year": st.column_config.NumberColumn("year", format="%d"),
+    })
+    unknown = int(frame["energy"].isna().sum())
+    if unknown:
+        st.caption(f"{unknown} of {len(frame)} tracks have no audio features in any catalog you added.")
+
+name = "".join(c if c.isalnum() or c in " -_" else "_" for c in version.name).strip() or "encore-playlist"
+c1, c2, c3, c4 = st.columns(4)
+c1.download_button("CSV", data=playlist.to_csv(frame), file_name=f"{name}.csv", mime="text/csv", key="chat_csv")
+c2.download_button("M3U", data=playlist.to_m3u(frame, version.name), file_name=f"{name}.m3u",
+                   mime="audio/x-mpegurl", key="chat_m3u")
+c3.download_button("JSON", data=json.dumps(playlist.to_json(frame, version.name), ensure_ascii=False, indent=1),
+                   file_name=f"{name}.json", mime="application/json", key="chat_json")
+uris = [u for u in frame["track_uri"] if isinstance(u, str)]
+if c4.button("Save to Spotify…", key="chat_spotify", disabled=not uris,
+             help="Opens the Spotify page with this playlist; nothing is written until you click Save there."):
+    state["spotify_save_request"] = {"name": version.name, "uris": uris}
+    st.switch_page("pages/spotify.py")
+if len(uris) < len(frame):
+    st.caption(f"{len(frame) - len(uris)} tracks have no Spotify id (from an export without ids) and cannot be saved "
+               "to Spotify; resolve ids on the Spotify page.")

@@ -1,0 +1,117 @@
+"""AppTest of a multi-turn chat on the demo store: prompt, refinements, undo, like/dislike, exports."""
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core import store
+
+HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
+
+
+@pytest.fixture
+def chat_db(demo_db, tmp_path, monkeypatch) -> Path:
+    """A private copy of the demo store (the chat writes likes and dislikes)."""
+    path = tmp_path / "chat.db"
+    source, target = sqlite3.connect(demo_db), sqlite3.connect(path)
+    source.backup(target)
+    source.close(), target.close()
+    monkeypatch.setenv("ENCORE_DB", str(path))
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)
+    return path
+
+
+def chat_page() -> AppTest:
+    at = AppTest.from_file(HOME, default_timeout=60)
+    at.session_state["profile"] = "demo"
+    at.run()
+    at.switch_page("pages/chat.py").run()
+    assert not at.exception
+    return at
+
+
+def say(at: AppTest, text: str) -> AppTest:
+    at.chat_input(key="chat_input").set_value(text).run()
+    assert not at.exception
+    return at
+
+
+def messages(at: AppTest) -> list[tuple[str, str]]:
+    return [(m.name, m.markdown[0].value) for m in at.chat_message]
+
+
+def playlist_rows(at: AppTest) -> list[str]:
+    """The playlist's tracks as "Artist — Title (year)", in order."""
+    rows = [m.value for m in at.markdown if m.value.startswith("**") and " — " in m.value]
+    return [row.split("  \n")[0].split(". ", 1)[1].replace("**", "") for row in rows]
+
+
+def test_a_chat_of_several_turns(chat_db):
+    at = chat_page()
+    assert at.caption[0].value.startswith("Offline interpreter (English): nothing leaves this computer.")
+    say(at, "rainy-afternoon indie folk")
+    assert messages(at)[-1] == ("assistant", "(offline interpreter) I read that as: indie folk, calm, low energy, "
+                                             "acoustic, sadder, darker. Only 4 artists here fit the request: up to 5 "
+                                             "tracks each.")
+    first = playlist_rows(at)
+    assert len(first) == 25
+    say(at, "no The Tallow Creek Choir")
+    assert messages(at)[-1] == ("assistant", "(offline interpreter) I read that as: no The Tallow Creek Choir. "
+                                             "Only 3 artists here fit the request: up to 5 tracks each.")
+    second = playlist_rows(at)
+    assert len(second) == 25 and not any("The Tallow Creek Choir —" in row for row in second)
+    say(at, "20 minutes")
+    details = at.dataframe[0].value
+    assert abs(details["duration_ms"].sum() / 60_000 - 20) <= 3
+    say(at, "undo")
+    assert messages(at)[-1] == ("assistant", "(offline interpreter) Back to version 2.")
+    assert playlist_rows(at) == second
+    say(at, "what's the weather like?")
+    assert messages(at)[-1][1].startswith("(offline interpreter) I did not understand that. I can: start a playlist")
+    assert playlist_rows(at) == second  # a turn that was not understood changes nothing
+
+
+def test_like_and_dislike_are_stored_and_change_the_playlist(chat_db):
+    at = chat_page()
+    say(at, "upbeat party music")
+    rows = playlist_rows(at)
+    first_key = [b.key for b in at.button if b.key and b.key.startswith("chat_dislike_")][0]
+    track_key = first_key.split("_", 3)[3]
+    at.button(key=first_key).click().run()
+    assert not at.exception
+    assert playlist_rows(at)[0] != rows[0] and rows[0] not in playlist_rows(at)
+    like_key = [b.key for b in at.button if b.key and b.key.startswith("chat_like_")][0]
+    liked = like_key.split("_", 3)[3]
+    at.button(key=like_key).click().run()
+    assert not at.exception
+    db = store.open_store(chat_db)
+    assert store.list_feedback(db, "demo") == dict(sorted({track_key: -1, liked: 1}.items()))
+
+
+def test_exports_and_save_to_spotify_hand_over(chat_db):
+    at = chat_page()
+    say(at, "90s rock, 10 tracks")
+    assert len(playlist_rows(at)) == 10
+    labels = [b.label for b in at.get("download_button")]
+    assert labels == ["CSV", "M3U", "JSON"]
+    at.button(key="chat_spotify").click().run()
+    assert not at.exception
+    request = at.session_state["spotify_save_request"]
+    assert len(request["uris"]) == 10 and all(u.startswith("spotify:track:") for u in request["uris"])
+
+
+def test_keep_the_ticked_tracks_and_more_like_them(chat_db):
+    at = chat_page()
+    say(at, "jazz")
+    before = playlist_rows(at)
+    boxes = [c for c in at.checkbox if c.key and c.key.startswith("chat_keep_")]
+    for box in boxes[5:]:
+        box.uncheck()
+    at.run()
+    at.button(key="chat_keep_refill").click().run()
+    assert not at.exception
+    after = playlist_rows(at)
+    assert after[:5] == before[:5] and len(after) == 25
+    assert not set(after[5:]) & set(before[5:])

@@ -1,0 +1,250 @@
+"""Pure playlist edits on a small hand-made pool: every edit's outcome is checkable."""
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core import playlist
+from core.playlist import Conversation, Era, Settings, Shift, Turn
+
+# (artist, title, genre, year, minutes, energy, valence, acousticness, plays)
+ROWS = [
+    ("Wren Halloway", "Rain on Tin", "indie folk", 2014, 4.0, 0.20, 0.30, 0.90, 40),
+    ("Wren Halloway", "Lantern", "indie folk", 2016, 3.0, 0.25, 0.35, 0.85, 12),
+    ("Wren Halloway", "Harbour Lights", "indie folk", 2018, 5.0, 0.40, 0.40, 0.80, 3),
+    ("Juniper Oaks", "Cold Creek", "indie folk", 2012, 4.0, 0.22, 0.20, 0.88, 0),
+    ("Juniper Oaks", "Pine Smoke", "indie folk", 2019, 3.5, 0.35, 0.45, 0.75, 8),
+    ("MC Static", "Block Party", "hip hop", 1995, 4.0, 0.80, 0.70, 0.05, 25),
+    ("MC Static", "Ninety Five", "hip hop", 1996, 3.0, 0.75, 0.65, 0.10, 0),
+    ("Lyric Ray", "Now Or Never", "hip hop", 2015, 3.0, 0.85, 0.60, 0.02, 5),
+    ("Pulse Unit", "Warehouse", "techno", 2010, 6.0, 0.95, 0.50, 0.01, 30),
+    ("Pulse Unit", "Warehouse - Remix", "techno", 2011, 7.0, 0.97, 0.55, 0.01, 2),
+    ("Pulse Unit", "Strobe (Live)", "techno", 2012, 8.0, 0.90, 0.50, 0.05, 0),
+    ("Blue Heron Sextet", "Night Walk", "jazz", 1962, 5.0, 0.30, 0.50, 0.70, 6),
+    ("Blue Heron Sextet", "Slow Burn", "jazz", 1964, 6.0, 0.20, 0.40, 0.75, 0),
+    ("Unknown Band", "No Features", None, None, None, None, None, None, 50),
+]
+
+
+def make_pool() -> pd.DataFrame:
+    records = []
+    for number, (artist, title, genre, year, minutes, energy, valence, acoustic, plays) in enumerate(ROWS):
+        records.append({
+            "track_key": f"t{number:02d}", "track_uri": f"spotify:track:{'x' * 20}{number:02d}", "track_name": title,
+            "artist_name": artist, "album_name": f"{artist} album", "genre": genre, "release_year": year,
+            "duration_ms": None if minutes is None else minutes * 60_000, "energy": energy, "valence": valence,
+            "danceability": None if energy is None else 0.5, "acousticness": acoustic, "instrumentalness": None,
+            "speechiness": None, "tempo": None if energy is None else 0.6, "plays": plays, "known": plays > 0,
+        })
+    frame = pd.DataFrame(records)
+    frame["release_year"] = frame["release_year"].astype("Float64")
+    frame["duration_ms"] = frame["duration_ms"].astype("Float64")
+    for name in playlist.FEATURES:
+        frame[name] = frame[name].astype(float)
+    return playlist.prepare_pool(frame)
+
+
+POOL = make_pool()
+
+
+def artists(version) -> list[str]:
+    return [POOL.at[k, "artist_name"] for k in version.track_keys]
+
+
+def new(**values) -> playlist.Version:
+    return playlist.apply_turn(POOL, None, Turn(action="new", **values))
+
+
+def refine(version, **values) -> playlist.Version:
+    return playlist.apply_turn(POOL, version, Turn(action="refine", **values))
+
+
+@pytest.mark.parametrize("length, cap", [(25, 2), (10, 1), (1, 1), (50, 4), (12, 1), (13, 1), (19, 2)])
+def test_artist_cap(length, cap):
+    assert playlist.artist_cap(length) == cap
+
+
+def test_a_genre_request_picks_that_genre_first_under_the_artist_cap():
+    version = new(genres=["indie folk"], count=4)
+    # 4 tracks allow 1 per artist, but only two artists play indie folk: the cap yields to 2 each,
+    # and the 60 % familiar quota (2 of 4) takes the two most played known ones (t00, t01) and
+    # the best new one (t03) before the rest (t04, known) fills
+    assert version.track_keys == ("t00", "t01", "t03", "t04")
+    assert version.notes == ("Only 2 artists here fit the request: up to 2 tracks each.",)
+
+
+def test_removing_an_artist_keeps_the_rest_in_place():
+    first = new(count=25)  # 2 per artist: 12 of the 14 tracks (two artists have one track each)
+    assert len(first.track_keys) == 12 and "Pulse Unit" in artists(first)
+    second = refine(first, exclude_artists=["Pulse Unit"])
+    kept = [k for k in first.track_keys if POOL.at[k, "artist_name"] != "Pulse Unit"]
+    assert list(second.track_keys) == kept  # nothing else is allowed that is not there already
+
+
+def test_more_upbeat_raises_energy_and_valence_by_at_least_a_tenth():
+    calm = new(shifts=[Shift(feature="energy", direction="less")], count=4)
+    upbeat = refine(calm, shifts=[Shift(feature="energy", direction="more"), Shift(feature="valence", direction="more")])
+    for feature in ("energy", "valence"):
+        assert playlist.mean_feature(POOL, upbeat.track_keys, feature) >= \
+            playlist.mean_feature(POOL, calm.track_keys, feature) + 0.1
+
+
+def test_only_an_era():
+    version = refine(new(count=10), era=Era(start=1990, end=1999))
+    # both 90s tracks are by MC Static: the cap (1 for 10 tracks) yields to the era asked for
+    assert version.track_keys == ("t05", "t06")
+    assert version.notes == ("Only 1 artist here fit the request: up to 3 tracks each.",
+                             "Only 2 tracks fit everything asked so far.")
+
+
+def test_minutes():
+    version = refine(new(count=12), minutes=20)
+    assert abs(playlist.total_minutes(POOL, version) - 20) <= 3
+
+
+def test_rename_changes_only_the_name():
+    first = new(count=6)
+    second = refine(first, name="Sunday")
+    assert (second.name, second.track_keys) == ("Sunday", first.track_keys)
+
+
+def test_no_remixes_and_no_live():
+    version = new(genres=["techno"], count=12, no_remixes=True, no_live=True)
+    titles = [POOL.at[k, "track_name"] for k in version.track_keys]
+    assert "Warehouse" in titles and "Warehouse - Remix" not in titles and "Strobe (Live)" not in titles
+
+
+def test_a_dislike_removes_the_track_and_keeps_similar_ones_by_that_artist_out():
+    first = new(genres=["indie folk"], count=25)
+    assert {"t00", "t01"} <= set(first.track_keys)
+    second = playlist.feedback(POOL, first, "t00", liked=False)
+    assert "t00" not in second.track_keys
+    assert "t01" not in second.track_keys  # same artist, every feature within 0.12
+    assert "t02" in second.track_keys  # same artist, but energy 0.40 vs 0.20: not alike, kept
+    third = refine(second, genres=["jazz"])
+    assert "t00" not in third.track_keys and "t01" not in third.track_keys
+
+
+def test_a_like_makes_the_track_a_seed():
+    first = new(genres=["techno"], count=3)
+    liked = playlist.feedback(POOL, first, "t11", liked=True)  # a jazz track
+    assert "t11" in liked.settings.liked
+    assert "Blue Heron Sextet" in artists(liked)
+
+
+def test_add_tracks_like_an_artist():
+    first = new(genres=["techno"], count=3)
+    more = refine(first, like_artists=["Wren Halloway"], add_count=2)
+    assert more.track_keys[:3] == first.track_keys and len(more.track_keys) == 5
+    # the two added sound like Wren Halloway
+    wren = playlist.mean_feature(POOL, ["t00", "t01", "t02"], "energy")
+    assert all(abs(POOL.at[k, "energy"] - wren) < 0.15 for k in more.track_keys[3:])
+
+
+def test_keep_the_ticked_tracks_and_more_like_them():
+    first = new(count=6)
+    kept = [k for k in first.track_keys if POOL.at[k, "genre"] == "indie folk"][:1]
+    version = playlist.keep_only(POOL, first, kept, refill=True)
+    assert version.track_keys[0] == kept[0] and len(version.track_keys) == 6
+    dropped = set(first.track_keys) - set(kept)
+    assert not dropped & set(version.track_keys)
+
+
+def test_build_up_energy_orders_by_energy():
+    version = refine(new(count=6), order="energy_up")
+    energies = [POOL.at[k, "energy"] for k in version.track_keys]
+    known = [e for e in energies if e == e]
+    assert known == sorted(known)
+
+
+def test_unknown_names_are_said_plainly():
+    version = new(like_artists=["Nobody Famous"], exclude_tracks=["Not A Song"])
+    assert version.notes == ("No artist called “Nobody Famous” in your history or the catalog.",
+                             "There was no track “Not A Song” to remove.",
+                             "Only 12 tracks fit everything asked so far.")
+
+
+def test_undo_and_going_back():
+    chat = Conversation()
+    assert chat.version is None and not chat.undo()
+    a = new(count=4)
+    chat.push(a)
+    b = refine(a, name="B")
+    chat.push(b)
+    assert chat.undo() and chat.version is a
+    c = refine(a, name="C")
+    chat.push(c)  # a branch from version 1: version 2 is kept
+    assert [v.name for v in chat.versions] == [a.name, "B", "C"]
+    assert chat.undo() and chat.version is a
+    chat.go_to(1)
+    assert chat.version is b
+    with pytest.raises(IndexError):
+        chat.go_to(5)
+
+
+def test_exports():
+    version = refine(new(only_genres=["jazz"]), name="Late, late\nnight")
+    # the known one first: the 60 % familiar quota is taken first, then the new one fills
+    assert version.track_keys == ("t11", "t12")
+    frame = playlist.table(POOL, version)
+    assert playlist.to_m3u(frame, version.name).decode() == (
+        "#EXTM3U\n#PLAYLIST:Late, late night\n"
+        "#EXTINF:300,Blue Heron Sextet - Night Walk\nspotify:track:xxxxxxxxxxxxxxxxxxxx11\n"
+        "#EXTINF:360,Blue Heron Sextet - Slow Burn\nspotify:track:xxxxxxxxxxxxxxxxxxxx12\n")
+    data = playlist.to_json(frame, version.name)
+    assert data["name"] == "Late, late\nnight"
+    assert data["tracks"][0] == {
+        "track_uri": "spotify:track:xxxxxxxxxxxxxxxxxxxx11", "track_name": "Night Walk",
+        "artist_name": "Blue Heron Sextet", "album_name": "Blue Heron Sextet album", "release_year": 1962,
+        "duration_ms": 300000, "energy": 0.3, "valence": 0.5, "tempo": 120.0, "danceability": 0.5,
+        "acousticness": 0.7, "genre": "jazz", "reason": "You played it 6 times"}
+    csv = playlist.to_csv(frame).decode().splitlines()
+    assert csv[0] == ("artist_name,track_name,album_name,release_year,duration_ms,energy,valence,tempo,"
+                      "danceability,acousticness,genre,track_uri,known,reason")
+    assert len(csv) == 3
+
+
+TURNS = st.lists(st.builds(
+    Turn,
+    action=st.sampled_from(["new", "refine"]),
+    shifts=st.lists(st.builds(Shift, feature=st.sampled_from(playlist.FEATURES),
+                              direction=st.sampled_from(["more", "less"])), max_size=2),
+    genres=st.lists(st.sampled_from(["indie folk", "hip hop", "techno", "jazz", "polka"]), max_size=2),
+    exclude_artists=st.lists(st.sampled_from(["Pulse Unit", "MC Static", "Nobody"]), max_size=1),
+    like_artists=st.lists(st.sampled_from(["Wren Halloway", "Lyric Ray"]), max_size=1),
+    add_count=st.one_of(st.none(), st.integers(1, 5)),
+    count=st.one_of(st.none(), st.integers(1, 30)),
+    minutes=st.one_of(st.none(), st.floats(5, 90)),
+    era=st.one_of(st.none(), st.just(Era(start=1990, end=2015))),
+    familiarity=st.one_of(st.none(), st.sampled_from(["familiar", "discovery", "more_familiar"])),
+    order=st.one_of(st.none(), st.sampled_from(["energy_up", "shuffle"])),
+    resize=st.one_of(st.none(), st.sampled_from([0.6, 1.4])),
+), min_size=1, max_size=6)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(turns=TURNS, dislike=st.booleans())
+def test_property_edits_never_duplicate_or_invent_a_track(turns, dislike):
+    version = None
+    for turn in turns:
+        version = playlist.apply_turn(POOL, version, turn)
+        keys = version.track_keys
+        assert len(keys) == len(set(keys))
+        assert set(keys) <= set(POOL.index)
+        assert len(version.reasons) == len(keys)
+        if dislike and keys:
+            version = playlist.feedback(POOL, version, keys[0], liked=False)
+            assert keys[0] not in version.track_keys and len(set(version.track_keys)) == len(version.track_keys)
+
+
+@pytest.mark.parametrize("turn, name", [
+    (Turn(action="new", shifts=[Shift(feature="energy", direction="less"),
+                                Shift(feature="acousticness", direction="more")], genres=["indie folk"]),
+     "Calm, acoustic indie folk"),
+    (Turn(action="new", like_artists=["Tame Impala", "Daft Punk"]), "Tame Impala × Daft Punk"),
+    (Turn(action="new", genres=["hip hop"], era=Era(start=1990, end=1999)), "1990s hip hop"),
+    (Turn(action="new", era=Era(start=1900, end=1969)), "1900–1969 mix"),
+    (Turn(action="new"), "Mix"),
+])
+def test_default_names(turn, name):
+    assert playlist.default_name(turn) == name
