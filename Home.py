@@ -29,7 +29,8 @@ navigation = st.navigation(
             st.Page("pages/taste.py", title="Taste model", icon="🧠", url_path="taste"),
             st.Page("pages/chat.py", title="Chat", icon="💬", url_path="chat"),
         ],
-    }
+    },
+    expanded=True,  # every page in the sidebar, not "View 3 more"
 )
 _shared.demo_banner(db, profile)
 navigation.run()

@@ -34,10 +34,19 @@ def sidebar_profile(db: Database) -> str:
     current = st.session_state.get("profile", names[0] if store.DEFAULT_PROFILE not in names else store.DEFAULT_PROFILE)
     if current not in names:
         names.append(current)
-    choice = st.sidebar.selectbox("Profile", names, index=names.index(current), key="profile_picker",
+    # The widget's own state decides what it shows: set it to the current profile whenever
+    # they differ (a page switched profiles, or the list of profiles changed), before drawing.
+    if st.session_state.get("profile_picker") != current:
+        st.session_state["profile_picker"] = current
+    choice = st.sidebar.selectbox("Profile", names, key="profile_picker", on_change=_picked_profile,
                                   help="Several people can live in one Encore store; each is a profile.")
     st.session_state["profile"] = choice
     return choice
+
+
+def _picked_profile() -> None:
+    # runs before the script: the person's pick becomes the current profile
+    st.session_state["profile"] = st.session_state["profile_picker"]
 
 
 def demo_banner(db: Database, profile: str) -> None:
@@ -47,8 +56,8 @@ def demo_banner(db: Database, profile: str) -> None:
 
 
 def switch_profile(name: str) -> None:
+    """Make ``name`` the current profile; the sidebar picker follows on the next run."""
     st.session_state["profile"] = name
-    st.session_state.pop("profile_picker", None)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)

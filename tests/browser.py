@@ -25,6 +25,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -109,12 +110,19 @@ class LiveApp:
             raise
 
 
-def start_app(workdir: Path) -> LiveApp:
-    """Start the app on a free port with ENCORE_DB in ``workdir``; wait until it is healthy."""
+def start_app(workdir: Path, extra_env: Callable[[str], dict[str, str]] | None = None) -> LiveApp:
+    """Start the app on a free port with ENCORE_DB in ``workdir``; wait until it is healthy.
+
+    ``extra_env(url)``: more environment for the server, given the address it will have
+    (e.g. a Spotify redirect URI on that port).
+    """
     port = free_port()
     db_path = workdir / "browser.db"
     log_path = workdir / "streamlit.log"
     env = dict(os.environ, ENCORE_DB=str(db_path), PYTHONUNBUFFERED="1")
+    env.pop("GEMINI_API_KEY", None)  # the journeys use the offline interpreter: never the network
+    if extra_env:
+        env.update(extra_env(f"http://127.0.0.1:{port}"))
     cmd = [
         sys.executable, "-m", "streamlit", "run", "Home.py",
         "--server.address", "127.0.0.1",
@@ -323,14 +331,16 @@ def screenshot_full(page, path: Path, max_height: int = 8000) -> Path:
     """A screenshot of the whole Streamlit page.
 
     Playwright's ``full_page`` sees only the window, but Streamlit scrolls inside its main
-    container (``stMain``), so content below the fold would be cut off. Grow the viewport
+    container (``stMain``, or ``stAppScrollToBottomContainer`` on a chat page), so content
+    below the fold would be cut off. Grow the viewport
     to the content's height instead (bounded), take the shot, and restore the viewport.
     Call it after waiting for the elements that must appear in the picture.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
-    main = page.get_by_test_id("stMain")
+    # a page with st.chat_input scrolls in stAppScrollToBottomContainer instead of stMain
+    main = page.locator('[data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"]').first
     try:
         height = original["height"]
         for _ in range(5):  # the layout can change when the window grows (e.g. wrapping)

@@ -79,3 +79,20 @@ def test_demo_profile_is_labelled_as_demo_on_every_page(db_path):
             at.switch_page(page).run()
         assert not at.exception
         assert at.info[0].value.startswith("**Demo data.** You are exploring a synthetic listener"), page
+
+
+def test_the_sidebar_picker_follows_a_profile_switch_and_a_pick(db_path):
+    from core import demo
+    db = store.open_store(db_path)
+    demo.build_demo(db, n_plays=300)
+    store.ensure_profile(db, "me")
+    at = app().run()
+    assert at.selectbox(key="profile_picker").value == "me"
+    # (AppTest drops the entrypoint's sidebar from the tree after a rerun, so each state is
+    # a fresh run here; the browser journey checks the picker after "Load the demo".)
+    switched = app()
+    switched.session_state["profile"] = "demo"  # a page switched profiles (as Load the demo does)
+    switched.session_state["profile_picker"] = "me"  # what the picker showed before
+    switched.run()
+    assert not switched.exception
+    assert switched.selectbox(key="profile_picker").value == "demo"
