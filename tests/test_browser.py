@@ -138,6 +138,28 @@ def add_catalog_and_see_coverage(page) -> None:
     check_explore_page(page, "catalog", shot="catalog-coverage")
 
 
+TRAIN_TIMEOUT = 300_000  # ms: training and a 3-seed evaluation of ~53k plays on a slow CI machine
+
+
+def train_and_see_the_evaluation(page) -> None:
+    """Taste model page: train on the imported export, see the evaluation table and chart."""
+    main = page.get_by_test_id("stMain")
+    sidebar_link(page, "Taste model").click()
+    expect(page).to_have_url(re.compile(r"/taste/?$"))
+    expect(main.get_by_text("No model yet")).to_be_visible()
+    main.get_by_role("button", name="Train my taste model").click()
+    heading = main.get_by_role("heading", name="How good is it on your data?")
+    failed = page.get_by_test_id("stException")
+    expect(heading.or_(failed).first).to_be_visible(timeout=TRAIN_TIMEOUT)
+    assert failed.count() == 0, "training failed in the app"
+    wait_for_app_run(page, timeout=TRAIN_TIMEOUT)
+    table = main.get_by_test_id("stDataFrame").first
+    expect(table).to_be_visible()
+    for model_name in ("hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als"):
+        expect(table).to_contain_text(model_name)
+    check_explore_page(page, "taste", shot="taste-evaluation")
+
+
 def test_newcomer_imports_real_export_zip(real_zip, chromium, live_app):  # noqa: F811
     ARTIFACTS.mkdir(exist_ok=True)
     for stale in ARTIFACTS.glob("failure-*.png"):
@@ -235,6 +257,13 @@ def test_newcomer_imports_real_export_zip(real_zip, chromium, live_app):  # noqa
 
     with live_app.diagnostics(page, name="failure-catalog"):
         add_catalog_and_see_coverage(page)
+
+    with live_app.diagnostics(page, name="failure-mood"):
+        open_explore_page(page, "Mood", "mood")
+        check_explore_page(page, "mood")
+
+    with live_app.diagnostics(page, name="failure-taste"):
+        train_and_see_the_evaluation(page)
 
     wrong = {slug: shown for slug, shown in seen.items()
              if {k: v for k, v in shown.items() if k in expected} != expected
