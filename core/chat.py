@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlite_utils import Database
 
@@ -19,8 +20,30 @@ from core import assistant, explore, playlist, store
 MAX_CATALOG_CANDIDATES = 50_000
 
 
+def model_affinity(db: Database, profile: str, plays: pd.DataFrame) -> pd.Series | None:
+    """How much the profile's latest taste model likes each track it knows, as a percentile
+    (0..1) by track_key; None when no model has been trained.
+
+    The person's row is their recency-weighted history plus the chat's likes and dislikes,
+    solved against the model's item factors as the Taste model page does.
+    """
+    from core import interactions, model, recommend
+
+    loaded = model.load_profile_model(db, profile)
+    if loaded is None:
+        return None
+    _, fitted, ix = loaded
+    who = recommend.listener(ix, interactions.music_plays(plays), feedback=store.list_feedback(db, profile))
+    taste = fitted.taste_scores(who.row)
+    ok = np.isfinite(taste)
+    ranks = np.full(len(taste), np.nan)
+    ranks[ok] = model.percentile_ranks(taste[ok])
+    return pd.Series(ranks, index=pd.Index(ix.track_keys_, dtype=object))
+
+
 def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> pd.DataFrame:
-    """The profile's candidate pool: its music history and catalog tracks with features.
+    """The profile's candidate pool: its music history and catalog tracks with features,
+    with the taste model's ``affinity`` (0..1) where a trained model knows the track.
 
     ``plays``: the profile's plays when already loaded (the page's cached frame).
     """
@@ -34,7 +57,11 @@ def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> 
     if catalog.empty:
         catalog = pd.DataFrame(columns=["track_id", "track_name", "artist_name", "album_name", "genre",
                                         "release_year", "duration_ms", *playlist.FEATURES])
-    return playlist.build_pool(plays, features, catalog)
+    pool = playlist.build_pool(plays, features, catalog)
+    affinity = model_affinity(db, profile, plays)
+    if affinity is not None:
+        pool["affinity"] = affinity.reindex(pool.index).to_numpy(dtype=float)
+    return pool
 
 
 def summary(pool: pd.DataFrame, version: playlist.Version | None, vocabulary: assistant.Vocabulary) -> dict:

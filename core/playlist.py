@@ -26,6 +26,12 @@ Rules (where the chat issue is silent, these are the choices):
   place and fills the gaps with the next best tracks; a change of sound or seeds composes
   the playlist again, keeping tracks that still fit (a small bonus for being there).
 - Remixes and live versions are kept out when asked ("no remixes", "no live").
+- A song is never twice in a playlist, whatever ids it has: catalog entries of a song the
+  history already holds (same normalised artist + title, "- Remastered" and the like
+  folded as ``core.matching`` does) are left out of the pool, and picking skips a second
+  entry of the same song.
+- With a trained taste model, how much the person likes a track is half the model's
+  percentile and half their plays (the model alone for tracks never played).
 """
 from __future__ import annotations
 
@@ -182,6 +188,9 @@ def build_pool(history: pd.DataFrame, features: pd.DataFrame, catalog: pd.DataFr
                                           "spotify:track:" + mine["catalog_id"].astype(str), None))
     used = set(mine["track_id"].dropna()) | set(mine["catalog_id"].dropna())
     extra = catalog[~catalog["track_id"].isin(used) & catalog[list(FEATURES)].notna().any(axis=1)].copy()
+    if len(extra) and len(mine):  # a catalog entry of a song already in the history (another id, a remaster)
+        known_songs = set(matching.history_keys(mine[["artist_name", "track_name"]]).dropna())
+        extra = extra[~matching.catalog_keys(extra[["artist_name", "track_name"]]).isin(known_songs).to_numpy()]
     extra["track_key"] = extra["track_id"]
     extra["track_uri"] = "spotify:track:" + extra["track_id"].astype(str)
     extra["plays"] = 0
@@ -206,6 +215,10 @@ def prepare_pool(pool: pd.DataFrame) -> pd.DataFrame:
     # string column element by element is slow)
     pool["artist_key"] = pd.Series(pool["artist_norm"].to_numpy(dtype=object), index=pool.index, dtype=object)
     pool["title_norm"] = [_norm(t) for t in pool["track_name"].astype(object)]
+    # one song however many ids it has (a catalog can list the same song twice): never twice in a playlist
+    songs = matching.catalog_keys(pool[["artist_name", "track_name"]].astype(object)) if len(pool) else pd.Series([])
+    pool["song_key"] = pd.Series(songs.to_numpy(dtype=object), index=pool.index, dtype=object).where(
+        songs.notna().to_numpy(), pool["track_key"].astype(object))
     pool["genre_norm"] = [_norm(g) for g in pool["genre"].astype(object)]
     titles = pool["track_name"].astype(object).fillna("").str.lower()
     pool["is_remix"] = titles.str.contains(r"\bremix\b|\bmix\)|\bedit\b|\brework\b", regex=True)
@@ -415,10 +428,15 @@ def score(pool: pd.DataFrame, s: Settings, current: tuple[str, ...] = ()) -> pd.
         total += 0.8 * _in_era(pool, s.add_era).to_numpy()
     if s.genres and s.add_era:  # "90s hip-hop": both at once is what was asked
         total += 0.4 * (_genre_mask(pool, s.genres) & _in_era(pool, s.add_era)).to_numpy()
-    # how much the person likes a played track (log of plays); the familiar/new balance
-    # itself is a quota (compose), not a score
+    # how much the person likes a track: the taste model's percentile where one is trained
+    # (it ranks never-played catalog tracks too), else the log of their plays; the
+    # familiar/new balance itself is a quota (compose), not a score
     plays = pool["plays"].to_numpy(dtype=float)
-    total += 0.5 * np.log1p(plays) / max(np.log1p(plays.max()), 1.0)
+    liking = np.log1p(plays) / max(np.log1p(plays.max()), 1.0)
+    if "affinity" in pool.columns:
+        affinity = pool["affinity"].to_numpy(dtype=float)
+        liking = np.where(np.isnan(affinity), liking, 0.5 * liking + 0.5 * affinity)
+    total += 0.5 * liking
     if s.targets and not pool["has_features"].all():
         total -= 0.05 * (~pool["has_features"].to_numpy())
     if current:
@@ -443,6 +461,7 @@ def _pick(ranked: list[str], pool: pd.DataFrame, length: int, minutes: float | N
     if positions is None:
         positions = pool.index.get_indexer(list(ranked))
     artist_of = pool["artist_key"].to_numpy()
+    song_of = pool["song_key"].to_numpy()
     known_of = pool["known"].to_numpy(dtype=bool)
     minutes_of = pool["duration_ms"].to_numpy(dtype=float, na_value=np.nan) / 60_000
     minutes_of = np.where(np.isnan(minutes_of), 3.5, minutes_of)  # unknown length: a typical 3.5 minutes
@@ -451,6 +470,7 @@ def _pick(ranked: list[str], pool: pd.DataFrame, length: int, minutes: float | N
         artist = pool.at[key, "artist_norm"]
         counts[artist] = counts.get(artist, 0) + 1
     taken = set(chosen)
+    songs = {pool.at[k, "song_key"] for k in chosen}
     duration = sum(_minutes(pool, k) for k in chosen)
     target = length if minutes is None else max(1, round(minutes / 3.5))
     known_wanted = None if known_quota is None else {True: known_quota, False: max(0, target - known_quota)}
@@ -462,7 +482,7 @@ def _pick(ranked: list[str], pool: pd.DataFrame, length: int, minutes: float | N
                 break
             if minutes is not None and duration >= minutes - 1.5:
                 break
-            if key in taken:
+            if key in taken or song_of[at] in songs:
                 continue
             artist = artist_of[at]
             if counts.get(artist, 0) >= cap:
@@ -476,6 +496,7 @@ def _pick(ranked: list[str], pool: pd.DataFrame, length: int, minutes: float | N
                 known_wanted[side] -= 1
             chosen.append(key)
             taken.add(key)
+            songs.add(song_of[at])
             counts[artist] = counts.get(artist, 0) + 1
             duration += minutes_of[at]
     return chosen
@@ -593,6 +614,8 @@ def reason(pool: pd.DataFrame, key: str, s: Settings) -> str:
         parts.append(f"you played it {int(row['plays'])} time{'s' if row['plays'] != 1 else ''}")
     else:
         parts.append("new to you" + (f" ({row['genre']})" if isinstance(row["genre"], str) else ""))
+        if "affinity" in pool.columns and row["affinity"] >= 0.9:  # NaN compares False
+            parts.append(f"your taste model puts it in your top {max(1, round((1 - row['affinity']) * 100))}%")
     fits = [f"{f} {row[f] * (TEMPO_SCALE if f == 'tempo' else 1):.2f}".replace("tempo 1", "tempo 1")
             for f, _ in s.targets if not pd.isna(row[f])]
     if fits:

@@ -22,20 +22,22 @@ else:
 
 
 @st.cache_resource(show_spinner="Gathering your tracks…", max_entries=4)
-def _pool(db_path: str, profile: str, version: int, catalog_version: int) -> pd.DataFrame:
-    # read-only and shared between reruns; rebuilt after an import or a catalog change
+def _pool(db_path: str, profile: str, version: int, catalog_version: int, model_id: int | None) -> pd.DataFrame:
+    # read-only and shared between reruns; rebuilt after an import, a catalog change or a new model
     return chat.load_pool(_shared.get_db(), profile, _shared.all_plays(profile))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _vocabulary(db_path: str, profile: str, version: int, catalog_version: int) -> assistant.Vocabulary:
-    return assistant.Vocabulary.from_pool(_pool(db_path, profile, version, catalog_version))
+def _vocabulary(db_path: str, profile: str, version: int, catalog_version: int,
+                model_id: int | None) -> assistant.Vocabulary:
+    return assistant.Vocabulary.from_pool(_pool(db_path, profile, version, catalog_version, model_id))
 
 
 if _shared.profile_summary(profile)["all_plays"] == 0:
     st.info(f"Profile “{profile}” has no plays yet. Import your export, or load the demo from Home.")
     st.stop()
-cache_key = (*_shared.data_key(profile), store.catalog_version(db))
+latest = store.latest_model(db, profile)
+cache_key = (*_shared.data_key(profile), store.catalog_version(db), latest["id"] if latest else None)
 pool = _pool(*cache_key)
 vocabulary = _vocabulary(*cache_key)
 if state.get("chat_profile") != profile:  # another person's chat

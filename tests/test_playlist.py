@@ -248,3 +248,26 @@ def test_property_edits_never_duplicate_or_invent_a_track(turns, dislike):
 ])
 def test_default_names(turn, name):
     assert playlist.default_name(turn) == name
+
+
+def test_the_taste_model_affinity_ranks_new_tracks_and_says_so():
+    pool = make_pool().reset_index(drop=True)
+    pool["affinity"] = float("nan")
+    pool.loc[pool["track_key"] == "t06", "affinity"] = 0.97  # never played, the model loves it
+    pool.loc[pool["track_key"] == "t03", "affinity"] = 0.10  # never played, the model does not
+    pool = playlist.prepare_pool(pool)
+    version = playlist.apply_turn(pool, None, Turn(action="new", familiarity="discovery", count=2))
+    # the two new tracks with an affinity come first among the new ones, the loved one first
+    new = [k for k in version.track_keys if not pool.at[k, "known"]]
+    assert new[0] == "t06"
+    assert version.reasons[version.track_keys.index("t06")] == (
+        "New to you (hip hop); your taste model puts it in your top 3%")
+
+
+def test_a_song_is_never_twice_in_a_playlist_whatever_its_ids():
+    pool = make_pool().reset_index(drop=True)
+    twin = pool[pool["track_key"] == "t08"].assign(track_key="t08-other-id", plays=0, known=False,
+                                                   track_name="Warehouse - Remastered 2020")
+    pool = playlist.prepare_pool(pd.concat([pool, twin], ignore_index=True))
+    version = playlist.apply_turn(pool, None, Turn(action="new", genres=["techno"], count=25))
+    assert not {"t08", "t08-other-id"} <= set(version.track_keys)
