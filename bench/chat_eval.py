@@ -262,6 +262,9 @@ def build_cases(pool: pd.DataFrame) -> list[Case]:
         Case("three refinements", [g1, "more upbeat", f"no {a1}", "20 minutes"],
              both(no_artist(a1), minutes(20))),
         Case("no remixes", [base, "no remixes"], no_remix),
+        Case("three directions, the second one", [g1, "give me three directions", "the second one"],
+             lambda pool, versions: (versions[-1].track_keys != versions[-2].track_keys,
+                                     "the picked direction differs from the playlist before")),
         Case("90s-style add", [base, f"add some {era_word} {g2}"],
              lambda pool, versions: (any(pool.at[k, "genre_norm"] == g2 for k in versions[-1].track_keys)
                                      and versions[-1].track_keys != versions[-2].track_keys, "genre mixed in")),

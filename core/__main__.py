@@ -123,6 +123,10 @@ def _cmd_playlist(args: argparse.Namespace) -> int:
     vocabulary = assistant.Vocabulary.from_pool(pool)
     conversation = playlist.Conversation()
     replies = [chat.take_turn(pool, vocabulary, conversation, message) for message in [args.prompt, *args.refine]]
+    if conversation.options:  # directions offered and none picked: print the first
+        replies.append(chat.Reply(f"Took direction 1: {conversation.options[0][0]} (pick another with "
+                                  "--refine \"the second one\").", True, "local"))
+        conversation.pick(0)
     version = conversation.version
     if version is None:
         print(f"encore: {replies[-1].text}", file=sys.stderr)
@@ -133,8 +137,8 @@ def _cmd_playlist(args: argparse.Namespace) -> int:
         out["replies"] = [r.text for r in replies]
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
-        for message, reply in zip([args.prompt, *args.refine], replies):
-            print(f"> {message}\n  {reply.text}")
+        for message, reply in zip([args.prompt, *args.refine, ""], replies):
+            print(f"> {message}\n  {reply.text}" if message else f"  {reply.text}")
         print(f"\n{version.name} — {len(frame)} tracks, {playlist.total_minutes(pool, version):.0f} min")
         for number, row in enumerate(frame.itertuples(), start=1):
             year = "" if row.release_year is None or row.release_year != row.release_year else f" ({int(row.release_year)})"

@@ -31,7 +31,8 @@ CAPABILITIES = (
     "more or less energy, happiness, danceability, acoustic, instrumental, tempo (“more upbeat”, “calmer”); "
     "add N tracks like an artist or track; remove an artist, track, genre or era (“no Coldplay”, “no 80s”); "
     "keep only an era or genre (“only 90s”); shorter or longer (“20 minutes”, “30 tracks”); "
-    "more familiar or more new music; reorder (“build up energy”, “shuffle”); rename (“call it Sunday”); undo"
+    "more familiar or more new music; reorder (“build up energy”, “shuffle”); rename (“call it Sunday”); "
+    "several directions to pick from (“give me three directions”, then “the second one”); undo"
 )
 
 
@@ -375,6 +376,11 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
             turn.pop(key, None)
         said[:] = [f"named “{turn['name']}”"]
 
+    m = re.search(r"\b(two|three|four|2|3|4|a few|several|some)\s+(?:different\s+)?"
+                  r"(?:directions|options|versions|takes|alternatives|ideas)\b", text)
+    if m:
+        turn["options"] = {"two": 2, "2": 2, "four": 4, "4": 4}.get(m.group(1), 3)
+        said.append(f"{turn['options']} directions to choose from")
     if turn.pop("shorter", False):
         turn["resize"] = 0.6
     if turn.pop("longer", False):

@@ -6,6 +6,7 @@ message -> ``core.assistant`` (Gemini or the local interpreter) -> ``Turn`` ->
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -97,9 +98,33 @@ class Reply:
     engine: str
 
 
+_ORDINALS = {"first": 0, "1": 0, "one": 0, "second": 1, "2": 1, "two": 1, "third": 2, "3": 2, "three": 2,
+             "fourth": 3, "4": 3, "four": 3, "last": -1}
+_PICK = re.compile(r"^(?:ok(?:ay)?,?\s+)?(?:i(?:'ll| will)? (?:take|pick|choose|go with)|(?:let'?s )?(?:take|pick|choose|"
+                   r"go with)|option|number|direction)?\s*(?:the\s+)?(first|second|third|fourth|last|one|two|three|"
+                   r"four|[1-4])(?:st|nd|rd|th)?(?:\s+(?:one|option|direction))?(?:\s+please)?[.!]?$")
+
+
+def pick_direction(conversation: playlist.Conversation, message: str) -> Reply | None:
+    """"the second one", "option 3", "go with the first": take a direction that was offered."""
+    found = _PICK.match(" ".join(message.lower().split()))
+    if not conversation.options or not found:
+        return None
+    index = _ORDINALS[found.group(1)]
+    if index >= len(conversation.options):
+        return Reply(f"There are only {len(conversation.options)} directions to pick from.", False, "local")
+    label = conversation.options[index][0]
+    conversation.pick(index)
+    return Reply(f"Took direction {index + 1 if index >= 0 else conversation.current + 1}: {label}.", True, "local")
+
+
 def take_turn(pool: pd.DataFrame, vocabulary: assistant.Vocabulary, conversation: playlist.Conversation,
               message: str, client_factory: Callable[[str], object] | None = None) -> Reply:
-    """Run one chat turn: interpret the message and, if understood, push the next version."""
+    """Run one chat turn: interpret the message and, if understood, push the next version
+    (or offer several directions to pick from)."""
+    picked = pick_direction(conversation, message)
+    if picked is not None:
+        return picked
     current = conversation.version
     result = assistant.interpret(message, vocabulary, current is not None, summary(pool, current, vocabulary),
                                  client_factory)
@@ -112,6 +137,13 @@ def take_turn(pool: pd.DataFrame, vocabulary: assistant.Vocabulary, conversation
     if result.turn is None:
         return Reply(f"{offline}{notes + ' ' if notes else ''}I did not understand that. I can: "
                      f"{assistant.CAPABILITIES}.", False, result.engine)
+    conversation.options = []  # any other turn drops directions that were not picked
+    if result.turn.options:
+        conversation.options = playlist.directions(pool, current, result.turn)
+        listed = "; ".join(f"{n}) {label}" for n, (label, _) in enumerate(conversation.options, start=1))
+        text = (f"{offline}{result.turn.reading or ''} Here are {len(conversation.options)} directions: {listed}. "
+                "Pick one (“the second one”).").strip()
+        return Reply(" ".join(part for part in (text, notes) if part), True, result.engine)
     version = playlist.apply_turn(pool, current, result.turn)
     conversation.push(version)
     text = " ".join(part for part in (offline + (version.reading or "Done."), *version.notes, notes) if part)

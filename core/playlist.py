@@ -104,6 +104,7 @@ class Turn(BaseModel):
     order: Literal["energy_up", "energy_down", "tempo_up", "tempo_down", "shuffle"] | None = None
     resize: float | None = Field(None, ge=0.2, le=5, description="shorter (<1) or longer (>1) by this factor")
     name: str | None = Field(None, max_length=100)
+    options: int | None = Field(None, ge=2, le=4, description="offer this many different directions to pick from")
 
 
 # --- settings and versions -------------------------------------------------------------------
@@ -659,6 +660,47 @@ def apply_turn(pool: pd.DataFrame, previous: Version | None, turn: Turn) -> Vers
                    settings=new, reading=turn.reading, notes=tuple(notes))
 
 
+def _direction_candidates(pool: pd.DataFrame, first: Version, base: Turn) -> list[tuple[str, dict]]:
+    """Ways to take a request somewhere else, most telling first."""
+    energy = mean_feature(pool, first.track_keys, "energy")
+    calm = not math.isnan(energy) and energy < 0.5
+    acoustic = mean_feature(pool, first.track_keys, "acousticness")
+    years = pool.loc[list(first.track_keys), "release_year"].dropna()
+    out = [
+        ("more discovery", {"familiarity": "discovery"}),
+        ("livelier" if calm else "calmer", {"shifts": [*base.shifts, Shift(feature="energy",
+                                                                         direction="more" if calm else "less")]}),
+        ("more of what you know", {"familiarity": "familiar"}),
+        ("more electronic" if not math.isnan(acoustic) and acoustic >= 0.5 else "more acoustic",
+         {"shifts": [*base.shifts, Shift(feature="acousticness",
+                                         direction="less" if not math.isnan(acoustic) and acoustic >= 0.5 else "more")]}),
+        ("happier", {"shifts": [*base.shifts, Shift(feature="valence", direction="more")]}),
+    ]
+    if len(years) and base.era is None:
+        middle = int(years.median())
+        out.append((f"older (before {middle})", {"era": Era(start=1900, end=middle - 1)}))
+    return out
+
+
+def directions(pool: pd.DataFrame, previous: Version | None, turn: Turn) -> list[tuple[str, Version]]:
+    """``turn.options`` takes on the request to pick from: as asked, then the first of
+    more discovery, livelier/calmer, more familiar, acoustic/electronic, happier and older
+    that come out different (under 60 % of their tracks shared with a take already offered)."""
+    count = turn.options or 3
+    base = turn.model_copy(update={"options": None})
+    first = apply_turn(pool, previous, base)
+    out = [("as asked", first)]
+    for label, change in _direction_candidates(pool, first, base):
+        if len(out) == count:
+            break
+        variant = apply_turn(pool, previous, base.model_copy(update=change))
+        keys = set(variant.track_keys)
+        if not keys or any(len(keys & set(v.track_keys)) >= 0.6 * len(keys) for _, v in out):
+            continue
+        out.append((label, replace(variant, name=f"{variant.name} ({label})")))
+    return out
+
+
 _MOOD_NAMES = {
     ("energy", "less"): "calm", ("energy", "more"): "energetic", ("valence", "more"): "happy",
     ("valence", "less"): "melancholy", ("acousticness", "more"): "acoustic", ("acousticness", "less"): "electronic",
@@ -791,6 +833,16 @@ class Conversation:
     versions: list[Version] = field(default_factory=list)
     parents: list[int] = field(default_factory=list)
     current: int = -1
+    options: list[tuple[str, Version]] = field(default_factory=list)  # directions offered, not yet picked
+
+    def pick(self, index: int) -> Version:
+        """Take one of the directions offered: it becomes the next version."""
+        if not 0 <= index < len(self.options):
+            raise IndexError(f"no direction {index + 1}")
+        chosen = self.options[index][1]
+        self.options = []
+        self.push(chosen)
+        return chosen
 
     @property
     def version(self) -> Version | None:

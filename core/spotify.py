@@ -853,9 +853,24 @@ def playlist_url(spotify_id: str) -> str:
     return f"https://open.spotify.com/playlist/{spotify_id}"
 
 
+SAVE_TOKEN = re.compile(r"\[encore (?P<token>[0-9a-f]{10})\]$")
+
+
+def save_token(description: str | None) -> str | None:
+    """The token that ends a description Encore wrote, e.g. "Made with Encore [encore 3fa9c02b1e]"."""
+    found = SAVE_TOKEN.search(description or "")
+    return found.group("token") if found else None
+
+
 def store_local_playlist(db: Database, profile: str, name: str, description: str | None,
                          uris: Sequence[str]) -> int:
-    """Store a playlist locally (source 'encore') with the names the store knows; return its id."""
+    """Store a playlist locally (source 'encore') with the names the store knows; return its id.
+
+    The description ends with a random save token (``[encore 3fa9c02b1e]``): if the reply
+    to creating the playlist is lost, ``resume_save`` finds the playlist by it in the
+    account instead of creating a second one.
+    """
+    description = f"{(description or '').strip()} [encore {secrets.token_hex(5)}]".strip()
     uris = [track_uri(u) for u in uris]
     ids = [u.removeprefix("spotify:track:") for u in uris]
     with db.atomic():
@@ -868,6 +883,19 @@ def store_local_playlist(db: Database, profile: str, name: str, description: str
                                  "AND ordinal = ?", [profile, name, ordinal]).fetchone()[0]
         store.start_spotify_save(db, playlist_id, profile, len(uris))
     return playlist_id
+
+
+def _find_saved_playlist(sp: spotipy.Spotify, token: str | None) -> str | None:
+    """The id of the person's playlist whose description ends with this save token, or None."""
+    if token is None:
+        return None
+    page = call(sp, "reading your playlists", sp.current_user_playlists, limit=50)
+    while page:
+        for item in page.get("items") or []:
+            if item and save_token(item.get("description")) == token:
+                return item["id"]
+        page = call(sp, "reading your playlists", sp.next, page) if page.get("next") else None
+    return None
 
 
 def save_playlist(db: Database, sp: spotipy.Spotify, profile: str, name: str, uris: Sequence[str],
@@ -907,6 +935,17 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
                                               "The playlist is kept in Encore; use “Resume” to continue "
                                               "(no second playlist will be created).")
 
+    if spotify_id is None and state["status"] == "failed":
+        # an earlier create may have reached Spotify with its reply lost: look for its token
+        try:
+            spotify_id = _find_saved_playlist(sp, save_token(playlist["description"]))
+        except SpotifyError as exc:
+            raise fail(exc, "looking for the playlist created before") from None
+        if spotify_id is not None:
+            with db.atomic():
+                store.update_spotify_save(db, playlist_id, spotify_id=spotify_id, status="pending", error=None)
+                store.set_playlist_spotify_id(db, playlist_id, spotify_id)
+            done = -1  # unknown: the account's item count decides below
     if spotify_id is None:
         try:
             created = call(sp, f"creating the playlist “{playlist['name']}”", sp.current_user_playlist_create,
@@ -922,10 +961,11 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
             remote = call(sp, f"checking the playlist “{playlist['name']}”", sp.playlist_items, spotify_id,
                           limit=1, fields="total")
         except SpotifyError as exc:
-            raise fail(exc, f"checking chunk {done // CHUNK + 1} of {chunks}") from None
+            raise fail(exc, f"checking chunk {max(done, 0) // CHUNK + 1} of {chunks}") from None
         total = int(remote.get("total") or 0)
         if done < total <= len(uris):
             done = total
+        done = max(done, 0)
     start = done
     while start < len(uris):
         end = min(start + CHUNK, len(uris))

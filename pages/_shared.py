@@ -204,3 +204,27 @@ def empty_state(frame: pd.DataFrame, profile: str) -> bool:
     else:
         st.info("No plays match these controls. Widen the date range or pick more content types in the sidebar.")
     return True
+
+
+# --- Spotify ----------------------------------------------------------------------------
+
+
+def spotify_client_id_from_secrets() -> str | None:
+    """SPOTIFY_CLIENT_ID from .streamlit/secrets.toml (the environment is read by core.spotify)."""
+    try:
+        return st.secrets.get("SPOTIFY_CLIENT_ID")
+    except Exception:  # no secrets.toml at all: the environment is the other place
+        return None
+
+
+def spotify_client():
+    """A spotipy client for this person's session when they are signed in, else None."""
+    from core import spotify
+
+    if not spotify.is_signed_in(st.session_state):
+        return None
+    try:
+        config = spotify.load_config(client_id=spotify_client_id_from_secrets())
+    except spotify.SpotifyConfigError:
+        return None
+    return spotify.make_client(config, st.session_state)

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core import assistant, chat, playlist, store
+from core import assistant, chat, playlist, spotify, store
 from pages import _shared
 
 db = _shared.get_db()
@@ -66,6 +66,21 @@ if message:
     reply = chat.take_turn(pool, vocabulary, conversation, message)
     log.append(("assistant", reply.text))
     st.rerun()
+
+if conversation.options:
+    st.subheader("Pick a direction")
+    tabs = st.tabs([f"{n}. {label}" for n, (label, _) in enumerate(conversation.options, start=1)])
+    for index, (tab, (label, option)) in enumerate(zip(tabs, conversation.options)):
+        with tab:
+            rows = playlist.table(pool, option)
+            st.caption(f"{option.name} · {len(rows)} tracks · {playlist.total_minutes(pool, option):.0f} min")
+            if st.button("Pick this direction", key=f"chat_pick_{index}", type="primary"):
+                conversation.pick(index)
+                log.append(("assistant", f"Took direction {index + 1}: {label}."))
+                st.rerun()
+            st.dataframe(rows[["artist_name", "track_name", "release_year", "energy", "valence", "reason"]],
+                         hide_index=True, width="stretch",
+                         column_config={"release_year": st.column_config.NumberColumn("year", format="%d")})
 
 version = conversation.version
 if version is None:
@@ -141,10 +156,20 @@ c2.download_button("M3U", data=playlist.to_m3u(frame, version.name), file_name=f
 c3.download_button("JSON", data=json.dumps(playlist.to_json(frame, version.name), ensure_ascii=False, indent=1),
                    file_name=f"{name}.json", mime="application/json", key="chat_json")
 uris = [u for u in frame["track_uri"] if isinstance(u, str)]
-if c4.button("Save to Spotify…", key="chat_spotify", disabled=not uris,
-             help="Opens the Spotify page with this playlist; nothing is written until you click Save there."):
-    state["spotify_save_request"] = {"name": version.name, "uris": uris}
-    st.switch_page("pages/spotify.py")
+sp = _shared.spotify_client()
+if sp is None:
+    c4.page_link("pages/spotify.py", label="Sign in to save to Spotify", icon="🟢")
+elif c4.button("Save to Spotify", key="chat_spotify", disabled=not uris, type="primary",
+               help="Creates a private playlist in your account (nothing is written before this click)."):
+    bar = st.progress(0.0, text="Saving to Spotify…")
+    try:
+        saved = spotify.save_playlist(db, sp, profile, version.name, uris, "Made with Encore",
+                                      progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
+        st.success(f"Saved “{version.name}” to Spotify with {saved['items_done']:,} tracks.")
+        st.link_button("Open in Spotify", spotify.playlist_url(saved["spotify_id"]))
+    except spotify.SpotifyError as problem:
+        st.error(f"{problem}", icon="⚠️")
+        st.page_link("pages/spotify.py", label="Resume on the Spotify page", icon="🟢")
 if len(uris) < len(frame):
     st.caption(f"{len(frame) - len(uris)} tracks have no Spotify id (from an export without ids) and cannot be saved "
                "to Spotify; resolve ids on the Spotify page.")

@@ -26,13 +26,6 @@ def _pending_sign_ins() -> dict:
     return {}
 
 
-def _secret_client_id() -> str | None:
-    try:
-        return st.secrets.get("SPOTIFY_CLIENT_ID")
-    except Exception:  # no secrets.toml at all: the environment is the other place
-        return None
-
-
 def _setup_guide(expanded: bool, redirect_uri: str = spotify.DEFAULT_REDIRECT_URI) -> None:
     with st.expander("How to connect Encore to Spotify (once, about 5 minutes)", expanded=expanded):
         st.markdown(f"""
@@ -61,7 +54,7 @@ def _sign_in_url(config: spotify.SpotifyConfig) -> str:
 
 
 try:
-    config = spotify.load_config(client_id=_secret_client_id())
+    config = spotify.load_config(client_id=_shared.spotify_client_id_from_secrets())
 except spotify.SpotifyConfigError as problem:
     _setup_guide(expanded=True)
     st.warning(str(problem))

@@ -134,3 +134,9 @@ def test_vocabulary_knows_each_credited_artist():
     assert {"daft punk", "pharrell williams"} <= set(vocabulary.artists)
     assert vocabulary.artist_names["pharrell williams"] == "Pharrell Williams"
     assert vocabulary.genres == ("indie folk", "hip hop", "techno", "jazz")  # longest first
+
+
+@pytest.mark.parametrize("message, options", [("give me three directions", 3), ("jazz, 2 options", 2),
+                                              ("a few different takes please", 3), ("four alternatives", 4)])
+def test_asking_for_directions(message, options):
+    assert assistant.interpret_local(message, VOCABULARY, True).turn.options == options

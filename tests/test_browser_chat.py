@@ -1,6 +1,6 @@
 """Real-browser journey of the chat: the demo listener signs in to Spotify (a local fake of
 the Web API and accounts service), asks for a playlist, refines it twice, undoes a turn,
-exports it as CSV and saves it to the (fake) Spotify account.
+exports it as CSV and saves it to the (fake) Spotify account with one click.
 
 Needs no real data: the demo is built from the Home page. Sign-in comes first because
 Spotify's redirect back opens a new session, as it does for a person.
@@ -103,12 +103,11 @@ def test_chat_prompt_refine_undo_export_and_save_to_spotify(live_app_spotify, ch
         assert len(csv_text) == 26  # the header and the 25 tracks of version 2
 
     with app.diagnostics(page, name="failure-chat-save"):
-        main.get_by_role("button", name="Save to Spotify…").click()
-        expect(page).to_have_url(re.compile(r"/spotify/?$"))
-        expect(main.get_by_text("25 tracks. The playlist is stored in Encore first")).to_be_visible()
-        main.get_by_role("button", name="Save to Spotify", exact=True).click()
-        expect(page.get_by_test_id("stAlert").filter(has_text=re.compile(r"Saved “.+” with 25 tracks\."))).to_be_visible()
-        screenshot_full(page, ARTIFACTS / "spotify-saved.png")
+        main.get_by_role("button", name="Save to Spotify", exact=True).click()  # one click: signed in already
+        expect(page.get_by_test_id("stAlert").filter(
+            has_text=re.compile(r"Saved “.+” to Spotify with 25 tracks\."))).to_be_visible()
+        expect(main.get_by_role("link", name="Open in Spotify")).to_be_visible()
+        screenshot_full(page, ARTIFACTS / "chat-saved-to-spotify.png")
     created = [r for r in fake_spotify.requests if r.method == "POST" and r.path.startswith("/v1/me/playlists")]
     added = [r for r in fake_spotify.requests if r.method == "POST" and r.path.endswith("/items")]
     assert len(created) == 1 and len(added) == 1  # 25 tracks: one chunk

@@ -23,3 +23,20 @@ def test_a_trained_taste_model_gives_the_pool_an_affinity(demo_db, tmp_path):
     conversation = playlist.Conversation()
     reply = chat.take_turn(pool, assistant.Vocabulary.from_pool(pool), conversation, "my favourites")
     assert reply.changed and len(conversation.version.track_keys) == 25
+
+
+def test_three_directions_then_the_second_one(demo_db):
+    db = store.open_store(demo_db)
+    pool = chat.load_pool(db, "demo")
+    vocabulary = assistant.Vocabulary.from_pool(pool)
+    conversation = playlist.Conversation()
+    reply = chat.take_turn(pool, vocabulary, conversation, "jazz, give me three directions")
+    labels = [label for label, _ in conversation.options]
+    assert reply.text == ("(offline interpreter) I read that as: jazz, 3 directions to choose from. Here are 3 "
+                          f"directions: 1) {labels[0]}; 2) {labels[1]}; 3) {labels[2]}. Pick one (“the second one”).")
+    assert conversation.version is None and labels[0] == "as asked"
+    second = conversation.options[1][1]
+    assert chat.take_turn(pool, vocabulary, conversation, "the second one").text == f"Took direction 2: {labels[1]}."
+    assert conversation.version is second and conversation.options == []
+    # with nothing offered, "the second one" is an ordinary (not understood) message
+    assert chat.take_turn(pool, vocabulary, conversation, "the second one").changed is False

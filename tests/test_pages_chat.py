@@ -90,16 +90,38 @@ def test_like_and_dislike_are_stored_and_change_the_playlist(chat_db):
     assert store.list_feedback(db, "demo") == dict(sorted({track_key: -1, liked: 1}.items()))
 
 
-def test_exports_and_save_to_spotify_hand_over(chat_db):
+def test_exports_and_signed_out_spotify(chat_db):
     at = chat_page()
     say(at, "90s rock, 10 tracks")
     assert len(playlist_rows(at)) == 10
     labels = [b.label for b in at.get("download_button")]
     assert labels == ["CSV", "M3U", "JSON"]
-    at.button(key="chat_spotify").click().run()
-    assert not at.exception
-    request = at.session_state["spotify_save_request"]
-    assert len(request["uris"]) == 10 and all(u.startswith("spotify:track:") for u in request["uris"])
+    # not signed in: no save button, a way to the Spotify page instead
+    assert [b for b in at.button if b.key == "chat_spotify"] == []
+    assert [link.label for link in at.get("page_link")] == ["Sign in to save to Spotify"]
+
+
+def test_save_to_spotify_in_one_click_when_signed_in(chat_db, monkeypatch):
+    from core import spotify
+    from tests.fake_spotify import CLIENT_ID, FakeSpotify
+    fake = FakeSpotify().start()
+    try:
+        monkeypatch.setenv("SPOTIFY_CLIENT_ID", CLIENT_ID)
+        monkeypatch.setenv("ENCORE_SPOTIFY_API_URL", fake.api_url)
+        monkeypatch.setenv("ENCORE_SPOTIFY_ACCOUNTS_URL", fake.accounts_url)
+        at = AppTest.from_file(HOME, default_timeout=60)
+        at.session_state["profile"] = "demo"
+        at.session_state[spotify.TOKEN_KEY] = fake.issue_token()
+        at.run()
+        at.switch_page("pages/chat.py").run()
+        say(at, "90s rock, 10 tracks")
+        at.button(key="chat_spotify").click().run()
+        assert not at.exception
+        (playlist,) = fake.playlists.values()
+        assert playlist["name"] == "90s rock" and len(playlist["items"]) == 10
+        assert [s.value for s in at.success] == ["Saved “90s rock” to Spotify with 10 tracks."]
+    finally:
+        fake.stop()
 
 
 def test_keep_the_ticked_tracks_and_more_like_them(chat_db):
@@ -115,3 +137,15 @@ def test_keep_the_ticked_tracks_and_more_like_them(chat_db):
     after = playlist_rows(at)
     assert after[:5] == before[:5] and len(after) == 25
     assert not set(after[5:]) & set(before[5:])
+
+
+def test_three_directions_shown_and_one_picked(chat_db):
+    at = chat_page()
+    say(at, "jazz, give me three directions")
+    assert messages(at)[-1][1].startswith("(offline interpreter) I read that as: jazz, 3 directions to choose from.")
+    assert [t.label for t in at.tabs] == ["1. as asked", "2. livelier", "3. more electronic"]
+    assert playlist_rows(at) == []  # nothing picked yet
+    at.button(key="chat_pick_1").click().run()
+    assert not at.exception
+    assert messages(at)[-1] == ("assistant", "Took direction 2: livelier.")
+    assert len(playlist_rows(at)) == 25 and at.subheader[0].value == "Energetic jazz (livelier)"

@@ -271,3 +271,20 @@ def test_a_song_is_never_twice_in_a_playlist_whatever_its_ids():
     pool = playlist.prepare_pool(pd.concat([pool, twin], ignore_index=True))
     version = playlist.apply_turn(pool, None, Turn(action="new", genres=["techno"], count=25))
     assert not {"t08", "t08-other-id"} <= set(version.track_keys)
+
+
+def test_directions_differ_and_one_is_picked():
+    first = new(count=3)
+    offered = playlist.directions(POOL, first, Turn(action="refine", options=3))
+    # the calm first take (mean energy 0.21) goes livelier, not calmer
+    assert [label for label, _ in offered] == ["as asked", "more discovery", "livelier"]
+    assert offered[0][1].track_keys == playlist.apply_turn(POOL, first, Turn(action="refine")).track_keys
+    for (_, a), (_, b) in [(offered[0], offered[1]), (offered[0], offered[2]), (offered[1], offered[2])]:
+        assert len(set(a.track_keys) & set(b.track_keys)) < 0.6 * len(b.track_keys)
+    chat = Conversation()
+    chat.push(first)
+    chat.options = offered
+    picked = chat.pick(2)
+    assert chat.version is picked is offered[2][1] and chat.options == [] and chat.parents[-1] == 0
+    with pytest.raises(IndexError):
+        chat.pick(0)

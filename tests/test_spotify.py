@@ -382,15 +382,18 @@ def test_250_tracks_are_saved_in_chunks_of_100_100_50(fake, sp):
     assert state == {"playlist_id": 1, "profile": PROFILE, "spotify_id": spotify_id, "total_items": 250,
                      "items_done": 250, "status": "done", "error": None, "updated_at": state["updated_at"]}
     calls = [(r.method, r.path, r.body) for r in fake.requests]
+    description = calls[0][2]["description"]
+    token = spotify.save_token(description)
+    assert description == f"made by Encore [encore {token}]" and len(token) == 10
     assert calls == [
         ("POST", "/v1/me/playlists", {"name": "Encore mix", "public": False, "collaborative": False,
-                                      "description": "made by Encore"}),
+                                      "description": description}),
         ("POST", f"/v1/playlists/{spotify_id}/items", uris[:100]),
         ("POST", f"/v1/playlists/{spotify_id}/items", uris[100:200]),
         ("POST", f"/v1/playlists/{spotify_id}/items", uris[200:])]
     assert fake.playlists[spotify_id]["items"] == uris
     assert store.playlist_row(db, 1) == {"id": 1, "profile": PROFILE, "source": "encore", "name": "Encore mix",
-                                         "ordinal": 0, "description": "made by Encore", "spotify_id": spotify_id}
+                                         "ordinal": 0, "description": description, "spotify_id": spotify_id}
     assert store.playlist_track_uris(db, 1) == uris
     assert spotify.playlist_url(spotify_id) == f"https://open.spotify.com/playlist/{spotify_id}"
 
@@ -466,6 +469,26 @@ def test_a_failed_create_is_retried_by_resume_and_a_5xx_post_is_not_repeated(fak
     state = spotify.resume_save(db, sp, err.value.playlist_id)
     (spotify_id,) = fake.playlists
     assert fake.playlists[spotify_id]["items"] == [uri(1), uri(2)] and state["status"] == "done"
+
+
+def test_a_create_whose_reply_is_lost_is_found_again_not_made_twice(fake, sp, sleeps):
+    db = store.open_memory_store()
+    uris = [uri(n) for n in range(120)]
+    fake.playlists["other"] = {"name": "Mine", "description": "not Encore's", "owner": "tester", "public": False,
+                               "collaborative": False, "items": []}
+    fake.fail("POST", "/v1/me/playlists", drop_after_apply=True)  # created in the account, the reply lost
+    with pytest.raises(spotify.PlaylistSaveError) as err:
+        spotify.save_playlist(db, sp, PROFILE, "Lost reply", uris)
+    assert str(err.value).startswith("Saving “Lost reply” to Spotify stopped at creating the playlist.")
+    (created,) = [pid for pid in fake.playlists if pid != "other"]
+    fake.requests.clear()
+    state = spotify.resume_save(db, sp, err.value.playlist_id)
+    assert sorted(fake.playlists) == sorted(["other", created])  # no second playlist
+    assert (state["spotify_id"], state["status"]) == (created, "done")
+    assert fake.playlists[created]["items"] == uris
+    assert [(r.method, r.path.split("?")[0]) for r in fake.requests] == [
+        ("GET", "/v1/me/playlists"), ("GET", f"/v1/playlists/{created}/items"),
+        ("POST", f"/v1/playlists/{created}/items"), ("POST", f"/v1/playlists/{created}/items")]
 
 
 def test_rename_and_remove_tracks_change_the_account_and_the_store(fake, sp):
