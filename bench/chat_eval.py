@@ -15,8 +15,9 @@ any model call (the local interpreter is part of the time), against a named base
 rebuilding the candidate pool from the store on every turn (what a stateless server would
 do without Encore's cached pool).
 
-The pass rate is that of the local interpreter; with GEMINI_API_KEY set, the same cases
-run through Gemini as well.
+The pass rate is that of the local interpreter; with GEMINI_API_KEY and
+ENCORE_CHAT_EVAL_GEMINI=1 set, the same cases run through Gemini instead (its times then
+include the model call).
 """
 from __future__ import annotations
 
@@ -306,7 +307,8 @@ def main() -> None:
     parser.add_argument("--catalog", help="a catalog CSV to match the export against")
     parser.add_argument("--verbose", action="store_true")
     args = parser.parse_args()
-    os.environ.pop("GEMINI_API_KEY", None) if not os.environ.get("ENCORE_CHAT_EVAL_GEMINI") else None
+    if not os.environ.get("ENCORE_CHAT_EVAL_GEMINI"):  # Gemini only when asked: it costs calls and needs a key
+        os.environ.pop("GEMINI_API_KEY", None)
     db, profile, _ = load_store(args)
     plays = explore.load_plays(db, profile)
     start = time.perf_counter()
@@ -316,6 +318,7 @@ def main() -> None:
     print(f"store: {args.export or 'demo'}; plays {len(plays):,}; pool {len(pool):,} tracks "
           f"({int(pool['has_features'].sum()):,} with features); building the pool: {pool_s:.2f} s")
     cases = build_cases(pool)
+    engine = "Gemini" if os.environ.get("GEMINI_API_KEY") else "local interpreter"
     passed, first, later = 0, [], []
     for case in cases:
         ok, why, times = run_case(pool, vocabulary, case)
@@ -324,7 +327,7 @@ def main() -> None:
         later.extend(times[1:])
         if args.verbose or not ok:
             print(f"  {'PASS' if ok else 'FAIL'}  {case.name}: {' / '.join(case.messages)}  -> {why}")
-    print(f"local interpreter: {passed}/{len(cases)} cases pass ({passed / len(cases):.0%})")
+    print(f"{engine}: {passed}/{len(cases)} cases pass ({passed / len(cases):.0%})")
     # baseline: a stateless turn rebuilds the candidate pool from the store every time
     baseline = []
     for message in ("rainy-afternoon indie folk", "upbeat music for a party", "my favourites"):

@@ -69,12 +69,20 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_with_plays(args: argparse.Namespace):
+    """The store, or None (and a one-line reason on stderr) when the profile has no plays."""
+    db = store.open_store(args.db)
+    if store.count_plays(db, args.profile):
+        return db
+    print(f"encore: profile {args.profile!r} has no plays: import an export first (python -m core import PATH)",
+          file=sys.stderr)
+    return None
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from core import model
-    db = store.open_store(args.db)
-    if not store.count_plays(db, args.profile):
-        print(f"encore: profile {args.profile!r} has no plays: import an export first (python -m core import PATH)",
-              file=sys.stderr)
+    db = _store_with_plays(args)
+    if db is None:
         return 2
     params = {k: v for k, v in (("factors", args.factors), ("iterations", args.iterations)) if v is not None}
     model_id, fitted, inputs = model.train_profile(db, args.profile, store.resolve_db_path(args.db), params)
@@ -93,10 +101,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from core import evaluate
-    db = store.open_store(args.db)
-    if not store.count_plays(db, args.profile):
-        print(f"encore: profile {args.profile!r} has no plays: import an export first (python -m core import PATH)",
-              file=sys.stderr)
+    db = _store_with_plays(args)
+    if db is None:
         return 2
     seeds = tuple(range(args.seeds))
     results = evaluate.evaluate_profile(db, args.profile, seeds=seeds)
@@ -114,10 +120,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _cmd_playlist(args: argparse.Namespace) -> int:
     from core import assistant, chat, playlist
-    db = store.open_store(args.db)
-    if not store.count_plays(db, args.profile):
-        print(f"encore: profile {args.profile!r} has no plays: import an export first (python -m core import PATH)",
-              file=sys.stderr)
+    db = _store_with_plays(args)
+    if db is None:
         return 2
     pool = chat.load_pool(db, args.profile)
     vocabulary = assistant.Vocabulary.from_pool(pool)

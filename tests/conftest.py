@@ -1,5 +1,6 @@
 import io
 import os
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -25,6 +26,35 @@ def demo_db(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "app.db"
     demo.build_demo(store.open_store(path), n_plays=3000)
     return path
+
+
+@pytest.fixture
+def demo_copy(demo_db, tmp_path) -> Path:
+    """A private copy of the demo store, for tests that write (likes, matches, models)."""
+    path = tmp_path / "demo-copy.db"
+    # SQLite's backup, not a file copy: the demo store may still hold pages in its write-ahead log
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(path) as target:
+        source.backup(target)
+    return path
+
+
+HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
+
+
+def open_page(page: str, profile: str | None = "demo", state: dict | None = None):
+    """Run Home.py with ``profile`` (and more session ``state``), switch to ``page``, check
+    that nothing raised, and return the AppTest."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(HOME, default_timeout=60)
+    if profile is not None:
+        at.session_state["profile"] = profile
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
 
 
 def real_data_dir() -> Path:

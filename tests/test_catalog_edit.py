@@ -1,12 +1,11 @@
 """Catalog page logic: previewing an unknown CSV, editing, deleting, undoing, coverage."""
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from core import catalog, explore, store
 from core.errors import CatalogEditError, ImportFileError
-from tests.test_catalog import HISTORY, add_plays, catalogs, imported_with_history, track, tracks, write  # noqa: F401
+from tests.test_catalog import add_plays, catalogs, imported_with_history, tracks, write  # noqa: F401 (catalogs: fixture)
 
 
 @pytest.mark.parametrize("headers, expected", [

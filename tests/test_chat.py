@@ -1,16 +1,11 @@
 """The chat pipeline on a store: the candidate pool, and the taste model's part in it."""
-import sqlite3
-
 import numpy as np
 
 from core import assistant, chat, model, playlist, store
 
 
-def test_a_trained_taste_model_gives_the_pool_an_affinity(demo_db, tmp_path):
-    path = tmp_path / "chat.db"
-    source, target = sqlite3.connect(demo_db), sqlite3.connect(path)
-    source.backup(target)
-    source.close(), target.close()
+def test_a_trained_taste_model_gives_the_pool_an_affinity(demo_copy):
+    path = demo_copy
     db = store.open_store(path)
     before = chat.load_pool(db, "demo")
     assert "affinity" not in before.columns  # no model yet: plays alone say what the person likes

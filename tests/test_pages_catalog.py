@@ -6,10 +6,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import store
+from tests.conftest import HOME, open_page
 from tests.test_catalog import CATALOGS, HISTORY, add_plays
 from tests.test_pages_overview_clock_detail import chart_data
 
-HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
 
 @pytest.fixture
@@ -23,12 +23,7 @@ def db_path(tmp_path, monkeypatch) -> Path:
 
 
 def catalog_page() -> AppTest:
-    at = AppTest.from_file(HOME, default_timeout=60)
-    at.session_state["profile"] = "me"
-    at.run()
-    at.switch_page("pages/catalog.py").run()
-    assert not at.exception
-    return at
+    return open_page("pages/catalog.py", profile="me")
 
 
 def upload(at: AppTest, name: str, text: str | bytes) -> AppTest:

@@ -1,35 +1,23 @@
 """AppTest of a multi-turn chat on the demo store: prompt, refinements, undo, like/dislike, exports."""
-import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import store
-
-HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
+from tests.conftest import HOME, open_page
 
 
 @pytest.fixture
-def chat_db(demo_db, tmp_path, monkeypatch) -> Path:
+def chat_db(demo_copy, monkeypatch) -> Path:
     """A private copy of the demo store (the chat writes likes and dislikes)."""
-    path = tmp_path / "chat.db"
-    source, target = sqlite3.connect(demo_db), sqlite3.connect(path)
-    source.backup(target)
-    source.close(), target.close()
-    monkeypatch.setenv("ENCORE_DB", str(path))
+    monkeypatch.setenv("ENCORE_DB", str(demo_copy))
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
-    return path
+    return demo_copy
 
 
 def chat_page() -> AppTest:
-    at = AppTest.from_file(HOME, default_timeout=60)
-    at.session_state["profile"] = "demo"
-    at.run()
-    at.switch_page("pages/chat.py").run()
-    assert not at.exception
-    return at
+    return open_page("pages/chat.py")
 
 
 def say(at: AppTest, text: str) -> AppTest:

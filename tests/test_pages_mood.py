@@ -1,7 +1,6 @@
 """AppTests for the Mood page: it charts exactly what core.mood computes, follows the catalog
 (a match undone changes the page), and says plainly when there are no audio features."""
 import json
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -110,11 +109,8 @@ def test_mood_charts_equal_the_aggregates(demo_db, monkeypatch):
                                   mood.long_features(hours, "hour", ["valence", "energy"]))
 
 
-def test_undoing_matches_changes_the_page_without_a_new_import(demo_db, monkeypatch, tmp_path):
-    path = tmp_path / "app.db"
-    # SQLite's backup, not a file copy: the demo store may still hold pages in its write-ahead log
-    with sqlite3.connect(demo_db) as source, sqlite3.connect(path) as target:
-        source.backup(target)
+def test_undoing_matches_changes_the_page_without_a_new_import(demo_copy, monkeypatch):
+    path = demo_copy
     monkeypatch.setenv("ENCORE_DB", str(path))
     at = open_mood()
     assert at.metric[0].value == "100%" and not at.warning
