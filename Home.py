@@ -5,6 +5,7 @@ from pages import _shared
 
 st.set_page_config(page_title="Encore", page_icon="🎧", layout="wide")
 
+_shared.load_settings()
 db = _shared.get_db()
 profile = _shared.sidebar_profile(db)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import zoneinfo
 
 import pandas as pd
@@ -13,6 +14,22 @@ import streamlit as st
 from sqlite_utils import Database
 
 from core import explore, store
+
+
+SETTINGS = ("ENCORE_DB", "GEMINI_API_KEY", "ENCORE_GEMINI_MODEL", "SPOTIFY_CLIENT_ID", "SPOTIFY_REDIRECT_URI")
+
+
+def load_settings() -> None:
+    """Settings from .streamlit/secrets.toml into the environment, where core reads them
+    (an environment variable that is already set wins). Streamlit does this for root-level
+    secrets too; doing it here makes it independent of when st.secrets is first read."""
+    try:
+        secrets = {name: st.secrets[name] for name in SETTINGS if name in st.secrets}
+    except Exception:  # no secrets.toml: the environment alone
+        return
+    for name, value in secrets.items():
+        if isinstance(value, str) and value and not os.environ.get(name):
+            os.environ[name] = value
 
 
 def get_db() -> Database:

@@ -117,8 +117,12 @@ for number, row in enumerate(frame.itertuples(), start=1):
     if tick:
         kept.append(row.track_key)
     year = "" if pd.isna(row.release_year) else f" ({int(row.release_year)})"
-    cols[1].markdown(f"**{number}. {row.artist_name} — {row.track_name}**{year}  \n"
-                     f"<small>{row.reason}</small>", unsafe_allow_html=True)
+    album = f" · {row.album_name}" if isinstance(row.album_name, str) else ""
+    sound = " · ".join(f"{label} {value:.2f}" for label, value in (("energy", row.energy), ("valence", row.valence),
+                                                                    ("dance", row.danceability)) if not pd.isna(value))
+    sound += f" · {row.tempo:.0f} BPM" if not pd.isna(row.tempo) else ""
+    cols[1].markdown(f"**{number}. {row.artist_name} — {row.track_name}**{year}{album}  \n"
+                     f"<small>{row.reason}{'  ·  ' + sound if sound else ''}</small>", unsafe_allow_html=True)
     if cols[2].button("👍", key=f"chat_like_{conversation.current}_{row.track_key}", help="More like this"):
         store.set_feedback(db, profile, row.track_key, 1)
         _push(playlist.feedback(pool, version, row.track_key, liked=True), f"👍 {row.track_name}: more like it.")

@@ -137,3 +137,15 @@ def test_three_directions_shown_and_one_picked(chat_db):
     assert not at.exception
     assert messages(at)[-1] == ("assistant", "Took direction 2: livelier.")
     assert len(playlist_rows(at)) == 25 and at.subheader[0].value == "Energetic jazz (livelier)"
+
+
+def test_a_gemini_key_in_streamlit_secrets_is_used(chat_db, monkeypatch):
+    monkeypatch.delenv("GEMINI_API_KEY", raising=False)  # restored to unset after the test
+    at = AppTest.from_file(HOME, default_timeout=60)
+    at.secrets["GEMINI_API_KEY"] = "secret-from-toml"
+    at.session_state["profile"] = "demo"
+    at.run()
+    at.switch_page("pages/chat.py").run()
+    assert not at.exception
+    assert at.caption[0].value.startswith("Requests are read by Gemini (gemini-2.5-flash)")
+    assert "secret-from-toml" not in " ".join([e.value for e in at.caption] + [e.value for e in at.markdown])
