@@ -381,6 +381,8 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
     if m:
         turn["options"] = {"two": 2, "2": 2, "four": 4, "4": 4}.get(m.group(1), 3)
         said.append(f"{turn['options']} directions to choose from")
+    if has_playlist and set(turn) == {"action", "options"}:  # "give me three directions" for this playlist
+        turn["action"] = "refine"
     if turn.pop("shorter", False):
         turn["resize"] = 0.6
     if turn.pop("longer", False):

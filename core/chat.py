@@ -139,7 +139,16 @@ def take_turn(pool: pd.DataFrame, vocabulary: assistant.Vocabulary, conversation
                      f"{assistant.CAPABILITIES}.", False, result.engine)
     conversation.options = []  # any other turn drops directions that were not picked
     if result.turn.options:
-        conversation.options = playlist.directions(pool, current, result.turn)
+        offered = playlist.directions(pool, current, result.turn)
+        if len(offered) == 1:  # nothing else comes out different: just take it
+            version = offered[0][1]
+            conversation.push(version)
+            text = " ".join(part for part in (
+                offline + (version.reading or "Done."), *version.notes,
+                "Only one direction comes out different with what the store holds (add a catalog for audio "
+                "features and new tracks).", notes) if part)
+            return Reply(text, True, result.engine)
+        conversation.options = offered
         listed = "; ".join(f"{n}) {label}" for n, (label, _) in enumerate(conversation.options, start=1))
         text = (f"{offline}{result.turn.reading or ''} Here are {len(conversation.options)} directions: {listed}. "
                 "Pick one (“the second one”).").strip()

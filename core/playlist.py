@@ -649,6 +649,12 @@ def apply_turn(pool: pd.DataFrame, previous: Version | None, turn: Turn) -> Vers
         keys = compose(pool, new, current)
     else:
         keys = compose(pool, new, current, keep=True)
+    if turn.shifts and not pool["has_features"].any():
+        notes.append("None of these tracks has audio features, so the sound asked for cannot be matched: "
+                     "add a catalog on the Catalog page.")
+    if (turn.era or turn.exclude_era or turn.add_era) and pool["release_year"].isna().all():
+        notes.append("No release years are known for these tracks, so eras cannot be used: "
+                     "add a catalog on the Catalog page.")
     _, relaxed = effective_cap(pool, new, allowed(pool, new), new.length)
     if relaxed and (previous is None or turn.action == "new" or relaxed != effective_cap(
             pool, previous.settings, allowed(pool, previous.settings), previous.settings.length)[1]):

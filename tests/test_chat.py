@@ -35,3 +35,23 @@ def test_three_directions_then_the_second_one(demo_db):
     assert conversation.version is second and conversation.options == []
     # with nothing offered, "the second one" is an ordinary (not understood) message
     assert chat.take_turn(pool, vocabulary, conversation, "the second one").changed is False
+
+
+def test_without_a_catalog_the_reply_says_what_cannot_be_done(tmp_path):
+    from core import imports
+    from tests.conftest import FIXTURES
+    db = store.open_store(tmp_path / "plain.db")
+    imports.import_files(db, paths=[str(FIXTURES)], profile="me")
+    pool = chat.load_pool(db, "me")
+    assert not pool["has_features"].any()
+    vocabulary = assistant.Vocabulary.from_pool(pool)
+    conversation = playlist.Conversation()
+    reply = chat.take_turn(pool, vocabulary, conversation, "long day, I'm wiped out")
+    assert "None of these tracks has audio features, so the sound asked for cannot be matched" in reply.text
+    reply = chat.take_turn(pool, vocabulary, conversation, "no 80s")
+    assert "No release years are known for these tracks, so eras cannot be used" in reply.text
+    before = conversation.version
+    reply = chat.take_turn(pool, vocabulary, conversation, "give me three directions")
+    assert reply.text.endswith("Only one direction comes out different with what the store holds (add a catalog "
+                               "for audio features and new tracks).")
+    assert conversation.options == [] and conversation.version.track_keys == before.track_keys
