@@ -265,6 +265,9 @@ def evaluate_time_split(inputs: TasteInputs, params: dict | None = None, weighti
     n = ix.n_tracks
     w = _windowed(inputs, plays, cutoff, days)
     train, train_idx, test_cols = w["train"], w["train_idx"], w["test_cols"]
+    if not len(test_cols):
+        raise ValueError(f"nothing was streamed (30 s or more) in the last {days} days of the history, "
+                         "so there is nothing to predict")
     settings = settings or choose_settings(inputs, train, params, weighting, days, seeds[0])
     matrix = build_matrix(ix, train, weighting, w["playlists"], w["others"]).values
     rows = _rows(ix, train, weighting, cutoff)

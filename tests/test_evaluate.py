@@ -148,3 +148,19 @@ def test_playlist_continuation_known_answer():
     for name in ("item_knn", "als", "hybrid"):
         assert results[name]["r_precision"] == pytest.approx(1.0) and results[name]["ndcg"] == pytest.approx(1.0)
     assert results["most_played"]["r_precision"] < 0.7
+
+
+def test_a_history_with_nothing_to_predict_skips_the_time_split_with_the_reason(tmp_path, capsys):
+    # the hand-made fixtures: their last 28 days hold no stream of 30 s or more
+    import json
+
+    from core import imports, store
+    from core.__main__ import main
+    from tests.conftest import FIXTURES
+    path = tmp_path / "tiny.db"
+    imports.import_files(store.open_store(path), paths=[str(FIXTURES)], profile="me")
+    assert main(["evaluate", "--db", str(path), "--json", "--seeds", "1"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["time_split"] == {"skipped": "nothing was streamed (30 s or more) in the last 28 days of the history, "
+                                            "so there is nothing to predict"}
+    assert out["playlist_continuation"] == {"skipped": "no playlist has 10 or more tracks"}
