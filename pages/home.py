@@ -38,5 +38,11 @@ if summary["all_plays"]:
     cols[2].metric("Tracks", f"{summary['tracks']:,}")
     cols[3].metric("Artists", f"{summary['artists']:,}")
     st.caption(f"From {summary['first_play'][:10]} to {summary['last_play'][:10]} (UTC).")
+    st.markdown("**Where to go next**")
+    steps = st.columns(4)
+    steps[0].page_link("pages/overview.py", label="Explore your listening", icon="📊")
+    steps[1].page_link("pages/catalog.py", label="Add audio features (Catalog)", icon="🗂️")
+    steps[2].page_link("pages/taste.py", label="Train your taste model", icon="🧠")
+    steps[3].page_link("pages/chat.py", label="Chat up a playlist", icon="💬")
 else:
     st.caption(f"Profile “{profile}” has no plays yet.")

@@ -96,3 +96,14 @@ def test_the_sidebar_picker_follows_a_profile_switch_and_a_pick(db_path):
     switched.run()
     assert not switched.exception
     assert switched.selectbox(key="profile_picker").value == "demo"
+
+
+def test_home_points_to_the_next_steps_once_there_are_plays(demo_db, monkeypatch):
+    monkeypatch.setenv("ENCORE_DB", str(demo_db))
+    at = app()
+    at.session_state["profile"] = "demo"
+    at.run()
+    assert not at.exception
+    assert [link.label for link in at.get("page_link")] == [
+        "Go to Import", "Explore your listening", "Add audio features (Catalog)", "Train your taste model",
+        "Chat up a playlist"]
