@@ -617,10 +617,10 @@ def reason(pool: pd.DataFrame, key: str, s: Settings) -> str:
         parts.append("new to you" + (f" ({row['genre']})" if isinstance(row["genre"], str) else ""))
         if "affinity" in pool.columns and row["affinity"] >= 0.9:  # NaN compares False
             parts.append(f"your taste model puts it in your top {max(1, round((1 - row['affinity']) * 100))}%")
-    fits = [f"{f} {row[f] * (TEMPO_SCALE if f == 'tempo' else 1):.2f}".replace("tempo 1", "tempo 1")
+    fits = [f"tempo {row[f] * TEMPO_SCALE:.0f} BPM" if f == "tempo" else f"{f} {row[f]:.2f}"
             for f, _ in s.targets if not pd.isna(row[f])]
     if fits:
-        parts.append("fits " + ", ".join(fits).replace(".00", ""))
+        parts.append("fits " + ", ".join(fits))
     elif s.targets and not row["has_features"]:
         parts.append("sound unknown (no audio features)")
     if s.genres and _genre_mask(pool.loc[[key]], s.genres).iloc[0]:

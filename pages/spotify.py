@@ -147,7 +147,6 @@ if st.button("Try fetching audio features from Spotify", key="spotify_features")
 # --- save a playlist ------------------------------------------------------------------------
 
 st.subheader("Save a playlist to Spotify")
-request = state.get("spotify_save_request")  # another page (e.g. the chat) may hand over a list
 playlists = store.list_playlists(db, profile)
 sources = ["Paste track ids or links"] + (["One of the playlists in Encore"] if playlists else [])
 how = st.radio("Tracks", sources, key="spotify_save_from", horizontal=True)
@@ -159,9 +158,9 @@ if how == "One of the playlists in Encore":
     origin = ("playlist", chosen)
 else:
     pasted = st.text_area("Track ids, spotify:track: uris or open.spotify.com links, one per line",
-                          value="\n".join(request["uris"]) if request else "", key="spotify_save_ids")
+                          key="spotify_save_ids")
     uris = [line.strip() for line in pasted.replace(",", "\n").splitlines() if line.strip()]
-    default_name = request["name"] if request else "Encore playlist"
+    default_name = "Encore playlist"
     origin = ("pasted", default_name)
 if state.get("spotify_save_origin") != origin:  # another list picked: propose its name
     state["spotify_save_origin"] = origin
@@ -180,7 +179,6 @@ elif save_clicked:
     try:
         saved = spotify.save_playlist(db, sp, profile, name, uris, description,
                                       progress=lambda f, m: bar.progress(f, text=m))
-        state.pop("spotify_save_request", None)
         st.success(f"Saved “{name.strip()}” with {saved['items_done']:,} tracks.")
         st.link_button("Open in Spotify", spotify.playlist_url(saved["spotify_id"]))
     except ValueError as problem:
