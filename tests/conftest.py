@@ -12,6 +12,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 REAL_DATA_ENV = "ENCORE_REAL_DATA"
 
 
+@pytest.fixture(autouse=True)
+def no_outside_settings(monkeypatch):
+    """No test reads a developer's own keys (nothing may reach the internet), and whatever a
+    test's app puts into the environment (settings from AppTest secrets) is gone after it."""
+    for name in ("GEMINI_API_KEY", "ENCORE_GEMINI_MODEL", "ENCORE_GEMINI_BASE_URL", "SPOTIFY_CLIENT_ID",
+                 "SPOTIFY_REDIRECT_URI", "ENCORE_SPOTIFY_API_URL", "ENCORE_SPOTIFY_ACCOUNTS_URL"):
+        monkeypatch.setenv(name, "")  # records the outside value, restored after the test
+        monkeypatch.delenv(name)
+
+
 @pytest.fixture
 def fresh_db():
     db = store.open_memory_store()
