@@ -25,11 +25,8 @@ fresh store <= 20 s for 1.2M rows on the project's 2-core machine.
 from __future__ import annotations
 
 import argparse
-import json
-import resource
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,6 +37,8 @@ import pandas as pd
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+from bench import fresh  # noqa: E402
 
 COLUMNS = ("id", "name", "album", "album_id", "artists", "artist_ids", "track_number", "disc_number", "explicit",
            "danceability", "energy", "key", "loudness", "mode", "speechiness", "acousticness", "instrumentalness",
@@ -123,19 +122,6 @@ def write_catalog_csv(path: Path, rows: int, seed: int = 7) -> None:
     frame.to_csv(path, index=False)
 
 
-def _peak_mb() -> float:
-    """This process's peak resident memory. VmHWM, not ru_maxrss: Linux carries ru_maxrss
-    across fork and exec, so a worker started by a parent that just wrote the CSV would
-    report the parent's peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def work_parse(csv_path: Path, _: Path) -> dict:
     return {"rows": len(pd.read_csv(csv_path, engine="c"))}
 
@@ -169,16 +155,7 @@ WORKERS = {
 
 def run_worker(name: str, csv_path: Path, db: Path) -> dict:
     """Time one contender in a fresh interpreter; imports happen before the clock starts."""
-    code = (
-        "import json, sys, time; sys.path.insert(0, %r); import bench.catalog_bench as b; "
-        "from pathlib import Path; import pandas, core.catalog, core.store; "
-        "t = time.perf_counter(); r = b.WORKERS[%r](Path(%r), Path(%r)); s = time.perf_counter() - t; "
-        "print(json.dumps({**r, 'seconds': s, 'peak_mb': b._peak_mb()}))"
-    ) % (str(REPO), name, str(csv_path), str(db))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if out.returncode:
-        raise SystemExit(f"{name} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh.run_fresh("catalog_bench", name, [csv_path, db], preload="pandas, core.catalog, core.store")
 
 
 def _history_store(path: Path, seed: int) -> None:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,17 +26,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench import fresh  # noqa: E402
+
 
 def _files(export: Path) -> list[Path]:
     return sorted(export.rglob("*.json"))
-
-
-def _peak_mb() -> float:
-    """This process's own peak RSS (VmHWM): ru_maxrss would carry over the parent's peak."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def work_parse_orjson(export: Path, _: Path) -> int:
@@ -89,14 +81,7 @@ WORKERS = {
 
 def run_worker(name: str, export: Path, db: Path) -> dict:
     """Time one contender in a fresh interpreter; imports happen before the clock starts."""
-    code = (
-        "import json, sys, time; sys.path.insert(0, %r); import bench.import_bench as b; "
-        "from pathlib import Path; import pandas, orjson, core.imports; "
-        "t = time.perf_counter(); n = b.WORKERS[%r](Path(%r), Path(%r)); s = time.perf_counter() - t; "
-        "print(json.dumps({'seconds': s, 'rows': n, 'peak_mb': b._peak_mb()}))"
-    ) % (str(REPO), name, str(export), str(db))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh.run_fresh("import_bench", name, [export, db], preload="pandas, orjson, core.imports")
 
 
 def main() -> int:
