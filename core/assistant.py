@@ -183,11 +183,12 @@ def _quoted(message: str) -> list[str]:
 def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) -> Interpretation:
     """Read an English message into a Turn with patterns and the store's genres and artists.
 
-    Returns ``Interpretation(turn=None)`` when nothing in it was understood.
+    Returns ``Interpretation(turn=None)`` when nothing in it was understood. Each part of a
+    request is read by its own ``_read_*`` function into ``turn`` (the Turn's fields) and
+    ``said`` (the words of the reply's "I read that as: …").
     """
     raw = message.strip()
     text = matching.normalise_text(raw) if raw else ""
-    lower = raw.lower()
     if re.fullmatch(r"(?:please )?(?:undo|go back|back|revert|undo that|undo the last (?:change|turn))[.!]?", text):
         return Interpretation(turn=None, undo=True)
     action = "refine" if has_playlist and _REFINE_START.search(text) else "new"
@@ -196,14 +197,34 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
         action = "refine"
     turn: dict = {"action": action}
     said: list[str] = []
-
     # exclusions first, so that what follows "no"/"without" is not also read as wanted
-    excluded_spans: list[tuple[int, int]] = []
+    excluded = _read_exclusions(text, vocabulary, turn, said)
+    kept = "".join(ch if not any(s <= i < e for s, e in excluded) else " " for i, ch in enumerate(text))
+    _read_length(kept, turn, said)
+    named = _read_seeds(raw, kept, vocabulary, turn, said)
+    named |= _read_genres_and_era(kept, vocabulary, has_playlist, turn, said)
+    _read_qualities(text, raw.lower(), excluded, action == "new", named, turn, said)
+    _read_familiarity(text, raw.lower(), action, turn, said)
+    _read_order(text, action, turn, said)
+    _read_name(raw, turn, said)
+    _read_options(text, has_playlist, turn, said)
+    if len(turn) == 1:  # only the action: nothing was understood
+        return Interpretation(turn=None)
+    try:
+        return Interpretation(turn=Turn(reading=_reading(said), **turn))
+    except ValidationError:
+        return Interpretation(turn=None)
+
+
+def _read_exclusions(text: str, vocabulary: Vocabulary, turn: dict, said: list[str]) -> list[tuple[int, int]]:
+    """"no remixes", "no live", "no 80s", "without <artist>", "no <genre>", "remove <title>";
+    returns the spans read, which nothing else may read as wanted."""
+    spans: list[tuple[int, int]] = []
     for m in re.finditer(r"\b(?:no|without|remove|drop|exclude|skip|lose|cut|get rid of|not|nothing|none|no more)"
                          r"\s+(?:tracks |songs |music )?(?:by |from |of )?(.+?)(?=$| and | but |,|;|\.|!)",
                          text):
         target = m.group(1).strip()
-        excluded_spans.append(m.span())
+        spans.append(m.span())
         if re.fullmatch(r"remix(?:es)?", target):
             turn["no_remixes"] = True
             said.append("no remixes")
@@ -212,16 +233,14 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
             turn["no_live"] = True
             said.append("no live versions")
             continue
-        if target in ("vocals", "singing", "words", "lyrics"):
+        if target in ("vocals", "singing", "words", "lyrics"):  # read as a quality
             continue
+        genres = _find_names(target, vocabulary.genres)
         era = _era_in(target)
-        if era and not _find_names(target, vocabulary.genres):
-            if re.match(r"(?:older|before|earlier) than|before", target):
-                pass
+        if era and not genres:
             turn["exclude_era"] = Era(start=era[0], end=era[1])
             said.append(f"nothing from {era[0]}–{min(era[1], 2100)}")
             continue
-        genres = _find_names(target, vocabulary.genres)
         artists = _find_names(target, vocabulary.artists)
         if artists and (not genres or len(artists[0]) >= len(genres[0])):
             names = [vocabulary.artist_names.get(a, a) for a in artists]
@@ -233,14 +252,11 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
         elif target and not re.fullmatch(r"(?:more|less|longer|shorter|so|too|that|this|it|them|those)\b.*", target):
             turn.setdefault("exclude_tracks", []).append(target)
             said.append(f"without “{target}”")
+    return spans
 
-    def outside_exclusions(pattern: str) -> list[re.Match]:
-        return [m for m in re.finditer(pattern, text)
-                if not any(s <= m.start() < e for s, e in excluded_spans)]
 
-    kept = "".join(ch if not any(s <= i < e for s, e in excluded_spans) else " " for i, ch in enumerate(text))
-
-    # length
+def _read_length(kept: str, turn: dict, said: list[str]) -> None:
+    """"20 minutes", "an hour", "30 tracks", "add 5 songs", "shorter", "longer"."""
     m = re.search(rf"\b{_NUM}\s*(?:-\s*)?(hours?|hrs?|minutes?|mins?)\b", kept)
     if m:
         amount = _number(m.group(1)) * (60 if m.group(2).startswith("h") else 1)
@@ -254,24 +270,24 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
         if m:
             turn["count"] = int(m.group(1))
             said.append(f"{turn['count']} tracks")
-    if re.search(r"\bshorter\b", kept) and "minutes" not in turn and "count" not in turn:
-        turn["shorter"] = True
-        said.append("shorter")
-    if re.search(r"\blonger\b", kept) and "minutes" not in turn and "count" not in turn:
-        turn["longer"] = True
-        said.append("longer")
+    if "minutes" not in turn and "count" not in turn:
+        for word, factor in (("shorter", 0.6), ("longer", 1.4)):
+            if re.search(rf"\b{word}\b", kept):
+                turn["resize"] = factor
+                said.append(word)
 
-    # seeds: tracks (quoted, or after "song"/"track"), then artists
-    like_tracks = [q for q in _quoted(raw)]
+
+def _read_seeds(raw: str, kept: str, vocabulary: Vocabulary, turn: dict, said: list[str]) -> bool:
+    """Tracks to sound like (quoted, or "like the song X") and artists named; whether any."""
+    like_tracks = _quoted(raw)
     for m in re.finditer(r"\b(?:(?:like|similar to|more like)\s+(?:the\s+)?(?:song|track)|(?:song|track)\s+called)"
                          r"\s+(.+?)(?=$| and | but |,|;|\.|!)", kept):
         candidate = m.group(1).strip()
         if candidate and not re.match(r"(?:by|from|of|for|to|with|in|about|i|you|that|this)\b", candidate):
             like_tracks.append(candidate)
-    artists = [a for a in _find_names(kept, vocabulary.artists)]
     # an artist named inside a quoted title is part of the title
-    if like_tracks:
-        artists = [a for a in artists if not any(a in matching.normalise_text(t) for t in like_tracks)]
+    artists = [a for a in _find_names(kept, vocabulary.artists)
+               if not any(a in matching.normalise_text(t) for t in like_tracks)]
     if like_tracks:
         turn["like_tracks"] = like_tracks
         said.append("like " + ", ".join(f"“{t}”" for t in like_tracks))
@@ -279,16 +295,19 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
         names = [vocabulary.artist_names.get(a, a) for a in artists]
         turn["like_artists"] = names
         said.append("like " + " and ".join(names))
+    return bool(like_tracks or artists)
 
-    # genres and eras wanted
+
+def _read_genres_and_era(kept: str, vocabulary: Vocabulary, has_playlist: bool, turn: dict, said: list[str]) -> bool:
+    """Genres (wanted, or "only …") and a release era ("90s", "before 1970", "only 90s",
+    "add some 90s …"); whether any."""
     genres = _find_names(kept, vocabulary.genres)
-    # a genre's own name ("90s rock") is not an era
     era_text = kept
-    for genre in genres:
+    for genre in genres:  # a genre's own name ("90s rock") is not an era
         era_text = re.sub(rf"(?<![\w]){re.escape(genre)}(?![\w])", " ", era_text)
     era = _era_in(era_text)
     only = re.search(r"\b(?:only|just|nothing but|exclusively|keep only)\b", kept)
-    adding = re.search(r"\b(?:add|throw in|mix in|some|a bit of|a few)\b", kept) and has_playlist
+    adding = has_playlist and re.search(r"\b(?:add|throw in|mix in|some|a bit of|a few)\b", kept)
     if genres:
         if only and not era:
             turn["only_genres"] = genres
@@ -297,23 +316,31 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
             turn["genres"] = genres
             said.append(", ".join(genres))
     if era:
+        span = f"{era[0]}–{era[1]}" if era[1] < 2100 else f"{era[0]} on"
         if adding and not only:
             turn["add_era"] = Era(start=era[0], end=min(era[1], 2100))
-            said.append(f"some from {era[0]}–{era[1]}" if era[1] < 2100 else f"some from {era[0]} on")
+            said.append(f"some from {span}")
         else:
             turn["era"] = Era(start=era[0], end=min(era[1], 2100))
-            said.append(f"released {era[0]}–{era[1]}" if era[1] < 2100 else f"released from {era[0]} on")
+            said.append(f"released {'from ' if era[1] >= 2100 else ''}{span}")
+    return bool(genres or era)
 
-    # qualities ("build up energy" is an order, not more energy)
+
+_ORDERING = re.compile(r"\b(?:build(?:s|ing)? up|ramp up|wind(?:ing)? down|cool(?:ing)? down)(?: the)? "
+                       r"(?:energy|tempo)\b|\benergy up\b|\btempo up\b")
+
+
+def _read_qualities(text: str, lower: str, excluded: list[tuple[int, int]], new_playlist: bool, named: bool,
+                    turn: dict, said: list[str]) -> None:
+    """More/less of audio qualities ("more upbeat", "calmer", "no vocals"), and moods from
+    what the person says ("long day, I'm wiped out")."""
     shifts: dict[str, str] = {}
-    ordering = re.compile(r"\b(?:build(?:s|ing)? up|ramp up|wind(?:ing)? down|cool(?:ing)? down)(?: the)? "
-                          r"(?:energy|tempo)\b|\benergy up\b|\btempo up\b")
-    order_spans = [m.span() for m in ordering.finditer(text)]
-    for m in outside_exclusions(r"\b(more|less|fewer|not so|not as|too|lower|higher|less of|more of)?\s*"
-                                r"([a-z]+(?:-[a-z]+)?)\b"):
-        modifier, word = m.group(1), m.group(2)
-        if any(s0 <= m.start(2) < e0 for s0, e0 in order_spans):
+    order_spans = [m.span() for m in _ORDERING.finditer(text)]  # "build up energy" is an order
+    for m in re.finditer(r"\b(more|less|fewer|not so|not as|too|lower|higher|less of|more of)?\s*"
+                         r"([a-z]+(?:-[a-z]+)?)\b", text):
+        if any(s <= m.start() < e for s, e in excluded) or any(s <= m.start(2) < e for s, e in order_spans):
             continue
+        modifier, word = m.group(1), m.group(2)
         for feature, direction in _QUALITY_WORDS.get(word, []):
             if word == "dance" and re.search(r"\bdance\s+(?:pop|rock|punk|hall)", text):
                 continue
@@ -323,19 +350,21 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
         shifts["instrumentalness"] = "more"
     if _LESS_TALK.search(text):
         shifts["speechiness"] = "less"
-    # situations ("long day", "rainy"): read outside quoted titles, and in a refinement only
-    # when it names nothing else ("more like 'Rain on Tin'" is not a rainy request)
-    situation = re.sub(r"[\"“”‘’][^\"“”‘’]*[\"“”‘’]", " ", lower)
-    if action == "new" or not (shifts or like_tracks or artists or genres or era):
+    # situations are read outside quoted titles, and in a refinement only when it names
+    # nothing else ("more like 'Rain on Tin'" is not a rainy request)
+    if new_playlist or not (shifts or named):
+        outside_quotes = re.sub(r"[\"“”‘’][^\"“”‘’]*[\"“”‘’]", " ", lower)
         for pattern, qualities in _MOOD_PHRASES:
-            if re.search(pattern, situation):
+            if re.search(pattern, outside_quotes):
                 for feature, direction in qualities:
                     shifts.setdefault(feature, direction)
     if shifts:
         turn["shifts"] = [Shift(feature=f, direction=d) for f, d in shifts.items()]
         said.extend(_describe(f, d) for f, d in shifts.items())
 
-    # familiarity
+
+def _read_familiarity(text: str, lower: str, action: str, turn: dict, said: list[str]) -> None:
+    """"my favourites", "more familiar", "something new", "a mix of old and new"."""
     if re.search(r"\b(?:more familiar|stuff i know|songs i know|tracks i know|my favou?rites|favou?rites|"
                  r"classics|what i know|i know and love|old favou?rites)\b", text):
         turn["familiarity"] = "more_familiar" if action == "refine" else "familiar"
@@ -348,51 +377,48 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
         turn["familiarity"] = "mix"
         said.append("a mix of known and new")
 
-    # order
-    if re.search(r"\b(?:build(?:s|ing)? up|start (?:slow|calm|quiet)|ramp up|crescendo|energy up|end (?:strong|loud|high))\b",
-                 text):
-        turn["order"] = "energy_up"
-        said.append("building up energy")
-    elif re.search(r"\b(?:wind(?:ing)? down|cool(?:ing)? down|end (?:calm|quiet|slow)|start (?:strong|loud))\b", text) \
-            and action == "refine":
-        turn["order"] = "energy_down"
-        said.append("winding down")
-    elif re.search(r"\bshuffle\b", text):
-        turn["order"] = "shuffle"
-        said.append("shuffled")
-    elif re.search(r"\b(?:faster and faster|speed up|tempo up|increasing tempo)\b", text):
-        turn["order"] = "tempo_up"
-        said.append("tempo rising")
 
-    # rename
+def _read_order(text: str, action: str, turn: dict, said: list[str]) -> None:
+    """"build up energy", "wind down", "shuffle", "faster and faster"."""
+    if re.search(r"\b(?:build(?:s|ing)? up|start (?:slow|calm|quiet)|ramp up|crescendo|energy up|"
+                 r"end (?:strong|loud|high))\b", text):
+        turn["order"], word = "energy_up", "building up energy"
+    elif action == "refine" and re.search(r"\b(?:wind(?:ing)? down|cool(?:ing)? down|end (?:calm|quiet|slow)|"
+                                          r"start (?:strong|loud))\b", text):
+        turn["order"], word = "energy_down", "winding down"
+    elif re.search(r"\bshuffle\b", text):
+        turn["order"], word = "shuffle", "shuffled"
+    elif re.search(r"\b(?:faster and faster|speed up|tempo up|increasing tempo)\b", text):
+        turn["order"], word = "tempo_up", "tempo rising"
+    else:
+        return
+    said.append(word)
+
+
+def _read_name(raw: str, turn: dict, said: list[str]) -> None:
+    """"call it Sunday Morning": a name is not a request for tracks, so it replaces what was
+    read out of its words."""
     m = re.search(r"\b(?:call it|rename it(?: to)?|rename to|name it|title it|rename)\s+[\"“']?(.+?)[\"”']?\s*$", raw,
                   flags=re.IGNORECASE)
-    if m:
-        turn["name"] = m.group(1).strip()[:100]
-        said.append(f"named “{turn['name']}”")
-        # a name is not a request for tracks: drop what was read out of it
-        for key in ("like_artists", "like_tracks", "genres", "only_genres", "shifts", "era", "add_era",
-                    "exclude_artists", "exclude_genres", "exclude_tracks", "exclude_era", "familiarity", "order"):
-            turn.pop(key, None)
-        said[:] = [f"named “{turn['name']}”"]
+    if not m:
+        return
+    for key in ("like_artists", "like_tracks", "genres", "only_genres", "shifts", "era", "add_era",
+                "exclude_artists", "exclude_genres", "exclude_tracks", "exclude_era", "familiarity", "order"):
+        turn.pop(key, None)
+    turn["name"] = m.group(1).strip()[:100]
+    said[:] = [f"named “{turn['name']}”"]
 
+
+def _read_options(text: str, has_playlist: bool, turn: dict, said: list[str]) -> None:
+    """"give me three directions": several takes to pick from (for this playlist, if there is one)."""
     m = re.search(r"\b(two|three|four|2|3|4|a few|several|some)\s+(?:different\s+)?"
                   r"(?:directions|options|versions|takes|alternatives|ideas)\b", text)
-    if m:
-        turn["options"] = {"two": 2, "2": 2, "four": 4, "4": 4}.get(m.group(1), 3)
-        said.append(f"{turn['options']} directions to choose from")
-    if has_playlist and set(turn) == {"action", "options"}:  # "give me three directions" for this playlist
+    if not m:
+        return
+    turn["options"] = {"two": 2, "2": 2, "four": 4, "4": 4}.get(m.group(1), 3)
+    said.append(f"{turn['options']} directions to choose from")
+    if has_playlist and set(turn) == {"action", "options"}:
         turn["action"] = "refine"
-    if turn.pop("shorter", False):
-        turn["resize"] = 0.6
-    if turn.pop("longer", False):
-        turn["resize"] = 1.4
-    if len(turn) == 1:  # only the action: nothing was understood
-        return Interpretation(turn=None)
-    try:
-        return Interpretation(turn=Turn(reading=_reading(said), **turn))
-    except ValidationError:
-        return Interpretation(turn=None)
 
 
 def _describe(feature: str, direction: str) -> str:

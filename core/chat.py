@@ -34,8 +34,8 @@ def model_affinity(db: Database, profile: str, plays: pd.DataFrame) -> pd.Series
     if loaded is None:
         return None
     _, fitted, ix = loaded
-    who = recommend.listener(ix, interactions.music_plays(plays), feedback=store.list_feedback(db, profile))
-    taste = fitted.taste_scores(who.row)
+    row = recommend.taste_row(ix, interactions.music_plays(plays), feedback=store.list_feedback(db, profile))
+    taste = fitted.taste_scores(row)
     ok = np.isfinite(taste)
     ranks = np.full(len(taste), np.nan)
     ranks[ok] = model.percentile_ranks(taste[ok])
@@ -126,7 +126,9 @@ def take_turn(pool: pd.DataFrame, vocabulary: assistant.Vocabulary, conversation
     if picked is not None:
         return picked
     current = conversation.version
-    result = assistant.interpret(message, vocabulary, current is not None, summary(pool, current, vocabulary),
+    # the summary is for Gemini only: not built on the offline path
+    data = summary(pool, current, vocabulary) if assistant.gemini_config()[0] else {}
+    result = assistant.interpret(message, vocabulary, current is not None, data,
                                  client_factory)
     offline = "" if result.engine == "gemini" else "(offline interpreter) "
     notes = " ".join(result.notes)

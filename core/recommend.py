@@ -158,15 +158,23 @@ def listener(ix: Interactions, plays: pd.DataFrame, half_life_days: float = DEFA
     names = pd.DataFrame({"track_name": first["track_name"].astype(object).to_numpy(),
                           "artist_name": first["artist_name"].astype(object).to_numpy()},
                          index=first["track_key"].astype(object).to_numpy())
+    return Listener(taste_row(ix, plays, half_life_days, now, feedback), play_stats(plays), names, now)
+
+
+def taste_row(ix: Interactions, plays: pd.DataFrame, half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+              now: pd.Timestamp | None = None, feedback: dict[str, int] | None = None) -> sp.csr_matrix:
+    """The person's recency-weighted row, with likes added on top of the plays and dislikes
+    replacing them (what the model's taste for the person is solved from)."""
+    now = now if now is not None else (plays["start"].max() if len(plays) else None)
     row = listener_row(ix, plays, Weighting(half_life_days=half_life_days), now=now)
-    if feedback:
-        dense = row.toarray().ravel()
-        for key, value in feedback.items():
-            idx = ix.track_idx([key])[0]
-            if idx >= 0:
-                dense[idx] = max(dense[idx], 0.0) + LIKE_VALUE if value > 0 else DISLIKE_VALUE
-        row = sp.csr_matrix(dense.reshape(1, -1).astype("float32"))
-    return Listener(row, play_stats(plays), names, now)
+    if not feedback:
+        return row
+    dense = row.toarray().ravel()
+    for key, value in feedback.items():
+        idx = ix.track_idx([key])[0]
+        if idx >= 0:
+            dense[idx] = max(dense[idx], 0.0) + LIKE_VALUE if value > 0 else DISLIKE_VALUE
+    return sp.csr_matrix(dense.reshape(1, -1).astype("float32"))
 
 
 def for_you(model: TasteModel, ix: Interactions, who: Listener, n: int = 25, familiar: float = 0.5,

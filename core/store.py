@@ -754,22 +754,32 @@ CATALOG_EDIT_COLUMNS: tuple[str, ...] = (
 )
 
 
-def search_catalog_tracks(db: Database, text: str = "", limit: int = 50, offset: int = 0) -> tuple[list[dict], int]:
-    """Catalog tracks whose id, title, artist or album contains ``text`` (any case); and how many.
+def _catalog_search(text: str) -> tuple[str, list]:
+    """The WHERE clause (and its parameters) of a catalog search: id, title, artist or album
+    containing ``text``, any case; % and _ are literal."""
+    if not text.strip():
+        return "", []
+    like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return ("WHERE track_id LIKE ? ESCAPE '\\' OR track_name LIKE ? ESCAPE '\\' "
+            "OR artist_name LIKE ? ESCAPE '\\' OR album_name LIKE ? ESCAPE '\\'"), [like] * 4
+
+
+def count_catalog_tracks(db: Database, text: str = "") -> int:
+    """How many catalog tracks ``search_catalog_tracks`` pages through."""
+    where, params = _catalog_search(text)
+    return db.execute(f"SELECT count(*) FROM catalog_tracks {where}", params).fetchone()[0]
+
+
+def search_catalog_tracks(db: Database, text: str = "", limit: int = 50, offset: int = 0) -> list[dict]:
+    """Catalog tracks whose id, title, artist or album contains ``text`` (any case).
 
     Ordered by artist, title and id (missing names last); ``limit``/``offset`` page through them.
     """
-    where, params = "", []
-    if text.strip():
-        like = "%" + text.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where = ("WHERE track_id LIKE ? ESCAPE '\\' OR track_name LIKE ? ESCAPE '\\' "
-                 "OR artist_name LIKE ? ESCAPE '\\' OR album_name LIKE ? ESCAPE '\\'")
-        params = [like] * 4
-    total = db.execute(f"SELECT count(*) FROM catalog_tracks {where}", params).fetchone()[0]
-    rows = list(db.query(
+    where, params = _catalog_search(text)
+    return list(db.query(
         f"SELECT track_id, {', '.join(CATALOG_EDIT_COLUMNS)}, source FROM catalog_tracks {where} "
-        "ORDER BY artist_name IS NULL, artist_name, track_name IS NULL, track_name, track_id LIMIT ? OFFSET ?", [*params, limit, offset]))
-    return rows, total
+        "ORDER BY artist_name IS NULL, artist_name, track_name IS NULL, track_name, track_id LIMIT ? OFFSET ?",
+        [*params, limit, offset]))
 
 
 def catalog_track(db: Database, track_id: str) -> dict | None:

@@ -235,13 +235,11 @@ def spotify_client_id_from_secrets() -> str | None:
 
 
 def spotify_client():
-    """A spotipy client for this person's session when they are signed in, else None."""
+    """A spotipy client for this person's session (call it once they are signed in).
+
+    Raises core.spotify.SpotifyConfigError when no client id is configured.
+    """
     from core import spotify
 
-    if not spotify.is_signed_in(st.session_state):
-        return None
-    try:
-        config = spotify.load_config(client_id=spotify_client_id_from_secrets())
-    except spotify.SpotifyConfigError:
-        return None
+    config = spotify.load_config(client_id=spotify_client_id_from_secrets())
     return spotify.make_client(config, st.session_state)

@@ -201,14 +201,14 @@ else:
 # --- browse, search, edit, delete -------------------------------------------------------
 st.subheader("Browse and edit the catalog")
 query = st.text_input("Search by title, artist, album or track id", key="cat_query")
-_, total = store.search_catalog_tracks(db, query, limit=1)
+total = store.count_catalog_tracks(db, query)
 if total == 0:
     st.caption("No catalog tracks match." if query else "The catalog is empty.")
     st.stop()
 pages = (total - 1) // PAGE_SIZE + 1
 page = st.number_input(f"Page (of {pages:,}; {total:,} tracks)", min_value=1, max_value=pages, value=1,
                        key=f"cat_page_{query}") if pages > 1 else 1
-rows, _ = store.search_catalog_tracks(db, query, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
+rows = store.search_catalog_tracks(db, query, limit=PAGE_SIZE, offset=(int(page) - 1) * PAGE_SIZE)
 found = pd.DataFrame(rows)
 st.dataframe(found, hide_index=True, width="stretch")
 

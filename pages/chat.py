@@ -160,14 +160,13 @@ c2.download_button("M3U", data=playlist.to_m3u(frame, version.name), file_name=f
 c3.download_button("JSON", data=json.dumps(playlist.to_json(frame, version.name), ensure_ascii=False, indent=1),
                    file_name=f"{name}.json", mime="application/json", key="chat_json")
 uris = [u for u in frame["track_uri"] if isinstance(u, str)]
-sp = _shared.spotify_client()
-if sp is None:
+if not spotify.is_signed_in(state):
     c4.page_link("pages/spotify.py", label="Sign in to save to Spotify", icon="🟢")
 elif c4.button("Save to Spotify", key="chat_spotify", disabled=not uris, type="primary",
                help="Creates a private playlist in your account (nothing is written before this click)."):
     bar = st.progress(0.0, text="Saving to Spotify…")
     try:
-        saved = spotify.save_playlist(db, sp, profile, version.name, uris, "Made with Encore",
+        saved = spotify.save_playlist(db, _shared.spotify_client(), profile, version.name, uris, "Made with Encore",
                                       progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         st.success(f"Saved “{version.name}” to Spotify with {saved['items_done']:,} tracks.")
         st.link_button("Open in Spotify", spotify.playlist_url(saved["spotify_id"]))

@@ -12,8 +12,8 @@ def test_playlist_json_after_refinements(demo_db, capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert out["replies"][0].startswith("(offline interpreter) I read that as: latin, more energy, happier.")
     # four artists play latin here; without one of them the relaxed cap changes, and is said again
-    assert out["replies"][1:] == ["(offline interpreter) I read that as: no Los Faros del Sur. Only 3 artists here "
-                                  "fit the request: up to 5 tracks each.",
+    assert out["replies"][1:] == ["(offline interpreter) I read that as: no Los Faros del Sur. Only 3 artists play "
+                                  "the genre or era you asked for, so up to 5 tracks each (instead of 2).",
                                   "(offline interpreter) I read that as: about 20 minutes."]
     tracks = out["tracks"]
     assert set(tracks[0]) == {"track_uri", "track_name", "artist_name", "album_name", "release_year", "duration_ms",

@@ -41,13 +41,14 @@ def test_a_chat_of_several_turns(chat_db):
     assert at.caption[0].value.startswith("Offline interpreter (English): nothing leaves this computer.")
     say(at, "rainy-afternoon indie folk")
     assert messages(at)[-1] == ("assistant", "(offline interpreter) I read that as: indie folk, calm, low energy, "
-                                             "acoustic, sadder, darker. Only 4 artists here fit the request: up to 5 "
-                                             "tracks each.")
+                                             "acoustic, sadder, darker. Only 4 artists play the genre or era you "
+                                             "asked for, so up to 5 tracks each (instead of 2).")
     first = playlist_rows(at)
     assert len(first) == 25
     say(at, "no The Tallow Creek Choir")
     assert messages(at)[-1] == ("assistant", "(offline interpreter) I read that as: no The Tallow Creek Choir. "
-                                             "Only 3 artists here fit the request: up to 5 tracks each.")
+                                             "Only 3 artists play the genre or era you asked for, so up to 5 tracks "
+                                             "each (instead of 2).")
     second = playlist_rows(at)
     assert len(second) == 25 and not any("The Tallow Creek Choir —" in row for row in second)
     say(at, "20 minutes")

@@ -70,7 +70,7 @@ def test_a_genre_request_picks_that_genre_first_under_the_artist_cap():
     # and the 60 % familiar quota (2 of 4) takes the two most played known ones (t00, t01) and
     # the best new one (t03) before the rest (t04, known) fills
     assert version.track_keys == ("t00", "t01", "t03", "t04")
-    assert version.notes == ("Only 2 artists here fit the request: up to 2 tracks each.",)
+    assert version.notes == ("Only 2 artists play the genre or era you asked for, so up to 2 tracks each (instead of 1).",)
 
 
 def test_removing_an_artist_keeps_the_rest_in_place():
@@ -93,7 +93,7 @@ def test_only_an_era():
     version = refine(new(count=10), era=Era(start=1990, end=1999))
     # both 90s tracks are by MC Static: the cap (1 for 10 tracks) yields to the era asked for
     assert version.track_keys == ("t05", "t06")
-    assert version.notes == ("Only 1 artist here fit the request: up to 3 tracks each.",
+    assert version.notes == ("Only 1 artist plays the genre or era you asked for, so up to 3 tracks each (instead of 1).",
                              "Only 2 tracks fit everything asked so far.")
 
 
