@@ -55,3 +55,28 @@ def test_without_a_catalog_the_reply_says_what_cannot_be_done(tmp_path):
     assert reply.text.endswith("Only one direction comes out different with what the store holds (add a catalog "
                                "for audio features and new tracks).")
     assert conversation.options == [] and conversation.version.track_keys == before.track_keys
+
+
+def test_with_a_key_the_turn_sends_gemini_a_summary_of_the_playlist_and_library(demo_db, monkeypatch):
+    from core.assistant import context_block
+    from tests.fake_gemini import FakeGemini
+    fake = FakeGemini().start()
+    try:
+        monkeypatch.setenv("GEMINI_API_KEY", "test-key")
+        monkeypatch.setenv("ENCORE_GEMINI_BASE_URL", fake.base_url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        pool = chat.load_pool(store.open_store(demo_db), "demo")
+        vocabulary = assistant.Vocabulary.from_pool(pool)
+        conversation = playlist.Conversation()
+        fake.answer_json({"action": "new", "genres": ["jazz"], "reading": "I read that as: jazz."})
+        reply = chat.take_turn(pool, vocabulary, conversation, "some jazz")
+        assert (reply.engine, reply.text) == ("gemini", "I read that as: jazz. Only 4 artists play the genre or "
+                                                        "era you asked for, so up to 5 tracks each (instead of 2).")
+        fake.answer_json({"action": "refine", "shifts": [{"feature": "energy", "direction": "more"}]})
+        chat.take_turn(pool, vocabulary, conversation, "more oomph")
+        first, second = (r.body["contents"][0]["parts"][0]["text"] for r in fake.requests)
+        assert first == context_block(chat.summary(pool, None, vocabulary))
+        assert second == context_block(chat.summary(pool, conversation.versions[0], vocabulary))
+        assert '"playlist": {"name": "Jazz"' in second and '"top_artists": [' in first
+    finally:
+        fake.stop()
