@@ -3,10 +3,16 @@
 Data flows one way: files -> ``exports.parse_file`` -> plays -> ``store``. A file that
 cannot be read is reported with a message naming it and the fix; nothing from it is
 written, and the other files of the same import still go in.
+
+Parsing runs one file ahead on a background thread (``_ReadAhead``): while SQLite moves
+file n's plays into the table, which it does without holding Python's GIL, the thread
+parses file n + 1 on the second core. Writing stays on the caller's thread, in file order.
 """
 from __future__ import annotations
 
 import json
+import queue
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -94,23 +100,30 @@ def _minute_key(row: tuple) -> tuple[str, str, int]:
 
 
 def _write_plays(
-    db: Database, profile: str, import_id: int, plays: list[tuple], is_account: bool, sources: set[str]
+    db: Database,
+    profile: str,
+    import_id: int,
+    plays: list[tuple],
+    is_account: bool,
+    sources: set[str],
+    staged: Callable[[], None] | None = None,
 ) -> tuple[int, int]:
     """Write one file's plays; return (added, merged). The caller holds the transaction.
 
     ``sources`` says which sources the profile already has plays from, so the merge
-    lookups run only when there is something to merge with.
+    lookups run only when there is something to merge with. ``staged`` goes to
+    ``store.insert_plays``.
     """
     first = min(row[0] for row in plays)[:16] + ":00Z"
     last = max(row[0] for row in plays)[:16] + ":59Z"
     if is_account:
         if not sources - {"account"}:
-            return store.insert_plays(db, profile, import_id, "account", plays), 0
+            return store.insert_plays(db, profile, import_id, "account", plays, staged), 0
         known = store.detailed_play_keys(db, profile, first, last)
         fresh = [row for row in plays if _minute_key(row) not in known]
-        return store.insert_plays(db, profile, import_id, "account", fresh), len(plays) - len(fresh)
+        return store.insert_plays(db, profile, import_id, "account", fresh, staged), len(plays) - len(fresh)
     if "account" not in sources:
-        return store.insert_plays(db, profile, import_id, "extended", plays), 0
+        return store.insert_plays(db, profile, import_id, "extended", plays, staged), 0
     account = store.account_play_keys(db, profile, first, last)
     upgrades, fresh = [], []
     for row in plays:
@@ -120,11 +133,16 @@ def _write_plays(
         else:
             upgrades.append((play_id, row))
     merged = store.upgrade_plays(db, import_id, "extended", upgrades)
-    return store.insert_plays(db, profile, import_id, "extended", fresh), merged
+    return store.insert_plays(db, profile, import_id, "extended", fresh, staged), merged
 
 
 def _store_parsed(
-    db: Database, profile: str, import_id: int, parsed: exports.ParsedFile, sources: set[str]
+    db: Database,
+    profile: str,
+    import_id: int,
+    parsed: exports.ParsedFile,
+    sources: set[str],
+    staged: Callable[[], None] | None = None,
 ) -> FileReport:
     counts = Counter(row[2] for row in parsed.plays)
     report = FileReport(
@@ -143,7 +161,8 @@ def _store_parsed(
     with db.atomic():
         if parsed.plays:
             is_account = parsed.kind in (exports.ACCOUNT_MUSIC, exports.ACCOUNT_PODCAST, exports.ACCOUNT_AUDIOBOOK)
-            report.added, report.merged = _write_plays(db, profile, import_id, parsed.plays, is_account, sources)
+            report.added, report.merged = _write_plays(
+                db, profile, import_id, parsed.plays, is_account, sources, staged)
             report.duplicates = len(parsed.plays) - report.added - report.merged
             if report.added or (report.merged and not is_account):  # upgraded rows are extended now
                 sources.add("account" if is_account else "extended")
@@ -159,6 +178,64 @@ def _store_parsed(
             report.added = store.insert_library_items(db, profile, parsed.library)
             report.duplicates = len(parsed.library) - report.added
     return report
+
+
+class _ReadAhead:
+    """Parses the input files on a background thread, one file ahead of the writer.
+
+    SQLite moves a file's staged plays into ``plays`` without holding Python's GIL (see
+    ``store.insert_plays``); that is when this thread parses the next file, on the second
+    core. It starts file ``n + 1`` only once the writer calls ``release(n)``: parsing while
+    the writer binds rows would make the two threads trade the GIL on every row (each
+    sqlite3 step releases it), which is slower than not overlapping at all.
+    """
+
+    def __init__(self, inputs: list[exports.InputFile]) -> None:
+        self._inputs = inputs
+        self._may_start = 1  # files the reader may start: the first one at once
+        self._closed = False
+        self._turn = threading.Condition()
+        self._results: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="encore-import-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for number, item in enumerate(self._inputs):
+            with self._turn:
+                self._turn.wait_for(lambda: self._closed or number < self._may_start)
+                if self._closed:
+                    return
+            try:
+                self._results.put(exports.parse_file(item))
+            except ImportFileError as exc:
+                self._results.put(exc)
+            except BaseException as exc:  # a bug, not bad input: the writer re-raises it
+                self._results.put(_ReaderCrashed(exc))
+                return
+
+    def next_file(self) -> exports.ParsedFile | ImportFileError:
+        result = self._results.get()
+        if isinstance(result, _ReaderCrashed):
+            raise result.error
+        return result
+
+    def release(self, number: int) -> None:
+        """File ``number`` is bound for SQLite (or needs no writing): start the next one."""
+        with self._turn:
+            if number + 2 > self._may_start:
+                self._may_start = number + 2
+                self._turn.notify()
+
+    def close(self) -> None:
+        with self._turn:
+            self._closed = True
+            self._turn.notify()
+        self._thread.join()
+
+
+@dataclass
+class _ReaderCrashed:
+    error: BaseException
 
 
 def import_files(
@@ -183,15 +260,20 @@ def import_files(
     ]
     sources = store.play_sources(db, profile)
     total = max(len(inputs), 1)
-    for number, item in enumerate(inputs):
-        if progress:
-            progress(number / total, f"Reading {Path(item.name).name} ({number + 1} of {len(inputs)})")
-        try:
-            parsed = exports.parse_file(item)
-        except ImportFileError as exc:
-            reports.append(FileReport(file=item.name, status="error", message=str(exc)))
-            continue
-        reports.append(_store_parsed(db, profile, import_id, parsed, sources))
+    reader = _ReadAhead(inputs)
+    try:
+        for number, item in enumerate(inputs):
+            if progress:
+                progress(number / total, f"Importing {Path(item.name).name} ({number + 1} of {len(inputs)})")
+            parsed = reader.next_file()
+            if isinstance(parsed, ImportFileError):
+                reports.append(FileReport(file=item.name, status="error", message=str(parsed)))
+            else:
+                reports.append(_store_parsed(
+                    db, profile, import_id, parsed, sources, staged=lambda n=number: reader.release(n)))
+            reader.release(number)
+    finally:
+        reader.close()
     if progress:
         progress(1.0, "Import finished")
     report = ImportReport(profile, reports, store.play_summary(db, profile))

@@ -262,6 +262,7 @@ def open_store(path: str | os.PathLike | None = None) -> Database:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
+    _attach_staging(conn)
     migrate(db)
     return db
 
@@ -270,8 +271,16 @@ def open_memory_store() -> Database:
     """A fresh in-memory store with the current schema (tests)."""
     db = Database(sqlite3.connect(":memory:", check_same_thread=False))
     db.conn.execute("PRAGMA foreign_keys=ON")
+    _attach_staging(db.conn)
     migrate(db)
     return db
+
+
+def _attach_staging(conn: sqlite3.Connection) -> None:
+    # A private in-memory database per connection, for bulk play inserts (see insert_plays).
+    # Attached when the connection opens: ATTACH is not allowed inside a transaction.
+    conn.execute("ATTACH DATABASE ':memory:' AS staging")
+    conn.execute(f"CREATE TABLE staging.plays ({', '.join(PLAY_COLUMNS)})")
 
 
 def schema_version(db: Database) -> int:
@@ -359,15 +368,19 @@ def finish_import(db: Database, import_id: int, files: int, added: int, merged: 
 
 # --- plays ---------------------------------------------------------------------------
 
-def _insert_play_sql(profile: str, import_id: int | None, source: str) -> str:
+_STAGE_SQL = f"INSERT INTO staging.plays VALUES ({', '.join('?' for _ in PLAY_COLUMNS)})"
+
+
+def _move_staged_sql(profile: str, import_id: int | None, source: str) -> str:
     # The per-file constants go in as literals: binding them again for every row of a
     # million-row import costs more than building one statement per file.
     if source not in PLAY_SOURCES:
         raise ValueError(f"unknown play source {source!r}")
     constants = f"{_quote(profile)}, {int(import_id) if import_id is not None else 'NULL'}, '{source}'"
+    columns = ", ".join(PLAY_COLUMNS)
     return (
-        f"INSERT OR IGNORE INTO plays(profile, import_id, source, {', '.join(PLAY_COLUMNS)}) "
-        f"VALUES ({constants}, {', '.join('?' for _ in PLAY_COLUMNS)})"
+        f"INSERT OR IGNORE INTO main.plays(profile, import_id, source, {columns}) "
+        f"SELECT {constants}, {columns} FROM staging.plays ORDER BY rowid"
     )
 
 
@@ -375,14 +388,33 @@ def _quote(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def insert_plays(db: Database, profile: str, import_id: int | None, source: str, rows: Iterable[Sequence]) -> int:
+def insert_plays(
+    db: Database,
+    profile: str,
+    import_id: int | None,
+    source: str,
+    rows: Iterable[Sequence],
+    staged: Callable[[], None] | None = None,
+) -> int:
     """Insert play tuples (in PLAY_COLUMNS order), skipping natural-key duplicates.
 
     Returns the number of rows actually added. The caller owns the transaction.
+
+    The rows are bound into the connection's in-memory staging table, then moved into
+    ``plays`` by one ``INSERT … SELECT``. SQLite does that move (the index and page work,
+    about half the cost) without holding Python's GIL, so another thread can parse the
+    next file meanwhile: ``staged()`` is called once the rows are bound, just before the
+    move, to say so (core.imports uses it).
     """
-    before = db.conn.total_changes
-    db.conn.executemany(_insert_play_sql(profile, import_id, source), rows)
-    return db.conn.total_changes - before
+    conn = db.conn
+    conn.executemany(_STAGE_SQL, rows)
+    if staged is not None:
+        staged()
+    before = conn.total_changes
+    conn.execute(_move_staged_sql(profile, import_id, source))
+    added = conn.total_changes - before
+    conn.execute("DELETE FROM staging.plays")
+    return added
 
 
 def account_play_keys(db: Database, profile: str, first: str, last: str) -> dict[tuple[str, str, int], int]:

@@ -182,3 +182,93 @@ def test_cli_demo_builds_a_labelled_demo_profile_once(tmp_path):
     assert (a["profile"], a["plays_added"], a["all_plays"], a["catalog_tracks"]) == ("demo", 60_036, 60_036, 770)
     assert (b["plays_added"], b["all_plays"]) == (0, 60_036)
     assert store.is_demo_profile(store.open_store(db), "demo")
+
+
+# --- the read-ahead thread: the next file is parsed while SQLite moves the current one ---
+
+def _record_parses_and_staging(monkeypatch) -> list[tuple[str, str]]:
+    """Log when each file's parse starts and when its plays are bound for SQLite."""
+    from core import exports, imports
+    events: list[tuple[str, str]] = []
+    real_parse, real_insert = exports.parse_file, store.insert_plays
+
+    def parse(item):
+        events.append(("parse", item.name.rsplit("/", 1)[-1]))
+        return real_parse(item)
+
+    def insert(db, profile, import_id, source, rows, staged=None):
+        name = f"{len(rows)} rows"
+
+        def logged():
+            events.append(("staged", name))
+            if staged:
+                staged()
+        return real_insert(db, profile, import_id, source, rows, logged)
+
+    monkeypatch.setattr(exports, "parse_file", parse)
+    monkeypatch.setattr(imports.store, "insert_plays", insert)
+    return events
+
+
+def test_next_file_is_parsed_only_once_the_current_one_is_staged(fresh_db, tmp_path, monkeypatch):
+    for n in ("endsong_0.json", "endsong_1.json", "Streaming_History_Audio_2025_2.json"):
+        (tmp_path / n).write_bytes((FIXTURES / n).read_bytes())
+    events = _record_parses_and_staging(monkeypatch)
+    report = import_files(fresh_db, paths=[tmp_path])
+    rows = [f.rows_read for f in report.files]
+    # files go in their own order, and the reader is never more than one file ahead
+    assert [f.file.rsplit("/", 1)[-1] for f in report.files] == [
+        "Streaming_History_Audio_2025_2.json", "endsong_0.json", "endsong_1.json"]
+    assert events == [
+        ("parse", "Streaming_History_Audio_2025_2.json"), ("staged", f"{rows[0]} rows"),
+        ("parse", "endsong_0.json"), ("staged", f"{rows[1]} rows"),
+        ("parse", "endsong_1.json"), ("staged", f"{rows[2]} rows"),
+    ]
+    assert fresh_db.execute("SELECT count(*) FROM staging.plays").fetchone() == (0,)
+
+
+def _reader_threads() -> list:
+    import threading
+    return [t for t in threading.enumerate() if t.name == "encore-import-reader"]
+
+
+def test_a_bug_while_parsing_reaches_the_caller_and_keeps_the_files_before_it(fresh_db, tmp_path, monkeypatch):
+    from core import exports
+    for n in ("endsong_0.json", "endsong_1.json"):
+        (tmp_path / n).write_bytes((FIXTURES / n).read_bytes())
+    real_parse = exports.parse_file
+
+    def parse(item):
+        if item.name.endswith("endsong_1.json"):
+            raise RuntimeError("a bug in the parser")
+        return real_parse(item)
+
+    monkeypatch.setattr(exports, "parse_file", parse)
+    with pytest.raises(RuntimeError, match="a bug in the parser"):
+        import_files(fresh_db, paths=[tmp_path])
+    first = import_files(store.open_memory_store(), paths=[tmp_path / "endsong_0.json"])
+    assert store.count_plays(fresh_db) == first.added  # endsong_0 was committed before the bug
+    assert _reader_threads() == []
+
+
+def test_a_store_error_stops_the_reader_and_rolls_back_only_that_file(fresh_db, tmp_path, monkeypatch):
+    import sqlite3
+    from core import imports
+    for n in ("endsong_0.json", "endsong_1.json"):
+        (tmp_path / n).write_bytes((FIXTURES / n).read_bytes())
+    real_insert, calls = store.insert_plays, []
+
+    def insert(db, profile, import_id, source, rows, staged=None):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            real_insert(db, profile, import_id, source, rows[:1], staged)  # half-written, then:
+            raise sqlite3.OperationalError("disk I/O error")
+        return real_insert(db, profile, import_id, source, rows, staged)
+
+    monkeypatch.setattr(imports.store, "insert_plays", insert)
+    with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
+        import_files(fresh_db, paths=[tmp_path])
+    first = import_files(store.open_memory_store(), paths=[tmp_path / "endsong_0.json"])
+    assert store.count_plays(fresh_db) == first.added  # endsong_0 only: endsong_1's one row was rolled back
+    assert fresh_db.execute("SELECT count(*) FROM staging.plays").fetchone() == (0,)
+    assert _reader_threads() == []
