@@ -371,16 +371,26 @@ def finish_import(db: Database, import_id: int, files: int, added: int, merged: 
 _STAGE_SQL = f"INSERT INTO staging.plays VALUES ({', '.join('?' for _ in PLAY_COLUMNS)})"
 
 
-def _move_staged_sql(profile: str, import_id: int | None, source: str) -> str:
+def _play_constants(profile: str, import_id: int | None, source: str) -> str:
     # The per-file constants go in as literals: binding them again for every row of a
     # million-row import costs more than building one statement per file.
     if source not in PLAY_SOURCES:
         raise ValueError(f"unknown play source {source!r}")
-    constants = f"{_quote(profile)}, {int(import_id) if import_id is not None else 'NULL'}, '{source}'"
+    return f"{_quote(profile)}, {int(import_id) if import_id is not None else 'NULL'}, '{source}'"
+
+
+def _move_staged_sql(profile: str, import_id: int | None, source: str) -> str:
     columns = ", ".join(PLAY_COLUMNS)
     return (
         f"INSERT OR IGNORE INTO main.plays(profile, import_id, source, {columns}) "
-        f"SELECT {constants}, {columns} FROM staging.plays ORDER BY rowid"
+        f"SELECT {_play_constants(profile, import_id, source)}, {columns} FROM staging.plays ORDER BY rowid"
+    )
+
+
+def _insert_play_sql(profile: str, import_id: int | None, source: str) -> str:
+    return (
+        f"INSERT OR IGNORE INTO plays(profile, import_id, source, {', '.join(PLAY_COLUMNS)}) "
+        f"VALUES ({_play_constants(profile, import_id, source)}, {', '.join('?' for _ in PLAY_COLUMNS)})"
     )
 
 
@@ -407,6 +417,10 @@ def insert_plays(
     move, to say so (core.imports uses it).
     """
     conn = db.conn
+    if not _has_staging(conn):  # a connection open_store did not make: bind straight in
+        before = conn.total_changes
+        conn.executemany(_insert_play_sql(profile, import_id, source), rows)
+        return conn.total_changes - before
     conn.executemany(_STAGE_SQL, rows)
     if staged is not None:
         staged()
@@ -415,6 +429,10 @@ def insert_plays(
     added = conn.total_changes - before
     conn.execute("DELETE FROM staging.plays")
     return added
+
+
+def _has_staging(conn: sqlite3.Connection) -> bool:
+    return any(row[1] == "staging" for row in conn.execute("PRAGMA database_list"))
 
 
 def account_play_keys(db: Database, profile: str, first: str, last: str) -> dict[tuple[str, str, int], int]:

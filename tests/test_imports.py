@@ -272,3 +272,15 @@ def test_a_store_error_stops_the_reader_and_rolls_back_only_that_file(fresh_db, 
     assert store.count_plays(fresh_db) == first.added  # endsong_0 only: endsong_1's one row was rolled back
     assert fresh_db.execute("SELECT count(*) FROM staging.plays").fetchone() == (0,)
     assert _reader_threads() == []
+
+
+def test_a_connection_without_the_staging_database_stores_the_same_plays(fresh_db, tmp_path):
+    import sqlite3
+    from sqlite_utils import Database
+    plain = Database(sqlite3.connect(tmp_path / "plain.db"))
+    store.migrate(plain)  # the schema, but not open_store's in-memory staging database
+    assert [row[1] for row in plain.execute("PRAGMA database_list")] == ["main"]
+    paths = [FIXTURES / n for n in EXTENDED_FIXTURES]
+    staged, direct = import_files(fresh_db, paths=paths), import_files(plain, paths=paths)
+    assert direct.to_dict()["files"] == staged.to_dict()["files"]
+    assert all_plays(plain) == all_plays(fresh_db)
