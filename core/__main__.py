@@ -112,9 +112,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         for task in ("time_split", "playlist_continuation"):
             if "skipped" in results[task]:
                 print(f"{task}: skipped ({results[task]['skipped']})")
-        table = evaluate.table(results)
-        if len(table):
-            print(table.round(4).to_string(index=False))
+            else:
+                print(f"{task}:\n{evaluate.table(results, task).round(4).to_string(index=False)}\n")
     return 0
 
 

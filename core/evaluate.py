@@ -540,18 +540,18 @@ def evaluate_profile(db, profile: str, params: dict | None = None, weighting: We
     return evaluate_inputs(load_inputs(db, profile), params, weighting, seeds, progress)
 
 
-TABLE_COLUMNS = ("task", "model", "ndcg@50", "recall@50", "relisten_ndcg@50", "new_ndcg@50", "ndcg", "r_precision",
-                 "coverage", "diversity", "novelty")
+TASK_COLUMNS = {  # the headline metrics of each task, in the order the tables show them
+    "time_split": ("ndcg@50", "recall@50", "relisten_ndcg@50", "new_ndcg@50", "coverage", "diversity", "novelty"),
+    "playlist_continuation": ("ndcg", "r_precision", "coverage", "diversity", "novelty"),
+}
 
 
-def table(results: dict) -> pd.DataFrame:
-    """One row per (task, model) with the headline metrics, for the page and the CLI."""
-    rows = []
-    for task in ("time_split", "playlist_continuation"):
-        for model, metrics in results.get(task, {}).items():
-            if model != "skipped":
-                rows.append({"task": task, "model": model, **{c: metrics.get(c) for c in TABLE_COLUMNS[2:]}})
-    return pd.DataFrame(rows, columns=list(TABLE_COLUMNS))
+def table(results: dict, task: str) -> pd.DataFrame:
+    """One row per model with the task's own headline metrics, for the page and the CLI."""
+    columns = TASK_COLUMNS[task]
+    rows = [{"model": model, **{c: metrics.get(c) for c in columns}}
+            for model, metrics in results.get(task, {}).items() if model != "skipped"]
+    return pd.DataFrame(rows, columns=["model", *columns])
 
 
 def ndcg_frame(results: dict) -> pd.DataFrame:

@@ -95,8 +95,9 @@ if record["metrics_json"]:
     for task, label in (("time_split", "Time split"), ("playlist_continuation", "Playlist continuation")):
         if "skipped" in results.get(task, {}):
             st.caption(f"{label}: not run — {results[task]['skipped']}.")
-    table = evaluate.table(results)
-    st.dataframe(table, hide_index=True, key="taste_table")
+        else:
+            st.markdown(f"**{label}**")
+            st.dataframe(evaluate.table(results, task), hide_index=True, key=f"taste_table_{task}")
     chart_data = evaluate.ndcg_frame(results)
     if len(chart_data):
         st.altair_chart(alt.Chart(chart_data).mark_bar().encode(

@@ -164,3 +164,22 @@ def test_a_history_with_nothing_to_predict_skips_the_time_split_with_the_reason(
     assert out["time_split"] == {"skipped": "nothing was streamed (30 s or more) in the last 28 days of the history, "
                                             "so there is nothing to predict"}
     assert out["playlist_continuation"] == {"skipped": "no playlist has 10 or more tracks"}
+
+
+def test_each_task_table_holds_only_its_own_metrics():
+    results = {
+        "time_split": {"als": {"ndcg@50": 0.5, "recall@50": 0.4, "relisten_ndcg@50": 0.6, "relisten_recall@50": 0.7,
+                               "new_ndcg@50": 0.1, "new_recall@50": 0.2, "coverage": 0.3, "diversity": 0.8,
+                               "novelty": 9.0}},
+        "playlist_continuation": {"als": {"ndcg": 0.25, "r_precision": 0.2, "coverage": 0.1, "diversity": 0.7,
+                                          "novelty": 8.0}},
+    }
+    assert evaluate.table(results, "time_split").to_dict("records") == [
+        {"model": "als", "ndcg@50": 0.5, "recall@50": 0.4, "relisten_ndcg@50": 0.6, "new_ndcg@50": 0.1,
+         "coverage": 0.3, "diversity": 0.8, "novelty": 9.0}]
+    assert evaluate.table(results, "playlist_continuation").to_dict("records") == [
+        {"model": "als", "ndcg": 0.25, "r_precision": 0.2, "coverage": 0.1, "diversity": 0.7, "novelty": 8.0}]
+    skipped = {"playlist_continuation": {"skipped": "no playlists"}}
+    assert list(evaluate.table(skipped, "playlist_continuation").columns) == [
+        "model", "ndcg", "r_precision", "coverage", "diversity", "novelty"]
+    assert evaluate.table(skipped, "playlist_continuation").empty
