@@ -69,9 +69,10 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
     columns = store.play_columns(db, profile)
     end_s = np.asarray(columns["end_s"], dtype="int64")
     ms = np.asarray(columns["ms_played"], dtype="int64")
+    start_ms = end_s * 1000 - ms
     frame = {
         "end": pd.to_datetime(end_s, unit="s", utc=True),
-        "start": pd.to_datetime(end_s * 1000 - ms, unit="ms", utc=True),
+        "start": pd.to_datetime(start_ms, unit="ms", utc=True),
         "ms_played": ms,
     }
     for name in store.FRAME_TEXT_COLUMNS:
@@ -86,7 +87,8 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
     plays["track_key"] = track_keys(plays)
     # Stored in end-time order; Explore places plays at their start, so sort by start once
     # here and every "first listen" or session scan can rely on time order.
-    order = np.argsort(plays["start"].to_numpy(), kind="stable")
+    # (on the integers: a tz-aware column's to_numpy() is an array of Timestamp objects)
+    order = np.argsort(start_ms, kind="stable")
     return plays.iloc[order].reset_index(drop=True)
 
 

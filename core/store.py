@@ -973,8 +973,11 @@ def play_columns(db: Database, profile: str) -> dict[str, list]:
     """
     names = ("end_s", *FRAME_NUMBER_COLUMNS, *FRAME_TEXT_COLUMNS)
     exprs = ["json_group_array(unixepoch(played_at))", *(f"json_group_array({c})" for c in names[1:])]
+    # Name the columns: with SELECT * the ordered subquery also computes every generated
+    # column (started_at's strftime for each play): 3.8 -> 2.9 s for 1M plays.
+    inner = ", ".join(("played_at", *names[1:]))
     row = db.execute(
-        f"SELECT {', '.join(exprs)} FROM (SELECT * FROM plays WHERE profile = ? ORDER BY played_at)", [profile]
+        f"SELECT {', '.join(exprs)} FROM (SELECT {inner} FROM plays WHERE profile = ? ORDER BY played_at)", [profile]
     ).fetchone()
     return {name: orjson.loads(value) for name, value in zip(names, row)}
 
