@@ -79,6 +79,13 @@ def test_filters_date_range_is_inclusive_in_local_dates_and_content_is_kept_apar
 ])
 def test_guess_timezone(countries, zone):
     assert explore.guess_timezone(countries) == zone
+    # the page passes the frame's categorical column, with categories no play uses
+    column = pd.Series(pd.Categorical(countries, categories=sorted({*filter(None, countries), "SE", "JP"})))
+    assert explore.guess_timezone(column) == zone
+
+
+def test_guess_timezone_breaks_a_tie_by_country_code():
+    assert explore.guess_timezone(["SE", "FR", "SE", "FR", "ZZ", "ZZ", "ZZ"]) == "Europe/Paris"
 
 
 def test_snapshot_round_trips_and_is_replaced_after_an_import(tmp_path):
