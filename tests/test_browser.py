@@ -96,6 +96,16 @@ def check_explore_page(page, slug: str, shot: str | None = None) -> list[dict]:
     return charts
 
 
+def download_recap_image(page) -> None:
+    """Click the recap's PNG download and check a real PNG arrives (it is made on click)."""
+    with page.expect_download(timeout=60_000) as info:
+        page.get_by_role("button", name="Download as image (PNG)").click()
+    download = info.value
+    assert download.suggested_filename.endswith("-in-review.png"), download.suggested_filename
+    data = Path(download.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000, len(data)
+
+
 def controls_shown(page, slug: str) -> dict:
     """What the shared controls (and, where it says, the page) show once the page has run."""
     sidebar = page.get_by_test_id("stSidebar")
@@ -251,6 +261,8 @@ def test_newcomer_imports_real_export_zip(real_zip, chromium, live_app):  # noqa
         with live_app.diagnostics(page, name=f"failure-explore-{slug}"):
             open_explore_page(page, title, slug)
             check_explore_page(page, slug)
+            if slug == "year":  # the shareable image is made only when asked for
+                download_recap_image(page)
             # The controls should persist across pages (session state); checked after the
             # journey so that every page is still visited and photographed when they do not.
             seen[slug] = controls_shown(page, slug)
