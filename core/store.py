@@ -421,6 +421,7 @@ def insert_plays(
         before = conn.total_changes
         conn.executemany(_insert_play_sql(profile, import_id, source), rows)
         return conn.total_changes - before
+    conn.execute("DELETE FROM staging.plays")  # left over only if an earlier call failed outside a transaction
     conn.executemany(_STAGE_SQL, rows)
     if staged is not None:
         staged()

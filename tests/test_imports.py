@@ -284,3 +284,13 @@ def test_a_connection_without_the_staging_database_stores_the_same_plays(fresh_d
     staged, direct = import_files(fresh_db, paths=paths), import_files(plain, paths=paths)
     assert direct.to_dict()["files"] == staged.to_dict()["files"]
     assert all_plays(plain) == all_plays(fresh_db)
+
+
+def test_rows_left_in_staging_by_a_failed_call_never_reach_another_insert(fresh_db):
+    row = (("2024-01-01T10:00:00Z", 100_000, "music", "One") + (None,) * (len(store.PLAY_COLUMNS) - 4))
+    fresh_db.conn.execute(store._STAGE_SQL, row)  # as if a call died between staging and moving
+    fresh_db.conn.commit()
+    other = (("2024-01-02T10:00:00Z", 90_000, "music", "Two") + (None,) * (len(store.PLAY_COLUMNS) - 4))
+    with fresh_db.atomic():
+        assert store.insert_plays(fresh_db, "me", None, "extended", [other]) == 1
+    assert [(p["played_at"], p["track_name"]) for p in all_plays(fresh_db)] == [("2024-01-02T10:00:00Z", "Two")]
