@@ -125,15 +125,30 @@ def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
     )
 
 
+def select_rows(localised: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Keep the chosen content and local date range of a localised frame (streams unmarked).
+
+    Dates are compared on the local wall clock (a datetime64 column), not on the ``date``
+    objects: the same rows, without a Python comparison per play.
+    """
+    keep = localised["content_type"].isin(filters.content).to_numpy().copy()
+    if filters.start is not None or filters.end is not None:
+        wall = localised["local"].dt.tz_localize(None)
+        if filters.start is not None:
+            keep &= (wall >= pd.Timestamp(filters.start)).to_numpy()
+        if filters.end is not None:
+            keep &= (wall < pd.Timestamp(filters.end) + pd.Timedelta(days=1)).to_numpy()
+    return localised[keep]
+
+
+def mark_streams(frame: pd.DataFrame, min_ms: int) -> pd.DataFrame:
+    """Add ``is_stream``: the play lasted at least ``min_ms`` (shares the other columns)."""
+    return frame.assign(is_stream=frame["ms_played"].to_numpy() >= min_ms)
+
+
 def select(localised: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """Keep the chosen content and local date range of a localised frame, and mark streams."""
-    keep = localised["content_type"].isin(filters.content).to_numpy().copy()
-    if filters.start is not None:
-        keep &= (localised["date"] >= filters.start).to_numpy()
-    if filters.end is not None:
-        keep &= (localised["date"] <= filters.end).to_numpy()
-    out = localised[keep]
-    return out.assign(is_stream=out["ms_played"].to_numpy() >= filters.min_ms)
+    return mark_streams(select_rows(localised, filters), filters.min_ms)
 
 
 def apply_filters(plays: pd.DataFrame, filters: Filters) -> pd.DataFrame:

@@ -103,3 +103,19 @@ def test_snapshot_round_trips_and_is_replaced_after_an_import(tmp_path):
     newer = explore.load_plays_snapshot(db, db_path, "me")
     assert list(newer["track_name"].astype(object)) == ["One", "Two"]
     assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == ["me-v2.parquet"]
+
+
+@pytest.mark.parametrize("tz", ["Europe/Berlin", "Asia/Beirut", "America/Santiago", "UTC"])
+def test_date_range_keeps_exactly_the_plays_whose_local_start_date_is_inside(tz):
+    # every 20 minutes through two years: DST changes, including zones whose clocks jump
+    # back across midnight (Beirut) or skip midnight (Santiago)
+    starts = pd.date_range("2021-01-01", "2022-12-31", freq="20min", tz="UTC")
+    plays = pd.DataFrame({"start": starts, "ms_played": 60_000,
+                          "content_type": pd.Categorical(["music"] * len(starts))})
+    localised = explore.localise(plays, tz)
+    for first, last in [(dt.date(2021, 3, 28), dt.date(2021, 3, 28)), (dt.date(2021, 10, 30), dt.date(2021, 11, 1)),
+                        (dt.date(2022, 4, 2), dt.date(2022, 9, 4)), (None, dt.date(2021, 1, 1))]:
+        chosen = explore.select_rows(localised, explore.Filters(start=first, end=last, tz=tz))
+        dates = localised["date"]
+        inside = (dates >= (first or dt.date.min)) & (dates <= last)
+        assert chosen.index.tolist() == localised.index[inside].tolist(), (tz, first, last)
