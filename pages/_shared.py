@@ -146,8 +146,8 @@ CONTROL_KEYS = ("f_tz", "f_dates", "f_content", "f_rule", "f_min_s")
 
 
 @functools.cache
-def _time_zones() -> list[str]:
-    return sorted(zoneinfo.available_timezones())  # reads the tz database's folder: 20 ms a call
+def _time_zones() -> tuple[str, ...]:
+    return tuple(sorted(zoneinfo.available_timezones()))  # reads the tz database's folder: 20 ms a call
 
 
 def explore_controls(profile: str) -> explore.Filters:

@@ -95,7 +95,7 @@ if record["metrics_json"]:
     for task, label in (("time_split", "Time split"), ("playlist_continuation", "Playlist continuation")):
         if "skipped" in results.get(task, {}):
             st.caption(f"{label}: not run — {results[task]['skipped']}.")
-        else:
+        elif results.get(task):
             st.markdown(f"**{label}**")
             st.dataframe(evaluate.table(results, task), hide_index=True, key=f"taste_table_{task}")
     chart_data = evaluate.ndcg_frame(results)
