@@ -10,6 +10,7 @@ parses file n + 1 on the second core. Writing stays on the caller's thread, in f
 """
 from __future__ import annotations
 
+import functools
 import json
 import queue
 import threading
@@ -266,12 +267,12 @@ def import_files(
             if progress:
                 progress(number / total, f"Importing {Path(item.name).name} ({number + 1} of {len(inputs)})")
             parsed = reader.next_file()
+            release = functools.partial(reader.release, number)
             if isinstance(parsed, ImportFileError):
                 reports.append(FileReport(file=item.name, status="error", message=str(parsed)))
-            else:
-                reports.append(_store_parsed(
-                    db, profile, import_id, parsed, sources, staged=lambda n=number: reader.release(n)))
-            reader.release(number)
+            else:  # released as soon as the plays are bound, so parsing overlaps SQLite's move
+                reports.append(_store_parsed(db, profile, import_id, parsed, sources, staged=release))
+            release()  # no-op if already released; files without plays release here
     finally:
         reader.close()
     if progress:

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import playlist
-from core.playlist import Conversation, Era, Settings, Shift, Turn
+from core.playlist import Conversation, Era, Shift, Turn
 
 # (artist, title, genre, year, minutes, energy, valence, acousticness, plays)
 ROWS = [
