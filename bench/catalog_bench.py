@@ -74,7 +74,7 @@ def _quoted(names: np.ndarray) -> np.ndarray:
 
 def write_catalog_csv(path: Path, rows: int, seed: int = 7) -> None:
     """A synthetic catalog in the 1.2M-songs schema (see the module docstring)."""
-    from core import demo
+    from core import ingest
 
     rng = np.random.default_rng(seed)
     n = rows
@@ -113,7 +113,7 @@ def write_catalog_csv(path: Path, rows: int, seed: int = 7) -> None:
         + _pick(rng, ["-01-01", "-05-17", "-11-02", "-09-24", ""], n),
     }, columns=list(COLUMNS))
     # the demo listener's tracks: half under their own ids (id matches), half under new ids
-    tracks = demo.catalog_rows(demo.generate_catalog(seed))[: min(770, n)]
+    tracks = ingest.catalog_rows(ingest.generate_catalog(seed))[: min(770, n)]
     at = rng.choice(n, size=len(tracks), replace=False)
     new_ids = _ids(rng, len(tracks))
     for i, (row, t) in enumerate(zip(at, tracks)):
@@ -160,10 +160,10 @@ def run_worker(name: str, csv_path: Path, db: Path) -> dict:
 
 def _history_store(path: Path, seed: int) -> None:
     """A store holding the demo listener's plays (and no catalog)."""
-    from core import demo, imports, store
+    from core import ingest, store
     with tempfile.TemporaryDirectory(prefix="encore-bench-export-") as folder:
-        demo.write_export(Path(folder), demo.DEMO_PLAYS, seed=seed)
-        imports.import_files(store.open_store(path), paths=[folder], profile="me")
+        ingest.write_export(Path(folder), ingest.DEMO_PLAYS, seed=seed)
+        ingest.import_files(store.open_store(path), paths=[folder], profile="me")
 
 
 def main() -> int:

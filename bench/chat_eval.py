@@ -33,12 +33,15 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlite_utils import Database
+
+from core.chat.pool import _norm
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core import assistant, catalog, chat, demo, explore, imports, playlist, store  # noqa: E402
+from core import catalog, chat, history, ingest, store  # noqa: E402
 
-Check = Callable[[pd.DataFrame, list[playlist.Version]], tuple[bool, str]]
+Check = Callable[[pd.DataFrame, list[chat.Version]], tuple[bool, str]]
 
 
 @dataclass
@@ -48,8 +51,8 @@ class Case:
     check: Check
 
 
-def mean(pool: pd.DataFrame, version: playlist.Version, feature: str) -> float:
-    return playlist.mean_feature(pool, version.track_keys, feature)
+def mean(pool: pd.DataFrame, version: chat.Version, feature: str) -> float:
+    return chat.mean_feature(pool, version.track_keys, feature)
 
 
 def rises(feature: str, by: float = 0.1, sign: int = 1) -> Check:
@@ -68,7 +71,7 @@ def both(*checks: Check) -> Check:
 
 def no_artist(name: str) -> Check:
     def check(pool, versions):
-        folded = playlist._norm(name)
+        folded = _norm(name)
         hits = [k for k in versions[-1].track_keys if folded in pool.at[k, "artist_norm"].split(", ")]
         return not hits and len(versions[-1].track_keys) > 0, f"{len(hits)} tracks by {name}"
     return check
@@ -115,7 +118,7 @@ def not_era(start: int, end: int) -> Check:
 
 def minutes(target: float) -> Check:
     def check(pool, versions):
-        got = playlist.total_minutes(pool, versions[-1])
+        got = chat.total_minutes(pool, versions[-1])
         return abs(got - target) <= 3, f"{got:.1f} min"
     return check
 
@@ -180,7 +183,7 @@ def upbeat_versus_pool(pool, versions):
 def artists_present(*names: str) -> Check:
     def check(pool, versions):
         artists = {a for k in versions[-1].track_keys for a in pool.at[k, "artist_norm"].split(", ")}
-        missing = [n for n in names if playlist._norm(n) not in artists]
+        missing = [n for n in names if _norm(n) not in artists]
         return not missing, f"missing {missing}" if missing else "both present"
     return check
 
@@ -189,10 +192,10 @@ def nearer_to(track_key: str) -> Check:
     def check(pool, versions):
         before, after = versions[-2].track_keys, versions[-1].track_keys
         new, gone = [k for k in after if k not in before], [k for k in before if k not in after]
-        target = pool.loc[track_key, list(playlist.FEATURES)].to_numpy(dtype=float)
+        target = pool.loc[track_key, list(chat.FEATURES)].to_numpy(dtype=float)
 
         def distance(keys):
-            values = pool.loc[keys, list(playlist.FEATURES)].to_numpy(dtype=float)
+            values = pool.loc[keys, list(chat.FEATURES)].to_numpy(dtype=float)
             gaps = np.abs(values - target)
             return float(np.nanmean(gaps)) if np.isfinite(gaps).any() else float("nan")
         if not new:
@@ -273,9 +276,9 @@ def build_cases(pool: pd.DataFrame) -> list[Case]:
     return cases
 
 
-def run_case(pool: pd.DataFrame, vocabulary: assistant.Vocabulary, case: Case) -> tuple[bool, str, list[float]]:
-    conversation = playlist.Conversation()
-    versions: list[playlist.Version] = []
+def run_case(pool: pd.DataFrame, vocabulary: chat.Vocabulary, case: Case) -> tuple[bool, str, list[float]]:
+    conversation = chat.Conversation()
+    versions: list[chat.Version] = []
     times = []
     for message in case.messages:
         start = time.perf_counter()
@@ -288,17 +291,17 @@ def run_case(pool: pd.DataFrame, vocabulary: assistant.Vocabulary, case: Case) -
     return ok, why, times
 
 
-def load_store(args: argparse.Namespace) -> tuple[store.Database, str, str]:
+def load_store(args: argparse.Namespace) -> tuple[Database, str, str]:
     folder = Path(tempfile.mkdtemp(prefix="encore-chat-"))
     db_path = folder / "chat.db"
     db = store.open_store(db_path)
     if args.export:
-        imports.import_files(db, paths=[args.export], profile="me")
+        ingest.import_files(db, paths=[args.export], profile="me")
         if args.catalog:
             catalog.import_catalog(db, args.catalog)
         return db, "me", str(db_path)
-    demo.build_demo(db)
-    return db, demo.DEMO_PROFILE, str(db_path)
+    ingest.build_demo(db)
+    return db, ingest.DEMO_PROFILE, str(db_path)
 
 
 def main() -> None:
@@ -310,11 +313,11 @@ def main() -> None:
     if not os.environ.get("ENCORE_CHAT_EVAL_GEMINI"):  # Gemini only when asked: it costs calls and needs a key
         os.environ.pop("GEMINI_API_KEY", None)
     db, profile, _ = load_store(args)
-    plays = explore.load_plays(db, profile)
+    plays = history.load_plays(db, profile)
     start = time.perf_counter()
     pool = chat.load_pool(db, profile, plays)
     pool_s = time.perf_counter() - start
-    vocabulary = assistant.Vocabulary.from_pool(pool)
+    vocabulary = chat.Vocabulary.from_pool(pool)
     print(f"store: {args.export or 'demo'}; plays {len(plays):,}; pool {len(pool):,} tracks "
           f"({int(pool['has_features'].sum()):,} with features); building the pool: {pool_s:.2f} s")
     cases = build_cases(pool)
@@ -333,7 +336,7 @@ def main() -> None:
     for message in ("rainy-afternoon indie folk", "upbeat music for a party", "my favourites"):
         start = time.perf_counter()
         fresh = chat.load_pool(db, profile)
-        chat.take_turn(fresh, assistant.Vocabulary.from_pool(fresh), playlist.Conversation(), message)
+        chat.take_turn(fresh, chat.Vocabulary.from_pool(fresh), chat.Conversation(), message)
         baseline.append(time.perf_counter() - start)
     med_first, med_later = statistics.median(first), statistics.median(later)
     print(f"prompt -> playlist: median {med_first * 1000:.0f} ms (max {max(first) * 1000:.0f} ms); "

@@ -118,7 +118,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from core import store
-    from core.imports import import_files
+    from core.ingest.importer import import_files
 
     if args.db is None:
         if args.export is None:

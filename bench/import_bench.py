@@ -57,14 +57,14 @@ def work_naive(export: Path, db: Path) -> int:
 
 def work_encore_parse(export: Path, _: Path) -> int:
     """Encore's read + decode + normalise of every file, without the store (a stage split)."""
-    from core import exports
-    inputs, _skipped = exports.find_inputs([export])
-    return sum(len(exports.parse_file(item).plays) for item in inputs)
+    from core import ingest
+    inputs, _skipped = ingest.find_inputs([export])
+    return sum(len(ingest.parse_file(item).plays) for item in inputs)
 
 
 def work_encore(export: Path, db: Path) -> int:
     from core import store
-    from core.imports import import_files
+    from core.ingest.importer import import_files
     report = import_files(store.open_store(db), paths=[export])
     assert not report.errors, [f.message for f in report.errors]
     return report.added
@@ -92,14 +92,14 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per contender; the median is reported")
     args = parser.parse_args()
 
-    from core import demo
+    from core import ingest
 
     work = Path(tempfile.mkdtemp(prefix="encore-bench-"))
     export = args.export
     if export is None:
         export = work / "export"
         t = time.perf_counter()
-        demo.write_export(export, args.plays, seed=args.seed)
+        ingest.write_export(export, args.plays, seed=args.seed)
         print(f"wrote a synthetic export of {args.plays:,} plays in {time.perf_counter() - t:.1f} s")
     files = _files(export)
     size_mb = sum(p.stat().st_size for p in files) / 1024**2

@@ -19,7 +19,7 @@ REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from core.demo import EXPORT_FOLDER, write_export  # noqa: E402
+from core.ingest.demo import EXPORT_FOLDER, write_export  # noqa: E402
 
 
 def zip_export(paths: list[pathlib.Path], archive: pathlib.Path) -> pathlib.Path:

@@ -37,10 +37,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from core.names import _NEEDS_PEEL_ASCII, _judge_piece
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from core import matching  # noqa: E402
+from core import names  # noqa: E402
 
 TARGET_S = 5.0
 _ID_CHARS = np.array(list(string.ascii_letters + string.digits))
@@ -146,7 +148,7 @@ def make_history(rng: np.random.Generator, catalog: pd.DataFrame, plays: int, tr
 
 
 def _clear_caches() -> None:
-    matching._judge_piece.cache_clear()
+    _judge_piece.cache_clear()
 
 
 def _timed(fn, repeat: int) -> tuple[float, list[float], object]:
@@ -167,7 +169,7 @@ def naive_match(history_tracks: pd.DataFrame, catalog: pd.DataFrame, catalog_nam
         if len(hit):
             out.append((track.track_key, hit["track_id"].iloc[0], "id"))
             continue
-        key = matching.name_key(track.artist_name, track.track_name)
+        key = names.name_key(track.artist_name, track.track_name)
         hit = catalog[catalog_name_keys == key] if key is not None else catalog.iloc[:0]
         if len(hit):
             out.append((track.track_key, hit["track_id"].min(), "name"))
@@ -195,16 +197,16 @@ def main() -> None:
           f"{catalog['track_name'].nunique():,} distinct titles); history {len(history):,} plays, "
           f"{history['track_key'].nunique():,} distinct tracks (built in {time.perf_counter() - start:.1f} s)")
     titles = catalog["track_name"].drop_duplicates()
-    suffixed = titles.str.contains(matching._NEEDS_PEEL_ASCII, regex=True).mean()
+    suffixed = titles.str.contains(_NEEDS_PEEL_ASCII, regex=True).mean()
     listed = catalog["artist_name"].str.contains(", ", regex=False).mean()
     print(f"distinct catalog titles with a bracket, ' - ' or 'feat.' to judge: {suffixed:.1%} "
           f"(TidyTuesday 2020: 28.6% of distinct titles); artist fields listing several: {listed:.1%}")
 
     full_s, full_runs, result = _timed(
-        lambda: matching.match_tracks(history, catalog, keys=matching.catalog_keys(catalog)), args.repeat)
-    keys_s, keys_runs, keys = _timed(lambda: matching.catalog_keys(catalog), args.repeat)
-    plain_s, plain_runs, plain = _timed(lambda: matching.match_tracks(history, catalog), args.repeat)
-    stored_s, stored_runs, stored = _timed(lambda: matching.match_tracks(history, catalog, keys=keys), args.repeat)
+        lambda: catalog.match_tracks(history, catalog, keys=names.catalog_keys(catalog)), args.repeat)
+    keys_s, keys_runs, keys = _timed(lambda: names.catalog_keys(catalog), args.repeat)
+    plain_s, plain_runs, plain = _timed(lambda: catalog.match_tracks(history, catalog), args.repeat)
+    stored_s, stored_runs, stored = _timed(lambda: catalog.match_tracks(history, catalog, keys=keys), args.repeat)
     assert result.equals(plain) and result.equals(stored), "the three Encore paths disagree"
     counts = result["method"].value_counts()
     tracks = history["track_key"].nunique()
@@ -215,7 +217,7 @@ def main() -> None:
     sample_rows = catalog.iloc[: args.naive_rows]
     _clear_caches()
     t0 = time.perf_counter()
-    sample_rows.apply(lambda r: matching.name_key(r["artist_name"], r["track_name"]), axis=1)
+    sample_rows.apply(lambda r: names.name_key(r["artist_name"], r["track_name"]), axis=1)
     naive_norm_s = (time.perf_counter() - t0) * len(catalog) / len(sample_rows)
     full_keys = keys.to_numpy(dtype=object, na_value=None)  # the naive lookup compares every row's key
     sample_tracks = (history.drop_duplicates("track_key")

@@ -31,7 +31,7 @@ def main() -> int:
     import pandas  # noqa: F401
 
     from core import store
-    from core.imports import import_files
+    from core.ingest.importer import import_files
 
     print(f"code: {args.code.resolve()}")
     for export in sorted((args.data / "exports").iterdir()):

@@ -39,9 +39,9 @@ def speed(args: argparse.Namespace) -> None:
     from sklearn.decomposition import TruncatedSVD
     from threadpoolctl import threadpool_limits
 
-    from core import imports, recommend, store
-    from core.interactions import build_matrix, load_inputs
-    from core.model import TasteModel
+    from core import ingest, store, taste
+    from core.taste.interactions import build_matrix, load_inputs
+    from core.taste.model import TasteModel
 
     if args.db:
         db = store.open_store(args.db)
@@ -49,7 +49,7 @@ def speed(args: argparse.Namespace) -> None:
         tmp = tempfile.mkdtemp(prefix="taste-bench-")
         db = store.open_store(Path(tmp) / "bench.db")
         t = time.perf_counter()
-        imports.import_files(db, paths=[args.export], profile=args.profile)
+        ingest.import_files(db, paths=[args.export], profile=args.profile)
         print(f"import: {time.perf_counter() - t:.1f} s")
     if args.catalog:
         from core import catalog
@@ -84,18 +84,18 @@ def speed(args: argparse.Namespace) -> None:
           f"{statistics.median(svds):.2f} s of {[round(x, 2) for x in svds]}; BLAS default threads: {svd_threads:.2f} s")
     print(f"end to end (load + matrix + fit): {load_s + matrix_s + statistics.median(fits):.1f} s")
     t = time.perf_counter()
-    who = recommend.listener(inputs.interactions, inputs.plays)
+    who = taste.listener(inputs.interactions, inputs.plays)
     listener_s = time.perf_counter() - t
     times = []
     for familiar in (0.0, 0.25, 0.5, 0.75, 1.0) * 4:
         t = time.perf_counter()
-        out = recommend.for_you(model, inputs.interactions, who, familiar=familiar)
+        out = taste.for_you(model, inputs.interactions, who, familiar=familiar)
         times.append(time.perf_counter() - t)
     like_times = []
     top = inputs.plays["track_key"].astype(object).value_counts().index[:20]
     for key in top:
         t = time.perf_counter()
-        recommend.more_like(model, inputs.interactions, [key], who)
+        taste.more_like(model, inputs.interactions, [key], who)
         like_times.append(time.perf_counter() - t)
     print(f"listener context (row + play stats, once per data version): {listener_s:.2f} s")
     print(f"query 'more like this' (25 tracks with reasons): median {1000 * statistics.median(like_times):.1f} ms, "
@@ -117,7 +117,7 @@ def svd_quality(inputs, seed: int = 0) -> dict:
     from sklearn.decomposition import TruncatedSVD
 
     from core import evaluate as ev
-    from core.interactions import Weighting, build_matrix, keys_row
+    from core.taste.interactions import Weighting, build_matrix, keys_row
 
     out = {}
     ix = inputs.interactions
@@ -156,8 +156,8 @@ def svd_quality(inputs, seed: int = 0) -> dict:
 
 
 def quality(args: argparse.Namespace) -> None:
-    from core import catalog, evaluate, store
-    from core.imports import import_files
+    from core import catalog, store, taste
+    from core.ingest.importer import import_files
 
     data = Path(args.data)
     table: dict[str, dict] = {}
@@ -167,10 +167,10 @@ def quality(args: argparse.Namespace) -> None:
             import_files(db, paths=[str(data / "exports" / name)], profile="me")
             catalog.import_catalog(db, data / "catalogs" / "tidytuesday-2020-spotify_songs.csv")
             t = time.perf_counter()
-            result = evaluate.evaluate_profile(db, "me", seeds=tuple(range(args.seeds)))
+            result = taste.evaluate_profile(db, "me", seeds=tuple(range(args.seeds)))
             seconds = time.perf_counter() - t
             if args.svd:
-                from core.interactions import load_inputs
+                from core.taste.interactions import load_inputs
                 result["svd"] = svd_quality(load_inputs(db, "me"))
         table[name] = result
         print(f"\n## {name}: evaluation {seconds:.1f} s ({args.seeds} seeds)")
@@ -183,15 +183,15 @@ def quality(args: argparse.Namespace) -> None:
             best_baseline = max((m for m in rows if m != "hybrid"), key=lambda m: rows[m][key] or 0)
             lift = (rows["hybrid"][key] / rows[best_baseline][key] - 1) if rows[best_baseline][key] else float("inf")
             cells = "  ".join(f"{m} {rows[m][key]:.3f}" + (f"±{rows[m].get(key + '_std') or 0:.3f}"
-                                                           if m in ('hybrid', 'als') else "") for m in evaluate.MODELS)
+                                                           if m in ('hybrid', 'als') else "") for m in taste.MODELS)
             extra = ""
             if task == "time_split":
-                extra = "\n  relisten ndcg@50: " + "  ".join(f"{m} {rows[m]['relisten_ndcg@50']:.3f}" for m in evaluate.MODELS)
+                extra = "\n  relisten ndcg@50: " + "  ".join(f"{m} {rows[m]['relisten_ndcg@50']:.3f}" for m in taste.MODELS)
                 extra += "\n  new ndcg@50: " + "  ".join(
                     f"{m} {rows[m]['new_ndcg@50']:.3f}" if rows[m]['new_ndcg@50'] is not None else f"{m} -"
-                    for m in evaluate.MODELS)
+                    for m in taste.MODELS)
             else:
-                extra = "\n  r_precision: " + "  ".join(f"{m} {rows[m]['r_precision']:.3f}" for m in evaluate.MODELS)
+                extra = "\n  r_precision: " + "  ".join(f"{m} {rows[m]['r_precision']:.3f}" for m in taste.MODELS)
             print(f"{task} {key}: {cells}\n  hybrid vs best baseline ({best_baseline}): {lift:+.1%}{extra}")
         if args.svd:
             print(f"PureSVD (TruncatedSVD, 64 components, seed 0) in place of ALS: {result['svd']}")

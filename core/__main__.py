@@ -10,9 +10,9 @@ import json
 import sys
 from collections.abc import Sequence
 
-from core import catalog, demo, explore, store
+from core import catalog, history, ingest, store
 from core.errors import EncoreError
-from core.imports import format_report, import_files
+from core.ingest.importer import format_report, import_files
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
@@ -20,7 +20,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
     report = import_files(db, paths=args.paths, profile=args.profile)
     if report.added or report.merged:
         # as the Import page does: the first Explore visit then reads a snapshot, not the table
-        explore.load_plays_snapshot(db, store.resolve_db_path(args.db), args.profile)
+        history.load_plays_snapshot(db, store.resolve_db_path(args.db), args.profile)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:
@@ -34,7 +34,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_demo(args: argparse.Namespace) -> int:
     db = store.open_store(args.db)
-    summary = demo.build_demo(db)
+    summary = ingest.build_demo(db)
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
@@ -80,15 +80,15 @@ def _store_with_plays(args: argparse.Namespace):
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from core import model
+    from core import taste
     db = _store_with_plays(args)
     if db is None:
         return 2
     params = {k: v for k, v in (("factors", args.factors), ("iterations", args.iterations)) if v is not None}
-    model_id, fitted, inputs = model.train_profile(db, args.profile, store.resolve_db_path(args.db), params)
+    model_id, fitted, inputs = taste.train_profile(db, args.profile, store.resolve_db_path(args.db), params)
     summary = {"model_id": model_id, "profile": args.profile, "tracks": inputs.interactions.n_tracks,
                "rows": fitted.n_rows_, "imputed_features": int(fitted.imputed_.sum()),
-               "catalog_tracks_placed_by_features": int((fitted.factor_source_ == model.SOURCE_RIDGE).sum()),
+               "catalog_tracks_placed_by_features": int((fitted.factor_source_ == taste.SOURCE_RIDGE).sum()),
                "path": store.latest_model(db, args.profile)["path"]}
     if args.json:
         print(json.dumps(summary, indent=2))
@@ -100,12 +100,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from core import evaluate
+    from core import taste
     db = _store_with_plays(args)
     if db is None:
         return 2
     seeds = tuple(range(args.seeds))
-    results = evaluate.evaluate_profile(db, args.profile, seeds=seeds)
+    results = taste.evaluate_profile(db, args.profile, seeds=seeds)
     if args.json:
         print(json.dumps(results, indent=2, allow_nan=False, default=float))
     else:
@@ -113,18 +113,18 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
             if "skipped" in results[task]:
                 print(f"{task}: skipped ({results[task]['skipped']})")
             else:
-                print(f"{task}:\n{evaluate.table(results, task).round(4).to_string(index=False)}\n")
+                print(f"{task}:\n{taste.table(results, task).round(4).to_string(index=False)}\n")
     return 0
 
 
 def _cmd_playlist(args: argparse.Namespace) -> int:
-    from core import assistant, chat, playlist
+    from core import chat
     db = _store_with_plays(args)
     if db is None:
         return 2
     pool = chat.load_pool(db, args.profile)
-    vocabulary = assistant.Vocabulary.from_pool(pool)
-    conversation = playlist.Conversation()
+    vocabulary = chat.Vocabulary.from_pool(pool)
+    conversation = chat.Conversation()
     replies = [chat.take_turn(pool, vocabulary, conversation, message) for message in [args.prompt, *args.refine]]
     if conversation.options:  # directions offered and none picked: print the first
         replies.append(chat.Reply(f"Took direction 1: {conversation.options[0][0]} (pick another with "
@@ -134,15 +134,15 @@ def _cmd_playlist(args: argparse.Namespace) -> int:
     if version is None:
         print(f"encore: {replies[-1].text}", file=sys.stderr)
         return 2
-    frame = playlist.table(pool, version)
+    frame = chat.table(pool, version)
     if args.json:
-        out = playlist.to_json(frame, version.name)
+        out = chat.to_json(frame, version.name)
         out["replies"] = [r.text for r in replies]
         print(json.dumps(out, indent=2, ensure_ascii=False))
     else:
         for message, reply in zip([args.prompt, *args.refine, ""], replies):
             print(f"> {message}\n  {reply.text}" if message else f"  {reply.text}")
-        print(f"\n{version.name} — {len(frame)} tracks, {playlist.total_minutes(pool, version):.0f} min")
+        print(f"\n{version.name} — {len(frame)} tracks, {chat.total_minutes(pool, version):.0f} min")
         for number, row in enumerate(frame.itertuples(), start=1):
             year = "" if row.release_year is None or row.release_year != row.release_year else f" ({int(row.release_year)})"
             print(f"{number:3d}. {row.artist_name} — {row.track_name}{year}  · {row.reason}")

@@ -15,8 +15,7 @@ import pandas as pd
 import streamlit as st
 from sqlite_utils import Database
 
-from core import explore, store
-
+from core import explore, history, store
 
 SETTINGS = ("ENCORE_DB", "GEMINI_API_KEY", "ENCORE_GEMINI_MODEL", "SPOTIFY_CLIENT_ID", "SPOTIFY_REDIRECT_URI")
 
@@ -107,7 +106,7 @@ def _plays(db_path: str, profile: str, version: int) -> pd.DataFrame:
     # invalidates exactly this.
     db = store.open_store(db_path)
     try:
-        return explore.load_plays_snapshot(db, db_path, profile)
+        return history.load_plays_snapshot(db, db_path, profile)
     finally:
         db.close()
 
@@ -187,7 +186,7 @@ def explore_controls(profile: str) -> explore.Filters:
                                 "Spotify stores UTC; every chart uses this zone.")
     chosen = sidebar.date_input("Date range", min_value=first, max_value=last, key="f_dates")
     start, end = (chosen if isinstance(chosen, (tuple, list)) and len(chosen) == 2 else (first, last))
-    content = sidebar.multiselect("Content", list(explore.CONTENT_TYPES), key="f_content",
+    content = sidebar.multiselect("Content", list(history.CONTENT_TYPES), key="f_content",
                                   help="Music, podcasts, audiobooks and music videos are kept apart.")
     rule = sidebar.radio("What counts as a stream", list(STREAM_RULES), key="f_rule")
     seconds = STREAM_RULES[rule]

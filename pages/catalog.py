@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import catalog, charts, store
+from core import catalog, explore, store
 from core.errors import EncoreError
 from pages import _shared
 
@@ -150,9 +150,9 @@ else:
              .encode(x=alt.X("year:O", title=None),
                      y=alt.Y("percent:Q", title="% of listening time", stack="zero", scale=alt.Scale(domain=[0, 100])),
                      color=alt.Color("matched:N", title="Matched", scale=alt.Scale(
-                         domain=["by id", "by artist and title"], range=[charts.ACCENT, "#9BD8AE"])),
+                         domain=["by id", "by artist and title"], range=[explore.ACCENT, "#9BD8AE"])),
                      tooltip=["year", "matched", alt.Tooltip("percent:Q", format=".1f")])
-             .properties(height=charts.HEIGHT, autosize=charts.AUTOSIZE))
+             .properties(height=explore.HEIGHT, autosize=explore.AUTOSIZE))
     st.altair_chart(chart, width="stretch")
     table = by_year[["year", "tracks", "tracks_matched", "track_share", "time_share_id", "time_share_name",
                      "time_share"]].assign(hours=by_year["ms"] / 3.6e6)

@@ -4,7 +4,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from core import assistant, chat, playlist, spotify, store
+from core import chat, spotify, store
 from pages import _shared
 
 db = _shared.get_db()
@@ -12,7 +12,7 @@ profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 state = st.session_state
 
 st.title("💬 Chat")
-key, model = assistant.gemini_config()
+key, model = chat.gemini_config()
 if key:
     st.caption(f"Requests are read by Gemini ({model}); only your message and a short summary of the playlist "
                "and your library are sent. Every track comes from your history or a catalog.")
@@ -29,8 +29,8 @@ def _pool(db_path: str, profile: str, version: int, catalog_version: int, model_
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _vocabulary(db_path: str, profile: str, version: int, catalog_version: int,
-                model_id: int | None) -> assistant.Vocabulary:
-    return assistant.Vocabulary.from_pool(_pool(db_path, profile, version, catalog_version, model_id))
+                model_id: int | None) -> chat.Vocabulary:
+    return chat.Vocabulary.from_pool(_pool(db_path, profile, version, catalog_version, model_id))
 
 
 if _shared.profile_summary(profile)["all_plays"] == 0:
@@ -42,9 +42,9 @@ pool = _pool(*cache_key)
 vocabulary = _vocabulary(*cache_key)
 if state.get("chat_profile") != profile:  # another person's chat
     state["chat_profile"] = profile
-    state["chat"] = playlist.Conversation()
+    state["chat"] = chat.Conversation()
     state["chat_log"] = []
-conversation: playlist.Conversation = state["chat"]
+conversation: chat.Conversation = state["chat"]
 log: list[tuple[str, str]] = state["chat_log"]
 
 if not pool["has_features"].any():
@@ -72,8 +72,8 @@ if conversation.options:
     tabs = st.tabs([f"{n}. {label}" for n, (label, _) in enumerate(conversation.options, start=1)])
     for index, (tab, (label, option)) in enumerate(zip(tabs, conversation.options)):
         with tab:
-            rows = playlist.table(pool, option)
-            st.caption(f"{option.name} · {len(rows)} tracks · {playlist.total_minutes(pool, option):.0f} min")
+            rows = chat.table(pool, option)
+            st.caption(f"{option.name} · {len(rows)} tracks · {chat.total_minutes(pool, option):.0f} min")
             if st.button("Pick this direction", key=f"chat_pick_{index}", type="primary"):
                 conversation.pick(index)
                 log.append(("assistant", f"Took direction {index + 1}: {label}."))
@@ -87,7 +87,7 @@ if version is None:
     st.stop()
 
 
-def _push(new: playlist.Version, said: str) -> None:
+def _push(new: chat.Version, said: str) -> None:
     conversation.push(new)
     log.append(("assistant", said))
 
@@ -95,7 +95,7 @@ def _push(new: playlist.Version, said: str) -> None:
 st.divider()
 left, middle, right = st.columns([3, 2, 1])
 left.subheader(version.name)
-middle.caption(f"{len(version.track_keys)} tracks · {playlist.total_minutes(pool, version):.0f} min · "
+middle.caption(f"{len(version.track_keys)} tracks · {chat.total_minutes(pool, version):.0f} min · "
                f"version {conversation.current + 1} of {len(conversation.versions)}")
 labels = [f"{i + 1}. {v.reading or v.name}" for i, v in enumerate(conversation.versions)]
 picked = middle.selectbox("Go to version", range(len(labels)), index=conversation.current,
@@ -108,7 +108,7 @@ if right.button("Undo", key="chat_undo", disabled=conversation.parents[conversat
     log.append(("assistant", f"Back to version {conversation.current + 1}."))
     st.rerun()
 
-frame = playlist.table(pool, version)
+frame = chat.table(pool, version)
 kept: list[str] = []
 for number, row in enumerate(frame.itertuples(), start=1):
     cols = st.columns([0.5, 5, 0.6, 0.6, 0.6])
@@ -125,22 +125,22 @@ for number, row in enumerate(frame.itertuples(), start=1):
                      f"<small>{row.reason}{'  ·  ' + sound if sound else ''}</small>", unsafe_allow_html=True)
     if cols[2].button("👍", key=f"chat_like_{conversation.current}_{row.track_key}", help="More like this"):
         store.set_feedback(db, profile, row.track_key, 1)
-        _push(playlist.feedback(pool, version, row.track_key, liked=True), f"👍 {row.track_name}: more like it.")
+        _push(chat.feedback(pool, version, row.track_key, liked=True), f"👍 {row.track_name}: more like it.")
         st.rerun()
     if cols[3].button("👎", key=f"chat_dislike_{conversation.current}_{row.track_key}",
                       help="Remove it and keep similar tracks out"):
         store.set_feedback(db, profile, row.track_key, -1)
-        _push(playlist.feedback(pool, version, row.track_key, liked=False),
+        _push(chat.feedback(pool, version, row.track_key, liked=False),
               f"👎 {row.track_name}: removed, and similar tracks stay out.")
         st.rerun()
 
 dropped = len(frame) - len(kept)
 a, b = st.columns(2)
 if a.button("More like the ones I kept", key="chat_keep_refill", disabled=dropped == 0 or not kept):
-    _push(playlist.keep_only(pool, version, kept, refill=True), "Kept the ticked tracks and added more like them.")
+    _push(chat.keep_only(pool, version, kept, refill=True), "Kept the ticked tracks and added more like them.")
     st.rerun()
 if b.button("Keep only the ticked tracks", key="chat_keep_only", disabled=dropped == 0 or not kept):
-    _push(playlist.keep_only(pool, version, kept, refill=False), "Kept only the ticked tracks.")
+    _push(chat.keep_only(pool, version, kept, refill=False), "Kept only the ticked tracks.")
     st.rerun()
 
 with st.expander("Audio features and details"):
@@ -154,10 +154,10 @@ with st.expander("Audio features and details"):
 
 name = "".join(c if c.isalnum() or c in " -_" else "_" for c in version.name).strip() or "encore-playlist"
 c1, c2, c3, c4 = st.columns(4)
-c1.download_button("CSV", data=playlist.to_csv(frame), file_name=f"{name}.csv", mime="text/csv", key="chat_csv")
-c2.download_button("M3U", data=playlist.to_m3u(frame, version.name), file_name=f"{name}.m3u",
+c1.download_button("CSV", data=chat.to_csv(frame), file_name=f"{name}.csv", mime="text/csv", key="chat_csv")
+c2.download_button("M3U", data=chat.to_m3u(frame, version.name), file_name=f"{name}.m3u",
                    mime="audio/x-mpegurl", key="chat_m3u")
-c3.download_button("JSON", data=json.dumps(playlist.to_json(frame, version.name), ensure_ascii=False, indent=1),
+c3.download_button("JSON", data=json.dumps(chat.to_json(frame, version.name), ensure_ascii=False, indent=1),
                    file_name=f"{name}.json", mime="application/json", key="chat_json")
 uris = [u for u in frame["track_uri"] if isinstance(u, str)]
 if not spotify.is_signed_in(state):

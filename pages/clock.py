@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, explore, stats, store
+from core import explore, store
 from pages import _shared
 
 VALUES = {"Hours": "hours", "Streams": "streams"}
@@ -17,17 +17,17 @@ if _shared.empty_state(frame, profile):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _heatmap(key: tuple, filters: explore.Filters, value: str) -> pd.DataFrame:
-    return stats.clock_heatmap(_shared.explore_frame(key[1], filters), value)
+    return explore.clock_heatmap(_shared.explore_frame(key[1], filters), value)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _top_by_hour(key: tuple, filters: explore.Filters, n: int) -> pd.DataFrame:
-    return stats.top_artist_by_hour(_shared.explore_frame(key[1], filters), n)
+    return explore.top_artist_by_hour(_shared.explore_frame(key[1], filters), n)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _week_split(key: tuple, filters: explore.Filters) -> pd.DataFrame:
-    return stats.weekday_vs_weekend(_shared.explore_frame(key[1], filters))
+    return explore.weekday_vs_weekend(_shared.explore_frame(key[1], filters))
 
 
 key = _shared.data_key(profile)
@@ -42,8 +42,8 @@ if grid[value].sum() == 0:
             "Colour by hours, or count all plays as streams.")
 else:
     st.altair_chart(
-        charts.heatmap(grid, x="hour", y="weekday", value=value, title=f"{value.capitalize()} by hour and weekday",
-                       x_sort=list(range(24)), y_sort=list(stats.WEEKDAYS)),
+        explore.heatmap(grid, x="hour", y="weekday", value=value, title=f"{value.capitalize()} by hour and weekday",
+                       x_sort=list(range(24)), y_sort=list(explore.WEEKDAYS)),
         width="stretch",
     )
 
@@ -72,7 +72,7 @@ if split["share"].sum() == 0:
 else:
     shares = split.assign(percent=split["share"] * 100)
     st.altair_chart(
-        charts.heatmap(shares, x="hour", y="day_type", value="percent",
+        explore.heatmap(shares, x="hour", y="day_type", value="percent",
                        title="Share of the day's listening in each hour (%)", x_sort=list(range(24)),
                        tooltip=["day_type", "hour", "percent", "hours_per_day"],
                        height=92),  # two rows as tall as the seven weekday rows above

@@ -2,7 +2,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, explore, stats, store
+from core import explore, store
 from pages import _shared
 
 KINDS = {"Artist": "artist", "Track": "track"}
@@ -19,7 +19,7 @@ if _shared.empty_state(frame, profile):
 @st.cache_data(show_spinner=False, max_entries=64)
 def _choices(key: tuple, filters: explore.Filters, by: str) -> tuple[list[str], dict[str, str], int]:
     """Keys ordered by streams (at most MAX_CHOICES), their labels, and how many there are in all."""
-    ranked = stats.ranked_items(_shared.explore_frame(key[1], filters), by, "streams")
+    ranked = explore.ranked_items(_shared.explore_frame(key[1], filters), by, "streams")
     shown = ranked.head(MAX_CHOICES)
     return shown["key"].tolist(), dict(zip(shown["key"], shown["name"])), len(ranked)
 
@@ -27,7 +27,7 @@ def _choices(key: tuple, filters: explore.Filters, by: str) -> tuple[list[str], 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _detail(key: tuple, filters: explore.Filters, by: str, item: str) -> dict:
     frame = _shared.explore_frame(key[1], filters)
-    return stats.artist_detail(frame, item) if by == "artist" else stats.track_detail(frame, item)
+    return explore.artist_detail(frame, item) if by == "artist" else explore.track_detail(frame, item)
 
 
 def _day(moment: pd.Timestamp | None) -> str:
@@ -66,7 +66,7 @@ cols[3].metric("Hours", f"{detail['hours']:,.1f}", help="Time of every play, ski
 
 left, right = st.columns(2)
 left.altair_chart(
-    charts.bars_over_time(detail["plays_over_time"], "month", "streams", "Streams per month",
+    explore.bars_over_time(detail["plays_over_time"], "month", "streams", "Streams per month",
                           tooltip=["month", "streams", "hours"]),
     width="stretch",
 )
@@ -74,7 +74,7 @@ ranks = detail["rank_over_time"]
 if ranks.empty:
     right.info("No month with a stream to rank.")
 else:
-    right.altair_chart(charts.rank_over_time(ranks, "month", "rank", f"Rank among all {kind.lower()}s each month",
+    right.altair_chart(explore.rank_over_time(ranks, "month", "rank", f"Rank among all {kind.lower()}s each month",
                                              tooltip=["month", "rank"]), width="stretch")
     right.caption("Months without a stream of it have no point.")
 
@@ -86,7 +86,7 @@ if by == "artist":
               "hours": st.column_config.NumberColumn("Hours", format="%,.1f", width=60)}
     tracks_col.markdown("**Top tracks**")
     tracks = detail["top_tracks"]
-    titles = [name.removesuffix(stats.SEPARATOR + artist) for name, artist in zip(tracks["name"], tracks["artist"])]
+    titles = [name.removesuffix(explore.SEPARATOR + artist) for name, artist in zip(tracks["name"], tracks["artist"])]
     tracks_col.dataframe(tracks.assign(name=titles)[["rank", "name", "streams", "hours"]], hide_index=True,
                          width="stretch",
                          column_config={**number, "name": st.column_config.TextColumn("Track", width="medium")})

@@ -5,7 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import charts, discovery, explore, store
+from core import explore, history, store
 from pages import _shared
 
 DATE = "D MMM YYYY"  # every date in this page's tables reads "8 Jul 2021"
@@ -31,15 +31,15 @@ def _history(key: tuple, tz: str, content: tuple[str, ...]) -> pd.DataFrame:
 def _discoveries(key: tuple, filters: explore.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     history = _history(key, filters.tz, filters.content)
     frame = _shared.explore_frame(key[1], filters)
-    return (discovery.new_per_month(history, frame, filters.min_ms),
-            discovery.first_listen_timeline(history, frame, filters.min_ms))
+    return (explore.new_per_month(history, frame, filters.min_ms),
+            explore.first_listen_timeline(history, frame, filters.min_ms))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _forgotten(key: tuple, filters: explore.Filters, level: str, min_streams: int, quiet_days: int) -> pd.DataFrame:
     # "now" is the end of the chosen range: what had fallen silent by then
     now = pd.Timestamp(filters.end + dt.timedelta(days=1), tz=filters.tz) if filters.end else None
-    return discovery.forgotten_favourites(_history(key, filters.tz, filters.content), now=now, level=level,
+    return history.forgotten_favourites(_history(key, filters.tz, filters.content), now=now, level=level,
                                           min_streams=min_streams, quiet_days=quiet_days, min_ms=filters.min_ms)
 
 
@@ -75,11 +75,11 @@ st.subheader("New artists and tracks per month")
 if monthly[["new_artists", "new_tracks"]].to_numpy().sum() == 0:
     st.info("Nothing new in this range: no artist or track was streamed here for the first time.")
 left, right = st.columns(2)
-left.altair_chart(per_month(charts.bars_over_time(monthly, "month", "new_artists", "New artists per month"),
+left.altair_chart(per_month(explore.bars_over_time(monthly, "month", "new_artists", "New artists per month"),
                             "new_artists", ["new_artists", "new_tracks"]), width="stretch")
-right.altair_chart(per_month(charts.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
+right.altair_chart(per_month(explore.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
                              "new_tracks", ["new_tracks", "new_artists"]), width="stretch")
-st.altair_chart(per_month(charts.line_over_time(monthly, "month", "share_of_listening_new",
+st.altair_chart(per_month(explore.line_over_time(monthly, "month", "share_of_listening_new",
                                                 "Share of each month's listening on tracks first heard that month",
                                                 period="month"),
                           "share_of_listening_new", ["share_of_listening_new", "new_hours", "hours"]),
@@ -90,7 +90,7 @@ st.subheader("First-listen timeline")
 if timeline.empty:
     st.info("No artist was first heard in this range.")
 else:
-    st.altair_chart(discovery.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
+    st.altair_chart(explore.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
                     width="stretch")
     st.caption("Biggest discoveries of this range (streams over the whole history since the first listen)")
     st.dataframe(timeline.sort_values("streams", ascending=False, kind="stable").head(15), hide_index=True,

@@ -3,7 +3,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from core import charts, explore, habits, store
+from core import explore, store
 from pages import _shared
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
@@ -21,26 +21,26 @@ TIME_FORMATS = {"day": "%d %b %Y", "week": "week of %d %b %Y", "month": "%b %Y",
 @st.cache_data(show_spinner=False, max_entries=64)
 def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
     # key = _shared.data_key(profile): a new import invalidates exactly this
-    return habits.sessions(_shared.explore_frame(key[1], filters), gap_minutes)
+    return explore.sessions(_shared.explore_frame(key[1], filters), gap_minutes)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _over_time(key: tuple, filters: explore.Filters, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = _shared.explore_frame(key[1], filters)
-    return habits.skip_rate_over_time(frame, period), habits.shuffle_share(frame, period)
+    return explore.skip_rate_over_time(frame, period), explore.shuffle_share(frame, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _breakdowns(key: tuple, filters: explore.Filters) -> dict:
     frame = _shared.explore_frame(key[1], filters)
     return {
-        "skips": habits.skip_summary(frame),
-        "start": habits.reasons(frame, "start"),
-        "end": habits.reasons(frame, "end"),
-        "platforms": habits.platforms(frame),
-        "countries": habits.countries(frame),
-        "modes": habits.offline_incognito(frame),
-        "coverage": {c: habits.coverage(frame, c) for c in ("reason_start", "reason_end", "platform_family",
+        "skips": explore.skip_summary(frame),
+        "start": explore.reasons(frame, "start"),
+        "end": explore.reasons(frame, "end"),
+        "platforms": explore.platforms(frame),
+        "countries": explore.countries(frame),
+        "modes": explore.offline_incognito(frame),
+        "coverage": {c: explore.coverage(frame, c) for c in ("reason_start", "reason_end", "platform_family",
                                                             "conn_country", "shuffle")},
     }
 
@@ -51,7 +51,7 @@ def rate_chart(data: pd.DataFrame, value: str, title: str, period: str, extra: l
                alt.Tooltip(f"{value}:Q", title=value.replace("_", " "), format=".1%")]
     tooltip += [alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=".0%" if c == "coverage" else ",")
                 for c in extra]
-    return charts.line_over_time(data, "period_start", value, title, time_unit=TIME_UNITS[period],
+    return explore.line_over_time(data, "period_start", value, title, time_unit=TIME_UNITS[period],
                                  period=period).encode(
         y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%")), tooltip=tooltip)
 
@@ -62,7 +62,7 @@ def tall(chart: alt.Chart, rows: int) -> alt.Chart:
     return chart.properties(height=150 + 28 * rows).configure_axisY(labelLimit=220)
 
 
-percent = habits.percent_label  # short of all never reads "100%", above none never "0%"
+percent = explore.percent_label  # short of all never reads "100%", above none never "0%"
 
 key = _shared.data_key(profile)
 facts = _breakdowns(key, filters)
@@ -78,10 +78,10 @@ cols[0].metric("Sessions", f"{len(table):,}")
 cols[1].metric("Median length", f"{table['minutes'].median():,.0f} min")
 cols[2].metric("Longest", f"{table['minutes'].max() / 60:,.1f} h")
 cols[3].metric("Plays per session", f"{table['plays'].mean():,.1f}")
-st.altair_chart(charts.histogram(table[["minutes"]], "minutes", "How long sessions last (minutes)", bins=40),
+st.altair_chart(explore.histogram(table[["minutes"]], "minutes", "How long sessions last (minutes)", bins=40),
                 width="stretch")
 st.caption("Longest sessions")
-st.dataframe(habits.longest_sessions(table, 10), hide_index=True, width="stretch",
+st.dataframe(explore.longest_sessions(table, 10), hide_index=True, width="stretch",
              column_config={"session": None,
                             "start": st.column_config.DatetimeColumn("started", format="D MMM YYYY, HH:mm"),
                             "end": st.column_config.DatetimeColumn("ended", format="D MMM YYYY, HH:mm"),
@@ -124,7 +124,7 @@ for column, which, title in ((left, "start", "Why plays started"), (right, "end"
     if data.empty:
         column.info(f"No reasons recorded: only the extended streaming history says why a play {which}ed.")
         continue
-    column.altair_chart(tall(charts.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
+    column.altair_chart(tall(explore.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
                              rows), width="stretch")
     known = facts["coverage"][f"reason_{which}"]
     if known < 1:
@@ -140,7 +140,7 @@ for column, name, label, title, missing in (
     if data.empty:
         column.info("Not recorded: only the extended streaming history says where and on what you listened.")
         continue
-    column.altair_chart(tall(charts.share_bars(data, label, "share", title, tooltip=["hours", "plays"]), len(data)),
+    column.altair_chart(tall(explore.share_bars(data, label, "share", title, tooltip=["hours", "plays"]), len(data)),
                         width="stretch")
     known = facts["coverage"][missing]
     if known < 1:

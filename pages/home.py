@@ -1,7 +1,7 @@
 """Home: what Encore is, and the two ways in."""
 import streamlit as st
 
-from core import demo, store
+from core import ingest, store
 from pages import _shared
 
 db = _shared.get_db()
@@ -25,7 +25,7 @@ with right:
     st.write("No export yet? Look around with a synthetic listener: no files, no keys.")
     if st.button("Load the demo", key="load_demo", type="secondary" if summary["all_plays"] else "primary"):
         with st.spinner("Building the demo listener…"):
-            summary = demo.build_demo(db)
+            summary = ingest.build_demo(db)
         _shared.switch_profile(summary["profile"])
         st.rerun()
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import imports, store
+from core import ingest, store
 from pages import _shared
 
 db = _shared.get_db()
@@ -39,7 +39,7 @@ folder = st.text_input("…or a folder or zip already on this computer", key="im
 
 if st.button("Import", key="import_button", type="primary", disabled=not (uploads or folder) or not profile):
     bar = st.progress(0.0, text="Starting…")
-    report = imports.import_files(
+    report = ingest.import_files(
         db,
         paths=[folder] if folder else [],
         uploads=[(u.name, u.getvalue()) for u in uploads or []],
@@ -50,7 +50,7 @@ if st.button("Import", key="import_button", type="primary", disabled=not (upload
     _shared.switch_profile(profile)
     st.rerun()
 
-report: imports.ImportReport | None = st.session_state.get("last_import")
+report: ingest.ImportReport | None = st.session_state.get("last_import")
 if report is not None:
     for f in report.errors:
         st.error(f.message, icon="⚠️")

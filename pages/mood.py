@@ -2,8 +2,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, explore, mood, store
-from core.habits import percent_label as percent
+from core import explore, store
+from core.explore.charts import percent_label as percent
 from pages import _shared
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
@@ -21,7 +21,7 @@ def _tracks(key: tuple, catalog_version: int) -> tuple[pd.DataFrame, pd.DataFram
     db = store.open_store(key[0])
     try:
         genres = store.matched_genres(db, key[1])
-        return mood.track_table(store.matched_features(db, key[1]), genres), pd.DataFrame(genres)
+        return explore.track_table(store.matched_features(db, key[1]), genres), pd.DataFrame(genres)
     finally:
         db.close()
 
@@ -29,16 +29,16 @@ def _tracks(key: tuple, catalog_version: int) -> tuple[pd.DataFrame, pd.DataFram
 @st.cache_data(show_spinner=False, max_entries=32)
 def _aggregates(key: tuple, catalog_version: int, filters: explore.Filters) -> dict:
     tracks, genres = _tracks(key, catalog_version)
-    joined = mood.join_features(_shared.explore_frame(key[1], filters), tracks)
+    joined = explore.join_features(_shared.explore_frame(key[1], filters), tracks)
     return {
-        "coverage": mood.coverage_summary(joined),
-        "months": mood.features_by_month(joined),
-        "hours": mood.sound_by_hour(joined),
-        "moods": mood.mood_split(joined),
-        "genres": mood.genres_by_mood(joined, genres),
-        "decades": mood.release_decades(joined),
-        "age": mood.listening_age(joined),
-        "age_by_year": mood.listening_age_by_year(joined),
+        "coverage": explore.coverage_summary(joined),
+        "months": explore.features_by_month(joined),
+        "hours": explore.sound_by_hour(joined),
+        "moods": explore.mood_split(joined),
+        "genres": explore.genres_by_mood(joined, genres),
+        "decades": explore.release_decades(joined),
+        "age": explore.listening_age(joined),
+        "age_by_year": explore.listening_age_by_year(joined),
     }
 
 
@@ -56,8 +56,8 @@ def blanks(table: pd.DataFrame, unit: str) -> str:
     hidden = int((listened & ~table["enough"]).sum())
     if not hidden:
         return ""
-    return (f" {hidden} of {int(listened.sum())} {unit} left blank: under {mood.MIN_MINUTES} minutes of listening "
-            f"with features, or under {mood.MIN_SHARE:.0%} of that {unit[:-1]}'s listening.")
+    return (f" {hidden} of {int(listened.sum())} {unit} left blank: under {explore.MIN_MINUTES} minutes of listening "
+            f"with features, or under {explore.MIN_SHARE:.0%} of that {unit[:-1]}'s listening.")
 
 
 key = _shared.data_key(profile)
@@ -88,52 +88,52 @@ cols[1].metric("Tracks with features", f"{coverage['matched_tracks']:,} of {cove
 cols[2].metric("Hours with features", f"{coverage['matched_hours']:,.1f}")
 if coverage["low"]:
     st.warning(f"Only {percent(coverage['share'])} of your music listening has audio features (under "
-               f"{mood.LOW_COVERAGE:.0%}): these charts describe the tracks the catalogs know, which may not be "
+               f"{explore.LOW_COVERAGE:.0%}): these charts describe the tracks the catalogs know, which may not be "
                "typical of the rest. A bigger catalog on the Catalog page would tell more.")
     go_to_catalog()
 st.caption("Every mean weighs each play by the time it played. Podcasts and audiobooks are left out.")
 
 # --- Over time ---------------------------------------------------------------------------
 st.subheader("Your sound over time")
-shown = st.multiselect("Features", list(mood.UNIT_FEATURES), default=list(mood.UNIT_FEATURES), key="mood_features",
+shown = st.multiselect("Features", list(explore.UNIT_FEATURES), default=list(explore.UNIT_FEATURES), key="mood_features",
                        help="Spotify's audio features, each from 0 to 1. Tempo (beats per minute) has its own chart."
-                       ) or list(mood.UNIT_FEATURES)
+                       ) or list(explore.UNIT_FEATURES)
 months = facts["months"]
 month_note = based_on(coverage["share"], coverage["matched_hours"], coverage["music_hours"]) + blanks(months,
                                                                                                        "months")
 if not months["enough"].any():
-    st.info(f"No month has enough listening with features to mean much (at least {mood.MIN_MINUTES} minutes, and "
-            f"{mood.MIN_SHARE:.0%} of the month). Widen the date range.")
+    st.info(f"No month has enough listening with features to mean much (at least {explore.MIN_MINUTES} minutes, and "
+            f"{explore.MIN_SHARE:.0%} of the month). Widen the date range.")
 else:
-    st.altair_chart(charts.features_over_time(mood.long_features(months, "month", shown),
+    st.altair_chart(explore.features_over_time(explore.long_features(months, "month", shown),
                                               "Your sound per month"), width="stretch")
-    st.altair_chart(charts.features_over_time(mood.long_features(months, "month", ["tempo"]), "Tempo per month",
+    st.altair_chart(explore.features_over_time(explore.long_features(months, "month", ["tempo"]), "Tempo per month",
                                               unit_scale=False, y_title="BPM"), width="stretch")
     st.caption(month_note)
-st.altair_chart(charts.coverage_over_time(months[["month", "hours", "matched_hours", "coverage"]], "month",
+st.altair_chart(explore.coverage_over_time(months[["month", "hours", "matched_hours", "coverage"]], "month",
                                           "Share of listening with audio features, per month"), width="stretch")
 st.caption("Months in which few of your tracks are known say little about how that month sounded.")
 
 # --- Moods and genres --------------------------------------------------------------------
 st.subheader("Moods and genres")
 split = facts["moods"].set_index("mood")
-valence = {"sad": f"below {mood.SAD_BELOW}", "neutral": f"from {mood.SAD_BELOW} to below {mood.HAPPY_FROM}",
-           "happy": f"from {mood.HAPPY_FROM}"}
+valence = {"sad": f"below {explore.SAD_BELOW}", "neutral": f"from {explore.SAD_BELOW} to below {explore.HAPPY_FROM}",
+           "happy": f"from {explore.HAPPY_FROM}"}
 cols = st.columns(3)
-for column, name in zip(cols, mood.MOODS):
+for column, name in zip(cols, explore.MOODS):
     column.metric(f"{name.capitalize()} music", percent(split.loc[name, "share"]),
                   help=f"Share of the listening with a known valence that went to tracks with a valence "
                        f"{valence[name]}.")
 genres = facts["genres"]
 cols = st.columns(3)
-for column, name in zip(cols, mood.MOODS):
+for column, name in zip(cols, explore.MOODS):
     mine = genres[genres["mood"] == name]
     if mine.empty:
-        column.info(f"Too little {name} music with a genre to rank (under {mood.MIN_MINUTES} minutes).")
+        column.info(f"Too little {name} music with a genre to rank (under {explore.MIN_MINUTES} minutes).")
         continue
-    column.altair_chart(charts.share_bars(mine, "genre", "share", f"{name.capitalize()}: top genres",
+    column.altair_chart(explore.share_bars(mine, "genre", "share", f"{name.capitalize()}: top genres",
                                           tooltip=["hours"]), width="stretch")
-st.caption(f"Moods by Spotify's valence: sad below {mood.SAD_BELOW}, happy from {mood.HAPPY_FROM}, neutral between. "
+st.caption(f"Moods by Spotify's valence: sad below {explore.SAD_BELOW}, happy from {explore.HAPPY_FROM}, neutral between. "
            "A track with several genres splits its time between them. Based on the "
            f"{percent(coverage['mood_share'])} of your music listening in this range whose track has a valence and "
            "a genre.")
@@ -142,12 +142,12 @@ st.caption(f"Moods by Spotify's valence: sad below {mood.SAD_BELOW}, happy from 
 st.subheader("Your sound by hour of the day")
 hours = facts["hours"]
 if not hours["enough"].any():
-    st.info(f"No hour of the day has enough listening with features to mean much (at least {mood.MIN_MINUTES} "
+    st.info(f"No hour of the day has enough listening with features to mean much (at least {explore.MIN_MINUTES} "
             "minutes). Widen the date range.")
 else:
-    st.altair_chart(charts.features_by_hour(mood.long_features(hours, "hour", shown),
+    st.altair_chart(explore.features_by_hour(explore.long_features(hours, "hour", shown),
                                             "Your sound by hour of the day"), width="stretch")
-    st.altair_chart(charts.features_by_hour(mood.long_features(hours, "hour", ["tempo"]),
+    st.altair_chart(explore.features_by_hour(explore.long_features(hours, "hour", ["tempo"]),
                                             "Tempo by hour of the day", unit_scale=False, y_title="BPM"),
                     width="stretch")
     st.caption(f"Local time in {filters.tz}, by the hour each play started. "
@@ -166,7 +166,7 @@ else:
                         "played it: the time-weighted median of play year minus release year.")
     cols[1].metric("Median release year", f"{age['median_release_year']:.0f}")
     cols[2].metric("Listening with a release year", percent(age["coverage"]))
-    st.altair_chart(charts.share_columns(facts["decades"], "label", "share", "Listening time by release decade",
+    st.altair_chart(explore.share_columns(facts["decades"], "label", "share", "Listening time by release decade",
                                          sort=facts["decades"]["label"].tolist(), tooltip=["hours"]),
                     width="stretch")
     by_year = facts["age_by_year"]

@@ -4,7 +4,7 @@ import dataclasses
 import pandas as pd
 import streamlit as st
 
-from core import charts, explore, stats, store
+from core import explore, store
 from pages import _shared
 
 PERIODS = {"Day": "day", "Week": "week", "Month": "month", "Year": "year"}
@@ -21,25 +21,25 @@ if _shared.empty_state(frame, profile):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _totals(key: tuple, filters: explore.Filters) -> dict:
-    return stats.totals(_shared.explore_frame(key[1], filters))
+    return explore.totals(_shared.explore_frame(key[1], filters))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _listening_time(key: tuple, filters: explore.Filters, period: str) -> pd.DataFrame:
-    return stats.listening_time(_shared.explore_frame(key[1], filters), period)
+    return explore.listening_time(_shared.explore_frame(key[1], filters), period)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _top(key: tuple, filters: explore.Filters, by: str, rank_by: str,
          n: int) -> tuple[pd.DataFrame, tuple | None, bool]:
     """The top list, the previous window it is compared with, and whether that window had plays."""
-    window = stats.previous_period(filters)
+    window = explore.previous_period(filters)
     previous = None
     if window is not None:
         previous = _shared.explore_frame(key[1], dataclasses.replace(filters, start=window[0], end=window[1]))
     had_plays = previous is not None and not previous.empty
     # An empty previous window (before the first import) would mark everything "new": say nothing instead.
-    table = stats.top_items(_shared.explore_frame(key[1], filters), by, rank_by, n, previous if had_plays else None)
+    table = explore.top_items(_shared.explore_frame(key[1], filters), by, rank_by, n, previous if had_plays else None)
     return table, window, had_plays
 
 
@@ -60,7 +60,7 @@ st.subheader("Listening time")
 period = PERIODS[st.radio("Per", list(PERIODS), index=2, horizontal=True, key="overview_period")]
 over_time = _listening_time(key, filters, period)
 st.altair_chart(
-    charts.bars_over_time(over_time, "period_start", "hours", f"Hours listened per {period}",
+    explore.bars_over_time(over_time, "period_start", "hours", f"Hours listened per {period}",
                           tooltip=["period_start", "hours", "streams"]),
     width="stretch",
 )
@@ -81,7 +81,7 @@ if table.empty:
             "tracks or albums: pick Music in the sidebar, or widen the date range.")
 else:
     value = "streams" if rank_by == "streams" else "hours"
-    shown = table.assign(change=table["movement"].map(stats.movement_arrow))
+    shown = table.assign(change=table["movement"].map(explore.movement_arrow))
     chart_data = table.assign(label=table["rank"].astype(str) + ". " + table["name"])
     chart_tooltip = ["name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "movement"]
     table_col, chart_col = st.columns([3, 2])
@@ -100,7 +100,7 @@ else:
         },
     )
     chart_col.altair_chart(
-        charts.bar_ranking(chart_data, "label", value, f"Top {kind.lower()} by {rank_label.lower()}",
+        explore.bar_ranking(chart_data, "label", value, f"Top {kind.lower()} by {rank_label.lower()}",
                            tooltip=chart_tooltip),
         width="stretch",
     )

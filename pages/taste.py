@@ -4,8 +4,8 @@ import json
 import altair as alt
 import streamlit as st
 
-from core import evaluate, model, recommend, store
-from core.interactions import Weighting, music_between, music_plays
+from core import store, taste
+from core.taste.interactions import Weighting, music_between, music_plays
 from pages import _shared
 
 db = _shared.get_db()
@@ -27,17 +27,17 @@ def _model(db_path: str, profile: str, model_id: int):
     # keyed on the model id: a new training gives a new id; the loaded model is never mutated
     db = store.open_store(db_path)
     try:
-        return model.load_profile_model(db, profile)
+        return taste.load_profile_model(db, profile)
     finally:
         db.close()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _listener(db_path: str, profile: str, version: int, model_id: int, feedback: tuple, _ix,
-              _plays) -> recommend.Listener:
+              _plays) -> taste.Listener:
     # the person's row and play statistics, once per (data version, model, likes from the chat):
     # queries then take milliseconds
-    return recommend.listener(_ix, _plays, feedback=dict(feedback))
+    return taste.listener(_ix, _plays, feedback=dict(feedback))
 
 
 first, last = plays["start"].min().date(), plays["start"].max().date()
@@ -71,12 +71,12 @@ if train:
             bar.progress(min(max(fraction, 0.0), 1.0))
             status.update(label=message)
 
-        model_id, fitted, inputs = model.train_profile(db, profile, st.session_state["db_path"], params, weighting,
+        model_id, fitted, inputs = taste.train_profile(db, profile, st.session_state["db_path"], params, weighting,
                                                        progress, plays=chosen)
         st.write(f"{fitted.n_rows_:,} rows (sessions, playlists, profiles) × {inputs.interactions.n_tracks:,} tracks; "
                  f"{int(fitted.imputed_.sum()):,} tracks got imputed audio features.")
         if run_eval:
-            results = evaluate.evaluate_inputs(inputs, params, weighting, seeds=tuple(range(int(seeds))),
+            results = taste.evaluate_inputs(inputs, params, weighting, seeds=tuple(range(int(seeds))),
                                                progress=progress)
             store.set_model_metrics(db, model_id, json.dumps(results, allow_nan=False))
         status.update(label="Model trained and saved", state="complete", expanded=False)
@@ -97,12 +97,12 @@ if record["metrics_json"]:
             st.caption(f"{label}: not run — {results[task]['skipped']}.")
         elif results.get(task):
             st.markdown(f"**{label}**")
-            st.dataframe(evaluate.table(results, task), hide_index=True, key=f"taste_table_{task}")
-    chart_data = evaluate.ndcg_frame(results)
+            st.dataframe(taste.table(results, task), hide_index=True, key=f"taste_table_{task}")
+    chart_data = taste.ndcg_frame(results)
     if len(chart_data):
         st.altair_chart(alt.Chart(chart_data).mark_bar().encode(
             x=alt.X("value:Q", title="NDCG", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("model:N", sort=list(evaluate.MODELS), title=None),
+            y=alt.Y("model:N", sort=list(taste.MODELS), title=None),
             color=alt.Color("model:N", legend=None), row=alt.Row("metric:N", title=None),
             tooltip=["model", "metric", alt.Tooltip("value:Q", format=".3f")]))
     st.caption("Time split: trained before a cut-off, judged on what you streamed in the 28 days after it. "
@@ -125,10 +125,10 @@ with for_you_tab:
     dial = st.slider("New ↔ familiar", 0.0, 1.0, 0.5, 0.05, key="taste_familiar",
                      help="1: only what you already play, most (and most recently) played first; "
                           "0: what the model thinks you would like, new or not")
-    st.dataframe(recommend.for_you(fitted, ix, who, familiar=dial),
+    st.dataframe(taste.for_you(fitted, ix, who, familiar=dial),
                  hide_index=True, column_order=("track", "artist", "familiar", "reason"), key="taste_for_you")
 with forgotten_tab:
-    st.dataframe(recommend.forgotten_favourites(who), hide_index=True,
+    st.dataframe(taste.forgotten_favourites(who), hide_index=True,
                  column_order=("track", "artist", "reason"), key="taste_forgotten")
 with like_tab:
     counts = plays["track_key"].astype(object).value_counts()
@@ -137,5 +137,5 @@ with like_tab:
     picked = st.multiselect("Songs", options, format_func=labels.get, key="taste_picked",
                             placeholder="Pick one or more of your songs")
     if picked:
-        st.dataframe(recommend.more_like(fitted, ix, picked, who), hide_index=True,
+        st.dataframe(taste.more_like(fitted, ix, picked, who), hide_index=True,
                      column_order=("track", "artist", "familiar", "reason"), key="taste_more_like")

@@ -4,7 +4,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import charts, explore, recap, store
+from core import explore, store
 from pages import _shared
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
@@ -25,12 +25,12 @@ def _whole_history(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -
 @st.cache_data(show_spinner=False, max_entries=64)
 def _years(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -> list[int]:
     # key = _shared.data_key(profile): a new import invalidates exactly this
-    return recap.years_available(_whole_history(key, tz, content, min_ms))
+    return explore.years_available(_whole_history(key, tz, content, min_ms))
 
 
 @st.cache_data(show_spinner="Adding up your year…", max_entries=64)
-def _recap(key: tuple, tz: str, content: tuple[str, ...], min_ms: int, year: int) -> recap.Recap:
-    return recap.year_recap(_whole_history(key, tz, content, min_ms), year)
+def _recap(key: tuple, tz: str, content: tuple[str, ...], min_ms: int, year: int) -> explore.Recap:
+    return explore.year_recap(_whole_history(key, tz, content, min_ms), year)
 
 
 key = _shared.data_key(profile)
@@ -62,11 +62,11 @@ top[2].metric("New artists", f"{card.new_artists:,}",
 top[3].metric("Top month", card.top_month.name if card.top_month else "—",
               help=f"{card.top_month.minutes:,} minutes" if card.top_month else None)
 more = st.columns(4)
-more[0].metric("Longest streak", recap.streak_length(card.streak),
-               help=f"{recap.streak_label(card.streak)}: consecutive days with at least one stream, "
+more[0].metric("Longest streak", explore.streak_length(card.streak),
+               help=f"{explore.streak_label(card.streak)}: consecutive days with at least one stream, "
                     "counted inside this year only.")
-more[1].metric("Busiest day", recap.short_day(card.busiest_day.date) if card.busiest_day else "—",
-               help=(f"{recap.day_label(card.busiest_day.date)}: {card.busiest_day.minutes:,} minutes"
+more[1].metric("Busiest day", explore.short_day(card.busiest_day.date) if card.busiest_day else "—",
+               help=(f"{explore.day_label(card.busiest_day.date)}: {card.busiest_day.minutes:,} minutes"
                      if card.busiest_day else None))
 more[2].metric("Top artist", card.top_artists[0].name if card.top_artists else "—",
                help=f"{card.top_artists[0].streams:,} streams" if card.top_artists else None)
@@ -78,21 +78,21 @@ if card.streams == 0:
     st.info(f"None of your {card.plays:,} plays in {year} counts as a stream ({stream_rule}), so there are no "
             "top lists. Choose a lower threshold under “What counts as a stream” in the sidebar.")
 else:
-    tables = recap.recap_tables(card)
+    tables = explore.recap_tables(card)
 
     left, right = st.columns(2)
-    left.altair_chart(charts.bar_ranking(tables["artists"], "artist", "streams", "Top artists",
+    left.altair_chart(explore.bar_ranking(tables["artists"], "artist", "streams", "Top artists",
                                          tooltip=["artist", "streams", "minutes"]), width="stretch")
-    right.altair_chart(charts.bar_ranking(tables["tracks"], "track", "streams", "Top tracks",
+    right.altair_chart(explore.bar_ranking(tables["tracks"], "track", "streams", "Top tracks",
                                           tooltip=["title", "artist", "streams"]), width="stretch")
     left, right = st.columns(2)
-    left.altair_chart(charts.bar_ranking(tables["albums"], "album", "streams", "Top albums"), width="stretch")
+    left.altair_chart(explore.bar_ranking(tables["albums"], "album", "streams", "Top albums"), width="stretch")
     if tables["new_artists"].empty:
         right.info(f"No new artists in {year}: every artist you streamed you had streamed in an earlier year.")
     else:
-        right.altair_chart(charts.bar_ranking(tables["new_artists"], "artist", "streams",
+        right.altair_chart(explore.bar_ranking(tables["new_artists"], "artist", "streams",
                                               f"Top new artists of {year}"), width="stretch")
-    st.altair_chart(recap.month_chart(tables["months"], f"Minutes per month in {year}"), width="stretch", height=280)
+    st.altair_chart(explore.month_chart(tables["months"], f"Minutes per month in {year}"), width="stretch", height=280)
     st.caption(f"Days and months in {card.time_zone}. A play counts for the day it started; "
                "top lists rank by streams, then by listening time.")
 
@@ -100,10 +100,10 @@ st.subheader("Keep it or share it")
 left, right = st.columns(2)
 # a callable: the PNG (0.7 s of rendering at 1M plays) is made when the button is clicked,
 # not on every rerun of the page
-left.download_button("Download as image (PNG)", data=lambda: recap.recap_png(card),
+left.download_button("Download as image (PNG)", data=lambda: explore.recap_png(card),
                      file_name=f"encore-{year}-in-review.png", mime="image/png", key="year_review_png",
                      icon=":material/image:")
-right.download_button("Download as web page (HTML)", data=recap.recap_html(card),
+right.download_button("Download as web page (HTML)", data=explore.recap_html(card),
                       file_name=f"encore-{year}-in-review.html", mime="text/html", key="year_review_html",
                       icon=":material/web:")
 st.caption("Both are made on this machine and hold only the numbers and names above: no plays, no account details.")

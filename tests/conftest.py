@@ -32,9 +32,9 @@ def fresh_db():
 @pytest.fixture(scope="session")
 def demo_db(tmp_path_factory) -> Path:
     """A store with a 3,000-play demo profile, built once; page tests only read it."""
-    from core import demo
+    from core import ingest
     path = tmp_path_factory.mktemp("demo") / "app.db"
-    demo.build_demo(store.open_store(path), n_plays=3000)
+    ingest.build_demo(store.open_store(path), n_plays=3000)
     return path
 
 

@@ -13,10 +13,18 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from core import assistant
-from core.assistant import (DATA_LIMIT, SYSTEM_INSTRUCTION, GeminiFailed, Interpretation, Vocabulary, context_block,
-                            interpret, interpret_gemini, interpret_local, make_client, turn_schema)
-from core.playlist import FEATURES, Era, Shift, Turn
+from core.chat import gemini
+from core.chat.gemini import (
+    DATA_LIMIT,
+    SYSTEM_INSTRUCTION,
+    GeminiFailed,
+    context_block,
+    interpret_gemini,
+    make_client,
+    turn_schema,
+)
+from core.chat.interpreter import Interpretation, Vocabulary, interpret, interpret_local
+from core.chat.requests import FEATURES, Era, Shift, Turn
 from tests.fake_gemini import FakeGemini, candidate_response
 
 KEY = "test-key-123"
@@ -265,7 +273,7 @@ def test_failures_fall_back_to_the_local_interpreter(keyed, script, note):
 
 
 def test_a_slow_answer_times_out_and_falls_back(keyed, monkeypatch):
-    monkeypatch.setattr(assistant, "GEMINI_TIMEOUT_MS", 500)
+    monkeypatch.setattr(gemini, "GEMINI_TIMEOUT_MS", 500)
     keyed.answer_json({"action": "new", "genres": ["jazz"]}, delay=2.0)
 
     result = interpret(PROMPT, VOCAB, False, SUMMARY)

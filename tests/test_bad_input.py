@@ -6,7 +6,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import store
-from core.imports import import_files
+from core.ingest.importer import import_files
 from tests.conftest import FIXTURES, all_plays, make_zip
 
 GOOD = (FIXTURES / "Streaming_History_Audio_2024_1.json").read_bytes()

@@ -16,8 +16,18 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import (  # noqa: F401  (chromium, live_app: fixtures)
-    ARTIFACTS, chromium, date_range_shown, expect_charts_rendered, expect_date_range, live_app, one_rerun,
-    pick_option, screenshot_full, set_date_range, sidebar_link, wait_for_app_run,
+    ARTIFACTS,
+    chromium,
+    date_range_shown,
+    expect_charts_rendered,
+    expect_date_range,
+    live_app,
+    one_rerun,
+    pick_option,
+    screenshot_full,
+    set_date_range,
+    sidebar_link,
+    wait_for_app_run,
 )
 from tests.conftest import real_data_dir
 

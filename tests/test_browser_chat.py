@@ -11,7 +11,13 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser import (  # noqa: F401  (chromium: fixture)
-    ARTIFACTS, chromium, screenshot_full, sidebar_link, start_app, stop_app, wait_for_app_run,
+    ARTIFACTS,
+    chromium,
+    screenshot_full,
+    sidebar_link,
+    start_app,
+    stop_app,
+    wait_for_app_run,
 )
 from tests.fake_spotify import CLIENT_ID, FakeSpotify
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlite_utils import Database
 
-from core import catalog, matching, store
+from core import catalog, names, store
 from core.__main__ import main
 from core.errors import EncoreError, ImportFileError
 from tests.conftest import REAL_DATA_ENV, make_zip
@@ -68,7 +68,7 @@ def tracks(db: Database) -> list[dict]:
     rows = [dict(zip((*CATALOG_FIELDS, "name_key"), row)) for row in db.execute(
         f"SELECT {', '.join(CATALOG_FIELDS)}, name_key FROM catalog_tracks ORDER BY track_id").fetchall()]
     for row in rows:
-        assert row.pop("name_key") == matching.name_key(row["artist_name"], row["track_name"]), row
+        assert row.pop("name_key") == names.name_key(row["artist_name"], row["track_name"]), row
     return rows
 
 
@@ -621,9 +621,9 @@ def test_an_id_match_replaces_an_undone_name_match(fresh_db, tmp_path, catalogs)
 
 
 def test_the_demo_catalog_is_matched(fresh_db):
-    from core import demo
-    summary = demo.build_demo(fresh_db, n_plays=2_000)
-    counts = store.match_counts(fresh_db, demo.DEMO_PROFILE)
+    from core import ingest
+    summary = ingest.build_demo(fresh_db, n_plays=2_000)
+    counts = store.match_counts(fresh_db, ingest.DEMO_PROFILE)
     assert counts["history_tracks"] == counts["matched_by_id"] == counts["history_tracks_with_features"] > 0
     assert store.count_rows(fresh_db, "catalog_genres") == summary["catalog_tracks"]
     assert fresh_db.execute("SELECT count(*) FROM catalog_tracks WHERE name_key IS NULL").fetchone() == (0,)
@@ -636,7 +636,7 @@ def test_a_version_1_store_is_migrated_with_its_data(tmp_path, catalogs):
     path = tmp_path / "v1.db"
     db = Database(sqlite3.connect(path))
     with db.atomic():
-        store.MIGRATIONS[0](db)
+        store.MIGRATIONS[0][1](db)
         db.execute("PRAGMA user_version = 1")
     store.ensure_profile(db, "me")
     add_plays(db, "me", HISTORY[:2])
@@ -726,7 +726,7 @@ def test_real_tidytuesday_catalog(fresh_db):
     path = real_catalog()
     exports = path.parent.parent / "exports" / "extended-2024-a"
     if exports.is_dir():
-        from core.imports import import_files
+        from core.ingest.importer import import_files
         import_files(fresh_db, paths=[exports])
     report = catalog.import_catalog(fresh_db, path)
     assert (report.format, report.rows_read, report.tracks, report.tracks_added) == (

@@ -3,7 +3,7 @@
 import pandas as pd
 import pytest
 
-from core import catalog, explore, store
+from core import catalog, history, store
 from core.errors import CatalogEditError, ImportFileError
 from tests.test_catalog import add_plays, catalogs, imported_with_history, tracks, write  # noqa: F401 (catalogs: fixture)
 
@@ -142,7 +142,7 @@ def test_coverage_of_a_history(fresh_db, catalogs):
     imported_with_history(fresh_db, catalogs)
     add_plays(fresh_db, "me", [("2023-06-01T10:00:00Z", "Daft Punk", "Get Lucky", None),
                                ("2023-06-01T10:05:00Z", "Nobody", "Unknown Song", None)])
-    plays = explore.load_plays(fresh_db, "me")
+    plays = history.load_plays(fresh_db, "me")
     result = catalog.history_coverage(plays, catalog.feature_matches(fresh_db, "me"))
     ms = 200_000  # every play of add_plays
     assert result["overall"] == {
@@ -160,7 +160,7 @@ def test_coverage_of_a_history(fresh_db, catalogs):
 def test_match_review_shows_both_sides(fresh_db, catalogs):
     imported_with_history(fresh_db, catalogs)
     catalog.undo_match(fresh_db, "me", "Daft Punk — Get Lucky")
-    review = catalog.match_review(fresh_db, "me", explore.load_plays(fresh_db, "me"))
+    review = catalog.match_review(fresh_db, "me", history.load_plays(fresh_db, "me"))
     pd.testing.assert_frame_equal(review, pd.DataFrame({
         "track_key": ["1111111111111111111111", "Daft Punk — Get Lucky",
                       "Ed Sheeran — I Don't Care (with Justin Bieber) - Loud Luxury Remix"],

@@ -1,7 +1,7 @@
 """The chat pipeline on a store: the candidate pool, and the taste model's part in it."""
 import numpy as np
 
-from core import assistant, chat, model, playlist, store
+from core import chat, store, taste
 
 
 def test_a_trained_taste_model_gives_the_pool_an_affinity(demo_copy):
@@ -9,22 +9,22 @@ def test_a_trained_taste_model_gives_the_pool_an_affinity(demo_copy):
     db = store.open_store(path)
     before = chat.load_pool(db, "demo")
     assert "affinity" not in before.columns  # no model yet: plays alone say what the person likes
-    model.train_profile(db, "demo", path)
+    taste.train_profile(db, "demo", path)
     pool = chat.load_pool(db, "demo")
     affinity = pool["affinity"].to_numpy(dtype=float)
     known = ~np.isnan(affinity)
     assert known[pool["known"].to_numpy(dtype=bool)].mean() > 0.9  # the model knows the history's tracks
     assert ((affinity[known] >= 0) & (affinity[known] <= 1)).all()
-    conversation = playlist.Conversation()
-    reply = chat.take_turn(pool, assistant.Vocabulary.from_pool(pool), conversation, "my favourites")
+    conversation = chat.Conversation()
+    reply = chat.take_turn(pool, chat.Vocabulary.from_pool(pool), conversation, "my favourites")
     assert reply.changed and len(conversation.version.track_keys) == 25
 
 
 def test_three_directions_then_the_second_one(demo_db):
     db = store.open_store(demo_db)
     pool = chat.load_pool(db, "demo")
-    vocabulary = assistant.Vocabulary.from_pool(pool)
-    conversation = playlist.Conversation()
+    vocabulary = chat.Vocabulary.from_pool(pool)
+    conversation = chat.Conversation()
     reply = chat.take_turn(pool, vocabulary, conversation, "jazz, give me three directions")
     labels = [label for label, _ in conversation.options]
     assert reply.text == ("(offline interpreter) I read that as: jazz, 3 directions to choose from. Here are 3 "
@@ -38,14 +38,14 @@ def test_three_directions_then_the_second_one(demo_db):
 
 
 def test_without_a_catalog_the_reply_says_what_cannot_be_done(tmp_path):
-    from core import imports
+    from core import ingest
     from tests.conftest import FIXTURES
     db = store.open_store(tmp_path / "plain.db")
-    imports.import_files(db, paths=[str(FIXTURES)], profile="me")
+    ingest.import_files(db, paths=[str(FIXTURES)], profile="me")
     pool = chat.load_pool(db, "me")
     assert not pool["has_features"].any()
-    vocabulary = assistant.Vocabulary.from_pool(pool)
-    conversation = playlist.Conversation()
+    vocabulary = chat.Vocabulary.from_pool(pool)
+    conversation = chat.Conversation()
     reply = chat.take_turn(pool, vocabulary, conversation, "long day, I'm wiped out")
     assert "None of these tracks has audio features, so the sound asked for cannot be matched" in reply.text
     reply = chat.take_turn(pool, vocabulary, conversation, "no 80s")
@@ -58,7 +58,7 @@ def test_without_a_catalog_the_reply_says_what_cannot_be_done(tmp_path):
 
 
 def test_with_a_key_the_turn_sends_gemini_a_summary_of_the_playlist_and_library(demo_db, monkeypatch):
-    from core.assistant import context_block
+    from core.chat.gemini import context_block
     from tests.fake_gemini import FakeGemini
     fake = FakeGemini().start()
     try:
@@ -66,8 +66,8 @@ def test_with_a_key_the_turn_sends_gemini_a_summary_of_the_playlist_and_library(
         monkeypatch.setenv("ENCORE_GEMINI_BASE_URL", fake.base_url)
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
         pool = chat.load_pool(store.open_store(demo_db), "demo")
-        vocabulary = assistant.Vocabulary.from_pool(pool)
-        conversation = playlist.Conversation()
+        vocabulary = chat.Vocabulary.from_pool(pool)
+        conversation = chat.Conversation()
         fake.answer_json({"action": "new", "genres": ["jazz"], "reading": "I read that as: jazz."})
         reply = chat.take_turn(pool, vocabulary, conversation, "some jazz")
         assert (reply.engine, reply.text) == ("gemini", "I read that as: jazz. Only 4 artists play the genre or "

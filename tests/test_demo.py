@@ -17,11 +17,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.ingest.demo import _berlin_offset_hours
+
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
 
-from core import demo  # noqa: E402
-from core.demo import (  # noqa: E402
+from core.ingest.demo import (
     CATALOG_KEYS,
     DOCUMENTATION_IP,
     EXPORT_FOLDER,
@@ -337,7 +338,7 @@ def test_berlin_offsets_match_the_time_zone_database() -> None:
     tz = berlin()
     first = dt.date(2017, 1, 1)
     days = [first + dt.timedelta(days=i) for i in range(365 * 10)]
-    ours = demo._berlin_offset_hours(np.array([(d - dt.date(1970, 1, 1)).days for d in days]))
+    ours = _berlin_offset_hours(np.array([(d - dt.date(1970, 1, 1)).days for d in days]))
     theirs = [dt.datetime.combine(d, dt.time(12), tz).utcoffset().seconds // 3600 for d in days]
     assert ours.tolist() == theirs
 

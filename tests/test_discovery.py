@@ -6,20 +6,20 @@ import orjson
 import pandas as pd
 import pytest
 
-from core import discovery, explore, imports, store
+from core import explore, history, ingest, store
 from tests.test_habits import play
 
 BERLIN = "Europe/Berlin"
 H = 1 / 3600  # one second in hours
 
 
-def history(rows: list[dict], tz: str = BERLIN, content: tuple[str, ...] = ("music",),
+def a_history(rows: list[dict], tz: str = BERLIN, content: tuple[str, ...] = ("music",),
             **filters) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(every play of the content, localised; the Explore frame for the filters), from one load."""
     db = store.open_memory_store()
-    report = imports.import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))])
+    report = ingest.import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))])
     assert not report.errors, [f.message for f in report.errors]
-    plays = explore.load_plays(db, "me")
+    plays = history.load_plays(db, "me")
     plays_all = explore.localise(plays[plays["content_type"].isin(content)], tz)
     return plays_all, explore.apply_filters(plays, explore.Filters(tz=tz, content=content, **filters))
 
@@ -43,14 +43,14 @@ def months(*values: str) -> pd.Series:
 
 
 def test_first_listens_come_from_the_whole_history():
-    plays_all, _ = history(ROWS)
-    pd.testing.assert_frame_equal(discovery.first_listens(plays_all, "artist"), pd.DataFrame({
+    plays_all, _ = a_history(ROWS)
+    pd.testing.assert_frame_equal(explore.first_listens(plays_all, "artist"), pd.DataFrame({
         "artist": ["Old Flame", "Glimmer", "Newcomer"],
         "first_listen": pd.to_datetime(["2022-06-10 12:00", "2024-01-06 11:00", "2024-02-01 00:30"]),
         "streams": np.array([3, 2, 2], dtype="int64"),
         "hours": [500 * H, 170 * H, 330 * H],  # hours count every play, the 10 s one too
     }))
-    pd.testing.assert_frame_equal(discovery.first_listens(plays_all, "track"), pd.DataFrame({
+    pd.testing.assert_frame_equal(explore.first_listens(plays_all, "track"), pd.DataFrame({
         "track": ["Ember", "Shine", "Cinder", "Fresh"],
         "artist": ["Old Flame", "Glimmer", "Old Flame", "Newcomer"],
         "first_listen": pd.to_datetime(["2022-06-10 12:00", "2024-01-06 11:00", "2024-01-07 11:00",
@@ -59,12 +59,12 @@ def test_first_listens_come_from_the_whole_history():
         "hours": [400 * H, 170 * H, 100 * H, 330 * H],
     }))
     # with every play counted as a stream, Glimmer was first heard in 2022
-    assert discovery.first_listens(plays_all, "artist", min_ms=0)["first_listen"].tolist() == [
+    assert explore.first_listens(plays_all, "artist", min_ms=0)["first_listen"].tolist() == [
         pd.Timestamp("2022-06-10 12:00"), pd.Timestamp("2022-06-11 12:00"), pd.Timestamp("2024-02-01 00:30")]
 
 
 def test_new_per_month_counts_discoveries_against_the_whole_history():
-    plays_all, frame = history(ROWS, start=dt.date(2024, 1, 1))
+    plays_all, frame = a_history(ROWS, start=dt.date(2024, 1, 1))
     expected = pd.DataFrame({
         "month": months("2024-01-01", "2024-02-01"),
         "new_artists": np.array([1, 1], dtype="int64"),  # Glimmer, Newcomer; Old Flame is from 2022
@@ -73,55 +73,55 @@ def test_new_per_month_counts_discoveries_against_the_whole_history():
         "new_hours": [200 * H, 330 * H],  # Feb: Fresh (300 + 30 s) but not Shine, first heard in January
         "share_of_listening_new": [0.5, 330 / 390],
     })
-    pd.testing.assert_frame_equal(discovery.new_per_month(plays_all, frame), expected)
+    pd.testing.assert_frame_equal(explore.new_per_month(plays_all, frame), expected)
     # judged on the filtered range alone, Old Flame and Ember would look new in January
-    alone = discovery.new_per_month(frame, frame)
+    alone = explore.new_per_month(frame, frame)
     assert alone[["new_artists", "new_tracks"]].to_numpy().tolist() == [[2, 3], [1, 1]]
 
 
 def test_new_per_month_honours_a_range_that_starts_mid_month_and_the_stream_rule():
-    plays_all, frame = history(ROWS, start=dt.date(2024, 1, 7))
-    result = discovery.new_per_month(plays_all, frame)
+    plays_all, frame = a_history(ROWS, start=dt.date(2024, 1, 7))
+    result = explore.new_per_month(plays_all, frame)
     # Glimmer and Shine were first heard on 6 January, before the range: not counted
     assert result[["new_artists", "new_tracks"]].to_numpy().tolist() == [[0, 1], [1, 1]]
     assert result["share_of_listening_new"].tolist() == [1.0, 330 / 390]
     # every play a stream: Glimmer and Shine date from June 2022
-    plays_all, frame = history(ROWS, start=dt.date(2024, 1, 1), min_ms=0)
-    result = discovery.new_per_month(plays_all, frame, min_ms=0)
+    plays_all, frame = a_history(ROWS, start=dt.date(2024, 1, 1), min_ms=0)
+    result = explore.new_per_month(plays_all, frame, min_ms=0)
     assert result[["new_artists", "new_tracks"]].to_numpy().tolist() == [[0, 1], [1, 1]]
     assert result["new_hours"].tolist() == [100 * H, 330 * H]
 
 
 def test_first_listen_timeline_lists_artists_discovered_in_the_range_with_streams_since():
-    plays_all, frame = history(ROWS, start=dt.date(2024, 1, 1))
-    pd.testing.assert_frame_equal(discovery.first_listen_timeline(plays_all, frame), pd.DataFrame({
+    plays_all, frame = a_history(ROWS, start=dt.date(2024, 1, 1))
+    pd.testing.assert_frame_equal(explore.first_listen_timeline(plays_all, frame), pd.DataFrame({
         "artist": ["Glimmer", "Newcomer"],
         "first_listen": pd.to_datetime(["2024-01-06 11:00", "2024-02-01 00:30"]),
         "streams": np.array([2, 2], dtype="int64"),
         "hours": [170 * H, 330 * H],
     }))
     # in UTC, Newcomer is a January discovery
-    plays_all, frame = history(ROWS, tz="UTC", start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 31))
-    assert discovery.first_listen_timeline(plays_all, frame)["artist"].tolist() == ["Glimmer", "Newcomer"]
-    chart = discovery.timeline_chart(discovery.first_listen_timeline(plays_all, frame), "t").to_dict()
+    plays_all, frame = a_history(ROWS, tz="UTC", start=dt.date(2024, 1, 1), end=dt.date(2024, 1, 31))
+    assert explore.first_listen_timeline(plays_all, frame)["artist"].tolist() == ["Glimmer", "Newcomer"]
+    chart = explore.timeline_chart(explore.first_listen_timeline(plays_all, frame), "t").to_dict()
     assert chart["encoding"]["x"]["field"] == "first_listen" and chart["encoding"]["y"]["field"] == "streams"
 
 
 def test_a_frame_that_is_not_part_of_the_history_is_refused():
-    plays_all, frame = history(ROWS)
+    plays_all, frame = a_history(ROWS)
     with pytest.raises(ValueError, match="row subset"):
-        discovery.new_per_month(plays_all.iloc[:3], frame)
+        explore.new_per_month(plays_all.iloc[:3], frame)
 
 
 def test_podcasts_count_their_show_as_artist_and_episode_as_track():
     rows = ROWS[:1] + [{"ts": "2024-03-01T10:30:00Z", "ms_played": 1_800_000, "episode_name": "Pilot",
                         "episode_show_name": "Talk Show", "spotify_episode_uri": "spotify:episode:" + "e" * 22}]
-    plays_all, _ = history(rows, content=("music", "podcast"))
-    result = discovery.first_listens(plays_all, "track")
+    plays_all, _ = a_history(rows, content=("music", "podcast"))
+    result = explore.first_listens(plays_all, "track")
     assert result[["track", "artist", "streams"]].to_dict("records") == [
         {"track": "Ember", "artist": "Old Flame", "streams": 1},
         {"track": "Pilot", "artist": "Talk Show", "streams": 1}]
-    assert discovery.item_keys(plays_all).tolist() == ["a" * 22, "episode:Talk Show — Pilot"]
+    assert history.item_keys(plays_all).tolist() == ["a" * 22, "episode:Talk Show — Pilot"]
 
 
 # --- forgotten favourites ---------------------------------------------------------------------
@@ -142,10 +142,10 @@ FAVOURITES = (
 
 
 def test_forgotten_favourites_with_a_fixed_now():
-    plays_all, _ = history(FAVOURITES, tz="UTC")
+    plays_all, _ = a_history(FAVOURITES, tz="UTC")
     now = pd.Timestamp("2023-07-01T00:00:00Z")
     pd.testing.assert_frame_equal(
-        discovery.forgotten_favourites(plays_all, now=now, min_streams=4, quiet_days=365),
+        history.forgotten_favourites(plays_all, now=now, min_streams=4, quiet_days=365),
         pd.DataFrame({
             "track": ["Anthem", "Ballad"], "artist": ["Heroes", "Heroes"],
             "streams": np.array([6, 4], dtype="int64"), "peak_streams": np.array([5, 4], dtype="int64"),
@@ -155,28 +155,28 @@ def test_forgotten_favourites_with_a_fixed_now():
         }))
     # artists: Heroes' best 90 days (from 1 January 2022) hold 5 Anthems and 4 Ballads
     pd.testing.assert_frame_equal(
-        discovery.forgotten_favourites(plays_all, now=now, level="artist", min_streams=4, quiet_days=365),
+        history.forgotten_favourites(plays_all, now=now, level="artist", min_streams=4, quiet_days=365),
         pd.DataFrame({"artist": ["Heroes"], "streams": np.array([10], dtype="int64"),
                       "peak_streams": np.array([9], dtype="int64"), "peak_from": [dt.date(2022, 1, 1)],
                       "last_played": [dt.date(2022, 6, 1)], "days_quiet": np.array([394], dtype="int64")}))
     # a favourite needs min_streams in its best window
-    assert discovery.forgotten_favourites(plays_all, now=now, min_streams=5)["track"].tolist() == ["Anthem"]
+    assert history.forgotten_favourites(plays_all, now=now, min_streams=5)["track"].tolist() == ["Anthem"]
 
 
 def test_forgotten_favourites_boundaries_and_plays_after_now():
-    plays_all, _ = history(FAVOURITES, tz="UTC")
+    plays_all, _ = a_history(FAVOURITES, tz="UTC")
     # exactly 365 days after Ballad's last stream: forgotten; one second earlier: not yet
     exactly = pd.Timestamp("2023-02-04T10:00:00Z")
-    assert discovery.forgotten_favourites(plays_all, now=exactly, min_streams=4)["track"].tolist() == ["Ballad"]
-    assert discovery.forgotten_favourites(plays_all, now=exactly - pd.Timedelta(seconds=1), min_streams=4).empty
+    assert history.forgotten_favourites(plays_all, now=exactly, min_streams=4)["track"].tolist() == ["Ballad"]
+    assert history.forgotten_favourites(plays_all, now=exactly - pd.Timedelta(seconds=1), min_streams=4).empty
     # on 1 March 2022 Anthem's June stream has not happened yet
-    early = discovery.forgotten_favourites(plays_all, now=pd.Timestamp("2022-03-01"), min_streams=4, quiet_days=50)
+    early = history.forgotten_favourites(plays_all, now=pd.Timestamp("2022-03-01"), min_streams=4, quiet_days=50)
     assert early[["track", "streams", "last_played", "days_quiet"]].to_dict("records") == [
         {"track": "Anthem", "streams": 5, "last_played": dt.date(2022, 1, 5), "days_quiet": 54}]
     # the default "now" is the end of the history (the last Current play), not the wall clock
     end = pd.Timestamp("2023-06-06T10:03:20Z")
-    pd.testing.assert_frame_equal(discovery.forgotten_favourites(plays_all, min_streams=4),
-                                  discovery.forgotten_favourites(plays_all, now=end, min_streams=4))
-    empty = discovery.forgotten_favourites(plays_all.iloc[:0])
+    pd.testing.assert_frame_equal(history.forgotten_favourites(plays_all, min_streams=4),
+                                  history.forgotten_favourites(plays_all, now=end, min_streams=4))
+    empty = history.forgotten_favourites(plays_all.iloc[:0])
     assert empty.empty and list(empty.columns) == ["track", "artist", "streams", "peak_streams", "peak_from",
                                                    "last_played", "days_quiet"]

@@ -6,9 +6,20 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from core import demo, evaluate, store
-from core.evaluate import (audio_knn_scores, coverage, hide_tracks, intra_list_diversity, item_knn_scores, ndcg_at_k,
-                           novelty, r_precision, recall_at_k, recsys_ndcg, time_split)
+from core import ingest, store, taste
+from core.taste.evaluate import (
+    audio_knn_scores,
+    coverage,
+    hide_tracks,
+    intra_list_diversity,
+    item_knn_scores,
+    ndcg_at_k,
+    novelty,
+    r_precision,
+    recall_at_k,
+    recsys_ndcg,
+    time_split,
+)
 
 RANKED = ["a", "b", "c", "d", "e"]
 RELEVANT = {"b", "e", "z"}  # z was never recommended
@@ -81,9 +92,9 @@ def test_audio_knn_uses_real_features_scaled_to_0_1():
 
 def test_evaluate_on_demo_has_the_json_shape_and_metrics_in_0_1(tmp_path):
     db = store.open_store(tmp_path / "s.db")
-    demo.build_demo(db, n_plays=3000)
-    result = evaluate.evaluate_profile(db, "demo", params={"factors": 16, "iterations": 5}, seeds=(0, 1))
-    assert set(result["time_split"]) == set(evaluate.MODELS)
+    ingest.build_demo(db, n_plays=3000)
+    result = taste.evaluate_profile(db, "demo", params={"factors": 16, "iterations": 5}, seeds=(0, 1))
+    assert set(result["time_split"]) == set(taste.MODELS)
     assert result["playlist_continuation"] == {"skipped": "no playlists (account exports have them in Playlist1.json)"}
     for metrics in result["time_split"].values():
         assert {"ndcg@50", "recall@50", "relisten_ndcg@50", "new_ndcg@50", "coverage", "diversity", "novelty"} <= set(metrics)
@@ -92,20 +103,20 @@ def test_evaluate_on_demo_has_the_json_shape_and_metrics_in_0_1(tmp_path):
     info = result["info"]["time_split"]
     assert info["relisten_tracks"] + info["new_tracks"] == info["test_tracks"]
     settings = info["settings"]
-    assert settings["hybrid"]["familiar"] in evaluate.FAMILIAR_GRID
+    assert settings["hybrid"]["familiar"] in taste.FAMILIAR_GRID
     assert {settings["als"], settings["item_knn"], settings["audio_knn"], settings["hybrid"]["taste_half_life"],
-            settings["hybrid"]["history_half_life"]} <= set(evaluate.HALF_LIFE_GRID)
+            settings["hybrid"]["history_half_life"]} <= set(taste.HALF_LIFE_GRID)
     assert "ndcg@50_std" in result["time_split"]["hybrid"]  # varies by seed
-    again = evaluate.evaluate_profile(db, "demo", params={"factors": 16, "iterations": 5}, seeds=(0, 1))
+    again = taste.evaluate_profile(db, "demo", params={"factors": 16, "iterations": 5}, seeds=(0, 1))
     assert again["time_split"] == result["time_split"]  # seeded
 
 
 def test_a_history_too_short_is_skipped_with_the_reason(fresh_db):
-    from core.interactions import Interactions, TasteInputs
+    from core.taste.interactions import Interactions, TasteInputs
     plays = pd.DataFrame({"start": pd.to_datetime(["2024-01-01", "2024-01-20"], utc=True), "ms_played": [1, 2],
                           "track_key": ["a", "b"]})
     inputs = TasteInputs(Interactions(), plays, {}, {}, {}, np.zeros((0, 10)), np.zeros(0, dtype=object))
-    out = evaluate.evaluate_inputs(inputs)
+    out = taste.evaluate_inputs(inputs)
     assert out["time_split"] == {"skipped": "the history spans 19 days; the time split needs at least 56"}
     assert "skipped" in out["playlist_continuation"]
 
@@ -115,11 +126,11 @@ def test_cli_train_and_evaluate_json(tmp_path, capsys):
 
     from core.__main__ import main
     path = tmp_path / "s.db"
-    demo.build_demo(store.open_store(path), n_plays=3000)
+    ingest.build_demo(store.open_store(path), n_plays=3000)
     assert main(["evaluate", "--db", str(path), "--profile", "demo", "--json", "--seeds", "1"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert set(result) == {"time_split", "playlist_continuation", "info"}
-    assert set(result["time_split"]) == set(evaluate.MODELS)
+    assert set(result["time_split"]) == set(taste.MODELS)
     assert all({"ndcg@50", "recall@50"} <= set(m) for m in result["time_split"].values())
     assert result["playlist_continuation"] == {"skipped": "no playlists (account exports have them in Playlist1.json)"}
     assert main(["train", "--db", str(path), "--profile", "demo", "--json", "--iterations", "3"]) == 0
@@ -133,7 +144,7 @@ def test_playlist_continuation_known_answer():
     """Two groups of 12 tracks; every playlist holds all 12 of its group. With a quarter
     hidden, the only unseen tracks of the group are the hidden ones: co-occurrence models
     must rank exactly those first (R-precision 1), popularity cannot tell the groups apart."""
-    from core.interactions import Interactions, TasteInputs
+    from core.taste.interactions import Interactions, TasteInputs
     ix = Interactions()
     keys = [f"t{i}" for i in range(24)]
     ix.add_tracks(keys, keys, [f"artist {i}" for i in range(24)])
@@ -143,7 +154,7 @@ def test_playlist_continuation_known_answer():
                           "reason_end": pd.Categorical([]), "skipped": pd.array([], dtype="boolean")})
     inputs = TasteInputs(ix, empty, playlists, {k: [None] * 12 for k in playlists}, {}, np.full((24, 10), np.nan),
                          np.full(24, "", dtype=object))
-    results, info = evaluate.evaluate_playlists(inputs, params={"factors": 4, "regularization": 1.0}, seeds=(0,))
+    results, info = taste.evaluate_playlists(inputs, params={"factors": 4, "regularization": 1.0}, seeds=(0,))
     assert info["playlists"] == 16
     for name in ("item_knn", "als", "hybrid"):
         assert results[name]["r_precision"] == pytest.approx(1.0) and results[name]["ndcg"] == pytest.approx(1.0)
@@ -154,11 +165,11 @@ def test_a_history_with_nothing_to_predict_skips_the_time_split_with_the_reason(
     # the hand-made fixtures: their last 28 days hold no stream of 30 s or more
     import json
 
-    from core import imports, store
+    from core import ingest, store
     from core.__main__ import main
     from tests.conftest import FIXTURES
     path = tmp_path / "tiny.db"
-    imports.import_files(store.open_store(path), paths=[str(FIXTURES)], profile="me")
+    ingest.import_files(store.open_store(path), paths=[str(FIXTURES)], profile="me")
     assert main(["evaluate", "--db", str(path), "--json", "--seeds", "1"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["time_split"] == {"skipped": "nothing was streamed (30 s or more) in the last 28 days of the history, "
@@ -174,12 +185,12 @@ def test_each_task_table_holds_only_its_own_metrics():
         "playlist_continuation": {"als": {"ndcg": 0.25, "r_precision": 0.2, "coverage": 0.1, "diversity": 0.7,
                                           "novelty": 8.0}},
     }
-    assert evaluate.table(results, "time_split").to_dict("records") == [
+    assert taste.table(results, "time_split").to_dict("records") == [
         {"model": "als", "ndcg@50": 0.5, "recall@50": 0.4, "relisten_ndcg@50": 0.6, "new_ndcg@50": 0.1,
          "coverage": 0.3, "diversity": 0.8, "novelty": 9.0}]
-    assert evaluate.table(results, "playlist_continuation").to_dict("records") == [
+    assert taste.table(results, "playlist_continuation").to_dict("records") == [
         {"model": "als", "ndcg": 0.25, "r_precision": 0.2, "coverage": 0.1, "diversity": 0.7, "novelty": 8.0}]
     skipped = {"playlist_continuation": {"skipped": "no playlists"}}
-    assert list(evaluate.table(skipped, "playlist_continuation").columns) == [
+    assert list(taste.table(skipped, "playlist_continuation").columns) == [
         "model", "ndcg", "r_precision", "coverage", "diversity", "novelty"]
-    assert evaluate.table(skipped, "playlist_continuation").empty
+    assert taste.table(skipped, "playlist_continuation").empty

@@ -4,12 +4,13 @@ import datetime as dt
 import orjson
 import pandas as pd
 import pytest
+from sqlite_utils import Database
 
-from core import explore, store
-from core.imports import import_files
+from core import explore, history, store
+from core.ingest.importer import import_files
 
 
-def history(rows: list[tuple]) -> store.Database:
+def a_history(rows: list[tuple]) -> Database:
     """A store holding plays given as (ts, ms_played, title, artist, uri, skipped)."""
     db = store.open_memory_store()
     records = [{"ts": ts, "ms_played": ms, "master_metadata_track_name": title,
@@ -33,7 +34,7 @@ ROWS = [
 
 
 def test_localised_frame_places_plays_at_their_local_start():
-    plays = explore.load_plays(history(ROWS), "me")
+    plays = history.load_plays(a_history(ROWS), "me")
     frame = explore.apply_filters(plays, explore.Filters(tz="Europe/Berlin"))
     got = frame[["track_name", "date", "hour", "weekday", "is_stream"]].astype({"track_name": object})
     expected = pd.DataFrame({
@@ -50,7 +51,7 @@ def test_localised_frame_places_plays_at_their_local_start():
 
 
 def test_load_plays_columns_and_unknowns():
-    plays = explore.load_plays(history(ROWS), "me")
+    plays = history.load_plays(a_history(ROWS), "me")
     assert list(plays["start"].dt.strftime("%Y-%m-%dT%H:%M:%S")) == [
         "2024-03-31T00:30:00", "2024-03-31T01:30:00", "2024-05-01T21:50:00", "2024-05-02T09:59:30",
         "2024-05-02T10:04:30"]
@@ -62,7 +63,7 @@ def test_load_plays_columns_and_unknowns():
 
 
 def test_filters_date_range_is_inclusive_in_local_dates_and_content_is_kept_apart():
-    plays = explore.load_plays(history(ROWS), "me")
+    plays = history.load_plays(a_history(ROWS), "me")
     may_first = explore.apply_filters(plays, explore.Filters(start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 1),
                                                              tz="Europe/Berlin"))
     assert list(may_first["track_name"].astype(object)) == ["Across midnight"]
@@ -93,14 +94,14 @@ def test_snapshot_round_trips_and_is_replaced_after_an_import(tmp_path):
     db = store.open_store(db_path)
     import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(
         [{"ts": "2024-01-01T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "One"}]))])
-    fresh = explore.load_plays_snapshot(db, db_path, "me")
-    pd.testing.assert_frame_equal(fresh, explore.load_plays(db, "me"))
-    again = explore.load_plays_snapshot(db, db_path, "me")
+    fresh = history.load_plays_snapshot(db, db_path, "me")
+    pd.testing.assert_frame_equal(fresh, history.load_plays(db, "me"))
+    again = history.load_plays_snapshot(db, db_path, "me")
     pd.testing.assert_frame_equal(again, fresh)
     assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == ["me-v1.parquet"]
     import_files(db, uploads=[("Streaming_History_Audio_2024_1.json", orjson.dumps(
         [{"ts": "2024-01-02T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "Two"}]))])
-    newer = explore.load_plays_snapshot(db, db_path, "me")
+    newer = history.load_plays_snapshot(db, db_path, "me")
     assert list(newer["track_name"].astype(object)) == ["One", "Two"]
     assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == ["me-v2.parquet"]
 

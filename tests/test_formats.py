@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.imports import import_files
+from core.ingest.importer import import_files
 from tests.conftest import FIXTURES, all_plays, play
 
 ANDROID = "Android OS 11 API 30 (Google, Pixel 3a)"
@@ -210,7 +210,7 @@ def test_csv_with_account_columns_and_semicolons(fresh_db):
     ("PlayStation 4", "other"), (None, None),
 ])
 def test_platform_family(raw, family):
-    from core.exports import platform_family
+    from core.ingest.exports import platform_family
     assert platform_family(raw) == family
 
 
@@ -222,7 +222,7 @@ def test_platform_family(raw, family):
 def test_offline_timestamp_units(value, expected):
     import datetime as dt
 
-    from core.exports import offline_time
+    from core.ingest.exports import offline_time
     end = dt.datetime(2019, 6, 2, 17, 50, 29, tzinfo=dt.timezone.utc)
     assert offline_time(value, end) == expected
 
@@ -232,7 +232,7 @@ def test_offline_timestamp_units(value, expected):
     ("trackdone", "trackdone"), ("unexpected-exit-while-paused", "unexpected-exit-while-paused"),
 ])
 def test_reason_normalisation(raw, expected):
-    from core.exports import normalise_reason
+    from core.ingest.exports import normalise_reason
     assert normalise_reason(raw) == expected
 
 
@@ -259,7 +259,12 @@ valid_record = st.fixed_dictionaries({
 def test_columnar_fast_path_equals_the_per_row_path(records, is_video):
     import orjson
 
-    from core.exports import convert_extended, decode_extended, extended_row, extended_rows_columnar
+    from core.ingest.exports import (
+        convert_extended,
+        decode_extended,
+        extended_row,
+        extended_rows_columnar,
+    )
     careful = [extended_row(r, is_video) for r in records]
     assert extended_rows_columnar(convert_extended(records), is_video) == careful
     assert extended_rows_columnar(decode_extended(orjson.dumps(records)), is_video) == careful
@@ -270,7 +275,11 @@ def test_columnar_fast_path_equals_the_per_row_path(records, is_video):
 def test_columnar_fast_path_takes_every_fixture(name):
     import orjson
 
-    from core.exports import decode_extended, extended_row, extended_rows_columnar
+    from core.ingest.exports import (
+        decode_extended,
+        extended_row,
+        extended_rows_columnar,
+    )
     data = (FIXTURES / name).read_bytes()
     careful = [extended_row(r, False) for r in orjson.loads(data)]
     assert extended_rows_columnar(decode_extended(data), False) == careful

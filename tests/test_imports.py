@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import store
-from core.imports import import_files
+from core.ingest.importer import import_files
 from tests.conftest import FIXTURES, all_plays, make_zip
 
 EXTENDED_FIXTURES = ["endsong_2020.json", "endsong_0.json", "endsong_1.json", "endvideo.json",
@@ -188,7 +188,7 @@ def test_cli_demo_builds_a_labelled_demo_profile_once(tmp_path):
 
 def _record_parses_and_staging(monkeypatch) -> list[tuple[str, str]]:
     """Log when each file's parse starts and when its plays are bound for SQLite."""
-    from core import exports, imports
+    from core.ingest import exports
     events: list[tuple[str, str]] = []
     real_parse, real_insert = exports.parse_file, store.insert_plays
 
@@ -206,7 +206,7 @@ def _record_parses_and_staging(monkeypatch) -> list[tuple[str, str]]:
         return real_insert(db, profile, import_id, source, rows, logged)
 
     monkeypatch.setattr(exports, "parse_file", parse)
-    monkeypatch.setattr(imports.store, "insert_plays", insert)
+    monkeypatch.setattr(store, "insert_plays", insert)
     return events
 
 
@@ -233,7 +233,7 @@ def _reader_threads() -> list:
 
 
 def test_a_bug_while_parsing_reaches_the_caller_and_keeps_the_files_before_it(fresh_db, tmp_path, monkeypatch):
-    from core import exports
+    from core.ingest import exports
     for n in ("endsong_0.json", "endsong_1.json"):
         (tmp_path / n).write_bytes((FIXTURES / n).read_bytes())
     real_parse = exports.parse_file
@@ -253,7 +253,6 @@ def test_a_bug_while_parsing_reaches_the_caller_and_keeps_the_files_before_it(fr
 
 def test_a_store_error_stops_the_reader_and_rolls_back_only_that_file(fresh_db, tmp_path, monkeypatch):
     import sqlite3
-    from core import imports
     for n in ("endsong_0.json", "endsong_1.json"):
         (tmp_path / n).write_bytes((FIXTURES / n).read_bytes())
     real_insert, calls = store.insert_plays, []
@@ -265,7 +264,7 @@ def test_a_store_error_stops_the_reader_and_rolls_back_only_that_file(fresh_db, 
             raise sqlite3.OperationalError("disk I/O error")
         return real_insert(db, profile, import_id, source, rows, staged)
 
-    monkeypatch.setattr(imports.store, "insert_plays", insert)
+    monkeypatch.setattr(store, "insert_plays", insert)
     with pytest.raises(sqlite3.OperationalError, match="disk I/O error"):
         import_files(fresh_db, paths=[tmp_path])
     first = import_files(store.open_memory_store(), paths=[tmp_path / "endsong_0.json"])
@@ -276,6 +275,7 @@ def test_a_store_error_stops_the_reader_and_rolls_back_only_that_file(fresh_db, 
 
 def test_a_connection_without_the_staging_database_stores_the_same_plays(fresh_db, tmp_path):
     import sqlite3
+
     from sqlite_utils import Database
     plain = Database(sqlite3.connect(tmp_path / "plain.db"))
     store.migrate(plain)  # the schema, but not open_store's in-memory staging database
@@ -288,7 +288,7 @@ def test_a_connection_without_the_staging_database_stores_the_same_plays(fresh_d
 
 def test_rows_left_in_staging_by_a_failed_call_never_reach_another_insert(fresh_db):
     row = (("2024-01-01T10:00:00Z", 100_000, "music", "One") + (None,) * (len(store.PLAY_COLUMNS) - 4))
-    fresh_db.conn.execute(store._STAGE_SQL, row)  # as if a call died between staging and moving
+    fresh_db.conn.execute(store.plays._STAGE_SQL, row)  # as if a call died between staging and moving
     fresh_db.conn.commit()
     other = (("2024-01-02T10:00:00Z", 90_000, "music", "Two") + (None,) * (len(store.PLAY_COLUMNS) - 4))
     with fresh_db.atomic():

@@ -3,8 +3,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.interactions import (Interactions, Weighting, build_matrix, combine_cells, keys_row, listener_row,
-                               play_weights)
+from core.taste.interactions import (
+    Interactions,
+    Weighting,
+    build_matrix,
+    combine_cells,
+    keys_row,
+    listener_row,
+    play_weights,
+)
 
 
 @pytest.mark.parametrize(("ms", "reason", "skipped", "expected"), [
@@ -116,7 +123,7 @@ def test_interactions_owns_the_mapping():
 def test_music_between_is_inclusive_utc_dates():
     import datetime as dt
 
-    from core.interactions import music_between
+    from core.taste.interactions import music_between
     kept = music_between(PLAYS, dt.date(2024, 1, 1), dt.date(2024, 1, 1))
     assert len(kept) == len(PLAYS)
     assert music_between(PLAYS, dt.date(2024, 1, 2), dt.date(2024, 1, 3)).empty

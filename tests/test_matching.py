@@ -1,4 +1,4 @@
-"""core.matching: name rules, id-then-name matching, coverage, and a real-data acceptance run."""
+"""core.names and core.catalog.matching: name rules, id-then-name matching, coverage, and a real-data acceptance run."""
 
 import numpy as np
 import pandas as pd
@@ -6,12 +6,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import matching
-from core.matching import (
+from core import names
+from core.catalog.matching import feature_coverage as coverage
+from core.catalog.matching import match_tracks, missing_top
+from core.names import (
+    _title_part,
+    _title_parts,
     catalog_keys,
-    coverage,
-    match_tracks,
-    missing_top,
     name_key,
     normalise_artist,
     normalise_text,
@@ -151,7 +152,7 @@ def test_name_key_missing(artist, title):
 
 
 def test_leading_artists():
-    assert [matching.leading_artists(s) for s in ("A, B", "A; B; C", "Tyler, The Creator, Kali Uchis",
+    assert [names.leading_artists(s) for s in ("A, B", "A; B; C", "Tyler, The Creator, Kali Uchis",
                                                   "Simon & Garfunkel", "A, B, C, D, E")] == [
         ["a"], ["a", "a b"], ["tyler", "tyler the creator"], [], ["a", "a b", "a b c"]]
 
@@ -310,8 +311,8 @@ def test_name_key_is_idempotent_on_its_normalised_output(artist, title):
 @given(st.lists(NAMES.filter(lambda s: s.strip() != ""), min_size=1, max_size=20))
 def test_bulk_title_keys_equal_one_at_a_time(titles):
     """The Arrow fast path of ``catalog_keys`` gives exactly what ``_title_part`` gives."""
-    bulk = matching._title_parts(np.array(titles, dtype=object))
-    assert list(bulk) == [matching._title_part(t) for t in titles]
+    bulk = _title_parts(np.array(titles, dtype=object))
+    assert list(bulk) == [_title_part(t) for t in titles]
 
 
 ARTIST_TOKENS = st.sampled_from(["The ", "the", "Beatles", ", The", ", ", "; ", ";", " & ", " feat. ", " ft. ",
@@ -322,15 +323,15 @@ ARTIST_FIELDS = st.one_of(st.lists(ARTIST_TOKENS, min_size=1, max_size=8).map(""
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ARTIST_FIELDS, min_size=1, max_size=20))
 def test_bulk_artist_keys_equal_one_at_a_time(fields):
-    assert list(matching._artist_parts(np.array(fields, dtype=object))) == [normalise_artist(f) for f in fields]
+    assert list(names.artist_parts(np.array(fields, dtype=object))) == [normalise_artist(f) for f in fields]
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(ARTIST_FIELDS, min_size=1, max_size=20))
 def test_bulk_leading_artists_equal_one_at_a_time(fields):
-    table = matching._leading_artist_table(np.array(fields, dtype=object))
+    table = names.leading_artist_table(np.array(fields, dtype=object))
     expected = [(i, k, name) for i, field in enumerate(fields)
-                for k, name in enumerate(matching.leading_artists(field), start=1)]
+                for k, name in enumerate(names.leading_artists(field), start=1)]
     assert list(table.itertuples(index=False, name=None)) == expected
 
 
@@ -372,7 +373,7 @@ def tidytuesday():
 @pytest.mark.parametrize("export", REAL_EXPORTS)
 def test_real_exports_coverage(export, tidytuesday):
     from core import store
-    from core.imports import import_files
+    from core.ingest.importer import import_files
     from tests.conftest import real_data_dir
 
     db = store.open_memory_store()

@@ -6,8 +6,16 @@ import pytest
 import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 
-from core import demo, store
-from core.model import SOURCE_ALS, SOURCE_NONE, SOURCE_RIDGE, TasteModel, load_profile_model, top_n, train_profile
+from core import ingest, store
+from core.taste.model import (
+    SOURCE_ALS,
+    SOURCE_NONE,
+    SOURCE_RIDGE,
+    TasteModel,
+    load_profile_model,
+    top_n,
+    train_profile,
+)
 
 PARAMS = {"factors": 4, "regularization": 1.0, "alpha": 10.0, "iterations": 30, "random_state": 3}
 
@@ -152,7 +160,7 @@ def test_top_n(scores, n, expected):
 def test_train_profile_saves_npz_and_store_record(tmp_path):
     path = tmp_path / "s.db"
     db = store.open_store(path)
-    demo.build_demo(db, n_plays=3000)
+    ingest.build_demo(db, n_plays=3000)
     model_id, model, inputs = train_profile(db, "demo", path, {"factors": 8, "iterations": 5})
     record, loaded, ix = load_profile_model(db, "demo")
     assert record["id"] == model_id and record["data_version"] == store.data_version(db)

@@ -3,7 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import explore, mood
+from core import explore
 
 MINUTE = 60_000
 NAN = float("nan")
@@ -11,7 +11,7 @@ NAN = float("nan")
 
 def features(**tracks: dict) -> dict[str, list]:
     """store.matched_features-shaped columns for tracks given as name -> {feature: value}."""
-    columns = ("track_key", "release_year", "release_date", *mood.FEATURES)
+    columns = ("track_key", "release_year", "release_date", *explore.FEATURES)
     rows = [{"track_key": key, **values} for key, values in tracks.items()]
     return {c: [r.get(c) for r in rows] for c in columns}
 
@@ -37,7 +37,7 @@ TRACKS = features(
 
 
 def test_track_table_reads_years_from_dates_and_drops_placeholder_years():
-    table = mood.track_table(
+    table = explore.track_table(
         features(X={"energy": 0.5, "release_year": 0, "release_date": "1999-05-01"},
                  Y={"valence": "0.25", "release_date": "2004"},
                  Z={"tempo": 90, "release_year": 0}),
@@ -56,7 +56,7 @@ def test_join_keeps_music_only_places_plays_in_local_time_and_marks_matches():
     frame = plays(("2024-01-31T23:30:00Z", 4, "A"),  # 00:30 on 1 February in Berlin
                   ("2024-01-10T12:00:00Z", 3, "C"),
                   ("2024-01-10T13:00:00Z", 50, "show", "podcast"))
-    joined = mood.join_features(frame, mood.track_table(TRACKS))
+    joined = explore.join_features(frame, explore.track_table(TRACKS))
     expected = pd.DataFrame({
         "month": pd.to_datetime(["2024-02-01", "2024-01-01"]).astype("datetime64[us]"),
         "year": [2024, 2024], "hour": [0, 13], "ms_played": [4 * MINUTE, 3 * MINUTE],
@@ -77,8 +77,8 @@ def test_monthly_means_weigh_each_play_by_its_time_and_state_coverage():
         # April: 70 matched minutes, but 700 unmatched: 9 % coverage (too little)
         ("2024-04-05T10:00:00Z", 70, "A"), ("2024-04-06T10:00:00Z", 700, "C"),
     )
-    joined = mood.join_features(frame, mood.track_table(TRACKS))
-    table = mood.features_by_month(joined, ("energy", "tempo"))
+    joined = explore.join_features(frame, explore.track_table(TRACKS))
+    table = explore.features_by_month(joined, ("energy", "tempo"))
     expected = pd.DataFrame({
         "month": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"]).astype("datetime64[us]"),
         "hours": [130 / 60, 0.0, 20 / 60, 770 / 60],
@@ -91,7 +91,7 @@ def test_monthly_means_weigh_each_play_by_its_time_and_state_coverage():
     })
     pd.testing.assert_frame_equal(table, expected)
 
-    long = mood.long_features(table, "month", ["energy", "tempo"])
+    long = explore.long_features(table, "month", ["energy", "tempo"])
     pd.testing.assert_frame_equal(long, pd.DataFrame({
         "month": pd.concat([expected["month"]] * 2, ignore_index=True),
         "feature": pd.array(["energy"] * 4 + ["tempo"] * 4, dtype="str"),
@@ -109,14 +109,14 @@ def test_monthly_means_weigh_each_play_by_its_time_and_state_coverage():
     (0, 0, False),
 ])
 def test_the_too_little_rule(matched_minutes, total_minutes, enough):
-    assert mood.is_enough(matched_minutes * MINUTE, total_minutes * MINUTE) is enough
+    assert explore.is_enough(matched_minutes * MINUTE, total_minutes * MINUTE) is enough
 
 
 def test_sound_by_hour_uses_the_local_start_hour_and_lists_all_24():
     # 23:30 UTC on 31 Jan is 00:30 in Berlin (winter, +1); 06:10 UTC in July is 08:10 (summer, +2)
     frame = plays(("2024-01-31T23:30:00Z", 90, "A"), ("2024-07-01T06:10:00Z", 30, "B"),
                   ("2024-07-01T06:40:00Z", 30, "A"), ("2024-07-02T06:40:00Z", 15, "C"))
-    table = mood.sound_by_hour(mood.join_features(frame, mood.track_table(TRACKS)), ("valence",))
+    table = explore.sound_by_hour(explore.join_features(frame, explore.track_table(TRACKS)), ("valence",))
     hours = np.zeros(24)
     matched = np.zeros(24)
     hours[0], matched[0] = 1.5, 1.5
@@ -137,14 +137,14 @@ def test_sound_by_hour_uses_the_local_start_hour_and_lists_all_24():
     (NAN, None),
 ])
 def test_mood_buckets(valence, expected):
-    result = mood.mood_of(pd.Series([valence]))[0]
+    result = explore.mood_of(pd.Series([valence]))[0]
     assert (pd.isna(result) if expected is None else result == expected)
 
 
 def test_mood_split_is_by_time_among_plays_with_a_valence():
     frame = plays(("2024-01-05T10:00:00Z", 60, "A"), ("2024-01-06T10:00:00Z", 30, "B"),
                   ("2024-01-07T10:00:00Z", 30, "D"), ("2024-01-08T10:00:00Z", 100, "C"))
-    split = mood.mood_split(mood.join_features(frame, mood.track_table(TRACKS)))
+    split = explore.mood_split(explore.join_features(frame, explore.track_table(TRACKS)))
     pd.testing.assert_frame_equal(split, pd.DataFrame({
         "mood": pd.array(["sad", "neutral", "happy"], dtype="str"),
         "hours": [1.0, 0.5, 0.5], "share": [0.5, 0.25, 0.25],
@@ -160,22 +160,22 @@ def test_genres_by_mood_split_a_tracks_time_between_its_genres_and_skip_thin_moo
                   ("2024-01-07T10:00:00Z", 30, "B"),  # happy, but only 30 minutes of it: left out
                   ("2024-01-08T10:00:00Z", 300, "D"),  # neutral, but no genre
                   ("2024-01-09T10:00:00Z", 300, "F"))  # a genre, but no valence
-    joined = mood.join_features(frame, mood.track_table(tracks, genres))
+    joined = explore.join_features(frame, explore.track_table(tracks, genres))
     expected = pd.DataFrame({
         "mood": pd.array(["sad", "sad"], dtype="str"), "rank": [1, 2],
         "genre": pd.array(["rock", "folk"], dtype="str"), "hours": [2.0, 1.0], "share": [2 / 3, 1 / 3],
     })
-    pd.testing.assert_frame_equal(mood.genres_by_mood(joined, genres), expected)
-    pd.testing.assert_frame_equal(mood.genres_by_mood(joined, genres, n=1), expected.iloc[:1])
+    pd.testing.assert_frame_equal(explore.genres_by_mood(joined, genres), expected)
+    pd.testing.assert_frame_equal(explore.genres_by_mood(joined, genres, n=1), expected.iloc[:1])
     # the genre chart's base: A, E and B have a valence and a genre (B's mood is too thin to rank)
-    assert mood.coverage_summary(joined)["mood_share"] == 210 / 810
+    assert explore.coverage_summary(joined)["mood_share"] == 210 / 810
 
 
 def test_genres_by_mood_breaks_ties_by_name():
     tracks = features(A={"valence": 0.9}, B={"valence": 0.9})
     genres = {"track_key": ["A", "B"], "genre": ["zouk", "afrobeat"]}
     frame = plays(("2024-01-05T10:00:00Z", 60, "A"), ("2024-01-06T10:00:00Z", 60, "B"))
-    result = mood.genres_by_mood(mood.join_features(frame, mood.track_table(tracks, genres)), genres)
+    result = explore.genres_by_mood(explore.join_features(frame, explore.track_table(tracks, genres)), genres)
     assert result["genre"].tolist() == ["afrobeat", "zouk"] and result["rank"].tolist() == [1, 2]
 
 
@@ -190,16 +190,16 @@ ERA_PLAYS = (("2024-03-01T10:00:00Z", 40, "R1"), ("2024-03-02T10:00:00Z", 30, "R
 
 
 def test_listening_age_is_the_time_weighted_median_age():
-    joined = mood.join_features(plays(*ERA_PLAYS), mood.track_table(ERA_TRACKS))
+    joined = explore.join_features(plays(*ERA_PLAYS), explore.track_table(ERA_TRACKS))
     # ages sorted: 0 (10 min), 1 (20), 4 (30), 29 (40): half of 100 minutes is reached at age 4;
     # release years sorted: 1995 (40), 2020 (30): half is reached at 2020
-    assert mood.listening_age(joined) == {"age": 4.0, "median_release_year": 2020.0, "newest_release_year": 2025.0,
+    assert explore.listening_age(joined) == {"age": 4.0, "median_release_year": 2020.0, "newest_release_year": 2025.0,
                                           "hours": 100 / 60, "coverage": 0.5}
 
 
 def test_release_decades_list_every_decade_between_with_shares_of_dated_listening():
-    joined = mood.join_features(plays(*ERA_PLAYS), mood.track_table(ERA_TRACKS))
-    pd.testing.assert_frame_equal(mood.release_decades(joined), pd.DataFrame({
+    joined = explore.join_features(plays(*ERA_PLAYS), explore.track_table(ERA_TRACKS))
+    pd.testing.assert_frame_equal(explore.release_decades(joined), pd.DataFrame({
         "decade": [1990, 2000, 2010, 2020],
         "label": pd.array(["1990s", "2000s", "2010s", "2020s"], dtype="str"),
         "hours": [40 / 60, 0.0, 0.0, 1.0],
@@ -209,7 +209,7 @@ def test_release_decades_list_every_decade_between_with_shares_of_dated_listenin
 
 def test_listening_age_by_year_blanks_years_with_too_little_dated_listening():
     frame = plays(*ERA_PLAYS, ("2023-06-01T10:00:00Z", 30, "R1"))  # 2023: 28 years old, but only 30 minutes
-    table = mood.listening_age_by_year(mood.join_features(frame, mood.track_table(ERA_TRACKS)))
+    table = explore.listening_age_by_year(explore.join_features(frame, explore.track_table(ERA_TRACKS)))
     pd.testing.assert_frame_equal(table, pd.DataFrame({
         "year": [2023, 2024], "age": [NAN, 4.0], "matched_hours": [0.5, 100 / 60], "coverage": [1.0, 0.5],
         "enough": [False, True],
@@ -224,30 +224,30 @@ def test_listening_age_by_year_blanks_years_with_too_little_dated_listening():
     ([], [], NAN),
 ])
 def test_weighted_median(values, weights, median):
-    result = mood.weighted_median(np.array(values, dtype=float), np.array(weights, dtype=float))
+    result = explore.weighted_median(np.array(values, dtype=float), np.array(weights, dtype=float))
     assert result == median or (np.isnan(median) and np.isnan(result))
 
 
 def test_coverage_summary_and_the_low_coverage_warning():
     frame = plays(("2024-01-05T10:00:00Z", 60, "A"), ("2024-01-06T10:00:00Z", 30, "B"),
                   ("2024-01-07T10:00:00Z", 30, "D"), ("2024-01-08T10:00:00Z", 10, "C"))
-    joined = mood.join_features(frame, mood.track_table(TRACKS))
-    assert mood.coverage_summary(joined) == {
+    joined = explore.join_features(frame, explore.track_table(TRACKS))
+    assert explore.coverage_summary(joined) == {
         "music_hours": 130 / 60, "matched_hours": 2.0, "share": 120 / 130, "tracks": 4, "matched_tracks": 3,
         "track_share": 0.75, "mood_share": 0.0, "release_share": 120 / 130, "low": False}
     # 30 matched minutes among 130: 23 %, under the 25 % of LOW_COVERAGE
     thin = plays(("2024-01-06T10:00:00Z", 30, "B"), ("2024-01-08T10:00:00Z", 100, "C"))
-    summary = mood.coverage_summary(mood.join_features(thin, mood.track_table(TRACKS)))
+    summary = explore.coverage_summary(explore.join_features(thin, explore.track_table(TRACKS)))
     assert summary["share"] == 30 / 130 and summary["low"] is True
 
 
 def test_an_empty_selection_gives_empty_tables_not_errors():
-    joined = mood.join_features(plays(("2024-01-05T10:00:00Z", 60, "show", "podcast")), mood.track_table(TRACKS))
+    joined = explore.join_features(plays(("2024-01-05T10:00:00Z", 60, "show", "podcast")), explore.track_table(TRACKS))
     assert joined.empty
-    assert mood.features_by_month(joined).empty
-    assert mood.sound_by_hour(joined)["enough"].sum() == 0
-    assert mood.genres_by_mood(joined, {"track_key": [], "genre": []}).empty
-    assert mood.release_decades(joined).empty
-    assert np.isnan(mood.listening_age(joined)["age"])
-    summary = mood.coverage_summary(joined)
+    assert explore.features_by_month(joined).empty
+    assert explore.sound_by_hour(joined)["enough"].sum() == 0
+    assert explore.genres_by_mood(joined, {"track_key": [], "genre": []}).empty
+    assert explore.release_decades(joined).empty
+    assert np.isnan(explore.listening_age(joined)["age"])
+    summary = explore.coverage_summary(joined)
     assert summary["music_hours"] == 0 and np.isnan(summary["share"]) and summary["low"] is False

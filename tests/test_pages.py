@@ -69,8 +69,8 @@ def test_load_the_demo_builds_the_demo_profile_and_switches_to_it(db_path):
 
 
 def test_demo_profile_is_labelled_as_demo_on_every_page(db_path):
-    from core import demo
-    demo.build_demo(store.open_store(db_path), n_plays=500)
+    from core import ingest
+    ingest.build_demo(store.open_store(db_path), n_plays=500)
     for page in (None, "pages/import_export.py"):  # None: the default page, Home
         at = app()
         at.session_state["profile"] = "demo"
@@ -82,9 +82,9 @@ def test_demo_profile_is_labelled_as_demo_on_every_page(db_path):
 
 
 def test_the_sidebar_picker_follows_a_profile_switch_and_a_pick(db_path):
-    from core import demo
+    from core import ingest
     db = store.open_store(db_path)
-    demo.build_demo(db, n_plays=300)
+    ingest.build_demo(db, n_plays=300)
     store.ensure_profile(db, "me")
     at = app().run()
     assert at.selectbox(key="profile_picker").value == "me"

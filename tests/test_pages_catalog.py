@@ -11,7 +11,6 @@ from tests.test_catalog import CATALOGS, HISTORY, add_plays
 from tests.test_pages_overview_clock_detail import chart_data
 
 
-
 @pytest.fixture
 def db_path(tmp_path, monkeypatch) -> Path:
     path = tmp_path / "app.db"

@@ -8,7 +8,7 @@ import pyarrow as pa
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import charts, demo, discovery, explore, habits, imports, store
+from core import explore, history, ingest, store
 from tests.conftest import FIXTURES
 from tests.test_pages import HOME
 
@@ -17,9 +17,9 @@ from tests.test_pages import HOME
 def demo_db(tmp_path_factory):
     path = tmp_path_factory.mktemp("pages") / "app.db"
     db = store.open_store(path)
-    demo.build_demo(db, n_plays=3000)
+    ingest.build_demo(db, n_plays=3000)
     # an account-data export only: no skip, shuffle, reason, platform or country fields
-    imports.import_files(db, paths=[FIXTURES / "StreamingHistory_music_0.json"], profile="account")
+    ingest.import_files(db, paths=[FIXTURES / "StreamingHistory_music_0.json"], profile="account")
     db.close()
     return path
 
@@ -53,7 +53,7 @@ def charts_by_title(at: AppTest) -> dict[str, pd.DataFrame]:
 def page_frames(path, profile: str = "demo", start: dt.date | None = None, end: dt.date | None = None):
     """(whole history of music, localised; the Explore frame) as the pages see them by default."""
     db = store.open_store(path)
-    plays = explore.load_plays(db, profile)
+    plays = history.load_plays(db, profile)
     db.close()
     tz = explore.guess_timezone(plays["conn_country"].astype(object))
     filters = explore.Filters(start=start, end=end, tz=tz)
@@ -65,30 +65,30 @@ def test_habits_page_charts_equal_the_aggregates(db_path):
     assert at.title[0].value == "Habits"
     _, frame = page_frames(db_path)
     drawn = charts_by_title(at)
-    pd.testing.assert_frame_equal(drawn["How long sessions last (minutes)"], habits.sessions(frame, 30)[["minutes"]])
-    pd.testing.assert_frame_equal(drawn["Skip rate (plays with a skip flag)"], habits.skip_rate_over_time(frame))
-    pd.testing.assert_frame_equal(drawn["Share of plays in shuffle mode"], habits.shuffle_share(frame))
-    pd.testing.assert_frame_equal(drawn["Why plays ended"], habits.reasons(frame, "end"))
-    pd.testing.assert_frame_equal(drawn["Listening time by device"], habits.platforms(frame))
+    pd.testing.assert_frame_equal(drawn["How long sessions last (minutes)"], explore.sessions(frame, 30)[["minutes"]])
+    pd.testing.assert_frame_equal(drawn["Skip rate (plays with a skip flag)"], explore.skip_rate_over_time(frame))
+    pd.testing.assert_frame_equal(drawn["Share of plays in shuffle mode"], explore.shuffle_share(frame))
+    pd.testing.assert_frame_equal(drawn["Why plays ended"], explore.reasons(frame, "end"))
+    pd.testing.assert_frame_equal(drawn["Listening time by device"], explore.platforms(frame))
     heights = {json.loads(e.proto.spec)["title"]: json.loads(e.proto.spec)["height"] for e in at.get("vega_lite_chart")}
     assert heights["Why plays started"] == heights["Why plays ended"]  # side by side: their captions line up
-    summary = habits.skip_summary(frame)
+    summary = explore.skip_summary(frame)
     assert 0 < summary["coverage"] < 1  # the demo's 2018-2019 plays carry no skip flag
     assert (f"Exports before 2020 carry no skip flag: the rate is computed over the "
-            f"{habits.percent_label(summary['coverage'])} of plays that have one") in [c.value for c in at.caption][1]
+            f"{explore.percent_label(summary['coverage'])} of plays that have one") in [c.value for c in at.caption][1]
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Sessions"] == f"{len(habits.sessions(frame, 30)):,}"
-    assert metrics["Skip rate"] == habits.percent_label(summary["skip_rate"])
-    assert at.dataframe[0].value["session"].tolist() == habits.longest_sessions(habits.sessions(frame, 30))[
+    assert metrics["Sessions"] == f"{len(explore.sessions(frame, 30)):,}"
+    assert metrics["Skip rate"] == explore.percent_label(summary["skip_rate"])
+    assert at.dataframe[0].value["session"].tolist() == explore.longest_sessions(explore.sessions(frame, 30))[
         "session"].tolist()
 
     at.number_input(key="habits_gap").set_value(10).run()
     at.radio(key="habits_period").set_value("year").run()
     assert not at.exception
     drawn = charts_by_title(at)
-    assert len(drawn["How long sessions last (minutes)"]) == len(habits.sessions(frame, 10))
+    assert len(drawn["How long sessions last (minutes)"]) == len(explore.sessions(frame, 10))
     pd.testing.assert_frame_equal(drawn["Skip rate (plays with a skip flag)"],
-                                  habits.skip_rate_over_time(frame, "year"))
+                                  explore.skip_rate_over_time(frame, "year"))
 
 
 def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_path):
@@ -96,23 +96,23 @@ def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_pa
     assert at.title[0].value == "Discovery"
     plays_all, frame = page_frames(db_path)
     drawn = charts_by_title(at)
-    pd.testing.assert_frame_equal(drawn["New artists per month"], discovery.new_per_month(plays_all, frame))
+    pd.testing.assert_frame_equal(drawn["New artists per month"], explore.new_per_month(plays_all, frame))
     pd.testing.assert_frame_equal(drawn["Artists by first listen, and how far each went since"],
-                                  discovery.first_listen_timeline(plays_all, frame))
+                                  explore.first_listen_timeline(plays_all, frame))
     share = next(json.loads(e.proto.spec) for e in at.get("vega_lite_chart")
                  if json.loads(e.proto.spec)["title"].startswith("Share of each month's listening"))
     # one line per run of consecutive months: a month without plays breaks it, the x axis names years
     assert share["encoding"]["detail"] == {"field": "_run", "type": "ordinal"}
-    assert share["transform"][0] == {"calculate": charts.PERIOD_INDEX["month"].format(t="month"), "as": "_period"}
-    assert share["encoding"]["x"]["axis"]["labelExpr"] == charts.TIME_LABELS
+    assert share["transform"][0] == {"calculate": explore.PERIOD_INDEX["month"].format(t="month"), "as": "_period"}
+    assert share["encoding"]["x"]["axis"]["labelExpr"] == explore.TIME_LABELS
 
     # a narrower range: discoveries are still judged against the whole history
     at.date_input(key="f_dates").set_value((dt.date(2024, 1, 1), dt.date(2024, 12, 31))).run()
     assert not at.exception
     plays_all, frame = page_frames(db_path, start=dt.date(2024, 1, 1), end=dt.date(2024, 12, 31))
-    monthly = discovery.new_per_month(plays_all, frame)
+    monthly = explore.new_per_month(plays_all, frame)
     assert len(monthly) == 12 and monthly["new_tracks"].sum() > 0
-    assert monthly["new_tracks"].sum() < discovery.new_per_month(frame, frame)["new_tracks"].sum()
+    assert monthly["new_tracks"].sum() < explore.new_per_month(frame, frame)["new_tracks"].sum()
     drawn = charts_by_title(at)
     pd.testing.assert_frame_equal(drawn["New tracks per month"], monthly)
     metrics = {m.label: m.value for m in at.metric}
@@ -126,7 +126,7 @@ def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_pa
     at.number_input(key="discovery_quiet_days").set_value(180).run()
     assert not at.exception
     now = pd.Timestamp("2025-01-01", tz=frame["local"].dt.tz)
-    expected = discovery.forgotten_favourites(plays_all, now=now, level="artist", min_streams=3, quiet_days=180)
+    expected = history.forgotten_favourites(plays_all, now=now, level="artist", min_streams=3, quiet_days=180)
     assert len(expected) > 0
     shown = at.dataframe[-1].value
     assert shown["artist"].tolist() == expected["artist"].tolist()

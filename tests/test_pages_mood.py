@@ -7,7 +7,7 @@ import pandas as pd
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from core import explore, habits, imports, mood, store
+from core import explore, history, ingest, store
 from tests.conftest import FIXTURES
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
@@ -40,10 +40,10 @@ def joined_frame(at: AppTest, db_path: Path) -> tuple[pd.DataFrame, dict]:
                               min_ms=30_000, tz=at.selectbox(key="f_tz").value)
     db = store.open_store(db_path)
     genres = store.matched_genres(db, "demo")
-    tracks = mood.track_table(store.matched_features(db, "demo"), genres)
-    frame = explore.apply_filters(explore.load_plays(db, "demo"), filters)
+    tracks = explore.track_table(store.matched_features(db, "demo"), genres)
+    frame = explore.apply_filters(history.load_plays(db, "demo"), filters)
     db.close()
-    return mood.join_features(frame, tracks), genres
+    return explore.join_features(frame, tracks), genres
 
 
 def test_mood_charts_equal_the_aggregates(demo_db, monkeypatch):
@@ -51,40 +51,40 @@ def test_mood_charts_equal_the_aggregates(demo_db, monkeypatch):
     at = open_mood()
     assert at.title[0].value == "Mood"
     joined, genres = joined_frame(at, demo_db)
-    months, hours = mood.features_by_month(joined), mood.sound_by_hour(joined)
+    months, hours = explore.features_by_month(joined), explore.sound_by_hour(joined)
     assert months["enough"].any() and not months["enough"].all()  # the demo has thin months: the rule shows
 
     pd.testing.assert_frame_equal(chart_data(at, "Your sound per month"),
-                                  mood.long_features(months, "month", mood.UNIT_FEATURES))
-    pd.testing.assert_frame_equal(chart_data(at, "Tempo per month"), mood.long_features(months, "month", ["tempo"]))
+                                  explore.long_features(months, "month", explore.UNIT_FEATURES))
+    pd.testing.assert_frame_equal(chart_data(at, "Tempo per month"), explore.long_features(months, "month", ["tempo"]))
     pd.testing.assert_frame_equal(chart_data(at, "Share of listening with audio features, per month"),
                                   months[["month", "hours", "matched_hours", "coverage"]])
     pd.testing.assert_frame_equal(chart_data(at, "Your sound by hour of the day"),
-                                  mood.long_features(hours, "hour", mood.UNIT_FEATURES))
+                                  explore.long_features(hours, "hour", explore.UNIT_FEATURES))
     pd.testing.assert_frame_equal(chart_data(at, "Tempo by hour of the day"),
-                                  mood.long_features(hours, "hour", ["tempo"]))
-    by_mood = mood.genres_by_mood(joined, genres)
-    for name in mood.MOODS:
+                                  explore.long_features(hours, "hour", ["tempo"]))
+    by_mood = explore.genres_by_mood(joined, genres)
+    for name in explore.MOODS:
         pd.testing.assert_frame_equal(chart_data(at, f"{name.capitalize()}: top genres"),
                                       by_mood[by_mood["mood"] == name])
-    pd.testing.assert_frame_equal(chart_data(at, "Listening time by release decade"), mood.release_decades(joined))
+    pd.testing.assert_frame_equal(chart_data(at, "Listening time by release decade"), explore.release_decades(joined))
 
-    coverage, age = mood.coverage_summary(joined), mood.listening_age(joined)
-    split = mood.mood_split(joined).set_index("mood")["share"]
+    coverage, age = explore.coverage_summary(joined), explore.listening_age(joined)
+    split = explore.mood_split(joined).set_index("mood")["share"]
     assert {m.label: m.value for m in at.metric} == {
-        "Music listening with features": habits.percent_label(coverage["share"]),
+        "Music listening with features": explore.percent_label(coverage["share"]),
         "Tracks with features": f"{coverage['matched_tracks']:,} of {coverage['tracks']:,}",
         "Hours with features": f"{coverage['matched_hours']:,.1f}",
-        "Sad music": habits.percent_label(split["sad"]),
-        "Neutral music": habits.percent_label(split["neutral"]),
-        "Happy music": habits.percent_label(split["happy"]),
+        "Sad music": explore.percent_label(split["sad"]),
+        "Neutral music": explore.percent_label(split["neutral"]),
+        "Happy music": explore.percent_label(split["happy"]),
         "Listening age": f"{age['age']:.0f} years",
         "Median release year": f"{age['median_release_year']:.0f}",
-        "Listening with a release year": habits.percent_label(age["coverage"]),
+        "Listening with a release year": explore.percent_label(age["coverage"]),
     }
     # every chart section states its base, and the blank months are counted
     captions = [c.value for c in at.caption]
-    based = f"Based on {habits.percent_label(coverage['share'])} of your music listening in this range"
+    based = f"Based on {explore.percent_label(coverage['share'])} of your music listening in this range"
     listened = months["hours"] > 0
     hidden = int((listened & ~months["enough"]).sum())
     assert (f"{based} ({coverage['matched_hours']:,.1f} of {coverage['music_hours']:,.1f} h). {hidden} of "
@@ -94,19 +94,19 @@ def test_mood_charts_equal_the_aggregates(demo_db, monkeypatch):
     assert sum("Based on" in c for c in captions) == 4
     assert not at.warning  # the demo catalog knows every demo track
 
-    by_year = mood.listening_age_by_year(joined)
+    by_year = explore.listening_age_by_year(joined)
     table = at.dataframe[0].value
     assert table["year"].tolist() == by_year["year"].tolist()
     assert table["listening age"].tolist() == [f"{a:.0f} years" if ok else "too little to tell"
                                                for a, ok in zip(by_year["age"], by_year["enough"])]
-    assert table["share of listening"].tolist() == [habits.percent_label(c) for c in by_year["coverage"]]
+    assert table["share of listening"].tolist() == [explore.percent_label(c) for c in by_year["coverage"]]
 
     at.multiselect(key="mood_features").set_value(["valence", "energy"]).run()
     assert not at.exception
     pd.testing.assert_frame_equal(chart_data(at, "Your sound per month"),
-                                  mood.long_features(months, "month", ["valence", "energy"]))
+                                  explore.long_features(months, "month", ["valence", "energy"]))
     pd.testing.assert_frame_equal(chart_data(at, "Your sound by hour of the day"),
-                                  mood.long_features(hours, "hour", ["valence", "energy"]))
+                                  explore.long_features(hours, "hour", ["valence", "energy"]))
 
 
 def test_undoing_matches_changes_the_page_without_a_new_import(demo_copy, monkeypatch):
@@ -131,18 +131,18 @@ def test_undoing_matches_changes_the_page_without_a_new_import(demo_copy, monkey
     at.run()
     assert not at.exception, [e.value for e in at.exception]
     joined, _ = joined_frame(at, path)
-    coverage = mood.coverage_summary(joined)
+    coverage = explore.coverage_summary(joined)
     assert coverage["low"]
-    assert at.metric[0].value == habits.percent_label(coverage["share"])
+    assert at.metric[0].value == explore.percent_label(coverage["share"])
     (warning,) = at.warning
-    assert warning.value.startswith(f"Only {habits.percent_label(coverage['share'])} of your music listening has "
+    assert warning.value.startswith(f"Only {explore.percent_label(coverage['share'])} of your music listening has "
                                     "audio features")
 
 
 def test_a_profile_without_features_gets_a_plain_message_and_a_way_to_the_catalog(tmp_path, monkeypatch):
     path = tmp_path / "app.db"
     db = store.open_store(path)
-    imports.import_files(db, paths=[FIXTURES / "Streaming_History_Audio_2023-2024_0.json"], profile="me")
+    ingest.import_files(db, paths=[FIXTURES / "Streaming_History_Audio_2023-2024_0.json"], profile="me")
     db.close()
     monkeypatch.setenv("ENCORE_DB", str(path))
     at = open_mood("me")

@@ -7,7 +7,7 @@ import pytest
 from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
-from core import charts, explore, stats, store
+from core import explore, history, store
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
@@ -33,7 +33,7 @@ def current_frame(at: AppTest, db_path: Path) -> pd.DataFrame:
     filters = explore.Filters(start=start, end=end, content=tuple(at.multiselect(key="f_content").value),
                               min_ms=30_000, tz=at.selectbox(key="f_tz").value)
     assert at.radio(key="f_rule").value == "From 30 seconds (Spotify's rule)"
-    return explore.apply_filters(explore.load_plays(store.open_store(db_path), "demo"), filters)
+    return explore.apply_filters(history.load_plays(store.open_store(db_path), "demo"), filters)
 
 
 def chart_data(at: AppTest, title: str) -> pd.DataFrame:
@@ -67,22 +67,22 @@ def test_overview_metrics_and_listening_time_chart_equal_the_aggregates(db_path)
     at = open_page("pages/overview.py")
     assert at.title[0].value == "Overview"
     frame = current_frame(at, db_path)
-    totals = stats.totals(frame)
+    totals = explore.totals(frame)
     assert {m.label: m.value for m in at.metric} == {
         "Streams": f"{totals['streams']:,}", "Plays": f"{totals['plays']:,}", "Hours": f"{totals['hours']:,}",
         "Tracks": f"{totals['tracks']:,}", "Artists": f"{totals['artists']:,}", "Albums": f"{totals['albums']:,}",
         "Days listened": f"{totals['days_listened']:,}"}
-    pd.testing.assert_frame_equal(chart_data(at, "Hours listened per month"), stats.listening_time(frame, "month"))
+    pd.testing.assert_frame_equal(chart_data(at, "Hours listened per month"), explore.listening_time(frame, "month"))
 
     at.radio(key="overview_period").set_value("Year").run()
     assert not at.exception
     yearly = chart_data(at, "Hours listened per year")
-    pd.testing.assert_frame_equal(yearly, stats.listening_time(frame, "year"))
+    pd.testing.assert_frame_equal(yearly, explore.listening_time(frame, "year"))
     assert yearly["hours"].sum() == pytest.approx(frame["ms_played"].sum() / 3_600_000)
     # years on the time axis: the demo spans several, so one tick a year, each label naming its year
     x = chart_spec(at, "Hours listened per year")["encoding"]["x"]
     assert x["scale"] == {"type": "utc"}  # naive wall-clock periods, never shifted by the browser's zone
-    assert x["axis"] == {"labelExpr": charts.TIME_LABELS, "tickCount": {"interval": "year", "step": 1}}
+    assert x["axis"] == {"labelExpr": explore.TIME_LABELS, "tickCount": {"interval": "year", "step": 1}}
 
 
 def test_overview_top_list_with_movement_against_the_previous_period(db_path):
@@ -96,10 +96,10 @@ def test_overview_top_list_with_movement_against_the_previous_period(db_path):
     assert not at.exception
 
     frame = current_frame(at, db_path)
-    window = stats.previous_period(explore.Filters(start=middle, end=end))
-    previous = explore.apply_filters(explore.load_plays(store.open_store(db_path), "demo"),
+    window = explore.previous_period(explore.Filters(start=middle, end=end))
+    previous = explore.apply_filters(history.load_plays(store.open_store(db_path), "demo"),
                                      explore.Filters(start=window[0], end=window[1], tz=at.selectbox(key="f_tz").value))
-    expected = stats.top_items(frame, "track", "time", 15, previous)
+    expected = explore.top_items(frame, "track", "time", 15, previous)
     assert len(expected) == 15 and expected["previous_rank"].notna().any()
 
     chart = chart_data(at, "Top tracks by time")
@@ -108,7 +108,7 @@ def test_overview_top_list_with_movement_against_the_previous_period(db_path):
     table = at.dataframe[0].value
     assert table.columns.tolist() == ["rank", "name", "streams", "hours", "change"]
     assert table_formats(at, 0) == {"streams": "%,d", "hours": "%,.1f"}  # thousands separated, as the metrics
-    assert table["change"].tolist() == [stats.movement_arrow(m) for m in expected["movement"]]
+    assert table["change"].tolist() == [explore.movement_arrow(m) for m in expected["movement"]]
     assert set(table["change"]) <= {"new", "="} | {f"{a}{i}" for a in "↑↓" for i in range(1, 1000)}
     assert at.caption[-1].value.startswith(f"Movement compares with {window[0]:%d %b %Y}")
 
@@ -132,8 +132,8 @@ def test_clock_heatmap_and_weekday_weekend_equal_the_aggregates(db_path):
     at = open_page("pages/clock.py")
     assert at.title[0].value == "Listening clock"
     frame = current_frame(at, db_path)
-    pd.testing.assert_frame_equal(chart_data(at, "Hours by hour and weekday"), stats.clock_heatmap(frame, "hours"))
-    split = stats.weekday_vs_weekend(frame)
+    pd.testing.assert_frame_equal(chart_data(at, "Hours by hour and weekday"), explore.clock_heatmap(frame, "hours"))
+    split = explore.weekday_vs_weekend(frame)
     pd.testing.assert_frame_equal(chart_data(at, "Share of the day's listening in each hour (%)"),
                                   split.assign(percent=split["share"] * 100))
     two_rows = chart_spec(at, "Share of the day's listening in each hour (%)")
@@ -147,9 +147,9 @@ def test_clock_heatmap_and_weekday_weekend_equal_the_aggregates(db_path):
     at.radio(key="clock_value").set_value("Streams").run()
     at.radio(key="clock_top_n").set_value(2).run()
     assert not at.exception
-    pd.testing.assert_frame_equal(chart_data(at, "Streams by hour and weekday"), stats.clock_heatmap(frame, "streams"))
+    pd.testing.assert_frame_equal(chart_data(at, "Streams by hour and weekday"), explore.clock_heatmap(frame, "streams"))
     table = at.dataframe[0].value
-    top = stats.top_artist_by_hour(frame, 2)
+    top = explore.top_artist_by_hour(frame, 2)
     assert table.shape == (24, 2) and table.columns.tolist() == ["#1", "#2"]
     first = top[top["rank"] == 1].iloc[0]
     assert table.loc[f"{first['hour']:02d}:00", "#1"] == f"{first['artist']} · {first['hours']:.1f} h"
@@ -159,14 +159,14 @@ def test_detail_artist_charts_equal_the_aggregates(db_path):
     at = open_page("pages/detail.py")
     assert at.title[0].value == "Artist & track"
     frame = current_frame(at, db_path)
-    ranked = stats.ranked_items(frame, "artist", "streams")
+    ranked = explore.ranked_items(frame, "artist", "streams")
     picker = at.selectbox(key="detail_artist")
     assert picker.options == ranked["name"].tolist()
     second = ranked["name"].iloc[1]
     picker.set_value(second).run()
     assert not at.exception
 
-    detail = stats.artist_detail(frame, second)
+    detail = explore.artist_detail(frame, second)
     assert at.subheader[0].value == second
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Streams"] == f"{detail['streams']:,}" and metrics["Hours"] == f"{detail['hours']:,.1f}"
@@ -180,7 +180,7 @@ def test_detail_artist_charts_equal_the_aggregates(db_path):
     assert rank_spec["mark"]["type"] == "circle"
     assert rank_spec["encoding"]["y"]["scale"]["reverse"] is True
     assert rank_spec["encoding"]["y"]["scale"]["domain"] == [1, worst]
-    assert rank_spec["encoding"]["y"]["axis"]["values"] == charts.rank_ticks(worst)
+    assert rank_spec["encoding"]["y"]["axis"]["values"] == explore.rank_ticks(worst)
     tracks, albums = at.dataframe[0].value, at.dataframe[1].value
     assert table_formats(at, 0) == table_formats(at, 1) == {"streams": "%,d", "hours": "%,.1f"}
     assert tracks["streams"].tolist() == detail["top_tracks"]["streams"].tolist()
@@ -192,7 +192,7 @@ def test_detail_artist_charts_equal_the_aggregates(db_path):
     (37, [1, 10, 20, 30]), (150, [1, 50, 100, 150]), (1000, [1, 200, 400, 600, 800, 1000]),
 ])
 def test_rank_ticks_always_show_rank_1(worst, ticks):
-    assert charts.rank_ticks(worst) == ticks
+    assert explore.rank_ticks(worst) == ticks
 
 
 def test_detail_track(db_path):
@@ -200,13 +200,13 @@ def test_detail_track(db_path):
     at.radio(key="detail_kind").set_value("Track").run()
     assert not at.exception
     frame = current_frame(at, db_path)
-    ranked = stats.ranked_items(frame, "track", "streams")
+    ranked = explore.ranked_items(frame, "track", "streams")
     picker = at.selectbox(key="detail_track")
     assert picker.options == ranked["name"].tolist()  # shown as "title — artist", ordered by streams
     key = ranked["key"].iloc[2]
     picker.set_value(key).run()
     assert not at.exception
-    detail = stats.track_detail(frame, key)
+    detail = explore.track_detail(frame, key)
     assert at.subheader[0].value == detail["name"]
     pd.testing.assert_frame_equal(chart_data(at, "Rank among all tracks each month"), detail["rank_over_time"])
     assert len(at.dataframe) == 0  # no top lists for a track

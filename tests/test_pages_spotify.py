@@ -1,7 +1,7 @@
 """AppTest for the Spotify page: signed out (with and without a client id) and signed in
 against the local fake Spotify (tests/fake_spotify.py)."""
-from pathlib import Path
 import urllib.parse
+from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest

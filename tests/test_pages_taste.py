@@ -3,7 +3,7 @@ from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
-from core import demo, explore, imports, store
+from core import history, ingest, store
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
@@ -20,7 +20,7 @@ def open_taste(monkeypatch, path: Path, profile: str = "demo") -> AppTest:
 
 def test_train_on_demo_shows_evaluation_and_recommendations(tmp_path, monkeypatch):
     path = tmp_path / "app.db"
-    demo.build_demo(store.open_store(path), n_plays=3000)  # its own store: this test writes models
+    ingest.build_demo(store.open_store(path), n_plays=3000)  # its own store: this test writes models
     at = open_taste(monkeypatch, path)
     assert [i.value for i in at.info if "No model yet" in i.value]
     at.number_input(key="taste_iterations").set_value(5)
@@ -41,12 +41,12 @@ def test_train_on_demo_shows_evaluation_and_recommendations(tmp_path, monkeypatc
     assert for_you.groupby("artist").size().max() <= 2
     # a new import makes the saved model out of date
     db = store.open_store(path)
-    imports.import_files(db, paths=[str(Path(__file__).parent / "fixtures")], profile="demo")
+    ingest.import_files(db, paths=[str(Path(__file__).parent / "fixtures")], profile="demo")
     at.run()
     assert not at.exception
     assert [w for w in at.warning if "out of date" in w.value]
     # more like these songs
-    plays = explore.load_plays(db, "demo")
+    plays = history.load_plays(db, "demo")
     top = plays[plays["content_type"] == "music"]["track_key"].astype(object).value_counts().index[0]
     at.multiselect(key="taste_picked").set_value([top]).run()
     assert not at.exception

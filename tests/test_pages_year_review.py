@@ -10,7 +10,7 @@ from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from core import explore, imports, recap, store
+from core import explore, history, ingest, store
 from tests.test_recap import HISTORY
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
@@ -57,9 +57,9 @@ def chart_data(element) -> pd.DataFrame:
     return pa.ipc.open_stream(dataset.data.data).read_pandas()
 
 
-def expected_recap(db_path, tz: str, year: int, content=("music",)) -> recap.Recap:
-    plays = explore.load_plays(store.open_store(db_path), "demo")
-    return recap.year_recap(explore.apply_filters(plays, explore.Filters(tz=tz, content=content)), year)
+def expected_recap(db_path, tz: str, year: int, content=("music",)) -> explore.Recap:
+    plays = history.load_plays(store.open_store(db_path), "demo")
+    return explore.year_recap(explore.apply_filters(plays, explore.Filters(tz=tz, content=content)), year)
 
 
 def test_page_shows_the_recap_of_the_newest_year_with_both_downloads(demo_db, monkeypatch, served):
@@ -80,13 +80,13 @@ def test_page_shows_the_recap_of_the_newest_year_with_both_downloads(demo_db, mo
         "Streams": f"{card.streams:,}",
         "New artists": f"{card.new_artists:,}",
         "Top month": card.top_month.name,
-        "Longest streak": recap.streak_length(card.streak),
-        "Busiest day": recap.short_day(card.busiest_day.date),
+        "Longest streak": explore.streak_length(card.streak),
+        "Busiest day": explore.short_day(card.busiest_day.date),
         "Top artist": card.top_artists[0].name,
         "Top track": card.top_tracks[0].title,
     }
     charts = at.get("vega_lite_chart")
-    tables = recap.recap_tables(card)
+    tables = explore.recap_tables(card)
     pd.testing.assert_frame_equal(chart_data(charts[0]), tables["artists"])
     pd.testing.assert_frame_equal(chart_data(charts[1]), tables["tracks"])
     pd.testing.assert_frame_equal(chart_data(charts[2]), tables["albums"])
@@ -98,7 +98,7 @@ def test_page_shows_the_recap_of_the_newest_year_with_both_downloads(demo_db, mo
     png, mime = downloads["encore-2025-in-review.png"]
     assert mime == "image/png" and png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
     page, mime = downloads["encore-2025-in-review.html"]
-    assert mime == "text/html" and page == recap.recap_html(card).encode("utf-8")
+    assert mime == "text/html" and page == explore.recap_html(card).encode("utf-8")
 
 
 def test_choosing_another_year_and_content_recomputes_the_recap(demo_db, monkeypatch):
@@ -114,7 +114,7 @@ def test_choosing_another_year_and_content_recomputes_the_recap(demo_db, monkeyp
     assert card.new_artists > 0  # the first year of the history: everyone is new
     new = at.get("vega_lite_chart")[3]
     assert json.loads(new.proto.spec)["title"] == "Top new artists of 2018"
-    pd.testing.assert_frame_equal(chart_data(new), recap.recap_tables(card)["new_artists"])
+    pd.testing.assert_frame_equal(chart_data(new), explore.recap_tables(card)["new_artists"])
 
 
 def test_a_profile_without_plays_gets_an_explained_empty_state(tmp_path, monkeypatch):
@@ -129,7 +129,7 @@ def test_a_profile_without_plays_gets_an_explained_empty_state(tmp_path, monkeyp
 def small_db(tmp_path, monkeypatch):
     """The hand-made history of test_recap in profile "me" (music only, no play over 10 minutes)."""
     path = tmp_path / "small.db"
-    report = imports.import_files(store.open_store(path), uploads=[
+    report = ingest.import_files(store.open_store(path), uploads=[
         ("Streaming_History_Audio_2021-2024_0.json", orjson.dumps(HISTORY))])
     assert not report.errors
     monkeypatch.setenv("ENCORE_DB", str(path))

@@ -4,10 +4,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core import playlist
-from core.playlist import Conversation, Era, Shift, Turn
+from core import chat
+from core.chat.conversation import Conversation
 
 # (artist, title, genre, year, minutes, energy, valence, acousticness, plays)
+from core.chat.requests import Era, Shift, Turn
+
 ROWS = [
     ("Wren Halloway", "Rain on Tin", "indie folk", 2014, 4.0, 0.20, 0.30, 0.90, 40),
     ("Wren Halloway", "Lantern", "indie folk", 2016, 3.0, 0.25, 0.35, 0.85, 12),
@@ -39,9 +41,9 @@ def make_pool() -> pd.DataFrame:
     frame = pd.DataFrame(records)
     frame["release_year"] = frame["release_year"].astype("Float64")
     frame["duration_ms"] = frame["duration_ms"].astype("Float64")
-    for name in playlist.FEATURES:
+    for name in chat.FEATURES:
         frame[name] = frame[name].astype(float)
-    return playlist.prepare_pool(frame)
+    return chat.prepare_pool(frame)
 
 
 POOL = make_pool()
@@ -51,17 +53,17 @@ def artists(version) -> list[str]:
     return [POOL.at[k, "artist_name"] for k in version.track_keys]
 
 
-def new(**values) -> playlist.Version:
-    return playlist.apply_turn(POOL, None, Turn(action="new", **values))
+def new(**values) -> chat.Version:
+    return chat.apply_turn(POOL, None, Turn(action="new", **values))
 
 
-def refine(version, **values) -> playlist.Version:
-    return playlist.apply_turn(POOL, version, Turn(action="refine", **values))
+def refine(version, **values) -> chat.Version:
+    return chat.apply_turn(POOL, version, Turn(action="refine", **values))
 
 
 @pytest.mark.parametrize("length, cap", [(25, 2), (10, 1), (1, 1), (50, 4), (12, 1), (13, 1), (19, 2)])
 def test_artist_cap(length, cap):
-    assert playlist.artist_cap(length) == cap
+    assert chat.artist_cap(length) == cap
 
 
 def test_a_genre_request_picks_that_genre_first_under_the_artist_cap():
@@ -85,8 +87,8 @@ def test_more_upbeat_raises_energy_and_valence_by_at_least_a_tenth():
     calm = new(shifts=[Shift(feature="energy", direction="less")], count=4)
     upbeat = refine(calm, shifts=[Shift(feature="energy", direction="more"), Shift(feature="valence", direction="more")])
     for feature in ("energy", "valence"):
-        assert playlist.mean_feature(POOL, upbeat.track_keys, feature) >= \
-            playlist.mean_feature(POOL, calm.track_keys, feature) + 0.1
+        assert chat.mean_feature(POOL, upbeat.track_keys, feature) >= \
+            chat.mean_feature(POOL, calm.track_keys, feature) + 0.1
 
 
 def test_only_an_era():
@@ -99,7 +101,7 @@ def test_only_an_era():
 
 def test_minutes():
     version = refine(new(count=12), minutes=20)
-    assert abs(playlist.total_minutes(POOL, version) - 20) <= 3
+    assert abs(chat.total_minutes(POOL, version) - 20) <= 3
 
 
 def test_rename_changes_only_the_name():
@@ -117,7 +119,7 @@ def test_no_remixes_and_no_live():
 def test_a_dislike_removes_the_track_and_keeps_similar_ones_by_that_artist_out():
     first = new(genres=["indie folk"], count=25)
     assert {"t00", "t01"} <= set(first.track_keys)
-    second = playlist.feedback(POOL, first, "t00", liked=False)
+    second = chat.feedback(POOL, first, "t00", liked=False)
     assert "t00" not in second.track_keys
     assert "t01" not in second.track_keys  # same artist, every feature within 0.12
     assert "t02" in second.track_keys  # same artist, but energy 0.40 vs 0.20: not alike, kept
@@ -127,7 +129,7 @@ def test_a_dislike_removes_the_track_and_keeps_similar_ones_by_that_artist_out()
 
 def test_a_like_makes_the_track_a_seed():
     first = new(genres=["techno"], count=3)
-    liked = playlist.feedback(POOL, first, "t11", liked=True)  # a jazz track
+    liked = chat.feedback(POOL, first, "t11", liked=True)  # a jazz track
     assert "t11" in liked.settings.liked
     assert "Blue Heron Sextet" in artists(liked)
 
@@ -137,14 +139,14 @@ def test_add_tracks_like_an_artist():
     more = refine(first, like_artists=["Wren Halloway"], add_count=2)
     assert more.track_keys[:3] == first.track_keys and len(more.track_keys) == 5
     # the two added sound like Wren Halloway
-    wren = playlist.mean_feature(POOL, ["t00", "t01", "t02"], "energy")
+    wren = chat.mean_feature(POOL, ["t00", "t01", "t02"], "energy")
     assert all(abs(POOL.at[k, "energy"] - wren) < 0.15 for k in more.track_keys[3:])
 
 
 def test_keep_the_ticked_tracks_and_more_like_them():
     first = new(count=6)
     kept = [k for k in first.track_keys if POOL.at[k, "genre"] == "indie folk"][:1]
-    version = playlist.keep_only(POOL, first, kept, refill=True)
+    version = chat.keep_only(POOL, first, kept, refill=True)
     assert version.track_keys[0] == kept[0] and len(version.track_keys) == 6
     dropped = set(first.track_keys) - set(kept)
     assert not dropped & set(version.track_keys)
@@ -186,19 +188,19 @@ def test_exports():
     version = refine(new(only_genres=["jazz"]), name="Late, late\nnight")
     # the known one first: the 60 % familiar quota is taken first, then the new one fills
     assert version.track_keys == ("t11", "t12")
-    frame = playlist.table(POOL, version)
-    assert playlist.to_m3u(frame, version.name).decode() == (
+    frame = chat.table(POOL, version)
+    assert chat.to_m3u(frame, version.name).decode() == (
         "#EXTM3U\n#PLAYLIST:Late, late night\n"
         "#EXTINF:300,Blue Heron Sextet - Night Walk\nspotify:track:xxxxxxxxxxxxxxxxxxxx11\n"
         "#EXTINF:360,Blue Heron Sextet - Slow Burn\nspotify:track:xxxxxxxxxxxxxxxxxxxx12\n")
-    data = playlist.to_json(frame, version.name)
+    data = chat.to_json(frame, version.name)
     assert data["name"] == "Late, late\nnight"
     assert data["tracks"][0] == {
         "track_uri": "spotify:track:xxxxxxxxxxxxxxxxxxxx11", "track_name": "Night Walk",
         "artist_name": "Blue Heron Sextet", "album_name": "Blue Heron Sextet album", "release_year": 1962,
         "duration_ms": 300000, "energy": 0.3, "valence": 0.5, "tempo": 120.0, "danceability": 0.5,
         "acousticness": 0.7, "genre": "jazz", "reason": "You played it 6 times"}
-    csv = playlist.to_csv(frame).decode().splitlines()
+    csv = chat.to_csv(frame).decode().splitlines()
     assert csv[0] == ("artist_name,track_name,album_name,release_year,duration_ms,energy,valence,tempo,"
                       "danceability,acousticness,genre,track_uri,known,reason")
     assert len(csv) == 3
@@ -207,7 +209,7 @@ def test_exports():
 TURNS = st.lists(st.builds(
     Turn,
     action=st.sampled_from(["new", "refine"]),
-    shifts=st.lists(st.builds(Shift, feature=st.sampled_from(playlist.FEATURES),
+    shifts=st.lists(st.builds(Shift, feature=st.sampled_from(chat.FEATURES),
                               direction=st.sampled_from(["more", "less"])), max_size=2),
     genres=st.lists(st.sampled_from(["indie folk", "hip hop", "techno", "jazz", "polka"]), max_size=2),
     exclude_artists=st.lists(st.sampled_from(["Pulse Unit", "MC Static", "Nobody"]), max_size=1),
@@ -227,13 +229,13 @@ TURNS = st.lists(st.builds(
 def test_property_edits_never_duplicate_or_invent_a_track(turns, dislike):
     version = None
     for turn in turns:
-        version = playlist.apply_turn(POOL, version, turn)
+        version = chat.apply_turn(POOL, version, turn)
         keys = version.track_keys
         assert len(keys) == len(set(keys))
         assert set(keys) <= set(POOL.index)
         assert len(version.reasons) == len(keys)
         if dislike and keys:
-            version = playlist.feedback(POOL, version, keys[0], liked=False)
+            version = chat.feedback(POOL, version, keys[0], liked=False)
             assert keys[0] not in version.track_keys and len(set(version.track_keys)) == len(version.track_keys)
 
 
@@ -247,7 +249,7 @@ def test_property_edits_never_duplicate_or_invent_a_track(turns, dislike):
     (Turn(action="new"), "Mix"),
 ])
 def test_default_names(turn, name):
-    assert playlist.default_name(turn) == name
+    assert chat.default_name(turn) == name
 
 
 def test_the_taste_model_affinity_ranks_new_tracks_and_says_so():
@@ -255,8 +257,8 @@ def test_the_taste_model_affinity_ranks_new_tracks_and_says_so():
     pool["affinity"] = float("nan")
     pool.loc[pool["track_key"] == "t06", "affinity"] = 0.97  # never played, the model loves it
     pool.loc[pool["track_key"] == "t03", "affinity"] = 0.10  # never played, the model does not
-    pool = playlist.prepare_pool(pool)
-    version = playlist.apply_turn(pool, None, Turn(action="new", familiarity="discovery", count=2))
+    pool = chat.prepare_pool(pool)
+    version = chat.apply_turn(pool, None, Turn(action="new", familiarity="discovery", count=2))
     # the two new tracks with an affinity come first among the new ones, the loved one first
     new = [k for k in version.track_keys if not pool.at[k, "known"]]
     assert new[0] == "t06"
@@ -268,23 +270,23 @@ def test_a_song_is_never_twice_in_a_playlist_whatever_its_ids():
     pool = make_pool().reset_index(drop=True)
     twin = pool[pool["track_key"] == "t08"].assign(track_key="t08-other-id", plays=0, known=False,
                                                    track_name="Warehouse - Remastered 2020")
-    pool = playlist.prepare_pool(pd.concat([pool, twin], ignore_index=True))
-    version = playlist.apply_turn(pool, None, Turn(action="new", genres=["techno"], count=25))
+    pool = chat.prepare_pool(pd.concat([pool, twin], ignore_index=True))
+    version = chat.apply_turn(pool, None, Turn(action="new", genres=["techno"], count=25))
     assert not {"t08", "t08-other-id"} <= set(version.track_keys)
 
 
 def test_directions_differ_and_one_is_picked():
     first = new(count=3)
-    offered = playlist.directions(POOL, first, Turn(action="refine", options=3))
+    offered = chat.directions(POOL, first, Turn(action="refine", options=3))
     # the calm first take (mean energy 0.21) goes livelier, not calmer
     assert [label for label, _ in offered] == ["as asked", "more discovery", "livelier"]
-    assert offered[0][1].track_keys == playlist.apply_turn(POOL, first, Turn(action="refine")).track_keys
+    assert offered[0][1].track_keys == chat.apply_turn(POOL, first, Turn(action="refine")).track_keys
     for (_, a), (_, b) in [(offered[0], offered[1]), (offered[0], offered[2]), (offered[1], offered[2])]:
         assert len(set(a.track_keys) & set(b.track_keys)) < 0.6 * len(b.track_keys)
-    chat = Conversation()
-    chat.push(first)
-    chat.options = offered
-    picked = chat.pick(2)
-    assert chat.version is picked is offered[2][1] and chat.options == [] and chat.parents[-1] == 0
+    talk = Conversation()
+    talk.push(first)
+    talk.options = offered
+    picked = talk.pick(2)
+    assert talk.version is picked is offered[2][1] and talk.options == [] and talk.parents[-1] == 0
     with pytest.raises(IndexError):
-        chat.pick(0)
+        talk.pick(0)

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from core import explore, stats, store
-from core.imports import import_files
+from core import explore, history, store
+from core.ingest.importer import import_files
 from tests.conftest import real_data_dir
 
 EXPORTS = {  # export -> the zone its most common conn_country maps to
@@ -59,11 +59,11 @@ def test_yearly_totals_match_an_independent_computation(export, tmp_path):
     path = real_data_dir() / "exports" / export
     db = store.open_store(tmp_path / "x.db")
     import_files(db, paths=[path])
-    plays = explore.load_plays(db, "me")
+    plays = history.load_plays(db, "me")
     zone = explore.guess_timezone(plays["conn_country"].astype(object))
     assert zone == EXPORTS[export]
     frame = explore.apply_filters(plays, explore.Filters(tz=zone))
-    yearly = stats.listening_time(frame, "year")
+    yearly = explore.listening_time(frame, "year")
     got = {int(row.period_start.year): (int(row.streams), round(float(row.hours), 1))
            for row in yearly.itertuples() if row.streams or row.hours}
     assert got == independent_yearly(path, zone)

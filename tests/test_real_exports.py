@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from core import store
-from core.imports import import_files
+from core.ingest.importer import import_files
 from tests.conftest import real_data_dir
 
 # export -> {content_type: distinct plays}
@@ -123,7 +123,11 @@ def test_account_export_of_the_same_plays_is_merged_not_counted_twice(tmp_path):
 
 @pytest.mark.parametrize("export", ["extended-2024-a", "extended-2020-no-uris", "extended-2026-b.zip", "extended-endsong-c.zip"])
 def test_fast_path_takes_every_real_file_and_matches_the_careful_path(export):
-    from core.exports import convert_extended, extended_row, extended_rows_columnar
+    from core.ingest.exports import (
+        convert_extended,
+        extended_row,
+        extended_rows_columnar,
+    )
     for name, records in _json_members(real_data_dir() / "exports" / export):
         is_video = "Video" in name or "endvideo" in name
         fast = extended_rows_columnar(convert_extended(records), is_video)

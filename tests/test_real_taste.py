@@ -6,7 +6,7 @@ import pytest
 
 from core import catalog, store
 from core.__main__ import main
-from core.imports import import_files
+from core.ingest.importer import import_files
 from tests.conftest import real_data_dir
 
 MODELS = {"hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als"}

@@ -7,8 +7,18 @@ import numpy as np
 import orjson
 import pytest
 
-from core import explore, imports, recap, store
-from core.recap import (BusiestDay, NewArtist, Recap, Streak, TopAlbum, TopArtist, TopMonth, TopTrack)
+from core import explore, ingest, store
+from core.explore.recap import (
+    BusiestDay,
+    NewArtist,
+    Recap,
+    Streak,
+    TopAlbum,
+    TopArtist,
+    TopMonth,
+    TopTrack,
+)
+from core.history.frame import DEFAULT_MIN_MS, load_plays
 
 BERLIN = "Europe/Berlin"
 SCRIPT = "<script>alert(1)</script>"
@@ -58,11 +68,11 @@ HISTORY = [
 ]
 
 
-def frame_of(rows: list[dict], tz: str = BERLIN, min_ms: int = explore.DEFAULT_MIN_MS):
+def frame_of(rows: list[dict], tz: str = BERLIN, min_ms: int = DEFAULT_MIN_MS):
     db = store.open_memory_store()
-    report = imports.import_files(db, uploads=[("Streaming_History_Audio_2021-2024_0.json", orjson.dumps(rows))])
+    report = ingest.import_files(db, uploads=[("Streaming_History_Audio_2021-2024_0.json", orjson.dumps(rows))])
     assert not report.errors, [f.message for f in report.errors]
-    return explore.apply_filters(explore.load_plays(db, "me"), explore.Filters(tz=tz, min_ms=min_ms))
+    return explore.apply_filters(load_plays(db, "me"), explore.Filters(tz=tz, min_ms=min_ms))
 
 
 @pytest.fixture(scope="module")
@@ -71,14 +81,14 @@ def history():
 
 
 def test_years_available_follow_the_local_start(history):
-    assert recap.years_available(history) == [2021, 2023, 2024, 2025]
+    assert explore.years_available(history) == [2021, 2023, 2024, 2025]
     # in UTC the last play starts on 31 December 2024
-    assert recap.years_available(frame_of(HISTORY, tz="UTC")) == [2021, 2023, 2024]
-    assert recap.years_available(history.iloc[:0]) == []
+    assert explore.years_available(frame_of(HISTORY, tz="UTC")) == [2021, 2023, 2024]
+    assert explore.years_available(history.iloc[:0]) == []
 
 
 def test_recap_of_2024(history):
-    assert recap.year_recap(history, 2024) == Recap(
+    assert explore.year_recap(history, 2024) == Recap(
         year=2024,
         time_zone=BERLIN,
         plays=18,
@@ -120,7 +130,7 @@ def test_recap_of_2024(history):
 
 
 def test_recap_of_2023_clips_the_streak_at_the_year_end(history):
-    assert recap.year_recap(history, 2023) == Recap(
+    assert explore.year_recap(history, 2023) == Recap(
         year=2023, time_zone=BERLIN, plays=5, minutes=9, streams=4,
         top_artists=(TopArtist("Beta", 3, 6), TopArtist("Alpha", 1, 3)),  # Charlie's only play is a skip
         top_tracks=(TopTrack("B1", "Beta", 3), TopTrack("A1", "Alpha", 1)),
@@ -135,7 +145,7 @@ def test_recap_of_2023_clips_the_streak_at_the_year_end(history):
 
 
 def test_recap_of_2025_holds_the_play_that_started_after_local_midnight(history):
-    assert recap.year_recap(history, 2025) == Recap(
+    assert explore.year_recap(history, 2025) == Recap(
         year=2025, time_zone=BERLIN, plays=1, minutes=2, streams=1,
         top_artists=(TopArtist("Beta", 1, 2),), top_tracks=(TopTrack("B1", "Beta", 1),),
         top_albums=(TopAlbum("BA", "Beta", 1),), monthly_minutes=(2,) + (0,) * 11,
@@ -146,19 +156,19 @@ def test_recap_of_2025_holds_the_play_that_started_after_local_midnight(history)
 
 
 def test_a_year_without_plays_is_an_empty_recap(history):
-    empty = recap.year_recap(history, 2022)
+    empty = explore.year_recap(history, 2022)
     assert empty == Recap(year=2022, time_zone=BERLIN, plays=0, minutes=0, streams=0, top_artists=(),
                           top_tracks=(), top_albums=(), monthly_minutes=(0,) * 12, top_month=None, new_artists=0,
                           top_new_artists=(), streak=None, busiest_day=None)
     assert empty.is_empty
-    assert "No plays in 2022" in recap.recap_html(empty)
-    assert recap.recap_png(empty, scale=1).startswith(b"\x89PNG\r\n\x1a\n")
+    assert "No plays in 2022" in explore.recap_html(empty)
+    assert explore.recap_png(empty, scale=1).startswith(b"\x89PNG\r\n\x1a\n")
 
 
 def test_a_year_of_skips_only_has_minutes_but_no_streams_or_lists():
     skips = frame_of([row("2024-05-01T10:00:00Z", 20_000, "S", "Skipper", "SA", "s1"),
                       row("2024-05-02T10:00:00Z", 50_000, "S", "Skipper", "SA", "s1")], min_ms=60_000)
-    assert recap.year_recap(skips, 2024) == Recap(
+    assert explore.year_recap(skips, 2024) == Recap(
         year=2024, time_zone=BERLIN, plays=2, minutes=1, streams=0, top_artists=(), top_tracks=(), top_albums=(),
         monthly_minutes=(0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0), top_month=TopMonth(5, "May", 1), new_artists=0,
         top_new_artists=(), streak=None, busiest_day=BusiestDay(dt.date(2024, 5, 2), 0))
@@ -168,7 +178,7 @@ def test_a_renamed_track_keeps_one_entry_under_its_most_streamed_title():
     frame = frame_of([row("2024-05-01T10:00:00Z", 60_000, "Old name", "Artist", "Album", "t1"),
                       row("2024-05-02T10:00:00Z", 60_000, "New name", "Artist", "Album", "t1"),
                       row("2024-05-03T10:00:00Z", 60_000, "New name", "Artist", "Album", "t1")])
-    assert recap.year_recap(frame, 2024).top_tracks == (TopTrack("New name", "Artist", 3),)
+    assert explore.year_recap(frame, 2024).top_tracks == (TopTrack("New name", "Artist", 3),)
 
 
 @pytest.mark.parametrize(("days", "expected"), [
@@ -180,24 +190,24 @@ def test_a_renamed_track_keeps_one_entry_under_its_most_streamed_title():
     (["2024-02-28", "2024-02-29", "2024-03-01", "2024-03-03"], Streak(3, dt.date(2024, 2, 28), dt.date(2024, 3, 1))),
 ])
 def test_longest_streak(days, expected):
-    assert recap.longest_streak(np.array(days, dtype="datetime64[D]")) == expected
+    assert explore.longest_streak(np.array(days, dtype="datetime64[D]")) == expected
 
 
 def test_recap_tables_are_what_the_page_charts(history):
-    tables = recap.recap_tables(recap.year_recap(history, 2023))
+    tables = explore.recap_tables(explore.year_recap(history, 2023))
     assert tables["artists"].to_dict("list") == {"artist": ["Beta", "Alpha"], "streams": [3, 1], "minutes": [6, 3]}
     assert tables["tracks"].to_dict("list") == {"track": ["B1 — Beta", "A1 — Alpha"], "title": ["B1", "A1"],
                                                 "artist": ["Beta", "Alpha"], "streams": [3, 1]}
     assert tables["albums"].to_dict("list") == {"album": ["BA — Beta", "AA — Alpha"], "streams": [3, 1]}
     assert tables["new_artists"].to_dict("list") == {"artist": ["Beta", "Alpha"], "streams": [3, 1]}
-    assert tables["months"].to_dict("list") == {"month": list(recap.MONTHS),
+    assert tables["months"].to_dict("list") == {"month": list(explore.MONTHS),
                                                 "minutes": [0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 6]}
 
 
 def test_month_chart_keeps_calendar_order(history):
-    months = recap.recap_tables(recap.year_recap(history, 2024))["months"]
-    spec = recap.month_chart(months, "Minutes per month").to_dict()
-    assert spec["encoding"]["x"]["sort"] == list(recap.MONTHS)
+    months = explore.recap_tables(explore.year_recap(history, 2024))["months"]
+    spec = explore.month_chart(months, "Minutes per month").to_dict()
+    assert spec["encoding"]["x"]["sort"] == list(explore.MONTHS)
     (values,) = spec["datasets"].values()
     assert values[9] == {"month": "October", "minutes": 30}
 
@@ -205,19 +215,19 @@ def test_month_chart_keeps_calendar_order(history):
 def test_two_tracks_with_the_same_label_keep_apart_in_the_tables():
     same = Recap(2024, "UTC", 2, 2, 2, (), (TopTrack("Song", "Band", 1), TopTrack("Song", "Band", 1)), (),
                  (0,) * 12, None, 0, (), None, None)
-    assert recap.recap_tables(same)["tracks"]["track"].tolist() == ["Song — Band", "Song — Band (2)"]
+    assert explore.recap_tables(same)["tracks"]["track"].tolist() == ["Song — Band", "Song — Band (2)"]
 
 
 def test_labels():
-    assert recap.day_label(dt.date(2024, 10, 27)) == "Sunday 27 October"
-    assert recap.streak_label(Streak(3, dt.date(2024, 1, 31), dt.date(2024, 2, 2))) == "3 days (31 Jan – 2 Feb)"
-    assert recap.streak_label(Streak(1, dt.date(2024, 1, 31), dt.date(2024, 1, 31))) == "1 day (31 Jan)"
-    assert recap.streak_label(None) == "—"
-    assert recap.streak_length(Streak(1, dt.date(2024, 1, 31), dt.date(2024, 1, 31))) == "1 day"
+    assert explore.day_label(dt.date(2024, 10, 27)) == "Sunday 27 October"
+    assert explore.streak_label(Streak(3, dt.date(2024, 1, 31), dt.date(2024, 2, 2))) == "3 days (31 Jan – 2 Feb)"
+    assert explore.streak_label(Streak(1, dt.date(2024, 1, 31), dt.date(2024, 1, 31))) == "1 day (31 Jan)"
+    assert explore.streak_label(None) == "—"
+    assert explore.streak_length(Streak(1, dt.date(2024, 1, 31), dt.date(2024, 1, 31))) == "1 day"
 
 
 def test_html_is_self_contained_and_escapes_every_name(history):
-    page = recap.recap_html(recap.year_recap(history, 2024))
+    page = explore.recap_html(explore.year_recap(history, 2024))
     assert page.startswith("<!DOCTYPE html>")
     assert SCRIPT not in page and "<script" not in page.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
@@ -231,13 +241,13 @@ def test_html_is_self_contained_and_escapes_every_name(history):
 
 
 def test_png_is_a_png_of_the_whole_card(history):
-    card = recap.year_recap(history, 2024)
-    png = recap.recap_png(card)
+    card = explore.year_recap(history, 2024)
+    png = explore.recap_png(card)
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(png) > 20_000
     width, height = struct.unpack(">II", png[16:24])  # IHDR
-    assert width == 2 * recap.CARD_WIDTH and height > 2 * 900
-    spec = recap.recap_chart(card).to_dict()
+    assert width == 2 * explore.CARD_WIDTH and height > 2 * 900
+    spec = explore.recap_chart(card).to_dict()
     schema = spec.pop("$schema")  # an identifier, never fetched
     assert schema.startswith("https://vega.github.io/schema/vega-lite/")
     assert '"url"' not in json.dumps(spec) and "http" not in json.dumps(spec)  # inline data, local fonts

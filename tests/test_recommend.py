@@ -4,9 +4,16 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from core.interactions import Interactions
-from core.model import TasteModel
-from core.recommend import cap_per_artist, for_you, forgotten_favourites, listener, more_like, play_stats
+from core.taste.interactions import Interactions
+from core.taste.model import TasteModel
+from core.taste.recommend import (
+    cap_per_artist,
+    for_you,
+    forgotten_favourites,
+    listener,
+    more_like,
+    play_stats,
+)
 
 
 @pytest.mark.parametrize(("items", "artists", "n", "per", "window", "expected"), [

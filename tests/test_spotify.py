@@ -8,6 +8,8 @@ import pytest
 import requests
 
 from core import spotify, store
+from core.spotify.client import _challenge
+from core.spotify.sync import _entry_track
 from tests.conftest import all_plays, play
 from tests.fake_spotify import CLIENT_ID, FakeSpotify, artist, track, track_id
 
@@ -110,7 +112,7 @@ def test_pkce_round_trip_exchanges_the_code_with_the_verifier(fake, config):
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
     (state, entry), = pending.items()
     assert query == {"client_id": CLIENT_ID, "response_type": "code", "redirect_uri": config.redirect_uri,
-                     "code_challenge_method": "S256", "code_challenge": spotify._challenge(entry["verifier"]),
+                     "code_challenge_method": "S256", "code_challenge": _challenge(entry["verifier"]),
                      "scope": " ".join(spotify.SCOPES), "state": state}
     back = follow_authorize(url)
     spotify.finish_sign_in(config, pending, holder, back["code"], back["state"], now=1010.0)
@@ -624,7 +626,7 @@ def test_an_export_imported_after_a_sync_replaces_the_synced_play(fake, sp):
 
 
 def test_importing_an_export_replaces_synced_plays_it_covers(fake, sp, tmp_path):
-    from core import imports
+    from core import ingest
     db = store.open_memory_store()
     fake.recently_played = [recent(1, "2026-11-20T12:00:00.500Z"), recent(2, "2026-11-20T12:10:00.000Z")]
     spotify.sync_recently_played(db, sp, PROFILE)
@@ -635,7 +637,7 @@ def test_importing_an_export_replaces_synced_plays_it_covers(fake, sp, tmp_path)
                       f'"spotify_track_uri": "{uri(1)}", "platform": "android", "conn_country": "DE", '
                       '"reason_start": "trackdone", "reason_end": "trackdone", "shuffle": false, "skipped": false, '
                       '"offline": false, "incognito_mode": false}]')
-    report = imports.import_files(db, paths=[str(export)], profile=PROFILE)
+    report = ingest.import_files(db, paths=[str(export)], profile=PROFILE)
     assert report.added == 1
     assert [(p["played_at"], p["track_name"], p["source"]) for p in all_plays(db)] == [
         ("2026-11-20T12:00:04Z", "Song 1", "extended"), ("2026-11-20T12:10:00Z", "Song 2", "spotify")]
@@ -648,7 +650,7 @@ def test_importing_an_export_replaces_synced_plays_it_covers(fake, sp, tmp_path)
     ({"item": None, "track": None}, None),  # an unavailable track
 ])
 def test_playlist_entries_are_read_in_both_shapes(entry, expected):
-    assert spotify._entry_track(entry) == expected
+    assert _entry_track(entry) == expected
 
 
 def test_debug_logs_never_hold_tokens_codes_or_the_client_id(fake, config, caplog):

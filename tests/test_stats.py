@@ -7,8 +7,8 @@ import orjson
 import pandas as pd
 import pytest
 
-from core import explore, imports, stats, store
-from core.explore import Filters
+from core import explore, history, ingest, store
+from core.explore.filters import Filters
 
 H = 3_600_000  # ms per hour
 _ids = itertools.count(1)
@@ -25,17 +25,17 @@ def row(start: str, ms: int, track: str | None = "Song", artist: str | None = "A
             "spotify_track_uri": f"spotify:track:{track_id}" if track_id else None, **extra}
 
 
-def history(rows: list[dict]):
+def a_history(rows: list[dict]):
     """A store holding these plays for profile "me"."""
     db = store.open_memory_store()
-    report = imports.import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))],
+    report = ingest.import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))],
                                   profile="me")
     assert not report.errors and report.added == len(rows), [f.message for f in report.files]
     return db
 
 
 def explore_frame(db, **filters) -> pd.DataFrame:
-    return explore.apply_filters(explore.load_plays(db, "me"), Filters(**filters))
+    return explore.apply_filters(history.load_plays(db, "me"), Filters(**filters))
 
 
 def months(*values: str) -> np.ndarray:
@@ -65,11 +65,11 @@ BERLIN = {"tz": "Europe/Berlin", "content": ("music", "podcast")}
 
 @pytest.fixture(scope="module")
 def berlin():
-    return history(BERLIN_ROWS)
+    return a_history(BERLIN_ROWS)
 
 
 def test_totals_count_streams_plays_time_and_distinct_music(berlin):
-    assert stats.totals(explore_frame(berlin, **BERLIN)) == {
+    assert explore.totals(explore_frame(berlin, **BERLIN)) == {
         "streams": 6,  # all but the 10 s skip
         "plays": 7,
         "hours": 1.0,  # 3,690,000 ms = 1.025 h: every play, the skip and the podcast included
@@ -81,7 +81,7 @@ def test_totals_count_streams_plays_time_and_distinct_music(berlin):
 
 
 def test_totals_with_every_play_a_stream(berlin):
-    assert stats.totals(explore_frame(berlin, min_ms=0, **BERLIN))["streams"] == 7
+    assert explore.totals(explore_frame(berlin, min_ms=0, **BERLIN))["streams"] == 7
 
 
 def test_listening_time_per_year_shows_the_empty_year_as_zero(berlin):
@@ -90,24 +90,24 @@ def test_listening_time_per_year_shows_the_empty_year_as_zero(berlin):
         "hours": [1_200_000 / H, 0.0, 2_490_000 / H],
         "streams": np.array([1, 0, 5], dtype="int64"),
     })
-    pd.testing.assert_frame_equal(stats.listening_time(explore_frame(berlin, **BERLIN), "year"), expected)
+    pd.testing.assert_frame_equal(explore.listening_time(explore_frame(berlin, **BERLIN), "year"), expected)
 
 
 def test_a_play_across_midnight_counts_for_the_day_it_started(berlin):
     frame = explore_frame(berlin, start=dt.date(2022, 12, 31), end=dt.date(2023, 1, 1), **BERLIN)
     expected = pd.DataFrame({"period_start": months("2022-12-31"), "hours": [1_200_000 / H],
                              "streams": np.array([1], dtype="int64")})
-    pd.testing.assert_frame_equal(stats.listening_time(frame, "day"), expected)
+    pd.testing.assert_frame_equal(explore.listening_time(frame, "day"), expected)
 
 
 def test_listening_time_per_day_and_week_across_the_autumn_dst_change(berlin):
     frame = explore_frame(berlin, start=dt.date(2024, 10, 27), **BERLIN)
     days = pd.DataFrame({"period_start": months("2024-10-27", "2024-10-28"),
                          "hours": [300_000 / H, 2_000_000 / H], "streams": np.array([2, 2], dtype="int64")})
-    pd.testing.assert_frame_equal(stats.listening_time(frame, "day"), days)
+    pd.testing.assert_frame_equal(explore.listening_time(frame, "day"), days)
     # Sunday 27th belongs to the week of Monday 21st; Monday 28th starts the next week
     weeks = days.assign(period_start=months("2024-10-21", "2024-10-28"))
-    pd.testing.assert_frame_equal(stats.listening_time(frame, "week"), weeks)
+    pd.testing.assert_frame_equal(explore.listening_time(frame, "week"), weeks)
 
 
 def test_listening_time_per_month_fills_the_months_between(berlin):
@@ -117,12 +117,12 @@ def test_listening_time_per_month_fills_the_months_between(berlin):
         "hours": [190_000 / H] + [0.0] * 6 + [500_000 / H],
         "streams": np.array([1, 0, 0, 0, 0, 0, 0, 3], dtype="int64"),
     })
-    pd.testing.assert_frame_equal(stats.listening_time(frame, "month"), expected)
+    pd.testing.assert_frame_equal(explore.listening_time(frame, "month"), expected)
 
 
 @pytest.mark.parametrize("period", ["day", "week", "month", "year"])
 def test_listening_time_loses_nothing(berlin, period):
-    result = stats.listening_time(explore_frame(berlin, **BERLIN), period)
+    result = explore.listening_time(explore_frame(berlin, **BERLIN), period)
     assert result["hours"].sum() == pytest.approx(3_690_000 / H)
     assert result["streams"].sum() == 6
     assert result["period_start"].is_monotonic_increasing and result["period_start"].is_unique
@@ -141,15 +141,15 @@ def test_clock_heatmap_places_plays_at_their_local_start_hour_across_dst(berlin)
     ]:
         hours[weekday, hour] += ms / H
         streams[weekday, hour] += is_stream
-    cells = {"weekday": pd.Series(np.repeat(stats.WEEKDAYS, 24), dtype="str"), "hour": np.tile(np.arange(24), 7)}
-    pd.testing.assert_frame_equal(stats.clock_heatmap(frame, "hours"),
+    cells = {"weekday": pd.Series(np.repeat(explore.WEEKDAYS, 24), dtype="str"), "hour": np.tile(np.arange(24), 7)}
+    pd.testing.assert_frame_equal(explore.clock_heatmap(frame, "hours"),
                                   pd.DataFrame({**cells, "hours": hours.ravel()}))
-    pd.testing.assert_frame_equal(stats.clock_heatmap(frame, "streams"),
+    pd.testing.assert_frame_equal(explore.clock_heatmap(frame, "streams"),
                                   pd.DataFrame({**cells, "streams": streams.ravel()}))
 
 
 def test_the_same_plays_in_utc_fall_in_other_cells(berlin):
-    grid = stats.clock_heatmap(explore_frame(berlin, tz="UTC"), "streams")
+    grid = explore.clock_heatmap(explore_frame(berlin, tz="UTC"), "streams")
     filled = grid[grid["streams"] > 0]
     assert list(zip(filled["weekday"], filled["hour"], filled["streams"])) == [
         ("Mon", 18, 1), ("Sat", 22, 1), ("Sun", 0, 2), ("Sun", 1, 1)]
@@ -182,11 +182,11 @@ FEBRUARY = Filters(start=dt.date(2024, 2, 1), end=dt.date(2024, 2, 29))
 
 @pytest.fixture(scope="module")
 def top_db():
-    return history(TOP_ROWS)
+    return a_history(TOP_ROWS)
 
 
 def _frame(db, filters: Filters) -> pd.DataFrame:
-    return explore.apply_filters(explore.load_plays(db, "me"), filters)
+    return explore.apply_filters(history.load_plays(db, "me"), filters)
 
 
 def _top(rank, name, streams, ms, previous_rank=None, movement=None, artist=None):
@@ -201,18 +201,18 @@ def _expected(rows: list[dict]) -> pd.DataFrame:
 
 
 def test_previous_period_is_the_same_length_right_before():
-    assert stats.previous_period(Filters(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31))) == (
+    assert explore.previous_period(Filters(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 31))) == (
         dt.date(2024, 1, 30), dt.date(2024, 2, 29))
-    assert stats.previous_period(FEBRUARY) == (dt.date(2024, 1, 3), dt.date(2024, 1, 31))
-    assert stats.previous_period(Filters(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 1))) == (
+    assert explore.previous_period(FEBRUARY) == (dt.date(2024, 1, 3), dt.date(2024, 1, 31))
+    assert explore.previous_period(Filters(start=dt.date(2024, 3, 1), end=dt.date(2024, 3, 1))) == (
         dt.date(2024, 2, 29), dt.date(2024, 2, 29))
-    assert stats.previous_period(Filters()) is None
+    assert explore.previous_period(Filters()) is None
 
 
 def test_top_artists_by_streams_with_movement_including_new(top_db):
-    start, end = stats.previous_period(FEBRUARY)
+    start, end = explore.previous_period(FEBRUARY)
     previous = _frame(top_db, Filters(start=start, end=end))
-    result = stats.top_items(_frame(top_db, FEBRUARY), "artist", "streams", n=10, previous=previous)
+    result = explore.top_items(_frame(top_db, FEBRUARY), "artist", "streams", n=10, previous=previous)
     pd.testing.assert_frame_equal(result, _expected([
         _top(1, "Alpha", 3, 600_000, 1, "="),
         _top(2, "Beta", 3, 300_000, 4, "+2"),  # ties Alpha on streams, less time
@@ -223,17 +223,17 @@ def test_top_artists_by_streams_with_movement_including_new(top_db):
 
 
 def test_top_artists_by_time_and_only_n_of_them(top_db):
-    result = stats.top_items(_frame(top_db, FEBRUARY), "artist", "time", n=3)
+    result = explore.top_items(_frame(top_db, FEBRUARY), "artist", "time", n=3)
     pd.testing.assert_frame_equal(result, _expected([
         _top(1, "Delta", 2, 620_000), _top(2, "Gamma", 2, 620_000), _top(3, "Alpha", 3, 600_000)]))
-    everything = stats.top_items(_frame(top_db, FEBRUARY), "artist", "time", n=None)
+    everything = explore.top_items(_frame(top_db, FEBRUARY), "artist", "time", n=None)
     assert everything[["rank", "name"]].values.tolist() == [
         [1, "Delta"], [2, "Gamma"], [3, "Alpha"], [4, "Beta"], [5, "Omega"]]
 
 
 def test_top_tracks_rank_a_track_without_id_by_title_and_artist(top_db):
     previous = _frame(top_db, Filters(start=dt.date(2024, 1, 3), end=dt.date(2024, 1, 31)))
-    result = stats.top_items(_frame(top_db, FEBRUARY), "track", "streams", previous=previous)
+    result = explore.top_items(_frame(top_db, FEBRUARY), "track", "streams", previous=previous)
     pd.testing.assert_frame_equal(result, _expected([
         _top(1, "A1 — Alpha", 3, 600_000, 1, "=", artist="Alpha"),
         _top(2, "B1 — Beta", 3, 300_000, 4, "+2", artist="Beta"),  # no id: key "Beta — B1", in both months
@@ -243,7 +243,7 @@ def test_top_tracks_rank_a_track_without_id_by_title_and_artist(top_db):
 
 
 def test_top_albums_keep_same_named_albums_of_different_artists_apart(top_db):
-    result = stats.top_items(_frame(top_db, FEBRUARY), "album", "streams")
+    result = explore.top_items(_frame(top_db, FEBRUARY), "album", "streams")
     pd.testing.assert_frame_equal(result, _expected([
         _top(1, "Hits", 3, 600_000, artist="Alpha"),  # Omega's "Hits" is another album, and has no stream
         _top(2, "Same", 3, 300_000, artist="Beta"),
@@ -254,12 +254,12 @@ def test_top_albums_keep_same_named_albums_of_different_artists_apart(top_db):
 
 def test_everything_is_new_against_an_empty_previous_period(top_db):
     empty = _frame(top_db, Filters(start=dt.date(2020, 1, 1), end=dt.date(2020, 1, 31)))
-    result = stats.top_items(_frame(top_db, FEBRUARY), "artist", previous=empty)
+    result = explore.top_items(_frame(top_db, FEBRUARY), "artist", previous=empty)
     assert result["movement"].tolist() == ["new"] * 4 and result["previous_rank"].isna().all()
 
 
 def test_ranked_items_give_keys_for_pickers(top_db):
-    result = stats.ranked_items(_frame(top_db, FEBRUARY), "track")
+    result = explore.ranked_items(_frame(top_db, FEBRUARY), "track")
     assert result[["rank", "key", "name"]].values.tolist() == [
         [1, "A1Alphaxxxxxxxxxxxxxxx", "A1 — Alpha"], [2, "Beta — B1", "B1 — Beta"],
         [3, "D1Deltaxxxxxxxxxxxxxxx", "D1 — Delta"], [4, "G1Gammaxxxxxxxxxxxxxxx", "G1 — Gamma"]]
@@ -267,7 +267,7 @@ def test_ranked_items_give_keys_for_pickers(top_db):
 
 @pytest.mark.parametrize("movement, arrow", [("+3", "↑3"), ("-2", "↓2"), ("=", "="), ("new", "new"), (None, "–")])
 def test_movement_arrow(movement, arrow):
-    assert stats.movement_arrow(movement) == arrow
+    assert explore.movement_arrow(movement) == arrow
 
 
 # --- Clock: top artists per hour, weekday vs weekend (UTC) ---------------------------------
@@ -284,15 +284,15 @@ CLOCK_ROWS = (
 
 @pytest.fixture(scope="module")
 def clock_frame():
-    return explore_frame(history(CLOCK_ROWS))
+    return explore_frame(a_history(CLOCK_ROWS))
 
 
 def test_top_artist_by_hour(clock_frame):
     def expected(rows):
         return pd.DataFrame(rows, columns=["hour", "rank", "artist", "hours"]).astype({"artist": "str"})
-    pd.testing.assert_frame_equal(stats.top_artist_by_hour(clock_frame, 1), expected([
+    pd.testing.assert_frame_equal(explore.top_artist_by_hour(clock_frame, 1), expected([
         (8, 1, "Beta", 1.0), (10, 1, "Alpha", 2.0), (20, 1, "Gamma", 0.5)]))
-    pd.testing.assert_frame_equal(stats.top_artist_by_hour(clock_frame, 3), expected([
+    pd.testing.assert_frame_equal(explore.top_artist_by_hour(clock_frame, 3), expected([
         (8, 1, "Beta", 1.0), (8, 2, "Alpha", 1.0), (10, 1, "Alpha", 2.0), (20, 1, "Gamma", 0.5),
         (20, 2, "Delta", 10_000 / H)]))
 
@@ -308,12 +308,12 @@ def test_weekday_vs_weekend_averages_over_every_day_of_the_range(clock_frame):
         "hours_per_day": np.concatenate([weekday, weekend]),
         "share": np.concatenate([weekday / weekday.sum(), weekend / weekend.sum()]),
     })
-    pd.testing.assert_frame_equal(stats.weekday_vs_weekend(clock_frame), expected)
+    pd.testing.assert_frame_equal(explore.weekday_vs_weekend(clock_frame), expected)
 
 
 def test_weekday_vs_weekend_leaves_out_a_day_type_with_no_day_in_range(clock_frame):
     monday = clock_frame[clock_frame["date"] == dt.date(2024, 3, 4)]
-    result = stats.weekday_vs_weekend(monday)
+    result = explore.weekday_vs_weekend(monday)
     assert result["day_type"].unique().tolist() == ["weekday"]
     assert result["hours_per_day"].sum() == pytest.approx(1.5 + 10_000 / H)
 
@@ -334,7 +334,7 @@ DETAIL_ROWS = [
 
 @pytest.fixture(scope="module")
 def detail_frame():
-    return explore_frame(history(DETAIL_ROWS))
+    return explore_frame(a_history(DETAIL_ROWS))
 
 
 def _per_month(streams: list[int], ms: list[int]) -> pd.DataFrame:
@@ -357,7 +357,7 @@ def _assert_detail(result: dict, expected: dict) -> None:
 
 
 def test_artist_detail(detail_frame):
-    _assert_detail(stats.artist_detail(detail_frame, "Owls"), {
+    _assert_detail(explore.artist_detail(detail_frame, "Owls"), {
         "name": "Owls",
         "first_listen": pd.Timestamp("2024-01-15 10:00", tz="UTC"),
         "last_listen": pd.Timestamp("2024-03-10 10:00", tz="UTC"),  # the later skip is not a listen
@@ -375,7 +375,7 @@ def test_artist_detail(detail_frame):
 
 
 def test_track_detail_of_a_track_without_id(detail_frame):
-    _assert_detail(stats.track_detail(detail_frame, "Larks — Untitled"), {
+    _assert_detail(explore.track_detail(detail_frame, "Larks — Untitled"), {
         "name": "Untitled — Larks",
         "title": "Untitled",
         "artist": "Larks",
@@ -394,24 +394,24 @@ def test_track_detail_of_a_track_without_id(detail_frame):
 
 def test_aggregates_of_an_empty_selection(detail_frame):
     empty = detail_frame.iloc[:0]
-    assert stats.totals(empty) == {"streams": 0, "plays": 0, "hours": 0.0, "tracks": 0, "artists": 0, "albums": 0,
+    assert explore.totals(empty) == {"streams": 0, "plays": 0, "hours": 0.0, "tracks": 0, "artists": 0, "albums": 0,
                                    "days_listened": 0}
-    assert stats.listening_time(empty, "month").empty
-    assert stats.top_items(empty, "track").columns.tolist() == [
+    assert explore.listening_time(empty, "month").empty
+    assert explore.top_items(empty, "track").columns.tolist() == [
         "rank", "name", "artist", "streams", "hours", "previous_rank", "movement"]
-    assert stats.top_items(empty, "artist").empty
-    assert stats.clock_heatmap(empty)["hours"].tolist() == [0.0] * 168
-    assert stats.top_artist_by_hour(empty, 2).empty
-    assert stats.weekday_vs_weekend(empty).columns.tolist() == ["day_type", "hour", "hours_per_day", "share"]
-    assert stats.artist_detail(empty, "Owls")["first_listen"] is None
+    assert explore.top_items(empty, "artist").empty
+    assert explore.clock_heatmap(empty)["hours"].tolist() == [0.0] * 168
+    assert explore.top_artist_by_hour(empty, 2).empty
+    assert explore.weekday_vs_weekend(empty).columns.tolist() == ["day_type", "hour", "hours_per_day", "share"]
+    assert explore.artist_detail(empty, "Owls")["first_listen"] is None
 
 
 @pytest.mark.parametrize("call", [
-    lambda f: stats.listening_time(f, "fortnight"),
-    lambda f: stats.top_items(f, "genre"),
-    lambda f: stats.top_items(f, "artist", "skips"),
-    lambda f: stats.clock_heatmap(f, "plays"),
-    lambda f: stats.top_artist_by_hour(f, 4),
+    lambda f: explore.listening_time(f, "fortnight"),
+    lambda f: explore.top_items(f, "genre"),
+    lambda f: explore.top_items(f, "artist", "skips"),
+    lambda f: explore.clock_heatmap(f, "plays"),
+    lambda f: explore.top_artist_by_hour(f, 4),
 ])
 def test_bad_arguments_are_refused(detail_frame, call):
     with pytest.raises(ValueError):

@@ -1,0 +1,86 @@
+"""Chat: a playlist asked for in plain words and refined turn by turn; every track is real.
+
+- ``requests``: the ``Turn`` a message becomes (a fixed set of validated edits)
+- ``interpreter``: message -> Turn, offline (English patterns); ``gemini``: the same with Gemini
+- ``pool``: the candidate songs (the listener's history and catalog songs with features)
+- ``composer``: a turn folded into settings; the next version of the playlist from the pool
+- ``conversation``: one turn end to end, versions, undo, directions to pick from
+- ``exports``: the playlist as rows, CSV, M3U and JSON
+"""
+# --- the package's API (generated from its modules' public names) ---
+from core.chat.composer import (  # noqa: F401
+    DEFAULT_FAMILIARITY,
+    DEFAULT_LENGTH,
+    DISLIKE_RADIUS,
+    SHIFT,
+    STICKY_BONUS,
+    UNKNOWN_DISTANCE,
+    Settings,
+    Version,
+    add_like,
+    allowed,
+    apply_turn,
+    artist_cap,
+    compose,
+    default_name,
+    directions,
+    effective_cap,
+    feedback,
+    find_artists,
+    find_tracks,
+    fold_turn,
+    keep_only,
+    mean_feature,
+    reasons,
+    score,
+    total_minutes,
+)
+from core.chat.conversation import (  # noqa: F401
+    Conversation,
+    Reply,
+    pick_direction,
+    summary,
+    take_turn,
+)
+from core.chat.exports import (  # noqa: F401
+    table,
+    to_csv,
+    to_json,
+    to_m3u,
+)
+from core.chat.gemini import (  # noqa: F401
+    DATA_LIMIT,
+    DEFAULT_MODEL,
+    GEMINI_TIMEOUT_MS,
+    SYSTEM_INSTRUCTION,
+    GeminiFailed,
+    context_block,
+    gemini_config,
+    interpret_gemini,
+    make_client,
+    turn_schema,
+)
+from core.chat.interpreter import (  # noqa: F401
+    CAPABILITIES,
+    Interpretation,
+    Vocabulary,
+    interpret,
+    interpret_local,
+)
+from core.chat.pool import (  # noqa: F401
+    MAX_CATALOG_CANDIDATES,
+    POOL_COLUMNS,
+    build_pool,
+    load_pool,
+    model_affinity,
+    prepare_pool,
+)
+from core.chat.requests import (  # noqa: F401
+    FEATURES,
+    MAX_LENGTH,
+    TEMPO_SCALE,
+    Era,
+    Feature,
+    Shift,
+    Turn,
+)

@@ -1,0 +1,339 @@
+"""Aggregates -> Altair charts, with one look: the same colours, tooltips and labels everywhere.
+
+Every builder takes a tidy DataFrame (the output of a core aggregate) and names the columns
+to draw, so a chart's data is exactly the aggregate (tests read it back from the spec).
+"""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+ACCENT = "#1DB954"  # Spotify green, also Streamlit's primary colour in .streamlit/config.toml
+SCHEME = "greens"  # sequential scheme for heatmaps
+CATEGORY_SCHEME = "tableau10"  # categorical scheme for breakdowns
+HEIGHT = 320
+# Streamlit sizes charts with autosize "fit", which squeezes axes and titles into the
+# given height and halves a bar chart's bars; fit only the width and let the height be
+# the plot's own.
+AUTOSIZE = alt.AutoSizeParams(type="fit-x", contains="padding")
+# Every time drawn here is a naive local wall-clock time (a period's start). Vega-Lite reads
+# it as UTC, so the scale and its labels are UTC too: no browser zone shifts a month.
+# Labels name their year: the 1st of January reads "2021", the 1st of another month
+# "Apr 2021", any other day "5 Apr" (Vega's own labels name a year only on a January tick,
+# and drop those when labels crowd, leaving "April, October" over many years).
+TIME_LABELS = ("utcFormat(datum.value, utcdate(datum.value) != 1 ? '%-d %b' "
+               ": utcmonth(datum.value) == 0 ? '%Y' : '%b %Y')")
+YEARLY_TICKS_FROM = pd.Timedelta(days=2 * 365)  # spans at least this long get one tick a year
+# A period's number on a calendar counting whole periods: consecutive periods differ by
+# exactly 1, so a bigger step is a gap (times read as UTC, see above).
+PERIOD_INDEX = {
+    "day": "round(time(datum[{t!r}]) / 864e5)",
+    "week": "round(time(datum[{t!r}]) / 6048e5)",
+    "month": "utcyear(datum[{t!r}]) * 12 + utcmonth(datum[{t!r}])",
+    "year": "utcyear(datum[{t!r}])",
+}
+
+
+def _tooltips(data: pd.DataFrame, columns: list[str]) -> list[alt.Tooltip]:
+    out = []
+    for column in columns:
+        if pd.api.types.is_float_dtype(data[column]):
+            out.append(alt.Tooltip(column, format=",.1f"))
+        elif pd.api.types.is_integer_dtype(data[column]):
+            out.append(alt.Tooltip(column, format=","))
+        elif pd.api.types.is_datetime64_any_dtype(data[column]):
+            out.append(alt.Tooltip(column, type="temporal"))
+        else:
+            out.append(alt.Tooltip(column))
+    return out
+
+
+def time_axis(times: pd.Series) -> alt.Axis:
+    """A year-aware axis for naive wall-clock times: one tick a year over long spans."""
+    span = times.max() - times.min() if len(times) else pd.Timedelta(0)
+    if pd.notna(span) and span >= YEARLY_TICKS_FROM:
+        return alt.Axis(labelExpr=TIME_LABELS, tickCount=alt.TimeIntervalStep(interval="year", step=1))
+    return alt.Axis(labelExpr=TIME_LABELS)
+
+
+def _time_x(data: pd.DataFrame, time: str, time_unit: str | None = None) -> alt.X:
+    extra = {"timeUnit": time_unit} if time_unit else {}
+    return alt.X(f"{time}:T", title=None, scale=alt.Scale(type="utc"), axis=time_axis(data[time]), **extra)
+
+
+def bar_ranking(data: pd.DataFrame, label: str, value: str, title: str, tooltip: list[str] | None = None) -> alt.Chart:
+    """Horizontal bars, largest first (top artists, tracks, albums, platforms …)."""
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar(color=ACCENT)
+        .encode(
+            y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
+            x=alt.X(f"{value}:Q", title=value),
+            tooltip=_tooltips(data, tooltip or [label, value]),
+        )
+        .properties(height=max(120, 22 * len(data)), autosize=AUTOSIZE)
+    )
+
+
+def line_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
+                   time_unit: str | None = None, tooltip: list[str] | None = None,
+                   period: str | None = None) -> alt.Chart:
+    """A value over time; one line per ``color`` group if given.
+
+    With ``period`` (day, week, month or year: what each row stands for) the line breaks
+    where periods are missing instead of joining across them; a missing value (NaN)
+    always breaks it.
+    """
+    encoding = {
+        "x": _time_x(data, time, time_unit),
+        "y": alt.Y(f"{value}:Q", title=value),
+        "tooltip": _tooltips(data, tooltip or [time, value] + ([color] if color else [])),
+    }
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None)
+    # one colour for line and points: unless told, Vega-Lite draws the points in its default blue
+    style = {} if color else {"color": ACCENT}
+    if len(data) < 60:
+        point = alt.OverlayMarkDef(**style)
+    elif period:  # small points: a period alone between two gaps is a line of one point, which draws nothing
+        point = alt.OverlayMarkDef(size=12, **style)
+    else:
+        point = False
+    chart = alt.Chart(data, title=title).mark_line(point=point, **style)
+    if period:
+        # number the runs of consecutive periods (per colour group) and draw each run apart
+        groups = [color] if color else []
+        chart = (
+            chart.transform_calculate(_period=PERIOD_INDEX[period].format(t=time))
+            .transform_window(_previous="lag(_period)", sort=[alt.SortField(time)], groupby=groups)
+            .transform_calculate(_gap="datum._previous == null || datum._period - datum._previous > 1 ? 1 : 0")
+            .transform_window(_run="sum(_gap)", sort=[alt.SortField(time)], groupby=groups)
+        )
+        encoding["detail"] = alt.Detail("_run:O")
+    return chart.encode(**encoding).properties(height=HEIGHT, autosize=AUTOSIZE)
+
+
+def rank_ticks(worst: int) -> list[int]:
+    """Rank ticks from 1 to ``worst``: every rank up to 10, else 1 and round steps (at most ~6 more)."""
+    if worst <= 10:
+        return list(range(1, max(worst, 1) + 1))
+    step = next(s * 10 ** k for k in range(len(str(worst))) for s in (1, 2, 5) if worst / (s * 10 ** k) <= 6)
+    return [1] + list(range(step, worst + 1, step))
+
+
+def rank_over_time(data: pd.DataFrame, time: str, rank: str, title: str,
+                   tooltip: list[str] | None = None) -> alt.Chart:
+    """A rank (by streams) per period as points, rank 1 at the top.
+
+    Points only: a period without a rank has no point, and a line would join across it.
+    """
+    worst = int(data[rank].max()) if len(data) else 1
+    return (
+        alt.Chart(data, title=title)
+        .mark_circle(color=ACCENT, size=50, opacity=1)
+        .encode(
+            x=alt.X(f"{time}:T", title=None, scale=alt.Scale(type="utc", padding=8), axis=time_axis(data[time])),
+            # padding: the best and worst points sit inside the plot, not on its edge
+            y=alt.Y(f"{rank}:Q", title=f"{rank} (by streams)",
+                    scale=alt.Scale(reverse=True, domain=[1, worst], nice=False, zero=False, padding=8),
+                    axis=alt.Axis(values=rank_ticks(worst), format="d")),
+            tooltip=_tooltips(data, tooltip or [time, rank]),
+        )
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
+    )
+
+
+def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
+                   tooltip: list[str] | None = None) -> alt.Chart:
+    """Columns per period (day, week, month, year), stacked by ``color`` if given."""
+    encoding = {
+        "x": _time_x(data, time),
+        "y": alt.Y(f"{value}:Q", title=value, stack=True),
+        "tooltip": _tooltips(data, tooltip or [time, value] + ([color] if color else [])),
+    }
+    chart = alt.Chart(data, title=title)
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None)
+        chart = chart.mark_bar()
+    else:
+        chart = chart.mark_bar(color=ACCENT)
+    return chart.encode(**encoding).properties(height=HEIGHT, autosize=AUTOSIZE)
+
+
+def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: list | None = None,
+            y_sort: list | None = None, tooltip: list[str] | None = None, height: int = HEIGHT) -> alt.Chart:
+    """A grid coloured by ``value`` (hour x weekday); ``height`` of the grid in pixels."""
+    return (
+        alt.Chart(data, title=title)
+        .mark_rect()
+        .encode(
+            x=alt.X(f"{x}:O", title=x, sort=x_sort, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(f"{y}:O", title=None, sort=y_sort),
+            color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme=SCHEME), title=value),
+            tooltip=_tooltips(data, tooltip or [y, x, value]),
+        )
+        .properties(height=height, autosize=AUTOSIZE)
+    )
+
+
+def histogram(data: pd.DataFrame, value: str, title: str, bins: int = 30) -> alt.Chart:
+    """Distribution of a numeric column (session lengths …)."""
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=alt.X(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=value),
+            y=alt.Y("count():Q", title="count"),
+            tooltip=[alt.Tooltip(f"{value}:Q", bin=alt.Bin(maxbins=bins)), alt.Tooltip("count():Q")],
+        )
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
+    )
+
+
+def share_bars(data: pd.DataFrame, label: str, share: str, title: str, tooltip: list[str] | None = None) -> alt.Chart:
+    """Shares (0..1) as horizontal bars with percentage axis."""
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar(color=ACCENT)
+        .encode(
+            y=alt.Y(f"{label}:N", sort="-x", title=None),
+            x=alt.X(f"{share}:Q", axis=alt.Axis(format="%"), title="share"),
+            tooltip=[alt.Tooltip(label), alt.Tooltip(share, format=".1%")] + (
+                _tooltips(data, [c for c in (tooltip or []) if c not in (label, share)])),
+        )
+        .properties(height=max(120, 24 * len(data)), autosize=AUTOSIZE)
+    )
+
+
+# --- Mood page: audio features over time and by hour, shares by decade --------------------
+
+def _feature_tooltips(data: pd.DataFrame, first: alt.Tooltip, value_format: str) -> list[alt.Tooltip]:
+    """The tooltip of a feature chart: the x, the feature and its value, then coverage and time."""
+    extra = [alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=f)
+             for c, f in (("coverage", ".0%"), ("matched_hours", ",.1f")) if c in data]
+    return [first, alt.Tooltip("feature:N"), alt.Tooltip("value:Q", format=value_format), *extra]
+
+
+def _feature_y(title: str, unit_scale: bool) -> alt.Y:
+    # 0..1 features keep their whole scale, so a flat month never looks like a swing
+    scale = alt.Scale(domain=[0, 1]) if unit_scale else alt.Scale(zero=False)
+    return alt.Y("value:Q", title=title, scale=scale)
+
+
+def features_over_time(data: pd.DataFrame, title: str, unit_scale: bool = True, y_title: str = "mean") -> alt.Chart:
+    """One line per audio feature over months, from ``core.mood.long_features`` (month, feature,
+    value, coverage, matched_hours); a month without a value breaks its line."""
+    value_format = ".2f" if unit_scale else ",.0f"
+    first = alt.Tooltip("month:T", title="month", timeUnit="utcyearmonth", format="%b %Y")
+    color = alt.Color("feature:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None) \
+        if data["feature"].nunique() > 1 else alt.value(ACCENT)
+    return line_over_time(data, "month", "value", title, color="feature", time_unit="utcyearmonth",
+                          period="month").encode(y=_feature_y(y_title, unit_scale), color=color,
+                                                 tooltip=_feature_tooltips(data, first, value_format))
+
+
+def features_by_hour(data: pd.DataFrame, title: str, unit_scale: bool = True, y_title: str = "mean") -> alt.Chart:
+    """One line per audio feature over the 24 local hours, from ``core.mood.long_features``
+    (hour, feature, value, coverage, matched_hours); an hour without a value breaks its line."""
+    value_format = ".2f" if unit_scale else ",.0f"
+    several = data["feature"].nunique() > 1
+    color = alt.Color("feature:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None) if several \
+        else alt.value(ACCENT)
+    return (
+        alt.Chart(data, title=title)
+        .mark_line(point=alt.OverlayMarkDef() if several else alt.OverlayMarkDef(color=ACCENT))
+        .encode(
+            x=alt.X("hour:Q", title="hour", scale=alt.Scale(domain=[0, 23], nice=False),
+                    axis=alt.Axis(values=list(range(0, 24, 3)), format="02d")),
+            y=_feature_y(y_title, unit_scale),
+            color=color,
+            tooltip=_feature_tooltips(data, alt.Tooltip("hour:Q", format="02d"), value_format),
+        )
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
+    )
+
+
+def share_columns(data: pd.DataFrame, label: str, share: str, title: str, sort: list | None = None,
+                  tooltip: list[str] | None = None) -> alt.Chart:
+    """Shares (0..1) as vertical bars in the given order (release decades …)."""
+    return (
+        alt.Chart(data, title=title)
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=alt.X(f"{label}:O", title=None, sort=sort, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y(f"{share}:Q", axis=alt.Axis(format="%"), title="share"),
+            tooltip=[alt.Tooltip(label), alt.Tooltip(share, format=".1%")] + (
+                _tooltips(data, [c for c in (tooltip or []) if c not in (label, share)])),
+        )
+        .properties(height=HEIGHT, autosize=AUTOSIZE)
+    )
+
+
+def coverage_over_time(data: pd.DataFrame, time: str, title: str) -> alt.Chart:
+    """The share of listening with audio features per period, as columns on a 0..100 % axis."""
+    return bars_over_time(data, time, "coverage", title).encode(
+        y=alt.Y("coverage:Q", title="with features", axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+        tooltip=[alt.Tooltip(f"{time}:T", title="month", timeUnit="utcyearmonth", format="%b %Y"),
+                 alt.Tooltip("coverage:Q", format=".0%"),
+                 *[alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=",.1f")
+                   for c in ("hours", "matched_hours") if c in data]],
+    )
+
+
+def timeline_chart(data: pd.DataFrame, title: str) -> alt.Chart:
+    """Artists as points: x = first listen, y = streams since (log scale: every artist here
+    has at least one stream), tooltip name.
+ The x axis uses a UTC scale
+    because ``first_listen`` is a naive wall-clock time: shown as is, in any browser zone.
+    """
+    return (
+        alt.Chart(data, title=title)
+        .mark_circle(color=ACCENT, opacity=0.6, size=40)
+        .encode(
+            x=alt.X("first_listen:T", title="first listen", scale=alt.Scale(type="utc"),
+                    axis=alt.Axis(format="%b %Y")),
+            y=alt.Y("streams:Q", title="streams since (log scale)", scale=alt.Scale(type="log")),
+            tooltip=[alt.Tooltip("artist:N", title="artist"),
+                     alt.Tooltip("first_listen:T", title="first listen", format="%d %b %Y", formatType="utc"),
+                     alt.Tooltip("streams:Q", title="streams since", format=","),
+                     alt.Tooltip("hours:Q", title="hours since", format=",.1f")],
+        )
+        .properties(height=HEIGHT)
+    )
+
+
+def month_chart(months: pd.DataFrame, title: str) -> alt.Chart:
+    """Minutes per calendar month as columns, January to December (``recap_tables(...)["months"]``).
+
+    ``bars_over_time`` puts bars on a time axis, where twelve bars come out as thin lines.
+    """
+    return (
+        alt.Chart(months, title=title)
+        .mark_bar(color=ACCENT)
+        .encode(
+            x=alt.X("month:O", sort=list(months["month"]), title=None,
+                    axis=alt.Axis(labelExpr="slice(datum.label, 0, 3)", labelAngle=0)),
+            y=alt.Y("minutes:Q", title="minutes"),
+            tooltip=[alt.Tooltip("month:N"), alt.Tooltip("minutes:Q", format=",")],
+        )
+    )
+
+
+# --- labels ------------------------------------------------------------------------------
+
+
+def percent_label(share: float | None) -> str:
+    """A share (0..1) in percent for people to read; "—" when unknown.
+
+    Whole percents, with as many decimals as it takes (at most 3) for anything short of
+    all to never read "100%", and anything more than none to never read "0%".
+    """
+    if share is None or pd.isna(share):
+        return "—"
+    if share in (0, 1):
+        return f"{share:.0%}"
+    for decimals in range(4):
+        text = f"{share:.{decimals}%}"
+        if 0 < float(text.removesuffix("%")) < 100:
+            return text
+    return "<0.001%" if share < 0.5 else ">99.999%"

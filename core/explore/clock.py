@@ -1,0 +1,87 @@
+"""The explore frame -> the Listening clock: hour x weekday, who plays when, weekdays vs weekends."""
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from core.base import MS_PER_HOUR
+from core.explore.periods import wall_clock
+from core.explore.tops import _text
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKEND = (5, 6)  # Saturday, Sunday
+
+
+def clock_heatmap(frame: pd.DataFrame, value: Literal["hours", "streams"] = "hours") -> pd.DataFrame:
+    """Hours (all plays) or streams per local weekday and start hour: all 7 x 24 cells.
+
+    Columns ``weekday`` ("Mon".."Sun"), ``hour`` (0-23) and a column named after ``value``.
+    A play counts in full in the hour it started. Across a DST change the local hour is
+    the wall clock's: the skipped spring hour stays empty, the repeated autumn hour holds both.
+    """
+    if value not in ("hours", "streams"):
+        raise ValueError(f"value must be 'hours' or 'streams', not {value!r}")
+    measure = frame["ms_played"] if value == "hours" else frame["is_stream"].astype("int64")
+    grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
+    sums = measure.groupby([frame["weekday"].astype("int64"), frame["hour"].astype("int64")]).sum()
+    sums = sums.reindex(grid, fill_value=0).to_numpy(dtype="int64")
+    return pd.DataFrame({
+        "weekday": pd.Series(np.repeat(WEEKDAYS, 24), dtype="str"),
+        "hour": np.tile(np.arange(24, dtype="int64"), 7),
+        value: sums / MS_PER_HOUR if value == "hours" else sums,
+    })
+
+
+def top_artist_by_hour(frame: pd.DataFrame, n: int = 1) -> pd.DataFrame:
+    """The ``n`` (1-3) artists listened to longest at each local hour of the day.
+
+    Columns ``hour``, ``rank``, ``artist``, ``hours`` (all plays); ties go to streams, then
+    the name. Hours without any artist play have no row.
+    """
+    if not 1 <= n <= 3:
+        raise ValueError(f"n must be 1, 2 or 3, not {n}")
+    values = pd.DataFrame({"hour": frame["hour"].to_numpy(dtype="int64"), "artist": frame["artist_name"].array,
+                           "ms": frame["ms_played"].to_numpy(),
+                           "streams": frame["is_stream"].to_numpy(dtype="int64")})
+    table = values.groupby(["hour", "artist"], observed=True)[["ms", "streams"]].sum().reset_index()
+    table = table[table["ms"] > 0].assign(artist=lambda t: _text(t["artist"]))
+    table = table.sort_values(["hour", "ms", "streams", "artist"], ascending=[True, False, False, True], kind="stable")
+    table["rank"] = table.groupby("hour").cumcount().astype("int64") + 1
+    table = table[table["rank"] <= n]
+    return pd.DataFrame({"hour": table["hour"].to_numpy(dtype="int64"), "rank": table["rank"].to_numpy(),
+                         "artist": table["artist"].to_numpy(), "hours": table["ms"].to_numpy() / MS_PER_HOUR}
+                        ).astype({"artist": "str"})
+
+
+def weekday_vs_weekend(frame: pd.DataFrame) -> pd.DataFrame:
+    """Listening per hour of the day on weekdays (Mon-Fri) and weekends (Sat, Sun).
+
+    Columns ``day_type`` ("weekday"/"weekend"), ``hour`` (0-23), ``hours_per_day`` (hours of
+    all plays started in that hour, divided by the number of such days from the first to the
+    last local date of the frame, listened or not; summing a day type's rows gives its
+    average hours per day) and ``share`` (that hour's part of the day type's listening time,
+    0 if none). A day type with no day in the range has no rows.
+    """
+    columns = ["day_type", "hour", "hours_per_day", "share"]
+    if frame.empty:
+        return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, ("str", "int64", "float64", "float64"))})
+    days = wall_clock(frame["local"]).astype("datetime64[D]")
+    calendar = pd.date_range(days.min(), days.max(), freq="D")
+    weekend_days = int(calendar.day_of_week.isin(WEEKEND).sum())
+    day_counts = {"weekday": len(calendar) - weekend_days, "weekend": weekend_days}
+    is_weekend = frame["weekday"].isin(WEEKEND).to_numpy()
+    grid = pd.MultiIndex.from_product([[False, True], range(24)])
+    sums = (frame["ms_played"].groupby([is_weekend, frame["hour"].to_numpy(dtype="int64")]).sum()
+            .reindex(grid, fill_value=0))
+    parts = []
+    for kind, count in day_counts.items():
+        if not count:
+            continue
+        ms = sums.loc[kind == "weekend"].to_numpy(dtype="int64")
+        total = ms.sum()
+        parts.append(pd.DataFrame({"day_type": kind, "hour": np.arange(24, dtype="int64"),
+                                   "hours_per_day": ms / MS_PER_HOUR / count,
+                                   "share": ms / total if total else np.zeros(24)}))
+    return pd.concat(parts, ignore_index=True).astype({"day_type": "str"})[columns]

@@ -1,0 +1,103 @@
+"""The controls every Explore page shares -> the localised, filtered frame it draws from.
+
+- A play is placed at the local time (in the chosen IANA time zone) when it **started**.
+  A play that crosses midnight counts for the day it started; across a DST change the
+  local clock is whatever it was at the start.
+- The stream rule is a setting, not a filter at import: ``min_ms`` (default 30 s) marks
+  plays as streams (``is_stream``); ``min_ms = 0`` counts every play.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.history.frame import DEFAULT_MIN_MS
+
+# Most common IANA zone per country code (the zone most of the population lives in).
+# Countries with several zones get their most populous one; the person can change it.
+COUNTRY_TIMEZONES = {
+    "AR": "America/Argentina/Buenos_Aires", "AT": "Europe/Vienna", "AU": "Australia/Sydney",
+    "BE": "Europe/Brussels", "BG": "Europe/Sofia", "BR": "America/Sao_Paulo", "CA": "America/Toronto",
+    "CH": "Europe/Zurich", "CL": "America/Santiago", "CO": "America/Bogota", "CZ": "Europe/Prague",
+    "DE": "Europe/Berlin", "DK": "Europe/Copenhagen", "EE": "Europe/Tallinn", "EG": "Africa/Cairo",
+    "ES": "Europe/Madrid", "FI": "Europe/Helsinki", "FR": "Europe/Paris", "GB": "Europe/London",
+    "GR": "Europe/Athens", "HK": "Asia/Hong_Kong", "HR": "Europe/Zagreb", "HU": "Europe/Budapest",
+    "ID": "Asia/Jakarta", "IE": "Europe/Dublin", "IL": "Asia/Jerusalem", "IN": "Asia/Kolkata",
+    "IS": "Atlantic/Reykjavik", "IT": "Europe/Rome", "JP": "Asia/Tokyo", "KR": "Asia/Seoul",
+    "LT": "Europe/Vilnius", "LU": "Europe/Luxembourg", "LV": "Europe/Riga", "MA": "Africa/Casablanca",
+    "MX": "America/Mexico_City", "MY": "Asia/Kuala_Lumpur", "NG": "Africa/Lagos", "NL": "Europe/Amsterdam",
+    "NO": "Europe/Oslo", "NZ": "Pacific/Auckland", "PE": "America/Lima", "PH": "Asia/Manila",
+    "PL": "Europe/Warsaw", "PT": "Europe/Lisbon", "RO": "Europe/Bucharest", "RS": "Europe/Belgrade",
+    "RU": "Europe/Moscow", "SA": "Asia/Riyadh", "SE": "Europe/Stockholm", "SG": "Asia/Singapore",
+    "SI": "Europe/Ljubljana", "SK": "Europe/Bratislava", "TH": "Asia/Bangkok", "TR": "Europe/Istanbul",
+    "TW": "Asia/Taipei", "UA": "Europe/Kyiv", "US": "America/New_York", "UY": "America/Montevideo",
+    "VN": "Asia/Ho_Chi_Minh", "ZA": "Africa/Johannesburg",
+}
+
+
+def guess_timezone(countries: Iterable[str | None] | pd.Series) -> str:
+    """The IANA zone of the most common known country (``conn_country``), else UTC.
+
+    ``ZZ`` (unknown) and countries without an entry are passed over; a tie goes to the
+    first country code in alphabetical order. A categorical Series is counted on its codes,
+    so a million plays cost milliseconds (the Explore sidebar asks on every rerun).
+    """
+    series = countries if isinstance(countries, pd.Series) else pd.Series(list(countries), dtype=object)
+    known = [(-int(n), code) for code, n in series.value_counts().items() if n and code in COUNTRY_TIMEZONES]
+    return COUNTRY_TIMEZONES[min(known)[1]] if known else "UTC"
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The controls every Explore page shares."""
+
+    start: dt.date | None = None  # local dates, inclusive
+    end: dt.date | None = None
+    content: tuple[str, ...] = ("music",)
+    min_ms: int = DEFAULT_MIN_MS
+    tz: str = "UTC"
+
+
+def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """Add ``local`` (the start in the time zone), ``date``, ``hour`` and ``weekday`` (0 = Monday)."""
+    local = plays["start"].dt.tz_convert(tz)
+    return plays.assign(
+        local=local,
+        date=local.dt.date,
+        hour=local.dt.hour.astype("int8"),
+        weekday=local.dt.day_of_week.astype("int8"),
+    )
+
+
+def select_rows(localised: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Keep the chosen content and local date range of a localised frame (streams unmarked).
+
+    Dates are compared on the local wall clock (a datetime64 column), not on the ``date``
+    objects: the same rows, without a Python comparison per play.
+    """
+    keep = localised["content_type"].isin(filters.content).to_numpy().copy()
+    if filters.start is not None or filters.end is not None:
+        wall = localised["local"].dt.tz_localize(None)
+        if filters.start is not None:
+            keep &= (wall >= pd.Timestamp(filters.start)).to_numpy()
+        if filters.end is not None:
+            keep &= (wall < pd.Timestamp(filters.end) + pd.Timedelta(days=1)).to_numpy()
+    return localised[keep]
+
+
+def mark_streams(frame: pd.DataFrame, min_ms: int) -> pd.DataFrame:
+    """Add ``is_stream``: the play lasted at least ``min_ms`` (shares the other columns)."""
+    return frame.assign(is_stream=frame["ms_played"].to_numpy() >= min_ms)
+
+
+def select(localised: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Keep the chosen content and local date range of a localised frame, and mark streams."""
+    return mark_streams(select_rows(localised, filters), filters.min_ms)
+
+
+def apply_filters(plays: pd.DataFrame, filters: Filters) -> pd.DataFrame:
+    """Localise, keep the chosen content and local date range, and mark streams."""
+    return select(localise(plays, filters.tz), filters)

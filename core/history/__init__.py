@@ -1,0 +1,27 @@
+"""The person's listening as every capability reads it: plays, songs, skips, sessions.
+
+- ``frame``: a profile's plays from the store as one frame (and its Parquet snapshot)
+- ``sessions``: plays split into listening sessions
+- ``favourites``: forgotten favourites, one rule for every page
+"""
+# --- the package's API (generated from its modules' public names) ---
+from core.history.favourites import (  # noqa: F401
+    forgotten_favourites,
+)
+from core.history.frame import (  # noqa: F401
+    CONTENT_TYPES,
+    DEFAULT_MIN_MS,
+    LEVELS,
+    creator_names,
+    epoch_us,
+    item_keys,
+    item_names,
+    level_keys,
+    load_plays,
+    load_plays_snapshot,
+    snapshot_path,
+    track_keys,
+)
+from core.history.sessions import (  # noqa: F401
+    split_sessions,
+)

@@ -1,0 +1,98 @@
+"""Forgotten favourites: songs (or artists) once on heavy rotation that have fallen silent.
+
+One rule, used by the Discovery page, the Taste model page and the chat (see
+``forgotten_favourites``).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from core.history.frame import (
+    DEFAULT_MIN_MS,
+    creator_names,
+    epoch_us,
+    item_names,
+    level_keys,
+)
+
+_US_PER_SECOND = 1_000_000
+_US_PER_DAY = 86_400 * _US_PER_SECOND
+
+
+def _peak_windows(codes: np.ndarray, times_us: np.ndarray, window_us: int) -> tuple[np.ndarray, np.ndarray]:
+    """How many rows of the same code fall in [time, time + window) from each row.
+
+    Returns (the order that sorts rows by code then time, the count per row in that order).
+    Times are compared in whole seconds: sorting on one integer, code * span + seconds,
+    lets a single ``searchsorted`` answer every group at once.
+    """
+    seconds = times_us // _US_PER_SECOND
+    seconds = seconds - (seconds.min() if len(seconds) else 0)
+    window_s = window_us // _US_PER_SECOND
+    span = (int(seconds.max()) if len(seconds) else 0) + window_s + 1  # groups never overlap
+    composite = codes.astype(np.int64) * span + seconds
+    order = np.argsort(composite, kind="stable")
+    composite = composite[order]
+    ends = np.searchsorted(composite, composite + window_s, side="left")
+    return order, ends - np.arange(len(composite))
+
+
+def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = None, level: str = "track",
+                         min_streams: int = 10, quiet_days: int = 365, window_days: int = 90,
+                         min_ms: int = DEFAULT_MIN_MS, limit: int = 50) -> pd.DataFrame:
+    """Tracks (or artists) once on heavy rotation that have not been streamed for a long time.
+
+    The rule: something is a *favourite* when its best ``window_days``-day window (the
+    ``window_days`` days from one of its streams) holds at least ``min_streams`` streams;
+    it is *forgotten* when its last stream started at least ``quiet_days`` days before
+    ``now``. Only plays that started before ``now`` are considered, so the answer is
+    deterministic for an explicit ``now`` (tz-aware; naive means UTC). ``now`` defaults to
+    the end of the latest play in ``plays_all`` (the end of the history, not the wall clock:
+    an export months old should not make everything look forgotten).
+
+    Ordered by peak streams, then total streams, then name; at most ``limit`` rows.
+    Columns: [``track``,] ``artist``, ``streams``, ``peak_streams``, ``peak_from`` (local date
+    the best window starts), ``last_played`` (local date), ``days_quiet`` (whole days).
+    """
+    name_columns = ["track", "artist"] if level == "track" else ["artist"]
+    columns = [*name_columns, "streams", "peak_streams", "peak_from", "last_played", "days_quiet"]
+    if plays_all.empty:
+        dtypes = {"streams": "int64", "peak_streams": "int64", "days_quiet": "int64", "peak_from": object,
+                  "last_played": object}
+        return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "str")) for c in columns})
+    if now is None:
+        now = plays_all["end"].max()
+    now = pd.Timestamp(now)
+    now = now.tz_localize("UTC") if now.tzinfo is None else now
+    now_us = int(np.datetime64(now.tz_convert("UTC").tz_localize(None), "us").astype(np.int64))
+
+    codes = np.asarray(pd.factorize(level_keys(plays_all, level))[0])
+    start_us = epoch_us(plays_all["start"])
+    rows = np.flatnonzero((codes >= 0) & (plays_all["ms_played"].to_numpy() >= min_ms) & (start_us < now_us))
+    order, in_window = _peak_windows(codes[rows], start_us[rows], window_days * _US_PER_DAY)
+    ranked = pd.DataFrame({"code": codes[rows][order], "row": rows[order], "start": start_us[rows][order],
+                           "in_window": in_window})
+    per_code = ranked.groupby("code").agg(streams=("row", "size"), last=("start", "max"), last_row=("row", "last"))
+    # the best window: most streams, earliest on a tie
+    best = ranked.sort_values(["code", "in_window", "start"], ascending=[True, False, True], kind="stable")
+    best = best.drop_duplicates("code").set_index("code")
+    per_code["peak_streams"] = best["in_window"]
+    per_code["peak_row"] = best["row"]
+    per_code["days_quiet"] = (now_us - per_code["last"]) // _US_PER_DAY
+    chosen = per_code[(per_code["peak_streams"] >= min_streams)
+                      & (now_us - per_code["last"] >= quiet_days * _US_PER_DAY)]
+
+    last_plays = plays_all.iloc[chosen["last_row"].to_numpy()]
+    out = pd.DataFrame({
+        "artist": creator_names(last_plays).astype("str").to_numpy(),
+        "streams": chosen["streams"].to_numpy(dtype="int64"),
+        "peak_streams": chosen["peak_streams"].to_numpy(dtype="int64"),
+        "peak_from": plays_all["date"].to_numpy()[chosen["peak_row"].to_numpy()],
+        "last_played": last_plays["date"].to_numpy(),
+        "days_quiet": chosen["days_quiet"].to_numpy(dtype="int64"),
+    })
+    if level == "track":
+        out.insert(0, "track", item_names(last_plays).astype("str").to_numpy())
+    out = out.sort_values(["peak_streams", "streams", name_columns[0]], ascending=[False, False, True], kind="stable")
+    return out.head(limit).reset_index(drop=True)[columns]

@@ -1,0 +1,308 @@
+"""Import export files into the store: one transaction per file, and a report per file.
+
+Data flows one way: files -> ``exports.parse_file`` -> plays -> ``store``. A file that
+cannot be read is reported with a message naming it and the fix; nothing from it is
+written, and the other files of the same import still go in.
+
+Parsing runs one file ahead on a background thread (``_ReadAhead``): while SQLite moves
+file n's plays into the table, which it does without holding Python's GIL, the thread
+parses file n + 1 on the second core. Writing stays on the caller's thread, in file order.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from sqlite_utils import Database
+
+from core import store
+from core.base import Progress
+from core.errors import ImportFileError
+from core.ingest import exports
+
+CONTENT_TYPES = ("music", "podcast", "audiobook", "video")
+
+
+@dataclass
+class RejectedRows:
+    reason: str
+    count: int
+    first_rows: list[int]
+
+
+@dataclass
+class FileReport:
+    """What happened to one input file."""
+
+    file: str
+    status: str  # imported | ignored | error
+    format: str | None = None
+    holds: str | None = None  # plays | playlist items | library items
+    rows_read: int = 0
+    music: int = 0
+    podcast: int = 0
+    audiobook: int = 0
+    video: int = 0
+    added: int = 0
+    duplicates: int = 0
+    merged: int = 0
+    rejected: int = 0
+    rejected_reasons: list[RejectedRows] = field(default_factory=list)
+    message: str | None = None
+
+
+@dataclass
+class ImportReport:
+    profile: str
+    files: list[FileReport]
+    summary: dict
+
+    @property
+    def imported_any(self) -> bool:
+        return any(f.status == "imported" for f in self.files)
+
+    @property
+    def added(self) -> int:
+        """Plays added (playlist and library items are counted per file only)."""
+        return sum(f.added for f in self.files if f.holds == "plays")
+
+    @property
+    def merged(self) -> int:
+        return sum(f.merged for f in self.files if f.holds == "plays")
+
+    @property
+    def errors(self) -> list[FileReport]:
+        return [f for f in self.files if f.status == "error"]
+
+    def to_dict(self) -> dict:
+        return {
+            "profile": self.profile,
+            "imported_any": self.imported_any,
+            "plays_added": self.added,
+            "plays_merged": self.merged,
+            "files": [asdict(f) for f in self.files],
+            "summary": self.summary,
+        }
+
+
+_HOLDS = {exports.PLAYLISTS: "playlist items", exports.LIBRARY: "library items"}
+
+
+def _minute_key(row: tuple) -> tuple[str, str, int]:
+    # (UTC minute of the end time, title, ms_played): how an account-data row and the
+    # extended-history row of the same play recognise each other (99% match in real data).
+    return row[0][:16], store.play_title(row), row[1]
+
+
+def _write_plays(
+    db: Database,
+    profile: str,
+    import_id: int,
+    plays: list[tuple],
+    is_account: bool,
+    sources: set[str],
+    staged: Callable[[], None] | None = None,
+) -> tuple[int, int]:
+    """Write one file's plays; return (added, merged). The caller holds the transaction.
+
+    ``sources`` says which sources the profile already has plays from, so the merge
+    lookups run only when there is something to merge with. ``staged`` goes to
+    ``store.insert_plays``.
+    """
+    first = min(row[0] for row in plays)[:16] + ":00Z"
+    last = max(row[0] for row in plays)[:16] + ":59Z"
+    if is_account:
+        if not sources - {"account"}:
+            return store.insert_plays(db, profile, import_id, "account", plays, staged), 0
+        known = store.detailed_play_keys(db, profile, first, last)
+        fresh = [row for row in plays if _minute_key(row) not in known]
+        return store.insert_plays(db, profile, import_id, "account", fresh, staged), len(plays) - len(fresh)
+    if "account" not in sources:
+        return store.insert_plays(db, profile, import_id, "extended", plays, staged), 0
+    account = store.account_play_keys(db, profile, first, last)
+    upgrades, fresh = [], []
+    for row in plays:
+        play_id = account.pop(_minute_key(row), None)
+        if play_id is None:
+            fresh.append(row)
+        else:
+            upgrades.append((play_id, row))
+    merged = store.upgrade_plays(db, import_id, "extended", upgrades)
+    return store.insert_plays(db, profile, import_id, "extended", fresh, staged), merged
+
+
+def _store_parsed(
+    db: Database,
+    profile: str,
+    import_id: int,
+    parsed: exports.ParsedFile,
+    sources: set[str],
+    staged: Callable[[], None] | None = None,
+) -> FileReport:
+    counts = Counter(row[2] for row in parsed.plays)
+    report = FileReport(
+        file=parsed.name,
+        status="imported",
+        format=parsed.format,
+        holds=_HOLDS.get(parsed.kind, "plays"),
+        rows_read=parsed.rows_read,
+        rejected=parsed.rejected_count,
+        rejected_reasons=[
+            RejectedRows(reason, len(rows), rows[: exports.MAX_REJECTED_ROW_NUMBERS])
+            for reason, rows in sorted(parsed.rejected.items(), key=lambda kv: -len(kv[1]))
+        ],
+        **{content: counts.get(content, 0) for content in CONTENT_TYPES},
+    )
+    with db.atomic():
+        if parsed.plays:
+            is_account = parsed.kind in (exports.ACCOUNT_MUSIC, exports.ACCOUNT_PODCAST, exports.ACCOUNT_AUDIOBOOK)
+            report.added, report.merged = _write_plays(
+                db, profile, import_id, parsed.plays, is_account, sources, staged)
+            report.duplicates = len(parsed.plays) - report.added - report.merged
+            if report.added or (report.merged and not is_account):  # upgraded rows are extended now
+                sources.add("account" if is_account else "extended")
+            if "spotify" in sources and (report.added or report.merged):
+                # plays synced from the API that this export now holds in full: the export wins
+                if store.delete_spotify_plays_covered(db, profile, store.SPOTIFY_PLAY_MATCH_S):
+                    store.bump_data_version(db)
+        elif parsed.playlists:
+            changed = [store.upsert_playlist(db, profile, "export", pl) for pl in parsed.playlists]
+            report.added = sum(len(pl.items) for pl, c in zip(parsed.playlists, changed) if c)
+            report.duplicates = parsed.rows_read - report.added
+        elif parsed.library:
+            report.added = store.insert_library_items(db, profile, parsed.library)
+            report.duplicates = len(parsed.library) - report.added
+    return report
+
+
+class _ReadAhead:
+    """Parses the input files on a background thread, one file ahead of the writer.
+
+    SQLite moves a file's staged plays into ``plays`` without holding Python's GIL (see
+    ``store.insert_plays``); that is when this thread parses the next file, on the second
+    core. It starts file ``n + 1`` only once the writer calls ``release(n)``: parsing while
+    the writer binds rows would make the two threads trade the GIL on every row (each
+    sqlite3 step releases it), which is slower than not overlapping at all.
+    """
+
+    def __init__(self, inputs: list[exports.InputFile]) -> None:
+        self._inputs = inputs
+        self._may_start = 1  # files the reader may start: the first one at once
+        self._closed = False
+        self._turn = threading.Condition()
+        self._results: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="encore-import-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        for number, item in enumerate(self._inputs):
+            with self._turn:
+                self._turn.wait_for(lambda: self._closed or number < self._may_start)
+                if self._closed:
+                    return
+            try:
+                self._results.put(exports.parse_file(item))
+            except ImportFileError as exc:
+                self._results.put(exc)
+            except BaseException as exc:  # a bug, not bad input: the writer re-raises it
+                self._results.put(_ReaderCrashed(exc))
+                return
+
+    def next_file(self) -> exports.ParsedFile | ImportFileError:
+        result = self._results.get()
+        if isinstance(result, _ReaderCrashed):
+            raise result.error
+        return result
+
+    def release(self, number: int) -> None:
+        """File ``number`` is bound for SQLite (or needs no writing): start the next one."""
+        with self._turn:
+            if number + 2 > self._may_start:
+                self._may_start = number + 2
+                self._turn.notify()
+
+    def close(self) -> None:
+        with self._turn:
+            self._closed = True
+            self._turn.notify()
+        self._thread.join()
+
+
+@dataclass
+class _ReaderCrashed:
+    error: BaseException
+
+
+def import_files(
+    db: Database,
+    paths: Iterable[str | Path] = (),
+    uploads: Iterable[tuple[str, bytes]] = (),
+    profile: str = store.DEFAULT_PROFILE,
+    progress: Progress | None = None,
+    max_zip_bytes: int = exports.MAX_ZIP_TOTAL_BYTES,
+) -> ImportReport:
+    """Import every usable file found in paths and uploads into a profile.
+
+    Each file is parsed, then written in its own transaction, so a bad file leaves no
+    trace and does not stop the others. ``progress(fraction, message)`` is called per file.
+    """
+    inputs, skipped = exports.find_inputs(paths, uploads, max_zip_bytes=max_zip_bytes)
+    import_id = store.start_import(db, profile)
+    reports = [
+        FileReport(file=s.name, status="error" if s.is_error else "ignored",
+                   message=f"{s.name}: {s.reason}" if s.is_error else s.reason)
+        for s in skipped
+    ]
+    sources = store.play_sources(db, profile)
+    total = max(len(inputs), 1)
+    reader = _ReadAhead(inputs)
+    try:
+        for number, item in enumerate(inputs):
+            if progress:
+                progress(number / total, f"Importing {Path(item.name).name} ({number + 1} of {len(inputs)})")
+            parsed = reader.next_file()
+            release = functools.partial(reader.release, number)
+            if isinstance(parsed, ImportFileError):
+                reports.append(FileReport(file=item.name, status="error", message=str(parsed)))
+            else:  # released as soon as the plays are bound, so parsing overlaps SQLite's move
+                reports.append(_store_parsed(db, profile, import_id, parsed, sources, staged=release))
+            release()  # no-op if already released; files without plays release here
+    finally:
+        reader.close()
+    if progress:
+        progress(1.0, "Import finished")
+    report = ImportReport(profile, reports, store.play_summary(db, profile))
+    store.finish_import(db, import_id, len(reports), report.added, report.merged, json.dumps(report.to_dict()))
+    return report
+
+
+def format_report(report: ImportReport) -> str:
+    """A plain-text report for the command line."""
+    lines = []
+    for f in report.files:
+        if f.status == "imported":
+            lines.append(f"{f.file}\n  {f.format}: {f.rows_read:,} rows read "
+                         f"(music {f.music:,}, podcast {f.podcast:,}, audiobook {f.audiobook:,}, video {f.video:,}); "
+                         f"{f.added:,} added, {f.duplicates:,} duplicates skipped, {f.merged:,} merged, "
+                         f"{f.rejected:,} rejected")
+            for r in f.rejected_reasons:
+                rows = ", ".join(str(n) for n in r.first_rows)
+                lines.append(f"    rejected {r.count:,}: {r.reason} (rows {rows}{', …' if r.count > len(r.first_rows) else ''})")
+        elif f.status == "ignored":
+            lines.append(f"{f.file}\n  ignored: {f.message}")
+        else:
+            lines.append(f"ERROR: {f.message}")
+    s = report.summary
+    if s["all_plays"]:
+        lines.append(
+            f"\nProfile '{report.profile}': {s['all_plays']:,} plays ({s['all_hours']:,} h) in the store; "
+            f"music {s['music_plays']:,} plays, {s['music_hours']:,} h, {s['tracks']:,} tracks, "
+            f"{s['artists']:,} artists, {s['first_play']} → {s['last_play']}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,140 @@
+"""The SQLite store: every read and write of Encore's data, and nothing else does SQL.
+
+One SQLite file opened through sqlite-utils (``open_store``). The package is split by what
+is stored; this module is its API, so callers write ``store.insert_plays(...)`` whatever
+file a function lives in:
+
+- ``connection``: opening the store, the data and catalog version counters
+- ``schema``: the columns of a play and a catalog track; migrations as named steps
+- ``profiles``: the people who live in one store
+- ``plays``: writing plays a file at a time, the imports log, reading plays back
+- ``library``: playlists and saved items
+- ``catalog``: catalog tracks, genres, name keys and matches
+- ``taste``: trained models, imputed features, likes and dislikes
+- ``spotify``: syncs, top lists, id searches, playlist saves
+"""
+from core.store.catalog import (  # noqa: F401
+    BULK_CATALOG_ROWS,
+    catalog_candidates,
+    catalog_feature_rows,
+    catalog_rows_without_keys,
+    catalog_track,
+    catalog_tracks_with_features,
+    count_catalog_tracks,
+    delete_catalog,
+    delete_catalog_tracks,
+    history_tracks,
+    insert_catalog_genres,
+    insert_catalog_tracks,
+    known_track_names,
+    list_catalogs,
+    list_track_matches,
+    match_counts,
+    matched_features,
+    matched_genres,
+    name_matches,
+    record_catalog,
+    replace_track_matches,
+    search_catalog_tracks,
+    set_catalog_name_keys,
+    set_match_undone,
+    track_ids_without_features,
+    undo_track_match,
+    update_catalog_track,
+    write_catalog,
+)
+from core.store.connection import (  # noqa: F401
+    DEFAULT_DB_PATH,
+    IN_CHUNK,
+    REPO_ROOT,
+    bump_catalog_version,
+    bump_data_version,
+    catalog_version,
+    count_rows,
+    data_version,
+    has_staging,
+    open_memory_store,
+    open_store,
+    resolve_db_path,
+    sql_literal,
+    utc_now,
+)
+from core.store.library import (  # noqa: F401
+    PlaylistRecord,
+    delete_spotify_playlists_except,
+    insert_library_items,
+    list_playlists,
+    next_playlist_ordinal,
+    playlist_row,
+    playlist_track_labels,
+    playlist_track_uris,
+    playlist_tracks,
+    remove_playlist_tracks,
+    rename_playlist,
+    set_playlist_spotify_id,
+    upsert_playlist,
+)
+from core.store.plays import (  # noqa: F401
+    SPOTIFY_PLAY_MATCH_S,
+    account_play_keys,
+    count_plays,
+    delete_spotify_plays_covered,
+    detailed_play_keys,
+    finish_import,
+    insert_plays,
+    play_columns,
+    play_sources,
+    play_summary,
+    play_title,
+    plays_near,
+    start_import,
+    upgrade_plays,
+)
+from core.store.profiles import (  # noqa: F401
+    DEFAULT_PROFILE,
+    ensure_profile,
+    is_demo_profile,
+    list_profiles,
+    profiles_with_music,
+)
+from core.store.schema import (  # noqa: F401
+    CATALOG_COLUMNS,
+    CATALOG_EDIT_COLUMNS,
+    CATALOG_FEATURES,
+    DERIVED_COLUMNS,
+    FRAME_NUMBER_COLUMNS,
+    FRAME_TEXT_COLUMNS,
+    MIGRATIONS,
+    MUSIC_TRACK_WHERE,
+    PLAY_COLUMNS,
+    PLAY_FIELDS,
+    PLAY_SOURCES,
+    TITLE_KEY_INDEX,
+    TITLE_KEY_SQL,
+    TRACK_KEY_SQL,
+    attach_staging,
+    migrate,
+    schema_version,
+)
+from core.store.spotify import (  # noqa: F401
+    apply_spotify_searches,
+    last_spotify_syncs,
+    list_spotify_searches,
+    list_spotify_top_items,
+    record_spotify_search,
+    record_spotify_sync,
+    replace_spotify_top_items,
+    spotify_save,
+    start_spotify_save,
+    unfinished_spotify_saves,
+    unresolved_track_names,
+    update_spotify_save,
+)
+from core.store.taste import (  # noqa: F401
+    imputed_features,
+    latest_model,
+    list_feedback,
+    save_model_record,
+    set_feedback,
+    set_model_metrics,
+)

@@ -1,0 +1,56 @@
+"""The taste model's records, imputed features, and likes and dislikes."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlite_utils import Database
+
+from core.store.connection import utc_now
+
+
+def set_feedback(db: Database, profile: str, track_key: str, value: int) -> None:
+    """Remember a like (1) or dislike (-1) of a track; the latest one counts."""
+    with db.atomic():
+        db.execute(
+            "INSERT INTO track_feedback(profile, track_key, value, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT(profile, track_key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
+            [profile, track_key, value, utc_now()])
+
+
+def list_feedback(db: Database, profile: str) -> dict[str, int]:
+    """track_key -> 1 (liked) or -1 (disliked)."""
+    return dict(db.execute("SELECT track_key, value FROM track_feedback WHERE profile = ? ORDER BY track_key",
+                           [profile]).fetchall())
+
+
+def save_model_record(db: Database, profile: str, data_version_: int, catalog_version_: int, params_json: str,
+                      metrics_json: str | None, path: str, imputed: Iterable[tuple[str, str]] = ()) -> int:
+    """Record a trained model (and its imputed features); return its id."""
+    with db.atomic():
+        model_id = db.execute(
+            "INSERT INTO models(profile, created_at, data_version, catalog_version, params_json, metrics_json, path) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [profile, utc_now(), data_version_, catalog_version_, params_json, metrics_json, path],
+        ).lastrowid
+        db.conn.executemany(
+            "INSERT INTO imputed_features(model_id, track_key, features_json) VALUES (?, ?, ?)",
+            ((model_id, key, value) for key, value in imputed),
+        )
+    return model_id
+
+
+def set_model_metrics(db: Database, model_id: int, metrics_json: str) -> None:
+    with db.atomic():
+        db.execute("UPDATE models SET metrics_json = ? WHERE id = ?", [metrics_json, model_id])
+
+
+def latest_model(db: Database, profile: str) -> dict | None:
+    """The newest model record of a profile (a dict of the ``models`` columns), or None."""
+    rows = list(db.query("SELECT * FROM models WHERE profile = ? ORDER BY id DESC LIMIT 1", [profile]))
+    return rows[0] if rows else None
+
+
+def imputed_features(db: Database, model_id: int) -> dict[str, str]:
+    """track_key -> features JSON imputed by one model."""
+    return dict(db.execute(
+        "SELECT track_key, features_json FROM imputed_features WHERE model_id = ?", [model_id]).fetchall())

@@ -1,0 +1,577 @@
+"""How good is the taste model on the person's own data, against simple baselines.
+
+Two tasks:
+
+(a) time split — train on everything before a cut-off (28 days before the last play),
+    predict the tracks streamed (>= 30 s) in the 28 days after it. Recall@50 and NDCG@50
+    over one ranking of every candidate, and separately for re-listens (ranking only the
+    tracks played before the cut-off) and for tracks new to the person (ranking only
+    candidates never played before: tracks other rows — playlists, other profiles — have,
+    and catalog tracks with features). A new track that is in no candidate set cannot be
+    recommended by any model and is counted in ``info`` only.
+(b) playlist continuation — every playlist with >= 10 tracks hides a seeded 25% of its
+    tracks; the model is trained with the hidden tracks removed; each model ranks every
+    track but the visible ones from the visible ones. R-precision and NDCG as in the RecSys
+    Challenge 2018 (track level; the challenge's artist partial credit is left out).
+
+Baselines (never tuned down): most_played, most_recent, item_knn (cosine over session
+co-occurrence), audio_knn (cosine over audio features scaled 0–1, real features only),
+als (ALS alone, no audio side), hybrid (core.model).
+
+Choices are made on validation data only, never on the test: in (a) the recency
+half-life of the person's row — for als, item_knn, audio_knn and the hybrid alike — and
+the hybrid's familiar/new dial and artist weight, on the three 28-day windows before the
+cut-off (``choose_settings``); in (b) the hybrid's audio and artist weights, by hiding a
+further quarter of the visible tracks (``choose_playlist_weights``).
+
+Splitters and metrics are pure; splitters take a seed.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from core.taste.interactions import (
+    QUICK_SKIP_MS,
+    TasteInputs,
+    Weighting,
+    build_matrix,
+    keys_row,
+    listener_row,
+)
+from core.taste.model import (
+    TasteModel,
+    cooccurrence_scores,
+    liked_cells,
+    percentile_ranks,
+    scale_features,
+    top_n,
+)
+
+MODELS = ("hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als")
+K = 50
+PLAYLIST_LIST_LENGTH = 500  # as the RecSys Challenge 2018
+TEST_DAYS = 28
+MIN_PLAYLIST_TRACKS = 10
+HIDE_FRACTION = 0.25
+SEEDS = (0, 1, 2)
+
+
+# --- metrics ---------------------------------------------------------------------------
+
+
+def recall_at_k(ranked: Sequence, relevant: set, k: int = K) -> float:
+    """Share of ``relevant`` in the first ``k`` of ``ranked`` (NaN when nothing is relevant)."""
+    if not relevant:
+        return float("nan")
+    return len(set(list(ranked)[:k]) & relevant) / len(relevant)
+
+
+def ndcg_at_k(ranked: Sequence, relevant: set, k: int = K) -> float:
+    """Binary NDCG@k: sum of 1/log2(rank + 1) over hits, over the best possible sum."""
+    if not relevant:
+        return float("nan")
+    gains = [1.0 / np.log2(i + 2) for i, item in enumerate(list(ranked)[:k]) if item in relevant]
+    ideal = sum(1.0 / np.log2(i + 2) for i in range(min(len(relevant), k)))
+    return float(sum(gains) / ideal)
+
+
+def r_precision(ranked: Sequence, relevant: set) -> float:
+    """RecSys Challenge 2018 R-precision (track level): hits in the first |relevant| over |relevant|."""
+    if not relevant:
+        return float("nan")
+    return len(set(list(ranked)[: len(relevant)]) & relevant) / len(relevant)
+
+
+def recsys_ndcg(ranked: Sequence, relevant: set) -> float:
+    """RecSys Challenge 2018 NDCG: DCG = rel_1 + sum_{i>=2} rel_i / log2(i) over the whole
+    list; IDCG the same with all |relevant| tracks first."""
+    if not relevant:
+        return float("nan")
+
+    def discount(position: int) -> float:  # 1-based
+        return 1.0 if position == 1 else 1.0 / np.log2(position)
+
+    dcg = sum(discount(i + 1) for i, item in enumerate(ranked) if item in relevant)
+    idcg = sum(discount(i + 1) for i in range(len(relevant)))
+    return float(dcg / idcg)
+
+
+def coverage(lists: Sequence[Sequence], n_candidates: int) -> float:
+    """Share of the candidate tracks that appear in at least one list."""
+    if n_candidates <= 0:
+        return float("nan")
+    return len({item for items in lists for item in items}) / n_candidates
+
+
+def intra_list_diversity(items: Sequence[int], vectors: np.ndarray) -> float:
+    """Mean pairwise cosine distance between the items' vectors (zero vectors left out)."""
+    v = vectors[np.asarray(items, dtype="int64")].astype("float64")
+    norms = np.linalg.norm(v, axis=1)
+    v = v[norms > 0] / norms[norms > 0][:, None]
+    if len(v) < 2:
+        return float("nan")
+    sim = v @ v.T
+    n = len(v)
+    return float(1.0 - (sim.sum() - n) / (n * (n - 1)))
+
+
+def novelty(items: Sequence[int], popularity: np.ndarray, n_rows: int) -> float:
+    """Mean self-information -log2((rows with the track + 1) / (rows + 1)) in bits."""
+    if len(items) == 0:
+        return float("nan")
+    p = (popularity[np.asarray(items, dtype="int64")] + 1.0) / (n_rows + 1.0)
+    return float(np.mean(-np.log2(p)))
+
+
+# --- splitters -------------------------------------------------------------------------
+
+
+def time_split(plays: pd.DataFrame, days: int = TEST_DAYS) -> tuple[pd.DataFrame, pd.DataFrame, pd.Timestamp]:
+    """(plays starting before the cut-off, plays in the ``days`` after it, cut-off), where
+    the cut-off is ``days`` before the last start."""
+    cutoff = plays["start"].max() - pd.Timedelta(days=days)
+    before = (plays["start"] < cutoff).to_numpy()
+    return plays[before], plays[~before], cutoff
+
+
+def hide_tracks(playlists: dict[str, list[str]], seed: int, fraction: float = HIDE_FRACTION,
+                min_tracks: int = MIN_PLAYLIST_TRACKS) -> dict[str, tuple[list[str], list[str]]]:
+    """For each playlist with >= ``min_tracks`` distinct tracks: (visible, hidden) keys,
+    hiding round(fraction x tracks) of them, chosen by a generator seeded per playlist
+    from ``seed`` and the playlist's position in sorted label order."""
+    out = {}
+    for position, label in enumerate(sorted(playlists)):
+        tracks = list(dict.fromkeys(playlists[label]))  # distinct, in order
+        if len(tracks) < min_tracks:
+            continue
+        rng = np.random.default_rng([seed, position])
+        n_hidden = max(1, int(round(fraction * len(tracks))))
+        hidden = set(rng.choice(len(tracks), size=n_hidden, replace=False).tolist())
+        out[label] = ([t for i, t in enumerate(tracks) if i not in hidden],
+                      [t for i, t in enumerate(tracks) if i in hidden])
+    return out
+
+
+# --- baselines: each gives a score per track (-inf: cannot rank it) ---------------------
+
+
+def play_counts(plays: pd.DataFrame, n_tracks: int, idx: np.ndarray) -> np.ndarray:
+    """Streams (>= 30 s) per track column."""
+    stream = plays["ms_played"].to_numpy() >= QUICK_SKIP_MS
+    return np.bincount(idx[stream & (idx >= 0)], minlength=n_tracks).astype("float64")
+
+
+def last_played(plays: pd.DataFrame, n_tracks: int, idx: np.ndarray) -> np.ndarray:
+    """Seconds since the epoch of each track's latest play start (-inf: never)."""
+    out = np.full(n_tracks, -np.inf)
+    seconds = plays["start"].astype("int64").to_numpy() / 1e9
+    ok = idx >= 0
+    np.maximum.at(out, idx[ok], seconds[ok])
+    return out
+
+
+def _with_popularity(primary: np.ndarray, popularity: np.ndarray) -> np.ndarray:
+    """``primary`` first; tracks it cannot rank (0 or -inf) after it, by row popularity —
+    so "most played" still ranks tracks new to the person (as "most popular")."""
+    known = np.isfinite(primary) & (primary > 0)
+    out = np.where(popularity > 0, popularity / (popularity.max(initial=0.0) + 1.0), -np.inf)
+    out[known] = 1.0 + percentile_ranks(primary[known])
+    return out
+
+
+def item_knn_scores(matrix: sp.csr_matrix, row: sp.csr_matrix) -> np.ndarray:
+    """Item-KNN over session co-occurrence (``core.model.cooccurrence_scores`` on the
+    matrix's liked cells); -inf for tracks in no row."""
+    return cooccurrence_scores(liked_cells(matrix), row)
+
+
+def audio_knn_scores(features: np.ndarray, row: sp.csr_matrix) -> np.ndarray:
+    """Cosine similarity (features scaled 0–1, real catalog features only) to the row's
+    tracks, weighted by the row's values; tracks without features get -inf."""
+    scaled, _, _ = scale_features(features)
+    usable = np.isfinite(scaled).all(axis=1)
+    unit = np.where(usable[:, None], np.nan_to_num(scaled), 0.0)
+    norms = np.linalg.norm(unit, axis=1)
+    unit = unit / np.where(norms > 0, norms, 1.0)[:, None]
+    row = sp.csr_matrix(row)
+    keep = usable[row.indices] & (row.data > 0)
+    if not keep.any():
+        return np.where(usable, 0.0, -np.inf)
+    centre = (row.data[keep][:, None] * unit[row.indices[keep]]).sum(axis=0)
+    return np.where(usable, unit @ centre, -np.inf)
+
+
+# --- the two tasks ---------------------------------------------------------------------
+
+
+def _mean(values: list[float]) -> float | None:
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.mean(finite)) if finite else None
+
+
+def _std(values: list[float]) -> float | None:
+    finite = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.std(finite)) if len(finite) > 1 else None
+
+
+def _ranked(scores: np.ndarray, allowed: np.ndarray, n: int) -> np.ndarray:
+    return top_n(np.where(allowed, scores, -np.inf), n)[0]
+
+
+def _windowed(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, days: int) -> dict:
+    """Everything known before ``cutoff`` (plays, dated playlist items, other profiles'
+    plays) and the columns streamed in the ``days`` after it."""
+    ix = inputs.interactions
+    before = plays[(plays["start"] < cutoff).to_numpy()]
+    after = plays[((plays["start"] >= cutoff) & (plays["start"] < cutoff + pd.Timedelta(days=days))).to_numpy()]
+    streams = after[after["ms_played"].to_numpy() >= QUICK_SKIP_MS]
+    playlists = {label: [k for k, when in zip(keys, inputs.playlist_added[label])
+                         if when is not None and pd.Timestamp(when, tz="UTC") < cutoff]
+                 for label, keys in inputs.playlists.items()}
+    others = {name: other[(other["start"] < cutoff).to_numpy()] for name, other in inputs.other_profiles.items()}
+    return {"train": before, "test": after, "cutoff": cutoff, "playlists": playlists, "others": others,
+            "train_idx": ix.track_idx(before["track_key"].astype(object).to_numpy()),
+            "test_cols": set(ix.track_idx(streams["track_key"].astype(object).unique().tolist()).tolist())}
+
+
+def _rows(ix, train: pd.DataFrame, weighting: Weighting, cutoff: pd.Timestamp) -> dict[float, sp.csr_matrix]:
+    """The person's row at each half-life of the grid."""
+    return {hl: listener_row(ix, train, Weighting(**{**weighting.__dict__, "half_life_days": hl}), now=cutoff)
+            for hl in HALF_LIFE_GRID}
+
+
+def _model_scores(model: TasteModel, matrix: sp.csr_matrix, features: np.ndarray, rows: dict, settings: dict,
+                  baselines: dict) -> dict[str, np.ndarray]:
+    hybrid = settings["hybrid"]
+    model.artist_weight = hybrid.get("artist_weight", model.artist_weight)
+    model.cooc_weight = hybrid.get("cooc_weight", model.cooc_weight)
+    taste = model.taste_scores(rows[hybrid["taste_half_life"]])
+    return {**baselines,
+            "item_knn": item_knn_scores(matrix, rows[settings["item_knn"]]),
+            "audio_knn": audio_knn_scores(features, rows[settings["audio_knn"]]),
+            "als": model.als_scores(rows[settings["als"]], cold=False),
+            "hybrid": _mix(taste, rows[hybrid["history_half_life"]], hybrid["familiar"])}
+
+
+def evaluate_time_split(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
+                        seeds: Sequence[int] = SEEDS, days: int = TEST_DAYS, settings: dict | None = None
+                        ) -> tuple[dict, dict]:
+    """Task (a). Returns ({model: metrics}, info) or raises ValueError with the reason it cannot run.
+
+    The recency half-life of the person's row (for als, item_knn, audio_knn and the
+    hybrid) and the hybrid's familiar/new dial are chosen on validation windows before
+    the cut-off (``choose_settings``), unless ``settings`` are given: the test window is
+    never looked at to choose them. most_played and most_recent have nothing to choose.
+    """
+    plays = inputs.plays
+    if plays.empty:
+        raise ValueError("no music plays")
+    span = (plays["start"].max() - plays["start"].min()).days
+    if span < 2 * days:
+        raise ValueError(f"the history spans {span} days; the time split needs at least {2 * days}")
+    cutoff = plays["start"].max() - pd.Timedelta(days=days)
+    ix = inputs.interactions
+    n = ix.n_tracks
+    w = _windowed(inputs, plays, cutoff, days)
+    train, train_idx, test_cols = w["train"], w["train_idx"], w["test_cols"]
+    if not len(test_cols):
+        raise ValueError(f"nothing was streamed (30 s or more) in the last {days} days of the history, "
+                         "so there is nothing to predict")
+    settings = settings or choose_settings(inputs, train, params, weighting, days, seeds[0])
+    matrix = build_matrix(ix, train, weighting, w["playlists"], w["others"]).values
+    rows = _rows(ix, train, weighting, cutoff)
+    history, candidate_new = _candidates(ix, train_idx, matrix, inputs.features)
+    relevant_all = {c for c in test_cols if history[c] or candidate_new[c]}
+    relevant_old = {c for c in test_cols if history[c]}
+    relevant_new = {c for c in test_cols if candidate_new[c]}
+    popularity = np.asarray((matrix > 0).sum(axis=0)).ravel().astype("float64")
+    baselines = {
+        "most_played": _with_popularity(play_counts(train, n, train_idx), popularity),
+        "most_recent": _with_popularity(last_played(train, n, train_idx), popularity),
+    }
+    allowed_all = history | candidate_new
+    per_seed: dict[str, dict[str, list]] = {m: {} for m in MODELS}
+    for seed in seeds:
+        model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
+                                                                         inputs.interactions.artist_names_)
+        scores = _model_scores(model, matrix, inputs.features, rows, settings, baselines)
+        for name in MODELS:
+            if name not in ("als", "hybrid") and seed != seeds[0]:
+                continue  # deterministic: one run is the mean
+            s = scores[name]
+            top = _ranked(s, allowed_all, K)
+            old = _ranked(s, history, K)
+            new = _ranked(s, candidate_new, K)
+            values = {
+                "ndcg@50": ndcg_at_k(top, relevant_all), "recall@50": recall_at_k(top, relevant_all),
+                "relisten_ndcg@50": ndcg_at_k(old, relevant_old), "relisten_recall@50": recall_at_k(old, relevant_old),
+                "new_ndcg@50": ndcg_at_k(new, relevant_new), "new_recall@50": recall_at_k(new, relevant_new),
+                "coverage": coverage([top], int(allowed_all.sum())),
+                "diversity": intra_list_diversity(top, model.item_factors_),
+                "novelty": novelty(top, popularity, matrix.shape[0]),
+            }
+            for key, value in values.items():
+                per_seed[name].setdefault(key, []).append(value)
+    results = {name: _summarise(per_seed[name]) for name in MODELS}
+    info = {"cutoff": cutoff.isoformat(), "train_plays": int(len(train)), "test_plays": int(len(w["test"])),
+            "test_tracks": len(test_cols), "relisten_tracks": len(relevant_old),
+            "new_tracks": len(test_cols) - len(relevant_old), "new_tracks_in_candidates": len(relevant_new),
+            "candidates": int(allowed_all.sum()), "rows": int(matrix.shape[0]), "seeds": list(seeds),
+            "settings": settings}
+    return results, info
+
+
+FAMILIAR_GRID = (0.0, 0.25, 0.5, 0.75, 0.9, 1.0)
+HALF_LIFE_GRID = (1.0, 3.0, 7.0, 30.0, 90.0, 365.0)
+ARTIST_WEIGHT_GRID = (0.0, 0.25, 0.5)
+AUDIO_WEIGHT_GRID = (0.0, 0.1, 0.25)
+COOC_WEIGHT_GRID = (0.0, 0.5, 1.0)
+VALIDATION_WINDOWS = 3
+DEFAULT_SETTINGS = {"hybrid": {"familiar": 0.5, "taste_half_life": 90.0, "history_half_life": 90.0,
+                               "artist_weight": 0.25, "cooc_weight": 0.5},
+                    "als": 90.0, "item_knn": 90.0, "audio_knn": 90.0}
+
+
+def _candidates(ix, train_idx: np.ndarray, matrix: sp.csr_matrix, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(tracks played before, tracks new to the person that some model can rank: in a
+    training row or with audio features)."""
+    history = np.zeros(ix.n_tracks, dtype=bool)
+    history[train_idx[train_idx >= 0]] = True
+    known = np.diff(matrix.tocsc().indptr) > 0
+    return history, ~history & (known | np.isfinite(features).any(axis=1))
+
+
+def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | None, weighting: Weighting,
+                    days: int = TEST_DAYS, seed: int = 0, windows: int = VALIDATION_WINDOWS) -> dict:
+    """Half-lives (and the hybrid's dial) with the best mean NDCG@50 over the last
+    ``windows`` windows of ``days`` in ``train``, each predicted by a model trained on
+    what came before it. Every model gets the same search over the same grid."""
+    if train.empty:
+        return DEFAULT_SETTINGS
+    ix = inputs.interactions
+    last = train["start"].max()
+    totals: dict[tuple, list[float]] = {}
+    for k in range(1, windows + 1):
+        w = _windowed(inputs, train, last - pd.Timedelta(days=k * days), days)
+        if w["train"].empty:
+            continue
+        matrix = build_matrix(ix, w["train"], weighting, w["playlists"], w["others"]).values
+        history, candidate_new = _candidates(ix, w["train_idx"], matrix, inputs.features)
+        allowed = history | candidate_new
+        relevant = {c for c in w["test_cols"] if allowed[c]}
+        if not relevant:
+            continue
+        model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
+                                                                         inputs.interactions.artist_names_)
+        rows = _rows(ix, w["train"], weighting, w["cutoff"])
+        shares = {hh: _history_share(r, ix.n_tracks) for hh, r in rows.items()}
+
+        def score(s: np.ndarray) -> float:
+            return ndcg_at_k(_ranked(s, allowed, K), relevant)
+
+        for hl, row in rows.items():
+            totals.setdefault(("als", hl), []).append(score(model.als_scores(row, cold=False)))
+            totals.setdefault(("item_knn", hl), []).append(score(item_knn_scores(matrix, row)))
+            totals.setdefault(("audio_knn", hl), []).append(score(audio_knn_scores(inputs.features, row)))
+            parts = model.score_parts(row)
+            for artist_weight in ARTIST_WEIGHT_GRID:
+                for cooc_weight in COOC_WEIGHT_GRID:
+                    taste = model.combine(parts, {"als": 1.0, "audio": model.audio_weight, "artist": artist_weight,
+                                                  "cooc": cooc_weight})
+                    ranks = _taste_ranks(taste)
+                    for hh, share in shares.items():
+                        for familiar in FAMILIAR_GRID:
+                            if familiar == 0 and hh != HALF_LIFE_GRID[0]:
+                                continue  # the dial at 0 ignores the history row
+                            totals.setdefault(("hybrid", hl, artist_weight, cooc_weight, hh, familiar), []).append(
+                                score(_mix_ranked(taste, ranks, share, familiar)))
+    if not totals:
+        return DEFAULT_SETTINGS
+    best = {}
+    for key, values in totals.items():  # grid order: ties keep the first
+        mean = float(np.mean(values))
+        if key[0] not in best or mean > best[key[0]][0] + 1e-12:
+            best[key[0]] = (mean, key[1:])
+    out = {name: best[name][1][0] for name in ("als", "item_knn", "audio_knn")}
+    hl, artist_weight, cooc_weight, hh, familiar = best["hybrid"][1]
+    out["hybrid"] = {"familiar": familiar, "taste_half_life": hl, "history_half_life": hh,
+                     "artist_weight": artist_weight, "cooc_weight": cooc_weight}
+    out["validation_ndcg@50"] = {name: round(value[0], 4) for name, value in best.items()}
+    return out
+
+
+def _history_share(history: sp.csr_matrix, n: int) -> np.ndarray:
+    """Each track's value in a history row over the row's largest value (0 if not in it)."""
+    h = np.zeros(n)
+    positive = history.data > 0
+    if positive.any():
+        h[history.indices[positive]] = history.data[positive] / history.data[positive].max()
+    return h
+
+
+def _taste_ranks(taste: np.ndarray) -> np.ndarray:
+    t = np.zeros(len(taste))
+    ok = np.isfinite(taste)
+    t[ok] = percentile_ranks(taste[ok])
+    return t
+
+
+def _mix_ranked(taste: np.ndarray, ranks: np.ndarray, share: np.ndarray, familiar: float) -> np.ndarray:
+    if familiar <= 0:
+        return taste
+    return np.where(np.isfinite(taste) | (share > 0), (1 - familiar) * ranks + familiar * share, -np.inf)
+
+
+def _mix(taste: np.ndarray, history: sp.csr_matrix, familiar: float) -> np.ndarray:
+    """``TasteModel.hybrid_scores`` from precomputed taste scores (the grid reuses them)."""
+    return _mix_ranked(taste, _taste_ranks(taste), _history_share(history, len(taste)), familiar)
+
+
+def _summarise(values: dict[str, list]) -> dict:
+    out = {key: _mean(v) for key, v in values.items()}
+    if len(values.get("ndcg@50", values.get("ndcg", []))) > 1:
+        main = "ndcg@50" if "ndcg@50" in values else "ndcg"
+        out[f"{main}_std"] = _std(values[main])
+    return out
+
+
+def evaluate_playlists(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
+                       seeds: Sequence[int] = SEEDS) -> tuple[dict, dict]:
+    """Task (b). Returns ({model: metrics}, info) or raises ValueError with the reason it cannot run."""
+    if not inputs.playlists:
+        raise ValueError("no playlists (account exports have them in Playlist1.json)")
+    if not hide_tracks(inputs.playlists, seeds[0]):
+        raise ValueError(f"no playlist has {MIN_PLAYLIST_TRACKS} or more tracks")
+    ix = inputs.interactions
+    n = ix.n_tracks
+    plays_idx = ix.track_idx(inputs.plays["track_key"].astype(object).to_numpy())
+    per_seed: dict[str, dict[str, list]] = {m: {} for m in MODELS}
+    value = float(np.log1p(weighting.playlist_weight))
+    settings: list[dict] = []
+    for seed in seeds:
+        split = hide_tracks(inputs.playlists, seed)
+        visible_lists = {**inputs.playlists, **{label: vis for label, (vis, _) in split.items()}}
+        matrix = build_matrix(ix, inputs.plays, weighting, visible_lists, inputs.other_profiles).values
+        popularity = np.asarray((matrix > 0).sum(axis=0)).ravel().astype("float64")
+        most_played = _with_popularity(play_counts(inputs.plays, n, plays_idx), popularity)
+        most_recent = _with_popularity(last_played(inputs.plays, n, plays_idx), popularity)
+        model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
+                                                                         inputs.interactions.artist_names_)
+        chosen = choose_playlist_weights(inputs, visible_lists, split, params, weighting, seed)
+        model.audio_weight, model.artist_weight = chosen["audio_weight"], chosen["artist_weight"]
+        model.cooc_weight = chosen["cooc_weight"]
+        settings.append(chosen)
+        lists: dict[str, list] = {m: [] for m in MODELS}
+        for label, (visible, hidden) in split.items():
+            row = keys_row(ix, visible, value)
+            allowed = np.ones(n, dtype=bool)
+            allowed[row.indices] = False
+            relevant = set(ix.track_idx(hidden).tolist())
+            scores = {"most_played": most_played, "most_recent": most_recent, "item_knn": item_knn_scores(matrix, row),
+                      "audio_knn": audio_knn_scores(inputs.features, row), "als": model.als_scores(row, cold=False),
+                      "hybrid": model.hybrid_scores(row)}
+            for name in MODELS:
+                ranked = _ranked(scores[name], allowed, PLAYLIST_LIST_LENGTH)
+                lists[name].append(ranked[:K])
+                for key, v in (("r_precision", r_precision(ranked, relevant)), ("ndcg", recsys_ndcg(ranked, relevant)),
+                               ("diversity", intra_list_diversity(ranked[:K], model.item_factors_)),
+                               ("novelty", novelty(ranked[:K], popularity, matrix.shape[0]))):
+                    per_seed[name].setdefault(f"_{key}", []).append(v)
+        for name in MODELS:
+            for key in ("r_precision", "ndcg", "diversity", "novelty"):
+                per_seed[name].setdefault(key, []).append(_mean(per_seed[name].pop(f"_{key}")))
+            per_seed[name].setdefault("coverage", []).append(coverage(lists[name], n))
+    results = {name: _summarise(per_seed[name]) for name in MODELS}
+    info = {"playlists": len(split), "hidden_per_playlist": HIDE_FRACTION, "list_length": PLAYLIST_LIST_LENGTH,
+            "seeds": list(seeds), "hybrid_settings": settings}
+    return results, info
+
+
+def choose_playlist_weights(inputs: TasteInputs, visible_lists: dict[str, list[str]],
+                            split: dict[str, tuple[list[str], list[str]]], params: dict | None, weighting: Weighting,
+                            seed: int) -> dict:
+    """The hybrid's (audio_weight, artist_weight) with the best mean RecSys NDCG when a
+    further quarter of each evaluated playlist's *visible* tracks is hidden (a model
+    trained without them): the tracks hidden for the test are never looked at."""
+    ix = inputs.interactions
+    inner = hide_tracks({label: visible for label, (visible, _) in split.items()}, seed + 1000, min_tracks=4)
+    if not inner:
+        default = TasteModel()
+        return {"audio_weight": default.audio_weight, "artist_weight": default.artist_weight,
+                "cooc_weight": default.cooc_weight}
+    lists = {**visible_lists, **{label: vis for label, (vis, _) in inner.items()}}
+    matrix = build_matrix(ix, inputs.plays, weighting, lists, inputs.other_profiles).values
+    model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features, ix.artist_names_)
+    value = float(np.log1p(weighting.playlist_weight))
+    cases = []
+    for visible, hidden in inner.values():
+        row = keys_row(ix, visible, value)
+        allowed = np.ones(ix.n_tracks, dtype=bool)
+        allowed[row.indices] = False
+        cases.append((model.score_parts(row), allowed, set(ix.track_idx(hidden).tolist())))
+    best, best_score = None, -1.0
+    for audio_weight in AUDIO_WEIGHT_GRID:
+        for artist_weight in ARTIST_WEIGHT_GRID:
+            for cooc_weight in COOC_WEIGHT_GRID:
+                weights = {"als": 1.0, "audio": audio_weight, "artist": artist_weight, "cooc": cooc_weight}
+                mean = float(np.mean([recsys_ndcg(_ranked(model.combine(parts, weights), allowed,
+                                                          PLAYLIST_LIST_LENGTH), relevant)
+                                      for parts, allowed, relevant in cases]))
+                if mean > best_score + 1e-12:
+                    best, best_score = {"audio_weight": audio_weight, "artist_weight": artist_weight,
+                                        "cooc_weight": cooc_weight}, mean
+    return {**best, "validation_ndcg": round(best_score, 4)}
+
+
+def evaluate_inputs(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
+                    seeds: Sequence[int] = SEEDS, progress: Callable[[float, str], None] | None = None) -> dict:
+    """Both tasks in the JSON shape of ``python -m core evaluate --json``; a task that cannot
+    run is ``{"skipped": reason}``."""
+    progress = progress or (lambda f, m: None)
+    out: dict = {"info": {}}
+    started = time.perf_counter()
+    for key, task, fraction in (("time_split", evaluate_time_split, 0.0), ("playlist_continuation", evaluate_playlists, 0.5)):
+        progress(fraction, f"Evaluating: {key.replace('_', ' ')}")
+        try:
+            out[key], out["info"][key] = task(inputs, params, weighting, seeds)
+        except ValueError as exc:
+            out[key] = {"skipped": str(exc)}
+    out["info"]["seconds"] = round(time.perf_counter() - started, 2)
+    progress(1.0, "Evaluation done")
+    return out
+
+
+def evaluate_profile(db, profile: str, params: dict | None = None, weighting: Weighting = Weighting(),
+                     seeds: Sequence[int] = SEEDS, progress: Callable[[float, str], None] | None = None) -> dict:
+    """``evaluate_inputs`` on everything the store holds for ``profile``."""
+    from core.taste.interactions import load_inputs
+
+    return evaluate_inputs(load_inputs(db, profile), params, weighting, seeds, progress)
+
+
+TASK_COLUMNS = {  # the headline metrics of each task, in the order the tables show them
+    "time_split": ("ndcg@50", "recall@50", "relisten_ndcg@50", "new_ndcg@50", "coverage", "diversity", "novelty"),
+    "playlist_continuation": ("ndcg", "r_precision", "coverage", "diversity", "novelty"),
+}
+
+
+def table(results: dict, task: str) -> pd.DataFrame:
+    """One row per model with the task's own headline metrics, for the page and the CLI."""
+    columns = TASK_COLUMNS[task]
+    rows = [{"model": model, **{c: metrics.get(c) for c in columns}}
+            for model, metrics in results.get(task, {}).items() if model != "skipped"]
+    return pd.DataFrame(rows, columns=["model", *columns])
+
+
+def ndcg_frame(results: dict) -> pd.DataFrame:
+    """(model, metric, value): the NDCG of each model on each task that ran, for a chart."""
+    rows = [{"model": model, "metric": label, "value": metrics.get(key)}
+            for task, key, label in (("time_split", "ndcg@50", "NDCG@50, next 28 days"),
+                                     ("playlist_continuation", "ndcg", "NDCG, playlist continuation"))
+            for model, metrics in results.get(task, {}).items() if model != "skipped"]
+    return pd.DataFrame(rows, columns=["model", "metric", "value"]).dropna()
