@@ -85,17 +85,23 @@ def _cmd_train(args: argparse.Namespace) -> int:
     if db is None:
         return 2
     params = {k: v for k, v in (("factors", args.factors), ("iterations", args.iterations)) if v is not None}
-    model_id, fitted, inputs = taste.train_profile(db, args.profile, store.resolve_db_path(args.db), params)
-    summary = {"model_id": model_id, "profile": args.profile, "tracks": inputs.interactions.n_tracks,
+    trained = taste.train(db, args.profile, store.resolve_db_path(args.db), params, evaluate=not args.no_evaluate,
+                          seeds=tuple(range(args.seeds)))
+    fitted, inputs = trained.model, trained.inputs
+    summary = {"model_id": trained.model_id, "profile": args.profile, "tracks": inputs.interactions.n_tracks,
                "rows": fitted.n_rows_, "imputed_features": int(fitted.imputed_.sum()),
                "catalog_tracks_placed_by_features": int((fitted.factor_source_ == taste.SOURCE_RIDGE).sum()),
+               "settings": trained.settings["hybrid"], "evaluation": trained.results,
                "path": store.latest_model(db, args.profile)["path"]}
     if args.json:
-        print(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2, allow_nan=False, default=float))
     else:
-        print(f"Trained model {model_id} for '{args.profile}': {summary['rows']:,} rows × {summary['tracks']:,} tracks, "
-              f"{summary['imputed_features']:,} tracks with imputed features, "
-              f"{summary['catalog_tracks_placed_by_features']:,} catalog tracks placed by their features → {summary['path']}")
+        print(f"Trained model {trained.model_id} for '{args.profile}': {summary['rows']:,} rows × "
+              f"{summary['tracks']:,} tracks, {summary['imputed_features']:,} tracks with imputed features, "
+              f"{summary['catalog_tracks_placed_by_features']:,} catalog tracks placed by their features → "
+              f"{summary['path']}")
+        if trained.results:
+            _print_evaluation(trained.results)
     return 0
 
 
@@ -104,17 +110,21 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     db = _store_with_plays(args)
     if db is None:
         return 2
-    seeds = tuple(range(args.seeds))
-    results = taste.evaluate_profile(db, args.profile, seeds=seeds)
+    results = taste.evaluate_profile(db, args.profile, seeds=tuple(range(args.seeds)))
     if args.json:
         print(json.dumps(results, indent=2, allow_nan=False, default=float))
     else:
-        for task in ("time_split", "playlist_continuation"):
-            if "skipped" in results[task]:
-                print(f"{task}: skipped ({results[task]['skipped']})")
-            else:
-                print(f"{task}:\n{taste.table(results, task).round(4).to_string(index=False)}\n")
+        _print_evaluation(results)
     return 0
+
+
+def _print_evaluation(results: dict) -> None:
+    from core import taste
+    for task in ("time_split", "playlist_continuation"):
+        if "skipped" in results[task]:
+            print(f"{task}: skipped ({results[task]['skipped']})")
+        else:
+            print(f"{task}:\n{taste.table(results, task).round(4).to_string(index=False)}\n")
 
 
 def _cmd_playlist(args: argparse.Namespace) -> int:
@@ -178,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--profile", default=store.DEFAULT_PROFILE, help="whose taste (default: me)")
     train.add_argument("--factors", type=int, help="ALS factors (default: 64)")
     train.add_argument("--iterations", type=int, help="ALS iterations (default: 15)")
+    train.add_argument("--no-evaluate", action="store_true",
+                       help="skip the evaluation against the baselines (it is stored with the model otherwise)")
+    train.add_argument("--seeds", type=int, default=3, help="random seeds the evaluation averages over (default: 3)")
     train.add_argument("--json", action="store_true")
     train.set_defaults(func=_cmd_train)
     ev = sub.add_parser("evaluate", help="evaluate the taste model and the baselines on a profile's own data")

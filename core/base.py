@@ -22,13 +22,16 @@ def no_progress(fraction: float, message: str) -> None:
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 
-def file_stem(name: str, readable: int = 40) -> str:
-    """A file-name stem for any text (a profile, a playlist name), different for different texts.
+def file_stem(name: str, unique: bool = True, readable: int = 40) -> str:
+    """A file-name stem for any text (a profile, a playlist name); nothing a person types
+    can reach another folder.
 
-    Readable letters, digits, ``-`` and ``_`` first (at most ``readable`` of them), then a
-    hash of the whole text: "anna.k" and "anna_k" give different stems, so two people's
-    files never share a name, and nothing a person types can reach another folder.
+    Readable letters, digits, ``-`` and ``_`` (at most ``readable`` of them), then, when
+    ``unique``, a hash of the whole text: "anna.k" and "anna_k" give different stems, so two
+    people's files never share a name. Downloads use ``unique=False`` (a name to read).
     """
-    readable_part = _UNSAFE.sub("_", name).strip("_")[:readable] or "x"
+    readable_part = _UNSAFE.sub("_", name).strip("_")[:readable] or ("x" if unique else "encore")
+    if not unique:
+        return readable_part
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return f"{readable_part}-{digest}"

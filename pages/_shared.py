@@ -137,8 +137,12 @@ def data_key(profile: str) -> tuple[str, str, int]:
 
 
 def all_plays(profile: str) -> pd.DataFrame:
-    """Every play of the profile (UTC, unfiltered), cached until the next import."""
-    return _plays(*data_key(profile))
+    """Every play of the profile (UTC, unfiltered), cached until the next import.
+
+    The cached frame is shared by every browser session: each caller gets a shallow copy,
+    and pandas' copy-on-write keeps whatever it changes out of the shared one (no data is
+    copied unless something is changed)."""
+    return _plays(*data_key(profile)).copy(deep=False)
 
 
 CONTROL_KEYS = ("f_tz", "f_dates", "f_content", "f_rule", "f_min_s")
@@ -197,8 +201,9 @@ def explore_controls(profile: str) -> explore.Filters:
 
 
 def explore_frame(profile: str, filters: explore.Filters) -> pd.DataFrame:
-    """The filtered, localised plays for the current controls (cached per control values)."""
-    return _filtered(*data_key(profile), filters)
+    """The filtered, localised plays for the current controls (cached per control values;
+    a shallow copy, as ``all_plays``)."""
+    return _filtered(*data_key(profile), filters).copy(deep=False)
 
 
 def download_buttons(frame: pd.DataFrame, name: str) -> None:

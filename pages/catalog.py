@@ -1,7 +1,6 @@
 """Catalog: add audio-feature catalogs, see how much of the listening they cover, fix entries."""
 from pathlib import Path
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -145,14 +144,7 @@ else:
     shares["matched"] = shares["matched"].map({"time_share_id": "by id", "time_share_name": "by artist and title"})
     shares["percent"] = shares["share"] * 100
     shares["year"] = shares["year"].astype(str)
-    chart = (alt.Chart(shares, title="Share of each year's listening time with audio features")
-             .mark_bar()
-             .encode(x=alt.X("year:O", title=None),
-                     y=alt.Y("percent:Q", title="% of listening time", stack="zero", scale=alt.Scale(domain=[0, 100])),
-                     color=alt.Color("matched:N", title="Matched", scale=alt.Scale(
-                         domain=["by id", "by artist and title"], range=[explore.ACCENT, "#9BD8AE"])),
-                     tooltip=["year", "matched", alt.Tooltip("percent:Q", format=".1f")])
-             .properties(height=explore.HEIGHT, autosize=explore.AUTOSIZE))
+    chart = explore.coverage_by_year(shares)
     st.altair_chart(chart, width="stretch")
     table = by_year[["year", "tracks", "tracks_matched", "track_share", "time_share_id", "time_share_name",
                      "time_share"]].assign(hours=by_year["ms"] / 3.6e6)

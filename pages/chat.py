@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core import chat, spotify, store
+from core.base import file_stem
 from pages import _shared
 
 db = _shared.get_db()
@@ -38,7 +39,7 @@ if _shared.profile_summary(profile)["all_plays"] == 0:
     st.stop()
 latest = store.latest_model(db, profile)
 cache_key = (*_shared.data_key(profile), store.catalog_version(db), latest["id"] if latest else None)
-pool = _pool(*cache_key)
+pool = _pool(*cache_key).copy(deep=False)  # shared by every session: changes stay in this copy
 vocabulary = _vocabulary(*cache_key)
 if state.get("chat_profile") != profile:  # another person's chat
     state["chat_profile"] = profile
@@ -152,7 +153,7 @@ with st.expander("Audio features and details"):
     if unknown:
         st.caption(f"{unknown} of {len(frame)} tracks have no audio features in any catalog you added.")
 
-name = "".join(c if c.isalnum() or c in " -_" else "_" for c in version.name).strip() or "encore-playlist"
+name = file_stem(version.name, unique=False)
 c1, c2, c3, c4 = st.columns(4)
 c1.download_button("CSV", data=chat.to_csv(frame), file_name=f"{name}.csv", mime="text/csv", key="chat_csv")
 c2.download_button("M3U", data=chat.to_m3u(frame, version.name), file_name=f"{name}.m3u",

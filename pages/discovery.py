@@ -1,7 +1,6 @@
 """Discovery: when you found new music, how much of your listening was new, and what you forgot."""
 import datetime as dt
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -43,21 +42,6 @@ def _forgotten(key: tuple, filters: explore.Filters, level: str, min_streams: in
                                           min_streams=min_streams, quiet_days=quiet_days, min_ms=filters.min_ms)
 
 
-def per_month(chart: alt.Chart, value: str, tooltip: list[str]) -> alt.Chart:
-    """Readable axes for a monthly chart: plain-word titles, shares in %, month tooltips
-    (the time axis is charts' own: UTC, year-aware)."""
-    share = value.startswith("share")
-
-    def tip(column: str) -> alt.Tooltip:
-        fmt = ".1%" if column.startswith("share") else ",.1f" if "hours" in column else ","
-        return alt.Tooltip(f"{column}:Q", title=column.replace("_", " "), format=fmt)
-
-    return chart.encode(
-        y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%") if share else alt.Axis()),
-        tooltip=[alt.Tooltip("month:T", timeUnit="utcyearmonth", format="%b %Y", title="month")]
-        + [tip(c) for c in tooltip])
-
-
 key = _shared.data_key(profile)
 monthly, timeline = _discoveries(key, filters)
 
@@ -75,11 +59,11 @@ st.subheader("New artists and tracks per month")
 if monthly[["new_artists", "new_tracks"]].to_numpy().sum() == 0:
     st.info("Nothing new in this range: no artist or track was streamed here for the first time.")
 left, right = st.columns(2)
-left.altair_chart(per_month(explore.bars_over_time(monthly, "month", "new_artists", "New artists per month"),
+left.altair_chart(explore.monthly_axes(explore.bars_over_time(monthly, "month", "new_artists", "New artists per month"),
                             "new_artists", ["new_artists", "new_tracks"]), width="stretch")
-right.altair_chart(per_month(explore.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
+right.altair_chart(explore.monthly_axes(explore.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
                              "new_tracks", ["new_tracks", "new_artists"]), width="stretch")
-st.altair_chart(per_month(explore.line_over_time(monthly, "month", "share_of_listening_new",
+st.altair_chart(explore.monthly_axes(explore.line_over_time(monthly, "month", "share_of_listening_new",
                                                 "Share of each month's listening on tracks first heard that month",
                                                 period="month"),
                           "share_of_listening_new", ["share_of_listening_new", "new_hours", "hours"]),

@@ -1,5 +1,4 @@
 """Habits: how you listen — sessions, skips, why tracks start and end, shuffle, devices, places."""
-import altair as alt
 import pandas as pd
 import streamlit as st
 
@@ -14,8 +13,6 @@ if _shared.empty_state(frame, profile):
     st.stop()
 
 # utc time units: period starts are naive local wall-clock times, shown as they are in any browser
-TIME_UNITS = {"day": "utcyearmonthdate", "week": "utcyearmonthdate", "month": "utcyearmonth", "year": "utcyear"}
-TIME_FORMATS = {"day": "%d %b %Y", "week": "week of %d %b %Y", "month": "%b %Y", "year": "%Y"}
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -43,23 +40,6 @@ def _breakdowns(key: tuple, filters: explore.Filters) -> dict:
         "coverage": {c: explore.coverage(frame, c) for c in ("reason_start", "reason_end", "platform_family",
                                                             "conn_country", "shuffle")},
     }
-
-
-def rate_chart(data: pd.DataFrame, value: str, title: str, period: str, extra: list[str]) -> alt.Chart:
-    """A share (0..1) per period as a line, with a percent axis and period-aware tooltips."""
-    tooltip = [alt.Tooltip("period_start:T", title=period, timeUnit=TIME_UNITS[period], format=TIME_FORMATS[period]),
-               alt.Tooltip(f"{value}:Q", title=value.replace("_", " "), format=".1%")]
-    tooltip += [alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=".0%" if c == "coverage" else ",")
-                for c in extra]
-    return explore.line_over_time(data, "period_start", value, title, time_unit=TIME_UNITS[period],
-                                 period=period).encode(
-        y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%")), tooltip=tooltip)
-
-
-def tall(chart: alt.Chart, rows: int) -> alt.Chart:
-    # Streamlit fits the whole chart (title and axes too) into its height: leave room for them,
-    # and for labels of a few words
-    return chart.properties(height=150 + 28 * rows).configure_axisY(labelLimit=220)
 
 
 percent = explore.percent_label  # short of all never reads "100%", above none never "0%"
@@ -104,12 +84,12 @@ else:
         st.caption(f"Exports before 2020 carry no skip flag: the rate is computed over the "
                    f"{percent(skips['coverage'])} of plays that have one ({skips['plays_with_flag']:,} of "
                    f"{skips['plays']:,}); periods without flags are left blank.")
-    st.altair_chart(rate_chart(skip_rate, "skip_rate", "Skip rate (plays with a skip flag)", period,
+    st.altair_chart(explore.rate_over_time(skip_rate, "skip_rate", "Skip rate (plays with a skip flag)", period,
                                ["skipped", "plays_with_flag", "coverage"]), width="stretch")
 if shuffle.empty:
     st.info("No shuffle information: these plays come from the account-data export, which records no shuffle flag.")
 else:
-    st.altair_chart(rate_chart(shuffle, "shuffle_share", "Share of plays in shuffle mode", period,
+    st.altair_chart(explore.rate_over_time(shuffle, "shuffle_share", "Share of plays in shuffle mode", period,
                                ["shuffled", "plays"]), width="stretch")
     if facts["coverage"]["shuffle"] < 1:
         st.caption(f"Over the {percent(facts['coverage']['shuffle'])} of plays from an extended export; "
@@ -124,7 +104,7 @@ for column, which, title in ((left, "start", "Why plays started"), (right, "end"
     if data.empty:
         column.info(f"No reasons recorded: only the extended streaming history says why a play {which}ed.")
         continue
-    column.altair_chart(tall(explore.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
+    column.altair_chart(explore.tall(explore.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
                              rows), width="stretch")
     known = facts["coverage"][f"reason_{which}"]
     if known < 1:
@@ -140,7 +120,7 @@ for column, name, label, title, missing in (
     if data.empty:
         column.info("Not recorded: only the extended streaming history says where and on what you listened.")
         continue
-    column.altair_chart(tall(explore.share_bars(data, label, "share", title, tooltip=["hours", "plays"]), len(data)),
+    column.altair_chart(explore.tall(explore.share_bars(data, label, "share", title, tooltip=["hours", "plays"]), len(data)),
                         width="stretch")
     known = facts["coverage"][missing]
     if known < 1:

@@ -1,10 +1,7 @@
 """Taste model: train a model of your own taste, see how good it is, get recommendations with reasons."""
-import json
-
-import altair as alt
 import streamlit as st
 
-from core import store, taste
+from core import explore, store, taste
 from core.taste.interactions import Weighting, music_between, music_plays
 from pages import _shared
 
@@ -23,21 +20,21 @@ if plays.empty:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=4)
-def _model(db_path: str, profile: str, model_id: int):
+def _current(db_path: str, profile: str, model_id: int) -> taste.Current | None:
     # keyed on the model id: a new training gives a new id; the loaded model is never mutated
     db = store.open_store(db_path)
     try:
-        return taste.load_profile_model(db, profile)
+        return taste.current(db, profile)
     finally:
         db.close()
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _listener(db_path: str, profile: str, version: int, model_id: int, feedback: tuple, _ix,
+def _listener(db_path: str, profile: str, version: int, model_id: int, feedback: tuple, _current: taste.Current,
               _plays) -> taste.Listener:
-    # the person's row and play statistics, once per (data version, model, likes from the chat):
+    # the person's rows and play statistics, once per (data version, model, likes from the chat):
     # queries then take milliseconds
-    return taste.listener(_ix, _plays, feedback=dict(feedback))
+    return _current.listener(_plays, feedback=dict(feedback))
 
 
 first, last = plays["start"].min().date(), plays["start"].max().date()
@@ -71,14 +68,11 @@ if train:
             bar.progress(min(max(fraction, 0.0), 1.0))
             status.update(label=message)
 
-        model_id, fitted, inputs = taste.train_profile(db, profile, st.session_state["db_path"], params, weighting,
-                                                       progress, plays=chosen)
-        st.write(f"{fitted.n_rows_:,} rows (sessions, playlists, profiles) × {inputs.interactions.n_tracks:,} tracks; "
-                 f"{int(fitted.imputed_.sum()):,} tracks got imputed audio features.")
-        if run_eval:
-            results = taste.evaluate_inputs(inputs, params, weighting, seeds=tuple(range(int(seeds))),
-                                               progress=progress)
-            store.set_model_metrics(db, model_id, json.dumps(results, allow_nan=False))
+        trained = taste.train(db, profile, st.session_state["db_path"], params, weighting, plays=chosen,
+                              evaluate=run_eval, seeds=tuple(range(int(seeds))), progress=progress)
+        st.write(f"{trained.model.n_rows_:,} rows (sessions, playlists, profiles) × "
+                 f"{trained.inputs.interactions.n_tracks:,} tracks; {int(trained.model.imputed_.sum()):,} tracks got "
+                 "imputed audio features.")
         status.update(label="Model trained and saved", state="complete", expanded=False)
 
 record = store.latest_model(db, profile)
@@ -90,8 +84,8 @@ if record["data_version"] != store.data_version(db) or record["catalog_version"]
 st.caption(f"Model {record['id']}, trained {record['created_at']}.")
 
 st.header("How good is it on your data?")
-if record["metrics_json"]:
-    results = json.loads(record["metrics_json"])
+results = taste.metrics(record)
+if results:
     for task, label in (("time_split", "Time split"), ("playlist_continuation", "Playlist continuation")):
         if "skipped" in results.get(task, {}):
             st.caption(f"{label}: not run — {results[task]['skipped']}.")
@@ -100,24 +94,20 @@ if record["metrics_json"]:
             st.dataframe(taste.table(results, task), hide_index=True, key=f"taste_table_{task}")
     chart_data = taste.ndcg_frame(results)
     if len(chart_data):
-        st.altair_chart(alt.Chart(chart_data).mark_bar().encode(
-            x=alt.X("value:Q", title="NDCG", scale=alt.Scale(domain=[0, 1])),
-            y=alt.Y("model:N", sort=list(taste.MODELS), title=None),
-            color=alt.Color("model:N", legend=None), row=alt.Row("metric:N", title=None),
-            tooltip=["model", "metric", alt.Tooltip("value:Q", format=".3f")]))
+        st.altair_chart(explore.model_comparison(chart_data, list(taste.MODELS)))
     st.caption("Time split: trained before a cut-off, judged on what you streamed in the 28 days after it. "
                "Playlist continuation: a quarter of each playlist (≥ 10 tracks) hidden, ranked from the rest "
                "(RecSys Challenge 2018 protocol).")
 else:
     st.caption("Not evaluated yet: train again with “Evaluate after training”.")
 
-loaded = _model(st.session_state["db_path"], profile, record["id"])
-if loaded is None:
+current = _current(st.session_state["db_path"], profile, record["id"])
+if current is None:
     st.error(f"The model file {record['path']} is missing. Train the model again.")
     st.stop()
-_, fitted, ix = loaded
-who = _listener(*_shared.data_key(profile), record["id"], tuple(sorted(store.list_feedback(db, profile).items())), ix,
-                plays)
+ix = current.interactions
+who = _listener(*_shared.data_key(profile), record["id"], tuple(sorted(store.list_feedback(db, profile).items())),
+                current, plays)
 
 st.header("Recommendations")
 for_you_tab, forgotten_tab, like_tab = st.tabs(["For you", "Forgotten favourites", "More like these songs"])
@@ -125,10 +115,10 @@ with for_you_tab:
     dial = st.slider("New ↔ familiar", 0.0, 1.0, 0.5, 0.05, key="taste_familiar",
                      help="1: only what you already play, most (and most recently) played first; "
                           "0: what the model thinks you would like, new or not")
-    st.dataframe(taste.for_you(fitted, ix, who, familiar=dial),
+    st.dataframe(taste.for_you(current.hybrid, ix, who, familiar=dial),
                  hide_index=True, column_order=("track", "artist", "familiar", "reason"), key="taste_for_you")
 with forgotten_tab:
-    st.dataframe(taste.forgotten_favourites(who), hide_index=True,
+    st.dataframe(taste.forgotten_favourites(plays), hide_index=True,
                  column_order=("track", "artist", "reason"), key="taste_forgotten")
 with like_tab:
     counts = plays["track_key"].astype(object).value_counts()
@@ -137,5 +127,5 @@ with like_tab:
     picked = st.multiselect("Songs", options, format_func=labels.get, key="taste_picked",
                             placeholder="Pick one or more of your songs")
     if picked:
-        st.dataframe(taste.more_like(fitted, ix, picked, who), hide_index=True,
+        st.dataframe(taste.more_like(current.model, ix, picked, who), hide_index=True,
                      column_order=("track", "artist", "familiar", "reason"), key="taste_more_like")

@@ -1,7 +1,7 @@
 """The chat pipeline on a store: the candidate pool, and the taste model's part in it."""
 import numpy as np
 
-from core import chat, store, taste
+from core import chat, history, store, taste
 
 
 def test_a_trained_taste_model_gives_the_pool_an_affinity(demo_copy):
@@ -9,9 +9,16 @@ def test_a_trained_taste_model_gives_the_pool_an_affinity(demo_copy):
     db = store.open_store(path)
     before = chat.load_pool(db, "demo")
     assert "affinity" not in before.columns  # no model yet: plays alone say what the person likes
-    taste.train_profile(db, "demo", path)
+    taste.train(db, "demo", path, evaluate=False)
     pool = chat.load_pool(db, "demo")
     affinity = pool["affinity"].to_numpy(dtype=float)
+    liking = pool["liking"].to_numpy(dtype=float)
+    # the pool's liking is the shipped hybrid's own score, as the Taste model page computes it
+    current = taste.current(db, "demo")
+    expected = taste.rank_share(current.hybrid.scores(current.listener(history.load_plays(db, "demo"))))
+    mine = pool.index[pool["known"].to_numpy(dtype=bool)]
+    idx = current.interactions.track_idx(list(mine))
+    np.testing.assert_allclose(liking[pool["known"].to_numpy(dtype=bool)][idx >= 0], expected[idx[idx >= 0]])
     known = ~np.isnan(affinity)
     assert known[pool["known"].to_numpy(dtype=bool)].mean() > 0.9  # the model knows the history's tracks
     assert ((affinity[known] >= 0) & (affinity[known] <= 1)).all()

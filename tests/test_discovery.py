@@ -144,8 +144,11 @@ FAVOURITES = (
 def test_forgotten_favourites_with_a_fixed_now():
     plays_all, _ = a_history(FAVOURITES, tz="UTC")
     now = pd.Timestamp("2023-07-01T00:00:00Z")
+    tracks = history.forgotten_favourites(plays_all, now=now, min_streams=4, quiet_days=365)
+    assert tracks["key"].tolist() == [plays_all.loc[plays_all["track_name"] == t, "track_key"].iloc[0]
+                                      for t in ("Anthem", "Ballad")]
     pd.testing.assert_frame_equal(
-        history.forgotten_favourites(plays_all, now=now, min_streams=4, quiet_days=365),
+        tracks.drop(columns="key"),
         pd.DataFrame({
             "track": ["Anthem", "Ballad"], "artist": ["Heroes", "Heroes"],
             "streams": np.array([6, 4], dtype="int64"), "peak_streams": np.array([5, 4], dtype="int64"),
@@ -158,7 +161,8 @@ def test_forgotten_favourites_with_a_fixed_now():
         history.forgotten_favourites(plays_all, now=now, level="artist", min_streams=4, quiet_days=365),
         pd.DataFrame({"artist": ["Heroes"], "streams": np.array([10], dtype="int64"),
                       "peak_streams": np.array([9], dtype="int64"), "peak_from": [dt.date(2022, 1, 1)],
-                      "last_played": [dt.date(2022, 6, 1)], "days_quiet": np.array([394], dtype="int64")}))
+                      "last_played": [dt.date(2022, 6, 1)], "days_quiet": np.array([394], dtype="int64"),
+                      "key": np.array(["Heroes"], dtype=object)}))
     # a favourite needs min_streams in its best window
     assert history.forgotten_favourites(plays_all, now=now, min_streams=5)["track"].tolist() == ["Anthem"]
 
@@ -179,4 +183,4 @@ def test_forgotten_favourites_boundaries_and_plays_after_now():
                                   history.forgotten_favourites(plays_all, now=end, min_streams=4))
     empty = history.forgotten_favourites(plays_all.iloc[:0])
     assert empty.empty and list(empty.columns) == ["track", "artist", "streams", "peak_streams", "peak_from",
-                                                   "last_played", "days_quiet"]
+                                                   "last_played", "days_quiet", "key"]

@@ -8,11 +8,9 @@ import scipy.sparse as sp
 
 from core import ingest, store, taste
 from core.taste.evaluate import (
-    audio_knn_scores,
     coverage,
     hide_tracks,
     intra_list_diversity,
-    item_knn_scores,
     ndcg_at_k,
     novelty,
     r_precision,
@@ -20,6 +18,7 @@ from core.taste.evaluate import (
     recsys_ndcg,
     time_split,
 )
+from core.taste.scoring import AudioKNN, ItemKNN, Listener
 
 RANKED = ["a", "b", "c", "d", "e"]
 RELEVANT = {"b", "e", "z"}  # z was never recommended
@@ -80,13 +79,13 @@ def test_item_knn_scores_by_hand():
     matrix = sp.csr_matrix(np.array([[1, 1, 0, 0], [1, 1, 1, 0], [0, 0, 1, 1]], dtype=float))
     row = sp.csr_matrix(np.array([[2.0, 0, 0, 0]]))
     # cos(0,1) = 2/sqrt(2*2) = 1; cos(0,2) = 1/sqrt(2*2) = 0.5; cos(0,3) = 0; self left out
-    np.testing.assert_allclose(item_knn_scores(matrix, row), [0.0, 2.0, 1.0, 0.0], atol=1e-6)
+    np.testing.assert_allclose(ItemKNN.fit(matrix).scores(Listener.of_row(row)), [0.0, 2.0, 1.0, 0.0], atol=1e-6)
 
 
 def test_audio_knn_uses_real_features_scaled_to_0_1():
     features = np.array([[0.0, 10.0], [1.0, 10.0], [1.0, 20.0], [np.nan, np.nan]])
     # scaled: [0,0], [1,0], [1,1]; the listener has track 1 -> cosine with [1,0]
-    scores = audio_knn_scores(features, sp.csr_matrix(np.array([[0, 1.0, 0, 0]])))
+    scores = AudioKNN.fit(features).scores(Listener.of_row(sp.csr_matrix(np.array([[0, 1.0, 0, 0]]))))
     np.testing.assert_allclose(scores, [0.0, 1.0, 1 / math.sqrt(2), -np.inf])
 
 

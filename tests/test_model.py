@@ -6,18 +6,18 @@ import pytest
 import scipy.sparse as sp
 from implicit.cpu.als import AlternatingLeastSquares
 
-from core import ingest, store
-from core.taste.model import (
-    SOURCE_ALS,
-    SOURCE_NONE,
-    SOURCE_RIDGE,
-    TasteModel,
-    load_profile_model,
-    top_n,
-    train_profile,
-)
+from core import ingest, store, taste
+from core.taste.model import SOURCE_ALS, SOURCE_NONE, SOURCE_RIDGE, TasteModel, top_n
+from core.taste.scoring import Hybrid, HybridSettings, Listener
 
 PARAMS = {"factors": 4, "regularization": 1.0, "alpha": 10.0, "iterations": 30, "random_state": 3}
+
+
+def recommend(model: TasteModel, row: sp.csr_matrix, n: int, exclude: np.ndarray | None = None,
+              familiar: float = 0.0) -> np.ndarray:
+    """The hybrid's top n for a row, as the pages ask for it."""
+    scores = Hybrid(model, HybridSettings(familiar=familiar)).scores(Listener.of_row(row))
+    return top_n(scores if exclude is None else np.where(exclude, -np.inf, scores), n)[0]
 
 
 def checker_board(n: int) -> sp.csr_matrix:
@@ -38,8 +38,7 @@ def test_checker_board_recommends_the_withheld_diagonal():
         row = matrix[i]
         exclude = np.zeros(20, dtype=bool)
         exclude[row.indices] = True
-        idx, _ = model.recommend(row, n=1, exclude=exclude)
-        assert idx.tolist() == [i]
+        assert recommend(model, row, n=1, exclude=exclude).tolist() == [i]
 
 
 def test_similar_items_stay_within_the_parity():
@@ -123,7 +122,7 @@ def test_track_without_factors_or_features_is_never_recommended():
     matrix = sp.hstack([matrix, sp.csr_matrix((6, 1))]).tocsr()
     model = TasteModel(**PARAMS).fit(matrix, no_features(7))
     assert model.factor_source_[6] == SOURCE_NONE
-    idx, _ = model.recommend(matrix[0], n=10)
+    idx = recommend(model, matrix[0], n=10)
     assert 6 not in idx.tolist() and len(idx) == 6
 
 
@@ -137,8 +136,8 @@ def test_save_and_load_round_trip(tmp_path):
         np.testing.assert_array_equal(getattr(again, name), getattr(model, name))
     assert extra["track_keys"].tolist() == [f"t{i}" for i in range(matrix.shape[1])]
     row = matrix[3]
-    assert again.recommend(row, 10)[0].tolist() == model.recommend(row, 10)[0].tolist()
-    np.testing.assert_array_equal(again.hybrid_scores(row, 0.5), model.hybrid_scores(row, 0.5))
+    assert recommend(again, row, 10).tolist() == recommend(model, row, 10).tolist()
+    np.testing.assert_array_equal(Hybrid(again).scores(Listener.of_row(row)), Hybrid(model).scores(Listener.of_row(row)))
 
 
 def test_fit_is_seeded():
@@ -157,13 +156,18 @@ def test_top_n(scores, n, expected):
     assert top_n(np.array(scores, dtype=float), n)[0].tolist() == expected
 
 
-def test_train_profile_saves_npz_and_store_record(tmp_path):
+def test_train_saves_npz_settings_metrics_and_store_record(tmp_path):
     path = tmp_path / "s.db"
     db = store.open_store(path)
     ingest.build_demo(db, n_plays=3000)
-    model_id, model, inputs = train_profile(db, "demo", path, {"factors": 8, "iterations": 5})
-    record, loaded, ix = load_profile_model(db, "demo")
+    trained = taste.train(db, "demo", path, {"factors": 8, "iterations": 5}, seeds=(0,))
+    model_id, model, inputs = trained.model_id, trained.model, trained.inputs
+    current = taste.current(db, "demo")
+    record, loaded, ix = current.record, current.model, current.interactions
     assert record["id"] == model_id and record["data_version"] == store.data_version(db)
+    # what the evaluation measured is what ships: the settings it chose, stored with the model
+    assert current.settings == taste.HybridSettings.from_dict(trained.settings["hybrid"])
+    assert taste.metrics(record) == trained.results and set(trained.results["time_split"]) == set(taste.MODELS)
     assert record["catalog_version"] == store.catalog_version(db)
     assert record["path"].startswith(f"{path}.models/demo-") and record["path"].endswith(".npz")
     params = json.loads(record["params_json"])

@@ -107,3 +107,21 @@ def test_home_points_to_the_next_steps_once_there_are_plays(demo_db, monkeypatch
     assert [link.label for link in at.get("page_link")] == [
         "Go to Import", "Explore your listening", "Add audio features (Catalog)", "Train your taste model",
         "Chat up a playlist"]
+
+
+def test_the_shared_plays_frame_cannot_be_changed_by_one_session(demo_db, monkeypatch):
+    """The cached frame is one object for every browser session: what a caller changes in
+    the frame it was given stays in its own copy."""
+    import streamlit as st
+
+    from pages import _shared
+
+    monkeypatch.setenv("ENCORE_DB", str(demo_db))
+    st.session_state.clear()
+    first = _shared.all_plays("demo")
+    original = first["ms_played"].iloc[0]
+    first.loc[first.index[0], "ms_played"] = -1
+    first["added"] = 1
+    again = _shared.all_plays("demo")
+    assert again["ms_played"].iloc[0] == original and "added" not in again.columns
+    assert _shared._plays(*_shared.data_key("demo")) is _shared._plays(*_shared.data_key("demo"))  # one cached object

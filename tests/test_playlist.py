@@ -257,6 +257,7 @@ def test_the_taste_model_affinity_ranks_new_tracks_and_says_so():
     pool["affinity"] = float("nan")
     pool.loc[pool["track_key"] == "t06", "affinity"] = 0.97  # never played, the model loves it
     pool.loc[pool["track_key"] == "t03", "affinity"] = 0.10  # never played, the model does not
+    pool["liking"] = pool["affinity"]  # the hybrid as it ships (for a new song: its taste score)
     pool = chat.prepare_pool(pool)
     version = chat.apply_turn(pool, None, Turn(action="new", familiarity="discovery", count=2))
     # the two new tracks with an affinity come first among the new ones, the loved one first

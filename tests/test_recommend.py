@@ -10,10 +10,10 @@ from core.taste.recommend import (
     cap_per_artist,
     for_you,
     forgotten_favourites,
-    listener,
     more_like,
     play_stats,
 )
+from core.taste.scoring import Hybrid, HybridSettings, Listener
 
 
 @pytest.mark.parametrize(("items", "artists", "n", "per", "window", "expected"), [
@@ -29,10 +29,14 @@ def test_cap_per_artist(items, artists, n, per, window, expected):
 def plays(rows):
     """rows: (start ISO date, seconds, track_key, artist)."""
     start = pd.to_datetime([r[0] for r in rows], utc=True)
-    return pd.DataFrame({"start": start, "ms_played": [r[1] * 1000 for r in rows],
-                         "reason_end": ["trackdone"] * len(rows), "skipped": pd.array([None] * len(rows), dtype="boolean"),
-                         "track_key": pd.Categorical([r[2] for r in rows]), "track_name": [r[2].upper() for r in rows],
-                         "artist_name": [r[3] for r in rows], "content_type": ["music"] * len(rows)})
+    ms = [r[1] * 1000 for r in rows]
+    none = [None] * len(rows)
+    return pd.DataFrame({"start": start, "end": start + pd.to_timedelta(ms, unit="ms"), "ms_played": ms,
+                         "reason_end": ["trackdone"] * len(rows), "skipped": pd.array(none, dtype="boolean"),
+                         "track_key": pd.Categorical([r[2] for r in rows]), "track_id": pd.Categorical(none),
+                         "track_name": [r[2].upper() for r in rows], "artist_name": [r[3] for r in rows],
+                         "episode_name": none, "show_name": none, "audiobook_title": none,
+                         "content_type": ["music"] * len(rows)})
 
 
 HISTORY = plays(
@@ -52,13 +56,20 @@ def test_play_stats():
     assert stats.loc["old", "last"] == pd.Timestamp("2022-05-02", tz="UTC")
 
 
-def test_forgotten_favourites_with_reasons_and_cap():
-    out = forgotten_favourites(listener(Interactions(), HISTORY), n=10, quiet_days=180, min_streams=5)
-    # "recent" was played within 180 days of the last play; "rare" only once; A capped at 2
-    assert out[["track_key", "artist", "score"]].values.tolist() == [["third", "A", 8.0], ["old", "A", 7.0]]
+def test_forgotten_favourites_are_the_discovery_pages_rule_with_reasons_and_a_cap():
+    history = plays(
+        [(f"2022-03-{d:02d}", 200, "old", "A") for d in range(1, 13)] + [("2022-05-02", 200, "old", "A")]
+        + [(f"2022-04-{d:02d}", 200, "third", "A") for d in range(1, 11)]
+        + [(f"2022-04-{d:02d}", 200, "also", "A") for d in range(1, 11)]
+        + [(f"2023-06-{d:02d}", 200, "recent", "B") for d in range(1, 13)]  # still played: not forgotten
+        + [(f"2021-01-{d:02d}", 200, "rare", "C") for d in range(1, 6)]  # never a favourite (5 < 10)
+    )
+    out = forgotten_favourites(history, n=10)
+    # three of A's songs qualify; two per artist in a list of 25
+    assert out[["track_key", "artist", "score"]].values.tolist() == [["old", "A", 13.0], ["also", "A", 10.0]]
     assert out["reason"].tolist() == [
-        "you played it 8 times in April 2022 (8 in all), and not since April 2022",
-        "you played it 6 times in March 2022 (7 in all), and not since May 2022",
+        "you played it 13 times in the 90 days from 01 Mar 2022 (13 in all), and not since May 2022",
+        "you played it 10 times in the 90 days from 01 Apr 2022 (10 in all), and not since April 2022",
     ]
 
 
@@ -88,11 +99,12 @@ def test_more_like_works_without_features_and_explains():
 def test_for_you_dial():
     model, ix = two_clusters()
     history = plays([("2024-01-01", 200, "k0", "a0"), ("2024-01-02", 200, "k0", "a0"), ("2024-01-03", 200, "k1", "a1")])
-    who = listener(ix, history)
-    familiar = for_you(model, ix, who, n=2, familiar=1.0)
+    who = Listener.of_plays(ix, history)
+    hybrid = Hybrid(model, HybridSettings())
+    familiar = for_you(hybrid, ix, who, n=2, familiar=1.0)
     assert familiar["track_key"].tolist() == ["k0", "k1"] and familiar["familiar"].all()
     assert familiar["reason"].iloc[0].startswith("you played it 2 times, most in January 2024 (2); last on 02 Jan 2024")
-    new = for_you(model, ix, who, n=6, familiar=0.0)
+    new = for_you(hybrid, ix, who, n=6, familiar=0.0)
     assert set(new["track_key"]) == {f"k{i}" for i in range(6)}  # the listener's cluster first
     assert len(set(new["track_key"])) == len(new)
 
@@ -100,8 +112,9 @@ def test_for_you_dial():
 def test_likes_and_dislikes_change_the_row_and_dislikes_are_never_suggested():
     model, ix = two_clusters()
     history = plays([("2024-01-01", 200, "k0", "a0"), ("2024-01-03", 200, "k1", "a1")])
-    who = listener(ix, history, feedback={"k1": -1, "k2": 1, "not a track": 1})
-    row = who.row.toarray()[0]
+    who = Listener.of_plays(ix, history, feedback={"k1": -1, "k2": 1, "not a track": 1})
+    hybrid = Hybrid(model, HybridSettings())
+    row = who.row(hybrid.settings.taste_half_life).toarray()[0]
     assert row[1] == -1.0 and row[2] == 1.0 and row[0] > 0
-    out = for_you(model, ix, who, n=12, familiar=0.0)
+    out = for_you(hybrid, ix, who, n=12, familiar=0.0)
     assert "k1" not in set(out["track_key"]) and len(out) == 11

@@ -21,7 +21,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from core import names, store
-from core.base import Progress
+from core.base import Progress, no_progress
 from core.catalog import matching
 from core.catalog.files import CatalogReport, name_keys, read_catalog
 
@@ -40,7 +40,7 @@ def _row_tuples(frame: pd.DataFrame, columns: tuple[str, ...], chunk: int = 100_
 
 
 def import_catalog(db: Database, path: str | os.PathLike, name: str | None = None,
-                   mapping: Mapping[str, str] | None = None, progress: Progress | None = None,
+                   mapping: Mapping[str, str] | None = None, progress: Progress = no_progress,
                    data: bytes | None = None) -> CatalogReport:
     """Import a catalog file in one transaction, then match every profile's history against it.
 
@@ -51,8 +51,7 @@ def import_catalog(db: Database, path: str | os.PathLike, name: str | None = Non
     Raises ImportFileError (nothing written) when the file cannot be imported.
     """
     def say(fraction: float, message: str) -> None:
-        if progress:
-            progress(fraction, message)
+        progress(fraction, message)
 
     say(0.0, f"Reading {Path(path).name}")
     parsed = read_catalog(path, mapping, data, progress)
@@ -139,12 +138,11 @@ def restore_match(db: Database, profile: str, track_key: str) -> None:
     store.set_match_undone(db, profile, track_key, False)
 
 
-def rematch_all(db: Database, progress: Progress | None = None) -> dict[str, dict]:
+def rematch_all(db: Database, progress: Progress = no_progress) -> dict[str, dict]:
     """Match every profile's history against the catalog again (after edits or deletions)."""
     profiles = store.profiles_with_music(db)
     out = {}
     for number, profile in enumerate(profiles):
-        if progress:
-            progress(number / max(len(profiles), 1), f"Matching the history of '{profile}'")
+        progress(number / max(len(profiles), 1), f"Matching the history of '{profile}'")
         out[profile] = match_history(db, profile)
     return out

@@ -46,7 +46,7 @@ import numpy as np
 import pandas as pd
 
 from core import names, store
-from core.base import Progress
+from core.base import Progress, no_progress
 from core.errors import ImportFileError
 
 FEATURES: tuple[str, ...] = store.CATALOG_FEATURES
@@ -620,7 +620,7 @@ def name_keys(tracks: pd.DataFrame) -> pd.Series:
 
 
 def read_catalog(path: str | os.PathLike, mapping: Mapping[str, str] | None = None,
-                 data: bytes | None = None, progress: Progress | None = None) -> ParsedCatalog:
+                 data: bytes | None = None, progress: Progress = no_progress) -> ParsedCatalog:
     """Read and clean a catalog CSV (or a zip holding one); nothing is stored.
 
     ``data``: the file's bytes when it was uploaded (``path`` then only names it).
@@ -641,15 +641,13 @@ def read_catalog(path: str | os.PathLike, mapping: Mapping[str, str] | None = No
     report.missing_fields = [f for f in FIELDS if f not in columns and f not in derived]
     if frame.empty:
         raise ImportFileError(label, "has a header but no rows.", "Check that this is the whole catalog file.")
-    if progress:
-        progress(0.2, f"Cleaning {_count(report.rows_read, 'row')}")
+    progress(0.2, f"Cleaning {_count(report.rows_read, 'row')}")
     tracks, genres = clean_catalog(frame, texts, report, separator)
     del frame, texts  # the raw columns: half of the memory a large import needs
     if tracks.empty:
         raise ImportFileError(label, f"has no row with a track id (column {columns['track_id']!r} is empty).",
                               "Check that the track id column is the right one.")
-    if progress:
-        progress(0.3, f"Normalising the names of {_count(len(tracks), 'track')}")
+    progress(0.3, f"Normalising the names of {_count(len(tracks), 'track')}")
     tracks["name_key"] = name_keys(tracks)
     return ParsedCatalog(tracks=tracks[list(store.CATALOG_COLUMNS)], genres=genres, report=report)
 

@@ -72,7 +72,7 @@ from core.chat.pool import (  # noqa: F401
     POOL_COLUMNS,
     build_pool,
     load_pool,
-    model_affinity,
+    model_liking,
     prepare_pool,
 )
 from core.chat.requests import (  # noqa: F401

@@ -28,10 +28,12 @@ Rules (where the chat issue is silent, these are the choices):
 - Remixes and live versions are kept out when asked ("no remixes", "no live").
 - A song is never twice in a playlist, whatever ids it has: catalog entries of a song the
   history already holds (same normalised artist + title, "- Remastered" and the like
-  folded as ``core.matching`` does) are left out of the pool, and picking skips a second
+  folded as ``core.names`` does) are left out of the pool, and picking skips a second
   entry of the same song.
-- With a trained taste model, how much the person likes a track is half the model's
-  percentile and half their plays (the model alone for tracks never played).
+- With a trained taste model, how much the person likes a track is the hybrid's own score
+  as the Taste model page shows it (``liking``, a percentile: taste and the person's
+  recency-weighted history mixed by the dial chosen at training); without one, the log of
+  their plays.
 """
 from __future__ import annotations
 
@@ -297,9 +299,8 @@ def score(pool: pd.DataFrame, s: Settings, current: tuple[str, ...] = ()) -> pd.
     # familiar/new balance itself is a quota (compose), not a score
     plays = pool["plays"].to_numpy(dtype=float)
     liking = np.log1p(plays) / max(np.log1p(plays.max()), 1.0)
-    if "affinity" in pool.columns:
-        affinity = pool["affinity"].to_numpy(dtype=float)
-        liking = np.where(np.isnan(affinity), liking, 0.5 * liking + 0.5 * affinity)
+    if "liking" in pool.columns:  # the trained hybrid's own score (core.taste.scoring), as it ships
+        liking = np.where(np.isnan(pool["liking"].to_numpy(dtype=float)), liking, pool["liking"].to_numpy(dtype=float))
     total += 0.5 * liking
     if s.targets and not pool["has_features"].all():
         total -= 0.05 * (~pool["has_features"].to_numpy())

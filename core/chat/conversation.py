@@ -7,7 +7,6 @@ message -> ``core.chat.interpret`` (Gemini or the local interpreter) -> ``Turn``
 """
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -92,38 +91,32 @@ class Reply:
     engine: str
 
 
-_ORDINALS = {"first": 0, "1": 0, "one": 0, "second": 1, "2": 1, "two": 1, "third": 2, "3": 2, "three": 2,
-             "fourth": 3, "4": 3, "four": 3, "last": -1}
-_PICK = re.compile(r"^(?:ok(?:ay)?,?\s+)?(?:i(?:'ll| will)? (?:take|pick|choose|go with)|(?:let'?s )?(?:take|pick|choose|"
-                   r"go with)|option|number|direction)?\s*(?:the\s+)?(first|second|third|fourth|last|one|two|three|"
-                   r"four|[1-4])(?:st|nd|rd|th)?(?:\s+(?:one|option|direction))?(?:\s+please)?[.!]?$")
-
-
-def pick_direction(conversation: Conversation, message: str) -> Reply | None:
-    """"the second one", "option 3", "go with the first": take a direction that was offered."""
-    found = _PICK.match(" ".join(message.lower().split()))
-    if not conversation.options or not found:
-        return None
-    index = _ORDINALS[found.group(1)]
-    if index >= len(conversation.options):
-        return Reply(f"There are only {len(conversation.options)} directions to pick from.", False, "local")
+def pick_direction(conversation: Conversation, index: int) -> Reply:
+    """Take direction ``index`` (0-based; -1: the last) of those offered."""
+    count = len(conversation.options)
+    if not count:
+        return Reply("There are no directions to pick from: ask for some first (“give me three directions”).",
+                     False, "local")
+    if not -count <= index < count:
+        return Reply(f"There {'is only 1 direction' if count == 1 else f'are only {count} directions'} to pick "
+                     f"from.", False, "local")
+    index %= count
     label = conversation.options[index][0]
     conversation.pick(index)
-    return Reply(f"Took direction {index + 1 if index >= 0 else conversation.current + 1}: {label}.", True, "local")
+    return Reply(f"Took direction {index + 1}: {label}.", True, "local")
 
 
 def take_turn(pool: pd.DataFrame, vocabulary: Vocabulary, conversation: Conversation,
               message: str, client_factory: Callable[[str], object] | None = None) -> Reply:
     """Run one chat turn: interpret the message and, if understood, push the next version
     (or offer several directions to pick from)."""
-    picked = pick_direction(conversation, message)
-    if picked is not None:
-        return picked
     current = conversation.version
     # the summary is for Gemini only: not built on the offline path
     data = summary(pool, current, vocabulary) if gemini_config()[0] else {}
     result = interpret(message, vocabulary, current is not None, data,
                                  client_factory)
+    if result.pick is not None:
+        return pick_direction(conversation, result.pick)
     offline = "" if result.engine == "gemini" else "(offline interpreter) "
     notes = " ".join(result.notes)
     if result.undo:

@@ -31,10 +31,12 @@ CAPABILITIES = (
 
 @dataclass(frozen=True)
 class Interpretation:
-    """What a message asks for: a turn (None when not understood), or undo."""
+    """What a message asks for: a turn (None when not understood), undo, or one of the
+    directions offered (``pick``: 0-based, -1 the last)."""
 
     turn: Turn | None
     undo: bool = False
+    pick: int | None = None
     engine: str = "local"  # "gemini" or "local"
     notes: tuple[str, ...] = ()  # e.g. why Gemini was not used
 
@@ -104,6 +106,12 @@ _REFINE_START = re.compile(
     r"^(?:please |now |ok(?:ay)? |and |also |then |but )*(?:more|less|add|remove|drop|no|without|only|just|keep|"
     r"make|shorter|longer|fewer|rename|call|name|build|reorder|shuffle|swap|replace|exclude|skip|less|put|take|"
     r"cut|extend|slower|faster|calmer|happier|sadder|louder|quieter|not|lose|get rid|give it|can you make|turn)\b")
+_ORDINALS = {"first": 0, "1": 0, "one": 0, "second": 1, "2": 1, "two": 1, "third": 2, "3": 2, "three": 2,
+             "fourth": 3, "4": 3, "four": 3, "fifth": 4, "5": 4, "five": 4, "last": -1}
+# "the second one", "option 3", "go with the first", "the last one": one of the directions offered
+_PICK = re.compile(r"^(?:ok(?:ay)?,?\s+)?(?:i(?:'ll| will)? (?:take|pick|choose|go with)|(?:let'?s )?(?:take|pick|choose|"
+                   r"go with)|option|number|direction)?\s*(?:the\s+)?(first|second|third|fourth|fifth|last|one|two|"
+                   r"three|four|five|[1-5])(?:st|nd|rd|th)?(?:\s+(?:one|option|direction))?(?:\s+please)?[.!]?$")
 _DECADES = {"fifties": 1950, "sixties": 1960, "seventies": 1970, "eighties": 1980, "nineties": 1990}
 
 
@@ -183,6 +191,9 @@ def interpret_local(message: str, vocabulary: Vocabulary, has_playlist: bool) ->
     text = names.normalise_text(raw) if raw else ""
     if re.fullmatch(r"(?:please )?(?:undo|go back|back|revert|undo that|undo the last (?:change|turn))[.!]?", text):
         return Interpretation(turn=None, undo=True)
+    picked = _PICK.match(" ".join(raw.lower().split()))
+    if picked:
+        return Interpretation(turn=None, pick=_ORDINALS[picked.group(1)])
     action = "refine" if has_playlist and _REFINE_START.search(text) else "new"
     if has_playlist and action == "new" and not re.search(r"\b(?:new|another|fresh|start over|instead|playlist|"
                                                           r"give me|make me|build|create|i want|something)\b", text):
@@ -435,7 +446,7 @@ def interpret(message: str, vocabulary: Vocabulary, has_playlist: bool, summary:
     """Gemini when GEMINI_API_KEY is set (falling back to the local interpreter when the call
     fails), else the local interpreter. Undo never reaches Gemini."""
     local = interpret_local(message, vocabulary, has_playlist)
-    if local.undo:
+    if local.undo or local.pick is not None:
         return local
     key, model = gemini_config()
     if not key:

@@ -2,7 +2,7 @@
 
 Real tracks only: the person's history and the catalogs. A song is never in the pool
 twice, whatever ids it has (see ``prepare_pool``). With a trained taste model, each track
-carries the model's ``affinity`` (0..1).
+carries the model's ``affinity`` and ``liking`` (0..1).
 """
 from __future__ import annotations
 
@@ -103,30 +103,29 @@ def _norm(value: object) -> str:
 MAX_CATALOG_CANDIDATES = 50_000
 
 
-def model_affinity(db: Database, profile: str, plays: pd.DataFrame) -> pd.Series | None:
-    """How much the profile's latest taste model likes each track it knows, as a percentile
-    (0..1) by track_key; None when no model has been trained.
+def model_liking(db: Database, profile: str, plays: pd.DataFrame) -> pd.DataFrame | None:
+    """What the profile's trained taste model thinks of each song it knows, by track_key:
+    ``affinity`` (the taste alone) and ``liking`` (the hybrid as it ships, its familiar/new
+    dial included), both as percentiles (0..1]; None when no model has been trained.
 
-    The person's row is their recency-weighted history plus the chat's likes and dislikes,
-    solved against the model's item factors as the Taste model page does.
+    The person is their history plus the chat's likes and dislikes, scored through the same
+    ``Hybrid.scores`` as the Taste model page and the evaluation.
     """
-    from core import taste
+    from core.taste import scoring, service
 
-    loaded = taste.load_profile_model(db, profile)
-    if loaded is None:
+    current = service.current(db, profile)
+    if current is None:
         return None
-    _, fitted, ix = loaded
-    row = taste.taste_row(ix, taste.music_plays(plays), feedback=store.list_feedback(db, profile))
-    scores = fitted.taste_scores(row)
-    ok = np.isfinite(scores)
-    ranks = np.full(len(scores), np.nan)
-    ranks[ok] = taste.percentile_ranks(scores[ok])
-    return pd.Series(ranks, index=pd.Index(ix.track_keys_, dtype=object))
+    listener = current.listener(plays, feedback=store.list_feedback(db, profile))
+    index = pd.Index(current.interactions.track_keys_, dtype=object)
+    return pd.DataFrame({"affinity": scoring.rank_share(current.hybrid.with_familiar(0.0).scores(listener)),
+                         "liking": scoring.rank_share(current.hybrid.scores(listener))}, index=index).replace(0.0, np.nan)
 
 
 def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> pd.DataFrame:
     """The profile's candidate pool: its music history and catalog tracks with features,
-    with the taste model's ``affinity`` (0..1) where a trained model knows the track.
+    with the taste model's ``affinity`` and ``liking`` (``model_liking``) where a trained
+    model knows the track.
 
     ``plays``: the profile's plays when already loaded (the page's cached frame).
     """
@@ -141,7 +140,8 @@ def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> 
         catalog = pd.DataFrame(columns=["track_id", "track_name", "artist_name", "album_name", "genre",
                                         "release_year", "duration_ms", *FEATURES])
     pool = build_pool(plays, features, catalog)
-    affinity = model_affinity(db, profile, plays)
-    if affinity is not None:
-        pool["affinity"] = affinity.reindex(pool.index).to_numpy(dtype=float)
+    liked = model_liking(db, profile, plays)
+    if liked is not None:
+        for column in ("affinity", "liking"):
+            pool[column] = liked[column].reindex(pool.index).to_numpy(dtype=float)
     return pool

@@ -337,3 +337,62 @@ def percent_label(share: float | None) -> str:
         if 0 < float(text.removesuffix("%")) < 100:
             return text
     return "<0.001%" if share < 0.5 else ">99.999%"
+
+
+def model_comparison(data: pd.DataFrame, models: list[str]) -> alt.Chart:
+    """NDCG of each model on each evaluation task, as bars (``taste.ndcg_frame``: model, metric, value)."""
+    return alt.Chart(data).mark_bar().encode(
+        x=alt.X("value:Q", title="NDCG", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("model:N", sort=models, title=None),
+        color=alt.Color("model:N", legend=None), row=alt.Row("metric:N", title=None),
+        tooltip=["model", "metric", alt.Tooltip("value:Q", format=".3f")])
+
+
+def monthly_axes(chart: alt.Chart, value: str, tooltip: list[str]) -> alt.Chart:
+    """Readable axes for a monthly chart: plain-word titles, shares in %, month tooltips
+    (the time axis is this module's own: UTC, year-aware)."""
+    share = value.startswith("share")
+
+    def tip(column: str) -> alt.Tooltip:
+        fmt = ".1%" if column.startswith("share") else ",.1f" if "hours" in column else ","
+        return alt.Tooltip(f"{column}:Q", title=column.replace("_", " "), format=fmt)
+
+    return chart.encode(
+        y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%") if share else alt.Axis()),
+        tooltip=[alt.Tooltip("month:T", timeUnit="utcyearmonth", format="%b %Y", title="month")]
+        + [tip(c) for c in tooltip])
+
+
+PERIOD_TIME_UNITS = {"day": "utcyearmonthdate", "week": "utcyearmonthdate", "month": "utcyearmonth", "year": "utcyear"}
+PERIOD_FORMATS = {"day": "%d %b %Y", "week": "week of %d %b %Y", "month": "%b %Y", "year": "%Y"}
+
+
+def rate_over_time(data: pd.DataFrame, value: str, title: str, period: str, extra: list[str]) -> alt.Chart:
+    """A share (0..1) per period as a line, with a percent axis and period-aware tooltips."""
+    tooltip = [alt.Tooltip("period_start:T", title=period, timeUnit=PERIOD_TIME_UNITS[period],
+                           format=PERIOD_FORMATS[period]),
+               alt.Tooltip(f"{value}:Q", title=value.replace("_", " "), format=".1%")]
+    tooltip += [alt.Tooltip(f"{c}:Q", title=c.replace("_", " "), format=".0%" if c == "coverage" else ",")
+                for c in extra]
+    return line_over_time(data, "period_start", value, title, time_unit=PERIOD_TIME_UNITS[period],
+                          period=period).encode(
+        y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%")), tooltip=tooltip)
+
+
+def tall(chart: alt.Chart, rows: int) -> alt.Chart:
+    """Room for ``rows`` labelled bars: Streamlit fits the whole chart (title and axes too)
+    into its height, and labels of a few words need width."""
+    return chart.properties(height=150 + 28 * rows).configure_axisY(labelLimit=220)
+
+
+def coverage_by_year(shares: pd.DataFrame) -> alt.Chart:
+    """Stacked share of each year's listening time with audio features, by how it was matched
+    (columns ``year``, ``matched`` "by id" / "by artist and title", ``percent``)."""
+    return (alt.Chart(shares, title="Share of each year's listening time with audio features")
+            .mark_bar()
+            .encode(x=alt.X("year:O", title=None),
+                    y=alt.Y("percent:Q", title="% of listening time", stack="zero", scale=alt.Scale(domain=[0, 100])),
+                    color=alt.Color("matched:N", title="Matched", scale=alt.Scale(
+                        domain=["by id", "by artist and title"], range=[ACCENT, "#9BD8AE"])),
+                    tooltip=["year", "matched", alt.Tooltip("percent:Q", format=".1f")])
+            .properties(height=HEIGHT, autosize=AUTOSIZE))

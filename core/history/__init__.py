@@ -6,6 +6,9 @@
 """
 # --- the package's API (generated from its modules' public names) ---
 from core.history.favourites import (  # noqa: F401
+    MIN_STREAMS,
+    QUIET_DAYS,
+    WINDOW_DAYS,
     forgotten_favourites,
 )
 from core.history.frame import (  # noqa: F401

@@ -16,6 +16,10 @@ from core.history.frame import (
     level_keys,
 )
 
+MIN_STREAMS = 10  # a favourite: this many streams ...
+WINDOW_DAYS = 90  # ... within this many days
+QUIET_DAYS = 365  # forgotten: no stream for this many days
+
 _US_PER_SECOND = 1_000_000
 _US_PER_DAY = 86_400 * _US_PER_SECOND
 
@@ -39,7 +43,7 @@ def _peak_windows(codes: np.ndarray, times_us: np.ndarray, window_us: int) -> tu
 
 
 def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = None, level: str = "track",
-                         min_streams: int = 10, quiet_days: int = 365, window_days: int = 90,
+                         min_streams: int = MIN_STREAMS, quiet_days: int = QUIET_DAYS, window_days: int = WINDOW_DAYS,
                          min_ms: int = DEFAULT_MIN_MS, limit: int = 50) -> pd.DataFrame:
     """Tracks (or artists) once on heavy rotation that have not been streamed for a long time.
 
@@ -52,11 +56,13 @@ def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = Non
     an export months old should not make everything look forgotten).
 
     Ordered by peak streams, then total streams, then name; at most ``limit`` rows.
-    Columns: [``track``,] ``artist``, ``streams``, ``peak_streams``, ``peak_from`` (local date
-    the best window starts), ``last_played`` (local date), ``days_quiet`` (whole days).
+    Columns: [``track``,] ``artist``, ``streams``, ``peak_streams``, ``peak_from`` (the date
+    the best window starts), ``last_played`` (date), ``days_quiet`` (whole days) and ``key``
+    (what ``level_keys`` calls it). Dates are local when the frame has a ``local`` column
+    (the Explore pages), else UTC.
     """
     name_columns = ["track", "artist"] if level == "track" else ["artist"]
-    columns = [*name_columns, "streams", "peak_streams", "peak_from", "last_played", "days_quiet"]
+    columns = [*name_columns, "streams", "peak_streams", "peak_from", "last_played", "days_quiet", "key"]
     if plays_all.empty:
         dtypes = {"streams": "int64", "peak_streams": "int64", "days_quiet": "int64", "peak_from": object,
                   "last_played": object}
@@ -67,7 +73,8 @@ def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = Non
     now = now.tz_localize("UTC") if now.tzinfo is None else now
     now_us = int(np.datetime64(now.tz_convert("UTC").tz_localize(None), "us").astype(np.int64))
 
-    codes = np.asarray(pd.factorize(level_keys(plays_all, level))[0])
+    codes, keys = pd.factorize(level_keys(plays_all, level))
+    codes = np.asarray(codes)
     start_us = epoch_us(plays_all["start"])
     rows = np.flatnonzero((codes >= 0) & (plays_all["ms_played"].to_numpy() >= min_ms) & (start_us < now_us))
     order, in_window = _peak_windows(codes[rows], start_us[rows], window_days * _US_PER_DAY)
@@ -88,11 +95,18 @@ def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = Non
         "artist": creator_names(last_plays).astype("str").to_numpy(),
         "streams": chosen["streams"].to_numpy(dtype="int64"),
         "peak_streams": chosen["peak_streams"].to_numpy(dtype="int64"),
-        "peak_from": plays_all["date"].to_numpy()[chosen["peak_row"].to_numpy()],
-        "last_played": last_plays["date"].to_numpy(),
+        "peak_from": _dates(plays_all, chosen["peak_row"].to_numpy()),
+        "last_played": _dates(plays_all, chosen["last_row"].to_numpy()),
         "days_quiet": chosen["days_quiet"].to_numpy(dtype="int64"),
+        "key": np.asarray(keys, dtype=object)[chosen.index.to_numpy()],
     })
     if level == "track":
         out.insert(0, "track", item_names(last_plays).astype("str").to_numpy())
     out = out.sort_values(["peak_streams", "streams", name_columns[0]], ascending=[False, False, True], kind="stable")
     return out.head(limit).reset_index(drop=True)[columns]
+
+
+def _dates(plays: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
+    """The local (else UTC) start date of some plays."""
+    times = plays["local"] if "local" in plays.columns else plays["start"]
+    return times.iloc[rows].dt.date.to_numpy()

@@ -24,6 +24,7 @@ import pandas as pd
 from sqlite_utils import Database
 
 from core import store
+from core.base import file_stem
 
 CONTENT_TYPES = ("music", "podcast", "audiobook", "video")
 DEFAULT_MIN_MS = 30_000
@@ -72,8 +73,7 @@ def track_keys(plays: pd.DataFrame) -> pd.Categorical:
 
 
 def snapshot_path(db_path: str | Path, profile: str, version: int) -> Path:
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in profile)
-    return Path(f"{db_path}.explore") / f"{safe}-v{version}.parquet"
+    return Path(f"{db_path}.explore") / f"{file_stem(profile)}-v{version}.parquet"
 
 
 def load_plays_snapshot(db: Database, db_path: str | Path, profile: str) -> pd.DataFrame:

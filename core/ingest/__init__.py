@@ -32,6 +32,7 @@ from core.ingest.exports import (  # noqa: F401
     MAX_TEXT_LENGTH,
     MAX_ZIP_RATIO,
     MAX_ZIP_TOTAL_BYTES,
+    PARSERS,
     PLAYLISTS,
     ExtendedRecord,
     InputFile,

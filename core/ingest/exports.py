@@ -824,6 +824,33 @@ def _parse_extended_records(parsed: ParsedFile, records: Any, is_video: bool) ->
         parsed.format = extended_generation(parsed.name, records[0].keys()) + (" — video" if is_video else "")
 
 
+def _fill_account(parsed: ParsedFile, records: Any) -> None:
+    parsed.plays, parsed.rejected = _rows(parsed.name, records, lambda r: account_row(r, parsed.kind))
+    parsed.rows_read = len(records)
+
+
+def _fill_playlists(parsed: ParsedFile, records: Any) -> None:
+    parsed.playlists = _playlists(parsed.name, records)
+    parsed.rows_read = sum(len(p.items) for p in parsed.playlists)
+
+
+def _fill_library(parsed: ParsedFile, records: Any) -> None:
+    parsed.library = _library(parsed.name, records)
+    parsed.rows_read = len(parsed.library)
+
+
+# kind of file -> what fills a ParsedFile from its decoded records (one table for every format)
+PARSERS: dict[str, Callable[[ParsedFile, Any], None]] = {
+    EXTENDED: lambda parsed, records: _parse_extended_records(parsed, records, is_video=False),
+    EXTENDED_VIDEO: lambda parsed, records: _parse_extended_records(parsed, records, is_video=True),
+    ACCOUNT_MUSIC: _fill_account,
+    ACCOUNT_PODCAST: _fill_account,
+    ACCOUNT_AUDIOBOOK: _fill_account,
+    PLAYLISTS: _fill_playlists,
+    LIBRARY: _fill_library,
+}
+
+
 def parse_file(item: InputFile) -> ParsedFile:
     """Read and normalise one file; raise ImportFileError if nothing in it can be used."""
     name = item.name
@@ -848,17 +875,7 @@ def parse_file(item: InputFile) -> ParsedFile:
                         "Playlist / YourLibrary files from it.")
         kind = sniffed
     parsed = ParsedFile(name, kind, KIND_LABELS[kind])
-    if kind in (EXTENDED, EXTENDED_VIDEO):
-        _parse_extended_records(parsed, records, kind == EXTENDED_VIDEO)
-    elif kind in _ACCOUNT_FIELDS:
-        parsed.plays, parsed.rejected = _rows(name, records, lambda r: account_row(r, kind))
-        parsed.rows_read = len(records)
-    elif kind == PLAYLISTS:
-        parsed.playlists = _playlists(name, records)
-        parsed.rows_read = sum(len(p.items) for p in parsed.playlists)
-    elif kind == LIBRARY:
-        parsed.library = _library(name, records)
-        parsed.rows_read = len(parsed.library)
+    PARSERS[kind](parsed, records)
     if name.lower().endswith(".csv"):
         parsed.format += " (CSV)"
     return parsed

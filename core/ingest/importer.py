@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from core import store
-from core.base import Progress
+from core.base import Progress, no_progress
 from core.errors import ImportFileError
 from core.ingest import exports
 
@@ -172,7 +172,7 @@ def _store_parsed(
                 if store.delete_spotify_plays_covered(db, profile, store.SPOTIFY_PLAY_MATCH_S):
                     store.bump_data_version(db)
         elif parsed.playlists:
-            changed = [store.upsert_playlist(db, profile, "export", pl) for pl in parsed.playlists]
+            changed = [store.upsert_playlist(db, profile, "export", pl)[1] for pl in parsed.playlists]
             report.added = sum(len(pl.items) for pl, c in zip(parsed.playlists, changed) if c)
             report.duplicates = parsed.rows_read - report.added
         elif parsed.library:
@@ -244,7 +244,7 @@ def import_files(
     paths: Iterable[str | Path] = (),
     uploads: Iterable[tuple[str, bytes]] = (),
     profile: str = store.DEFAULT_PROFILE,
-    progress: Progress | None = None,
+    progress: Progress = no_progress,
     max_zip_bytes: int = exports.MAX_ZIP_TOTAL_BYTES,
 ) -> ImportReport:
     """Import every usable file found in paths and uploads into a profile.
@@ -264,8 +264,7 @@ def import_files(
     reader = _ReadAhead(inputs)
     try:
         for number, item in enumerate(inputs):
-            if progress:
-                progress(number / total, f"Importing {Path(item.name).name} ({number + 1} of {len(inputs)})")
+            progress(number / total, f"Importing {Path(item.name).name} ({number + 1} of {len(inputs)})")
             parsed = reader.next_file()
             release = functools.partial(reader.release, number)
             if isinstance(parsed, ImportFileError):
@@ -275,8 +274,7 @@ def import_files(
             release()  # no-op if already released; files without plays release here
     finally:
         reader.close()
-    if progress:
-        progress(1.0, "Import finished")
+    progress(1.0, "Import finished")
     report = ImportReport(profile, reports, store.play_summary(db, profile))
     store.finish_import(db, import_id, len(reports), report.added, report.merged, json.dumps(report.to_dict()))
     return report

@@ -9,7 +9,7 @@ import spotipy
 from sqlite_utils import Database
 
 from core import store
-from core.base import Progress
+from core.base import Progress, no_progress
 from core.spotify.client import CHUNK, PlaylistSaveError, SpotifyError, call
 
 
@@ -56,9 +56,8 @@ def store_local_playlist(db: Database, profile: str, name: str, description: str
         names = store.known_track_names(db, ids)
         items = tuple(("track", *names.get(i, (None, None, None)), u, i, None) for u, i in zip(uris, ids))
         ordinal = store.next_playlist_ordinal(db, profile, "encore", name)
-        store.upsert_playlist(db, profile, "encore", store.PlaylistRecord(name, ordinal, None, description, items))
-        playlist_id = db.execute("SELECT id FROM playlists WHERE profile = ? AND source = 'encore' AND name = ? "
-                                 "AND ordinal = ?", [profile, name, ordinal]).fetchone()[0]
+        playlist_id, _ = store.upsert_playlist(db, profile, "encore",
+                                               store.PlaylistRecord(name, ordinal, None, description, items))
         store.start_spotify_save(db, playlist_id, profile, len(uris))
     return playlist_id
 
@@ -77,7 +76,7 @@ def _find_saved_playlist(sp: spotipy.Spotify, token: str | None) -> str | None:
 
 
 def save_playlist(db: Database, sp: spotipy.Spotify, profile: str, name: str, uris: Sequence[str],
-                  description: str = "", public: bool = False, progress: Progress | None = None) -> dict:
+                  description: str = "", public: bool = False, progress: Progress = no_progress) -> dict:
     """Store a playlist locally, then create it in the account and fill it in chunks of 100.
 
     Returns the save's row (``store.spotify_save``). A failure part-way raises
@@ -91,7 +90,7 @@ def save_playlist(db: Database, sp: spotipy.Spotify, profile: str, name: str, ur
 
 
 def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: bool = False,
-                progress: Progress | None = None) -> dict:
+                progress: Progress = no_progress) -> dict:
     """Continue saving a stored playlist: create it once, then add the chunks not yet added.
 
     A chunk whose request got no answer may have arrived anyway, so the playlist's item
@@ -148,8 +147,7 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
     while start < len(uris):
         end = min(start + CHUNK, len(uris))
         number = start // CHUNK + 1
-        if progress:
-            progress(start / len(uris), f"Adding tracks {start + 1}–{end} of {len(uris)} (chunk {number} of {chunks})")
+        progress(start / len(uris), f"Adding tracks {start + 1}–{end} of {len(uris)} (chunk {number} of {chunks})")
         try:
             call(sp, f"adding tracks {start + 1}–{end}", sp.playlist_add_items, spotify_id, uris[start:end])
         except SpotifyError as exc:
@@ -159,8 +157,7 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
         start = end
     with db.atomic():
         store.update_spotify_save(db, playlist_id, status="done", error=None, items_done=len(uris))
-    if progress:
-        progress(1.0, f"Saved “{playlist['name']}” with {len(uris)} tracks.")
+    progress(1.0, f"Saved “{playlist['name']}” with {len(uris)} tracks.")
     return store.spotify_save(db, playlist_id)
 
 

@@ -13,7 +13,7 @@ import spotipy
 from sqlite_utils import Database
 
 from core import store
-from core.base import Progress
+from core.base import Progress, no_progress
 from core.spotify.client import SEARCH_LIMIT, SpotifyError, call
 from core.spotify.sync import first_artist
 
@@ -58,7 +58,7 @@ class ResolveResult:
     stopped: bool  # stopped early (max_searches or should_stop); run again to continue
 
 
-def resolve_track_ids(db: Database, sp: spotipy.Spotify, profile: str, progress: Progress | None = None,
+def resolve_track_ids(db: Database, sp: spotipy.Spotify, profile: str, progress: Progress = no_progress,
                       max_searches: int | None = None, should_stop: Callable[[], bool] | None = None,
                       min_interval_s: float = 0.2, sleep: Callable[[float], None] = time.sleep) -> ResolveResult:
     """Find Spotify ids for music plays that have none (account and 2020 exports) by search.
@@ -80,8 +80,7 @@ def resolve_track_ids(db: Database, sp: spotipy.Spotify, profile: str, progress:
         if searched >= total or (should_stop and should_stop()):
             stopped = True
             break
-        if progress:
-            progress(searched / max(total, 1), f"Searching {searched + 1:,} of {total:,}: {artist} — {title}")
+        progress(searched / max(total, 1), f"Searching {searched + 1:,} of {total:,}: {artist} — {title}")
         wait = min_interval_s - (time.monotonic() - last)
         if wait > 0:
             sleep(wait)
@@ -101,8 +100,7 @@ def resolve_track_ids(db: Database, sp: spotipy.Spotify, profile: str, progress:
         found += track is not None
     updated = apply_resolved_ids(db, profile)
     remaining = len(store.unresolved_track_names(db, profile))
-    if progress:
-        progress(1.0, f"Searched {searched:,}; found {found:,}; {updated:,} plays now have a track id.")
+    progress(1.0, f"Searched {searched:,}; found {found:,}; {updated:,} plays now have a track id.")
     if error is not None:
         raise error
     return ResolveResult(searched, found, remaining, updated, stopped and remaining > 0)

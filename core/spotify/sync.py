@@ -14,7 +14,7 @@ import spotipy
 from sqlite_utils import Database
 
 from core import store
-from core.base import Progress
+from core.base import Progress, no_progress
 from core.spotify.client import (
     SpotifyAuthError,
     SpotifyError,
@@ -183,7 +183,7 @@ def _playlist_items(track: dict, added: str | None) -> tuple:
     return (kind, track.get("name"), artist, album, uri, track_id, (added or "")[:10] or None)
 
 
-def sync_playlists(db: Database, sp: spotipy.Spotify, profile: str, progress: Progress | None = None) -> SyncResult:
+def sync_playlists(db: Database, sp: spotipy.Spotify, profile: str, progress: Progress = no_progress) -> SyncResult:
     """The person's playlists with their items (source 'spotify'), mirroring the account.
 
     Since February 2026 Spotify serves the items only of playlists the person owns or
@@ -194,8 +194,7 @@ def sync_playlists(db: Database, sp: spotipy.Spotify, profile: str, progress: Pr
     listed = list(pages(sp, what, call(sp, what, sp.current_user_playlists, limit=50)))
     records, without_items = [], 0
     for number, playlist in enumerate(listed, start=1):
-        if progress:
-            progress(number / max(len(listed), 1), f"Playlist {number} of {len(listed)}: {playlist.get('name')}")
+        progress(number / max(len(listed), 1), f"Playlist {number} of {len(listed)}: {playlist.get('name')}")
         items: tuple = ()
         if (playlist.get("owner") or {}).get("id") == me.get("id") or playlist.get("collaborative"):
             what_items = f"reading the playlist “{playlist.get('name')}”"
@@ -218,11 +217,10 @@ def sync_playlists(db: Database, sp: spotipy.Spotify, profile: str, progress: Pr
             ordinal = seen.get(name, 0)
             seen[name] = ordinal + 1
             record = store.PlaylistRecord(name, ordinal, None, playlist.get("description") or None, items)
-            changed += store.upsert_playlist(db, profile, "spotify", record)
-            row = db.execute("SELECT id FROM playlists WHERE profile = ? AND source = 'spotify' AND name = ? "
-                             "AND ordinal = ?", [profile, name, ordinal]).fetchone()
-            store.set_playlist_spotify_id(db, row[0], playlist["id"])
-            kept.append(row[0])
+            playlist_id, was_changed = store.upsert_playlist(db, profile, "spotify", record)
+            changed += was_changed
+            store.set_playlist_spotify_id(db, playlist_id, playlist["id"])
+            kept.append(playlist_id)
         store.delete_spotify_playlists_except(db, profile, kept)
         note = (f"{without_items} playlist(s) you follow but do not own: Spotify no longer serves their items."
                 if without_items else None)
@@ -239,14 +237,13 @@ SYNC_PARTS: dict[str, Callable] = {
 
 
 def sync_all(db: Database, sp: spotipy.Spotify, profile: str,
-             progress: Progress | None = None) -> tuple[list[SyncResult], list[SpotifyError]]:
+             progress: Progress = no_progress) -> tuple[list[SyncResult], list[SpotifyError]]:
     """Every sync part in turn; a part that fails does not stop the others (each is its own
     transaction). A rate limit or a lost sign-in stops the rest: every further call would
     meet it too."""
     results, errors = [], []
     for number, (part, sync) in enumerate(SYNC_PARTS.items()):
-        if progress:
-            progress(number / len(SYNC_PARTS), f"Syncing {part}…")
+        progress(number / len(SYNC_PARTS), f"Syncing {part}…")
         try:
             results.append(sync(db, sp, profile))
         except (SpotifyRateLimitError, SpotifyAuthError) as exc:
@@ -254,8 +251,7 @@ def sync_all(db: Database, sp: spotipy.Spotify, profile: str,
             break
         except SpotifyError as exc:
             errors.append(exc)
-    if progress:
-        progress(1.0, "Sync finished.")
+    progress(1.0, "Sync finished.")
     return results, errors
 
 

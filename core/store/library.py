@@ -16,8 +16,8 @@ class PlaylistRecord:
     items: tuple[tuple, ...]  # (kind, track_name, artist_name, album_name, track_uri, track_id, added_date)
 
 
-def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistRecord) -> bool:
-    """Store a playlist, replacing its items; return False when it was already identical."""
+def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistRecord) -> tuple[int, bool]:
+    """Store a playlist, replacing its items; return (its id, whether anything changed)."""
     row = db.execute(
         "SELECT id FROM playlists WHERE profile = ? AND source = ? AND name = ? AND ordinal = ?",
         [profile, source, playlist.name, playlist.ordinal],
@@ -32,7 +32,7 @@ def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistR
             ).fetchall()
         )
         if existing == playlist.items:
-            return False
+            return playlist_id, False
         db.execute(
             "UPDATE playlists SET last_modified = ?, description = ? WHERE id = ?",
             [playlist.last_modified, playlist.description, playlist_id],
@@ -50,7 +50,7 @@ def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistR
         "track_uri, track_id, added_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(playlist_id, pos, *item) for pos, item in enumerate(playlist.items)],
     )
-    return True
+    return playlist_id, True
 
 
 def insert_library_items(db: Database, profile: str, items: Iterable[Sequence]) -> int:

@@ -16,7 +16,8 @@ Two tasks:
 
 Baselines (never tuned down): most_played, most_recent, item_knn (cosine over session
 co-occurrence), audio_knn (cosine over audio features scaled 0–1, real features only),
-als (ALS alone, no audio side), hybrid (core.model).
+als (ALS alone, no audio side), hybrid (``core.taste.scoring.Hybrid``, as the pages and the chat use it). Every one of them is
+asked through the same ``scores(listener)`` contract (``core.taste.scoring``).
 
 Choices are made on validation data only, never on the test: in (a) the recency
 half-life of the person's row — for als, item_knn, audio_knn and the hybrid alike — and
@@ -28,28 +29,36 @@ Splitters and metrics are pure; splitters take a seed.
 """
 from __future__ import annotations
 
+import dataclasses
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from core.base import Progress, no_progress
+from core.history.frame import DEFAULT_MIN_MS
 from core.taste.interactions import (
-    QUICK_SKIP_MS,
     TasteInputs,
     Weighting,
     build_matrix,
-    keys_row,
-    listener_row,
 )
 from core.taste.model import (
     TasteModel,
-    cooccurrence_scores,
-    liked_cells,
-    percentile_ranks,
-    scale_features,
     top_n,
+)
+from core.taste.scoring import (
+    ALSOnly,
+    AudioKNN,
+    Hybrid,
+    HybridSettings,
+    ItemKNN,
+    Listener,
+    MostPlayed,
+    MostRecent,
+    Recommender,
+    row_popularity,
 )
 
 MODELS = ("hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als")
@@ -157,55 +166,6 @@ def hide_tracks(playlists: dict[str, list[str]], seed: int, fraction: float = HI
     return out
 
 
-# --- baselines: each gives a score per track (-inf: cannot rank it) ---------------------
-
-
-def play_counts(plays: pd.DataFrame, n_tracks: int, idx: np.ndarray) -> np.ndarray:
-    """Streams (>= 30 s) per track column."""
-    stream = plays["ms_played"].to_numpy() >= QUICK_SKIP_MS
-    return np.bincount(idx[stream & (idx >= 0)], minlength=n_tracks).astype("float64")
-
-
-def last_played(plays: pd.DataFrame, n_tracks: int, idx: np.ndarray) -> np.ndarray:
-    """Seconds since the epoch of each track's latest play start (-inf: never)."""
-    out = np.full(n_tracks, -np.inf)
-    seconds = plays["start"].astype("int64").to_numpy() / 1e9
-    ok = idx >= 0
-    np.maximum.at(out, idx[ok], seconds[ok])
-    return out
-
-
-def _with_popularity(primary: np.ndarray, popularity: np.ndarray) -> np.ndarray:
-    """``primary`` first; tracks it cannot rank (0 or -inf) after it, by row popularity —
-    so "most played" still ranks tracks new to the person (as "most popular")."""
-    known = np.isfinite(primary) & (primary > 0)
-    out = np.where(popularity > 0, popularity / (popularity.max(initial=0.0) + 1.0), -np.inf)
-    out[known] = 1.0 + percentile_ranks(primary[known])
-    return out
-
-
-def item_knn_scores(matrix: sp.csr_matrix, row: sp.csr_matrix) -> np.ndarray:
-    """Item-KNN over session co-occurrence (``core.model.cooccurrence_scores`` on the
-    matrix's liked cells); -inf for tracks in no row."""
-    return cooccurrence_scores(liked_cells(matrix), row)
-
-
-def audio_knn_scores(features: np.ndarray, row: sp.csr_matrix) -> np.ndarray:
-    """Cosine similarity (features scaled 0–1, real catalog features only) to the row's
-    tracks, weighted by the row's values; tracks without features get -inf."""
-    scaled, _, _ = scale_features(features)
-    usable = np.isfinite(scaled).all(axis=1)
-    unit = np.where(usable[:, None], np.nan_to_num(scaled), 0.0)
-    norms = np.linalg.norm(unit, axis=1)
-    unit = unit / np.where(norms > 0, norms, 1.0)[:, None]
-    row = sp.csr_matrix(row)
-    keep = usable[row.indices] & (row.data > 0)
-    if not keep.any():
-        return np.where(usable, 0.0, -np.inf)
-    centre = (row.data[keep][:, None] * unit[row.indices[keep]]).sum(axis=0)
-    return np.where(usable, unit @ centre, -np.inf)
-
-
 # --- the two tasks ---------------------------------------------------------------------
 
 
@@ -229,7 +189,7 @@ def _windowed(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, da
     ix = inputs.interactions
     before = plays[(plays["start"] < cutoff).to_numpy()]
     after = plays[((plays["start"] >= cutoff) & (plays["start"] < cutoff + pd.Timedelta(days=days))).to_numpy()]
-    streams = after[after["ms_played"].to_numpy() >= QUICK_SKIP_MS]
+    streams = after[after["ms_played"].to_numpy() >= DEFAULT_MIN_MS]
     playlists = {label: [k for k, when in zip(keys, inputs.playlist_added[label])
                          if when is not None and pd.Timestamp(when, tz="UTC") < cutoff]
                  for label, keys in inputs.playlists.items()}
@@ -239,23 +199,18 @@ def _windowed(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, da
             "test_cols": set(ix.track_idx(streams["track_key"].astype(object).unique().tolist()).tolist())}
 
 
-def _rows(ix, train: pd.DataFrame, weighting: Weighting, cutoff: pd.Timestamp) -> dict[float, sp.csr_matrix]:
-    """The person's row at each half-life of the grid."""
-    return {hl: listener_row(ix, train, Weighting(**{**weighting.__dict__, "half_life_days": hl}), now=cutoff)
-            for hl in HALF_LIFE_GRID}
-
-
-def _model_scores(model: TasteModel, matrix: sp.csr_matrix, features: np.ndarray, rows: dict, settings: dict,
-                  baselines: dict) -> dict[str, np.ndarray]:
-    hybrid = settings["hybrid"]
-    model.artist_weight = hybrid.get("artist_weight", model.artist_weight)
-    model.cooc_weight = hybrid.get("cooc_weight", model.cooc_weight)
-    taste = model.taste_scores(rows[hybrid["taste_half_life"]])
-    return {**baselines,
-            "item_knn": item_knn_scores(matrix, rows[settings["item_knn"]]),
-            "audio_knn": audio_knn_scores(features, rows[settings["audio_knn"]]),
-            "als": model.als_scores(rows[settings["als"]], cold=False),
-            "hybrid": _mix(taste, rows[hybrid["history_half_life"]], hybrid["familiar"])}
+def recommenders(model: TasteModel, inputs: TasteInputs, train: pd.DataFrame, matrix: sp.csr_matrix,
+                 settings: dict) -> dict[str, Recommender]:
+    """The hybrid and every baseline, built from the training data with the chosen settings."""
+    ix = inputs.interactions
+    return {
+        "hybrid": Hybrid(model, HybridSettings.from_dict(settings["hybrid"])),
+        "most_played": MostPlayed.fit(ix, train, matrix),
+        "most_recent": MostRecent.fit(ix, train, matrix),
+        "item_knn": ItemKNN.fit(matrix, settings["item_knn"]),
+        "audio_knn": AudioKNN.fit(inputs.features, settings["audio_knn"]),
+        "als": ALSOnly(model, settings["als"]),
+    }
 
 
 def evaluate_time_split(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
@@ -264,9 +219,9 @@ def evaluate_time_split(inputs: TasteInputs, params: dict | None = None, weighti
     """Task (a). Returns ({model: metrics}, info) or raises ValueError with the reason it cannot run.
 
     The recency half-life of the person's row (for als, item_knn, audio_knn and the
-    hybrid) and the hybrid's familiar/new dial are chosen on validation windows before
-    the cut-off (``choose_settings``), unless ``settings`` are given: the test window is
-    never looked at to choose them. most_played and most_recent have nothing to choose.
+    hybrid) and the hybrid's settings are chosen on validation windows before the cut-off
+    (``choose_settings``, as training does), unless ``settings`` are given: the test window
+    is never looked at to choose them. most_played and most_recent have nothing to choose.
     """
     plays = inputs.plays
     if plays.empty:
@@ -276,7 +231,6 @@ def evaluate_time_split(inputs: TasteInputs, params: dict | None = None, weighti
         raise ValueError(f"the history spans {span} days; the time split needs at least {2 * days}")
     cutoff = plays["start"].max() - pd.Timedelta(days=days)
     ix = inputs.interactions
-    n = ix.n_tracks
     w = _windowed(inputs, plays, cutoff, days)
     train, train_idx, test_cols = w["train"], w["train_idx"], w["test_cols"]
     if not len(test_cols):
@@ -284,26 +238,21 @@ def evaluate_time_split(inputs: TasteInputs, params: dict | None = None, weighti
                          "so there is nothing to predict")
     settings = settings or choose_settings(inputs, train, params, weighting, days, seeds[0])
     matrix = build_matrix(ix, train, weighting, w["playlists"], w["others"]).values
-    rows = _rows(ix, train, weighting, cutoff)
     history, candidate_new = _candidates(ix, train_idx, matrix, inputs.features)
     relevant_all = {c for c in test_cols if history[c] or candidate_new[c]}
     relevant_old = {c for c in test_cols if history[c]}
     relevant_new = {c for c in test_cols if candidate_new[c]}
-    popularity = np.asarray((matrix > 0).sum(axis=0)).ravel().astype("float64")
-    baselines = {
-        "most_played": _with_popularity(play_counts(train, n, train_idx), popularity),
-        "most_recent": _with_popularity(last_played(train, n, train_idx), popularity),
-    }
+    popularity = row_popularity(matrix)
     allowed_all = history | candidate_new
+    listener = Listener.of_plays(ix, train, now=cutoff, weighting=weighting)
     per_seed: dict[str, dict[str, list]] = {m: {} for m in MODELS}
     for seed in seeds:
         model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
                                                                          inputs.interactions.artist_names_)
-        scores = _model_scores(model, matrix, inputs.features, rows, settings, baselines)
-        for name in MODELS:
+        for name, recommender in recommenders(model, inputs, train, matrix, settings).items():
             if name not in ("als", "hybrid") and seed != seeds[0]:
                 continue  # deterministic: one run is the mean
-            s = scores[name]
+            s = recommender.scores(listener)
             top = _ranked(s, allowed_all, K)
             old = _ranked(s, history, K)
             new = _ranked(s, candidate_new, K)
@@ -332,9 +281,7 @@ ARTIST_WEIGHT_GRID = (0.0, 0.25, 0.5)
 AUDIO_WEIGHT_GRID = (0.0, 0.1, 0.25)
 COOC_WEIGHT_GRID = (0.0, 0.5, 1.0)
 VALIDATION_WINDOWS = 3
-DEFAULT_SETTINGS = {"hybrid": {"familiar": 0.5, "taste_half_life": 90.0, "history_half_life": 90.0,
-                               "artist_weight": 0.25, "cooc_weight": 0.5},
-                    "als": 90.0, "item_knn": 90.0, "audio_knn": 90.0}
+DEFAULT_SETTINGS = {"hybrid": HybridSettings().to_dict(), "als": 90.0, "item_knn": 90.0, "audio_knn": 90.0}
 
 
 def _candidates(ix, train_idx: np.ndarray, matrix: sp.csr_matrix, features: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -346,16 +293,27 @@ def _candidates(ix, train_idx: np.ndarray, matrix: sp.csr_matrix, features: np.n
     return history, ~history & (known | np.isfinite(features).any(axis=1))
 
 
+def _hybrid_grid(audio_weight: float) -> list[HybridSettings]:
+    """Every hybrid setting the validation tries (the dial at 0 ignores the history's half-life)."""
+    return [HybridSettings(familiar=familiar, taste_half_life=hl, history_half_life=hh, audio_weight=audio_weight,
+                           artist_weight=artist_weight, cooc_weight=cooc_weight)
+            for hl in HALF_LIFE_GRID for artist_weight in ARTIST_WEIGHT_GRID for cooc_weight in COOC_WEIGHT_GRID
+            for hh in HALF_LIFE_GRID for familiar in FAMILIAR_GRID
+            if not (familiar == 0 and hh != HALF_LIFE_GRID[0])]
+
+
 def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | None, weighting: Weighting,
                     days: int = TEST_DAYS, seed: int = 0, windows: int = VALIDATION_WINDOWS) -> dict:
-    """Half-lives (and the hybrid's dial) with the best mean NDCG@50 over the last
+    """Half-lives (and the hybrid's settings) with the best mean NDCG@50 over the last
     ``windows`` windows of ``days`` in ``train``, each predicted by a model trained on
-    what came before it. Every model gets the same search over the same grid."""
+    what came before it. Every model gets the same search over the same grid, and each is
+    scored through its ``scores`` (what ships)."""
     if train.empty:
         return DEFAULT_SETTINGS
     ix = inputs.interactions
     last = train["start"].max()
     totals: dict[tuple, list[float]] = {}
+    hybrid_grid = _hybrid_grid(HybridSettings().audio_weight)
     for k in range(1, windows + 1):
         w = _windowed(inputs, train, last - pd.Timedelta(days=k * days), days)
         if w["train"].empty:
@@ -368,68 +326,30 @@ def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | Non
             continue
         model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
                                                                          inputs.interactions.artist_names_)
-        rows = _rows(ix, w["train"], weighting, w["cutoff"])
-        shares = {hh: _history_share(r, ix.n_tracks) for hh, r in rows.items()}
+        listener = Listener.of_plays(ix, w["train"], now=w["cutoff"], weighting=weighting)
+        liked = ItemKNN.fit(matrix).liked
+        audio = AudioKNN.fit(inputs.features)
 
-        def score(s: np.ndarray) -> float:
-            return ndcg_at_k(_ranked(s, allowed, K), relevant)
+        def score(recommender: Recommender) -> float:
+            return ndcg_at_k(_ranked(recommender.scores(listener), allowed, K), relevant)
 
-        for hl, row in rows.items():
-            totals.setdefault(("als", hl), []).append(score(model.als_scores(row, cold=False)))
-            totals.setdefault(("item_knn", hl), []).append(score(item_knn_scores(matrix, row)))
-            totals.setdefault(("audio_knn", hl), []).append(score(audio_knn_scores(inputs.features, row)))
-            parts = model.score_parts(row)
-            for artist_weight in ARTIST_WEIGHT_GRID:
-                for cooc_weight in COOC_WEIGHT_GRID:
-                    taste = model.combine(parts, {"als": 1.0, "audio": model.audio_weight, "artist": artist_weight,
-                                                  "cooc": cooc_weight})
-                    ranks = _taste_ranks(taste)
-                    for hh, share in shares.items():
-                        for familiar in FAMILIAR_GRID:
-                            if familiar == 0 and hh != HALF_LIFE_GRID[0]:
-                                continue  # the dial at 0 ignores the history row
-                            totals.setdefault(("hybrid", hl, artist_weight, cooc_weight, hh, familiar), []).append(
-                                score(_mix_ranked(taste, ranks, share, familiar)))
+        for hl in HALF_LIFE_GRID:
+            totals.setdefault(("als", hl), []).append(score(ALSOnly(model, hl)))
+            totals.setdefault(("item_knn", hl), []).append(score(ItemKNN(liked, hl)))
+            totals.setdefault(("audio_knn", hl), []).append(score(dataclasses.replace(audio, half_life=hl)))
+        for settings in hybrid_grid:
+            totals.setdefault(("hybrid", settings), []).append(score(Hybrid(model, settings)))
     if not totals:
         return DEFAULT_SETTINGS
     best = {}
     for key, values in totals.items():  # grid order: ties keep the first
         mean = float(np.mean(values))
         if key[0] not in best or mean > best[key[0]][0] + 1e-12:
-            best[key[0]] = (mean, key[1:])
-    out = {name: best[name][1][0] for name in ("als", "item_knn", "audio_knn")}
-    hl, artist_weight, cooc_weight, hh, familiar = best["hybrid"][1]
-    out["hybrid"] = {"familiar": familiar, "taste_half_life": hl, "history_half_life": hh,
-                     "artist_weight": artist_weight, "cooc_weight": cooc_weight}
+            best[key[0]] = (mean, key[1])
+    out = {name: best[name][1] for name in ("als", "item_knn", "audio_knn")}
+    out["hybrid"] = best["hybrid"][1].to_dict()
     out["validation_ndcg@50"] = {name: round(value[0], 4) for name, value in best.items()}
     return out
-
-
-def _history_share(history: sp.csr_matrix, n: int) -> np.ndarray:
-    """Each track's value in a history row over the row's largest value (0 if not in it)."""
-    h = np.zeros(n)
-    positive = history.data > 0
-    if positive.any():
-        h[history.indices[positive]] = history.data[positive] / history.data[positive].max()
-    return h
-
-
-def _taste_ranks(taste: np.ndarray) -> np.ndarray:
-    t = np.zeros(len(taste))
-    ok = np.isfinite(taste)
-    t[ok] = percentile_ranks(taste[ok])
-    return t
-
-
-def _mix_ranked(taste: np.ndarray, ranks: np.ndarray, share: np.ndarray, familiar: float) -> np.ndarray:
-    if familiar <= 0:
-        return taste
-    return np.where(np.isfinite(taste) | (share > 0), (1 - familiar) * ranks + familiar * share, -np.inf)
-
-
-def _mix(taste: np.ndarray, history: sp.csr_matrix, familiar: float) -> np.ndarray:
-    """``TasteModel.hybrid_scores`` from precomputed taste scores (the grid reuses them)."""
-    return _mix_ranked(taste, _taste_ranks(taste), _history_share(history, len(taste)), familiar)
 
 
 def _summarise(values: dict[str, list]) -> dict:
@@ -449,34 +369,29 @@ def evaluate_playlists(inputs: TasteInputs, params: dict | None = None, weightin
         raise ValueError(f"no playlist has {MIN_PLAYLIST_TRACKS} or more tracks")
     ix = inputs.interactions
     n = ix.n_tracks
-    plays_idx = ix.track_idx(inputs.plays["track_key"].astype(object).to_numpy())
     per_seed: dict[str, dict[str, list]] = {m: {} for m in MODELS}
     value = float(np.log1p(weighting.playlist_weight))
-    settings: list[dict] = []
+    chosen_settings: list[dict] = []
     for seed in seeds:
         split = hide_tracks(inputs.playlists, seed)
         visible_lists = {**inputs.playlists, **{label: vis for label, (vis, _) in split.items()}}
         matrix = build_matrix(ix, inputs.plays, weighting, visible_lists, inputs.other_profiles).values
-        popularity = np.asarray((matrix > 0).sum(axis=0)).ravel().astype("float64")
-        most_played = _with_popularity(play_counts(inputs.plays, n, plays_idx), popularity)
-        most_recent = _with_popularity(last_played(inputs.plays, n, plays_idx), popularity)
+        popularity = row_popularity(matrix)
         model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
                                                                          inputs.interactions.artist_names_)
         chosen = choose_playlist_weights(inputs, visible_lists, split, params, weighting, seed)
-        model.audio_weight, model.artist_weight = chosen["audio_weight"], chosen["artist_weight"]
-        model.cooc_weight = chosen["cooc_weight"]
-        settings.append(chosen)
+        chosen_settings.append(chosen)
+        settings = {"hybrid": HybridSettings.from_dict({**chosen, "familiar": 0.0}).to_dict(),
+                    "als": None, "item_knn": None, "audio_knn": None}
+        models = recommenders(model, inputs, inputs.plays, matrix, settings)
         lists: dict[str, list] = {m: [] for m in MODELS}
         for label, (visible, hidden) in split.items():
-            row = keys_row(ix, visible, value)
+            listener = Listener.of_keys(ix, visible, value)
             allowed = np.ones(n, dtype=bool)
-            allowed[row.indices] = False
+            allowed[listener.row().indices] = False
             relevant = set(ix.track_idx(hidden).tolist())
-            scores = {"most_played": most_played, "most_recent": most_recent, "item_knn": item_knn_scores(matrix, row),
-                      "audio_knn": audio_knn_scores(inputs.features, row), "als": model.als_scores(row, cold=False),
-                      "hybrid": model.hybrid_scores(row)}
             for name in MODELS:
-                ranked = _ranked(scores[name], allowed, PLAYLIST_LIST_LENGTH)
+                ranked = _ranked(models[name].scores(listener), allowed, PLAYLIST_LIST_LENGTH)
                 lists[name].append(ranked[:K])
                 for key, v in (("r_precision", r_precision(ranked, relevant)), ("ndcg", recsys_ndcg(ranked, relevant)),
                                ("diversity", intra_list_diversity(ranked[:K], model.item_factors_)),
@@ -488,20 +403,20 @@ def evaluate_playlists(inputs: TasteInputs, params: dict | None = None, weightin
             per_seed[name].setdefault("coverage", []).append(coverage(lists[name], n))
     results = {name: _summarise(per_seed[name]) for name in MODELS}
     info = {"playlists": len(split), "hidden_per_playlist": HIDE_FRACTION, "list_length": PLAYLIST_LIST_LENGTH,
-            "seeds": list(seeds), "hybrid_settings": settings}
+            "seeds": list(seeds), "hybrid_settings": chosen_settings}
     return results, info
 
 
 def choose_playlist_weights(inputs: TasteInputs, visible_lists: dict[str, list[str]],
                             split: dict[str, tuple[list[str], list[str]]], params: dict | None, weighting: Weighting,
                             seed: int) -> dict:
-    """The hybrid's (audio_weight, artist_weight) with the best mean RecSys NDCG when a
-    further quarter of each evaluated playlist's *visible* tracks is hidden (a model
-    trained without them): the tracks hidden for the test are never looked at."""
+    """The hybrid's (audio, artist, co-occurrence) weights with the best mean RecSys NDCG when
+    a further quarter of each evaluated playlist's *visible* tracks is hidden (a model trained
+    without them): the tracks hidden for the test are never looked at."""
     ix = inputs.interactions
+    default = HybridSettings()
     inner = hide_tracks({label: visible for label, (visible, _) in split.items()}, seed + 1000, min_tracks=4)
     if not inner:
-        default = TasteModel()
         return {"audio_weight": default.audio_weight, "artist_weight": default.artist_weight,
                 "cooc_weight": default.cooc_weight}
     lists = {**visible_lists, **{label: vis for label, (vis, _) in inner.items()}}
@@ -510,18 +425,18 @@ def choose_playlist_weights(inputs: TasteInputs, visible_lists: dict[str, list[s
     value = float(np.log1p(weighting.playlist_weight))
     cases = []
     for visible, hidden in inner.values():
-        row = keys_row(ix, visible, value)
+        listener = Listener.of_keys(ix, visible, value)
         allowed = np.ones(ix.n_tracks, dtype=bool)
-        allowed[row.indices] = False
-        cases.append((model.score_parts(row), allowed, set(ix.track_idx(hidden).tolist())))
+        allowed[listener.row().indices] = False
+        cases.append((listener, allowed, set(ix.track_idx(hidden).tolist())))
     best, best_score = None, -1.0
     for audio_weight in AUDIO_WEIGHT_GRID:
         for artist_weight in ARTIST_WEIGHT_GRID:
             for cooc_weight in COOC_WEIGHT_GRID:
-                weights = {"als": 1.0, "audio": audio_weight, "artist": artist_weight, "cooc": cooc_weight}
-                mean = float(np.mean([recsys_ndcg(_ranked(model.combine(parts, weights), allowed,
-                                                          PLAYLIST_LIST_LENGTH), relevant)
-                                      for parts, allowed, relevant in cases]))
+                hybrid = Hybrid(model, HybridSettings(familiar=0.0, taste_half_life=None, audio_weight=audio_weight,
+                                                      artist_weight=artist_weight, cooc_weight=cooc_weight))
+                mean = float(np.mean([recsys_ndcg(_ranked(hybrid.scores(listener), allowed, PLAYLIST_LIST_LENGTH),
+                                                  relevant) for listener, allowed, relevant in cases]))
                 if mean > best_score + 1e-12:
                     best, best_score = {"audio_weight": audio_weight, "artist_weight": artist_weight,
                                         "cooc_weight": cooc_weight}, mean
@@ -529,10 +444,9 @@ def choose_playlist_weights(inputs: TasteInputs, visible_lists: dict[str, list[s
 
 
 def evaluate_inputs(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
-                    seeds: Sequence[int] = SEEDS, progress: Callable[[float, str], None] | None = None) -> dict:
+                    seeds: Sequence[int] = SEEDS, progress: Progress = no_progress) -> dict:
     """Both tasks in the JSON shape of ``python -m core evaluate --json``; a task that cannot
     run is ``{"skipped": reason}``."""
-    progress = progress or (lambda f, m: None)
     out: dict = {"info": {}}
     started = time.perf_counter()
     for key, task, fraction in (("time_split", evaluate_time_split, 0.0), ("playlist_continuation", evaluate_playlists, 0.5)):
@@ -547,7 +461,7 @@ def evaluate_inputs(inputs: TasteInputs, params: dict | None = None, weighting: 
 
 
 def evaluate_profile(db, profile: str, params: dict | None = None, weighting: Weighting = Weighting(),
-                     seeds: Sequence[int] = SEEDS, progress: Callable[[float, str], None] | None = None) -> dict:
+                     seeds: Sequence[int] = SEEDS, progress: Progress = no_progress) -> dict:
     """``evaluate_inputs`` on everything the store holds for ``profile``."""
     from core.taste.interactions import load_inputs
 

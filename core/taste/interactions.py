@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from core.history.frame import DEFAULT_MIN_MS
 from core.history.sessions import split_sessions
 
-QUICK_SKIP_MS = 30_000  # Spotify's own stream rule: below it a play is not a stream
 FULL_PLAY_MS = 180_000  # a typical track length: plays this long count fully
 ROW_KINDS = ("session", "playlist", "profile")
 
@@ -66,7 +66,7 @@ def play_weights(ms_played: np.ndarray, reason_end: Sequence, skipped: pd.api.ex
     trackdone = (reason == "trackdone").to_numpy()
     fwd = (reason == "fwdbtn").to_numpy()
     skip_flag = pd.array(skipped, dtype="boolean").fillna(False).to_numpy(dtype=bool)
-    stream = ms >= QUICK_SKIP_MS
+    stream = ms >= DEFAULT_MIN_MS
     positive = np.where(stream, 0.5 + 0.5 * np.minimum(ms / FULL_PLAY_MS, 1.0) + weighting.complete_bonus * trackdone, 0.0)
     negative = np.where(~stream & (skip_flag | fwd), 1.0, 0.0)
     if age_days is not None and weighting.half_life_days:

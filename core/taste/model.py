@@ -18,7 +18,7 @@ attributes end in ``_``.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -31,13 +31,9 @@ from sklearn.model_selection import KFold, cross_val_predict
 from sklearn.neighbors import NearestNeighbors
 from threadpoolctl import threadpool_limits
 
-Progress = Callable[[float, str], None]
+from core.base import Progress, no_progress
 
 SOURCE_NONE, SOURCE_ALS, SOURCE_RIDGE = 0, 1, 2
-
-
-def _no_progress(fraction: float, message: str) -> None:
-    pass
 
 
 def scale_features(features: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,20 +70,13 @@ class TasteModel:
         How many factor-space neighbours (with real features) an imputed track averages.
     ridge_alpha
         Regularisation of the ridge regression from features to factors.
-    audio_weight
-        Weight of the audio similarity next to the ALS score in ``taste_scores``.
-    artist_weight
-        Weight of artist overlap (how much of the row is by the track's artist) in
-        ``taste_scores``: the one piece of content every track has, features or not.
-    cooc_weight
-        Weight of session co-occurrence (item-KNN cosine over the training rows) in
-        ``taste_scores``: ALS smooths co-occurrence into a few factors; the raw neighbours
-        keep what the smoothing loses.
+
+    How the parts are mixed into one score (``combine``) is the hybrid's business, with
+    settings chosen on validation data: ``core.taste.scoring.Hybrid``.
     """
 
     def __init__(self, factors: int = 64, regularization: float = 0.1, alpha: float = 10.0, iterations: int = 15,
-                 random_state: int = 42, neighbours: int = 10, ridge_alpha: float = 1.0,
-                 audio_weight: float = 0.1, artist_weight: float = 0.25, cooc_weight: float = 0.5) -> None:
+                 random_state: int = 42, neighbours: int = 10, ridge_alpha: float = 1.0) -> None:
         self.factors = factors
         self.regularization = regularization
         self.alpha = alpha
@@ -95,19 +84,15 @@ class TasteModel:
         self.random_state = random_state
         self.neighbours = neighbours
         self.ridge_alpha = ridge_alpha
-        self.audio_weight = audio_weight
-        self.artist_weight = artist_weight
-        self.cooc_weight = cooc_weight
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in ("factors", "regularization", "alpha", "iterations", "random_state",
-                                             "neighbours", "ridge_alpha", "audio_weight", "artist_weight",
-                                             "cooc_weight")}
+                                             "neighbours", "ridge_alpha")}
 
     # --- fit ----------------------------------------------------------------------------
 
     def fit(self, matrix: sp.csr_matrix, features: np.ndarray, artists: Sequence | None = None,
-            progress: Progress = _no_progress) -> TasteModel:
+            progress: Progress = no_progress) -> TasteModel:
         """Learn item factors from ``matrix`` (rows x tracks), the audio side from
         ``features`` (tracks x features, NaN rows where a track has none) and the artist
         of each track from ``artists`` (names, None where unknown).
@@ -172,7 +157,7 @@ class TasteModel:
             X, Y = scaled[reference], item_factors[reference]
             ridge = Ridge(alpha=self.ridge_alpha)
             # out-of-fold R^2 (share of the factors' variance the features explain): how far
-            # a ridge-placed track's score can be trusted (see taste_scores)
+            # a ridge-placed track's score can be trusted (see score_parts)
             folds = KFold(n_splits=min(5, len(reference)), shuffle=True, random_state=self.random_state)
             self.ridge_r2_ = float(r2_score(Y, cross_val_predict(ridge, X, Y, cv=folds), multioutput="variance_weighted"))
             self.item_factors_[cold] = ridge.fit(X, Y).predict(scaled[cold]).astype("float32")
@@ -247,22 +232,15 @@ class TasteModel:
         parts["cooc"] = _standardise(cooccurrence_scores(self.cooc_, row, self.popularity_))
         return parts
 
-    def combine(self, parts: dict[str, np.ndarray], weights: dict[str, float] | None = None) -> np.ndarray:
+    def combine(self, parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
         """Weighted sum of the parts (a missing part adds 0); -inf for tracks that neither
         ALS (or the ridge) nor audio features can place."""
-        weights = weights or {"als": 1.0, "audio": self.audio_weight, "artist": self.artist_weight,
-                              "cooc": self.cooc_weight}
         out = np.zeros(len(parts["als"]))
         for name, weight in weights.items():
             if weight:
                 out += weight * np.nan_to_num(parts[name], nan=0.0)
         usable = np.isfinite(parts["als"]) | np.isfinite(parts["audio"])
         return np.where(usable, out, -np.inf)
-
-    def taste_scores(self, row: sp.csr_matrix) -> np.ndarray:
-        """The hybrid's taste score: z(ALS) + audio_weight z(audio) + artist_weight z(artist)
-        + cooc_weight z(co-occurrence), see ``score_parts``; -inf where nothing places a track."""
-        return self.combine(self.score_parts(row))
 
     def artist_scores(self, row: sp.csr_matrix) -> np.ndarray:
         """Per track, the share of the row's positive weight that is by the track's artist."""
@@ -278,43 +256,11 @@ class TasteModel:
         out[known] = weight[self.artist_codes_[known]] / row.data[positive].sum()
         return out
 
-    def recommend(self, row: sp.csr_matrix, n: int = 50, familiar: float = 0.0,
-                  exclude: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """The top ``n`` tracks for a row: (track_idx, score), best first.
-
-        ``familiar`` in [0, 1] is the dial between new (0) and tracks already in the row
-        (1), see ``hybrid_scores``. ``exclude`` is a boolean mask of tracks never to return.
-        """
-        scores = self.hybrid_scores(row, familiar)
-        if exclude is not None:
-            scores = np.where(exclude, -np.inf, scores)
-        return top_n(scores, n)
-
-    def hybrid_scores(self, row: sp.csr_matrix, familiar: float = 0.0,
-                      history: sp.csr_matrix | None = None) -> np.ndarray:
-        """(1 - familiar) x taste + familiar x history, both on 0–1.
-
-        Taste is ``taste_scores`` of ``row`` as a percentile rank; history is the value of
-        each track in ``history`` (default: ``row``; e.g. a recency-weighted history) over
-        the largest value, 0 for tracks not in it. ``familiar`` = 0 is the taste order itself.
-        """
-        taste = self.taste_scores(row)
-        if familiar <= 0:
-            return taste
-        history = sp.csr_matrix(row if history is None else history)
-        h = np.zeros(len(taste))
-        positive = history.data > 0
-        if positive.any():
-            h[history.indices[positive]] = history.data[positive] / history.data[positive].max()
-        t = np.zeros(len(taste))
-        ok = np.isfinite(taste)
-        t[ok] = percentile_ranks(taste[ok])
-        return np.where(ok | (h > 0), (1 - familiar) * t + familiar * h, -np.inf)
-
-    def similar_items(self, track_idx: np.ndarray, n: int = 25) -> tuple[np.ndarray, np.ndarray]:
-        """Tracks most like the given ones (cosine in factor space, audio as the hybrid mixes
-        it), the given ones excluded. Works for tracks without features (factors) and for
-        tracks without factors (features)."""
+    def similar_items(self, track_idx: np.ndarray, n: int = 25,
+                      audio_weight: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+        """Tracks most like the given ones (cosine in factor space, plus ``audio_weight`` x audio
+        similarity), the given ones excluded. Works for tracks without features (factors) and
+        for tracks without factors (features)."""
         track_idx = np.asarray(track_idx, dtype="int64")
         row = sp.csr_matrix((np.ones(len(track_idx), dtype="float32"),
                              (np.zeros(len(track_idx), dtype=int), track_idx)), shape=(1, len(self.item_factors_)))
@@ -324,7 +270,7 @@ class TasteModel:
         cosine = np.where(self.factor_source_ != SOURCE_NONE, factors @ centre / np.where(norms > 0, norms, 1.0), -np.inf)
         if not np.linalg.norm(centre):
             cosine[:] = -np.inf
-        out = fuse([(cosine, 1.0), (self.audio_scores(row), self.audio_weight)])
+        out = fuse([(cosine, 1.0), (self.audio_scores(row), audio_weight)])
         out[track_idx] = -np.inf
         return top_n(out, n)
 
@@ -350,7 +296,8 @@ class TasteModel:
         """A saved model and the extra arrays saved with it."""
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["meta"]))
-            model = cls(**meta["params"])
+            known = cls().get_params()  # a model saved by an older Encore may carry settings it no longer has
+            model = cls(**{k: v for k, v in meta["params"].items() if k in known})
             for name in cls._ARRAYS:
                 setattr(model, name, data[name])
             indptr, indices = data["cooc_indptr"], data["cooc_indices"]
@@ -426,65 +373,3 @@ def top_n(scores: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
         part = finite
     order = np.lexsort((part, -scores[part]))[:n]
     return part[order], scores[part[order]]
-
-
-# --- training a profile's model and keeping it next to the store --------------------------
-
-DEFAULT_HALF_LIFE_DAYS = 180.0  # recency of the person's own row at query time
-
-
-def models_dir(db_path: str | Path) -> Path:
-    return Path(f"{db_path}.models")
-
-
-def train_profile(db, profile: str, db_path: str | Path, params: dict | None = None,
-                  weighting=None, progress: Progress = _no_progress, plays=None):
-    """Fit the taste model of ``profile`` on everything in the store (or on ``plays``, e.g.
-    a date range of them), save it (npz next to the store + a ``models`` row with the data
-    and catalog versions) and return ``(model id, model, inputs)``."""
-    import datetime as dt
-
-    from core import store
-    from core.taste.interactions import Weighting, build_matrix, load_inputs
-
-    weighting = weighting or Weighting()
-    progress(0.0, "Reading plays, playlists and audio features")
-    version, catalog_version = store.data_version(db), store.catalog_version(db)
-    inputs = load_inputs(db, profile, plays)
-    matrix = build_matrix(inputs.interactions, inputs.plays, weighting, inputs.playlists, inputs.other_profiles)
-    model = TasteModel(**(params or {}))
-    model.fit(matrix.values, inputs.features, inputs.interactions.artist_names_,
-              progress=lambda f, m: progress(0.05 + 0.9 * f, m))
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
-    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in profile)
-    path = models_dir(db_path) / f"{safe}-{stamp}.npz"
-    arrays = {k: np.asarray(["" if v is None else str(v) for v in vals], dtype=str)
-              for k, vals in inputs.interactions.to_arrays().items()}
-    model.save(path, extra=arrays)
-    from core.taste.interactions import AUDIO_FEATURES
-    imputed_idx = np.flatnonzero(model.imputed_)
-    real = model.features_ * model.feature_span_ + model.feature_low_  # back to catalog units
-    imputed = ((inputs.interactions.track_keys_[i],
-                json.dumps(dict(zip(AUDIO_FEATURES, np.round(real[i].astype(float), 4).tolist()))))
-               for i in imputed_idx)
-    meta = {**model.get_params(), "weighting": weighting.__dict__, "rows": matrix.values.shape[0],
-            "tracks": matrix.values.shape[1], "row_kinds": {k: int((matrix.row_kinds == k).sum()) for k in
-                                                            ("session", "playlist", "profile")}}
-    model_id = store.save_model_record(db, profile, version, catalog_version, json.dumps(meta), None, str(path), imputed)
-    progress(1.0, "Saved")
-    return model_id, model, inputs
-
-
-def load_profile_model(db, profile: str):
-    """The newest saved model of ``profile``: (record, model, Interactions), or None."""
-    from core import store
-    from core.taste.interactions import Interactions
-
-    record = store.latest_model(db, profile)
-    if record is None or not Path(record["path"]).exists():
-        return None
-    model, extra = TasteModel.load(record["path"])
-    arrays = {k: np.asarray([v if v != "" else None for v in extra[k]], dtype=object)
-              for k in ("track_keys", "track_names", "artist_names")}
-    arrays["track_keys"] = np.asarray(extra["track_keys"], dtype=object)
-    return record, model, Interactions.from_arrays(arrays)

@@ -6,27 +6,15 @@ Every list: no track twice, at most ``per_artist`` tracks of one artist in every
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 
-from core.taste.interactions import (
-    AUDIO_FEATURES,
-    QUICK_SKIP_MS,
-    Interactions,
-    Weighting,
-    listener_row,
-)
-from core.taste.model import (
-    DEFAULT_HALF_LIFE_DAYS,
-    SOURCE_ALS,
-    SOURCE_NONE,
-    SOURCE_RIDGE,
-    TasteModel,
-    top_n,
-)
+from core.history import favourites
+from core.history.frame import DEFAULT_MIN_MS
+from core.taste.interactions import AUDIO_FEATURES, Interactions
+from core.taste.model import SOURCE_ALS, SOURCE_NONE, SOURCE_RIDGE, TasteModel, top_n
+from core.taste.scoring import Hybrid, Listener
 
 COLUMNS = ("track_key", "track", "artist", "score", "familiar", "reason")
 REASON_FEATURES = ("energy", "danceability", "valence", "tempo", "acousticness", "instrumentalness", "speechiness")
@@ -62,7 +50,7 @@ def cap_per_artist(candidates: Sequence, artists: Sequence, n: int, per_artist: 
 def play_stats(plays: pd.DataFrame) -> pd.DataFrame:
     """Per track_key: ``streams`` (>= 30 s), ``last`` play start, ``peak_month`` (the month
     with most streams, a Period) and ``peak_streams`` in it."""
-    streams = plays[plays["ms_played"].to_numpy() >= QUICK_SKIP_MS]
+    streams = plays[plays["ms_played"].to_numpy() >= DEFAULT_MIN_MS]
     if streams.empty:
         return pd.DataFrame(columns=["streams", "last", "peak_month", "peak_streams"])
     keys = streams["track_key"].astype(object)
@@ -147,88 +135,47 @@ def _frame(model: TasteModel, ix: Interactions, chosen: list[int], scores: np.nd
     return pd.DataFrame(rows, columns=list(COLUMNS))
 
 
-@dataclass(frozen=True)
-class Listener:
-    """What the lists need from a person's plays, computed once per data version: their
-    recency-weighted row, per-track play statistics, and the time of their last play."""
-
-    row: sp.csr_matrix
-    stats: pd.DataFrame
-    names: pd.DataFrame  # track_name, artist_name per track_key
-    now: pd.Timestamp | None
+def stats_of(listener: Listener) -> pd.DataFrame:
+    """``play_stats`` of a listener's plays, computed once per listener."""
+    return listener.memo("play_stats", lambda: play_stats(listener.plays if listener.plays is not None
+                                                          else pd.DataFrame(columns=["ms_played"])))
 
 
-LIKE_VALUE = 1.0  # a like counts as much as a couple of full plays (log1p(1.5) = 0.92 per play)
-DISLIKE_VALUE = -1.0  # with alpha 10: "not this" with confidence 10, ten times a never-played track
-
-
-def listener(ix: Interactions, plays: pd.DataFrame, half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
-             now: pd.Timestamp | None = None, feedback: dict[str, int] | None = None) -> Listener:
-    """The person's context for the lists; ``feedback`` (track_key -> +1 like / -1 dislike,
-    e.g. from the chat) adds to the row: a like on top of the plays, a dislike replacing them."""
-    now = now if now is not None else (plays["start"].max() if len(plays) else None)
-    first = plays.drop_duplicates("track_key")
-    names = pd.DataFrame({"track_name": first["track_name"].astype(object).to_numpy(),
-                          "artist_name": first["artist_name"].astype(object).to_numpy()},
-                         index=first["track_key"].astype(object).to_numpy())
-    return Listener(taste_row(ix, plays, half_life_days, now, feedback), play_stats(plays), names, now)
-
-
-def taste_row(ix: Interactions, plays: pd.DataFrame, half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
-              now: pd.Timestamp | None = None, feedback: dict[str, int] | None = None) -> sp.csr_matrix:
-    """The person's recency-weighted row, with likes added on top of the plays and dislikes
-    replacing them (what the model's taste for the person is solved from)."""
-    now = now if now is not None else (plays["start"].max() if len(plays) else None)
-    row = listener_row(ix, plays, Weighting(half_life_days=half_life_days), now=now)
-    if not feedback:
-        return row
-    dense = row.toarray().ravel()
-    for key, value in feedback.items():
-        idx = ix.track_idx([key])[0]
-        if idx >= 0:
-            dense[idx] = max(dense[idx], 0.0) + LIKE_VALUE if value > 0 else DISLIKE_VALUE
-    return sp.csr_matrix(dense.reshape(1, -1).astype("float32"))
-
-
-def for_you(model: TasteModel, ix: Interactions, who: Listener, n: int = 25, familiar: float = 0.5,
+def for_you(hybrid: Hybrid, ix: Interactions, listener: Listener, n: int = 25, familiar: float | None = None,
             per_artist: int = 2, window: int = 25) -> pd.DataFrame:
-    """A mix of familiar and new tracks; ``familiar`` 0 = only the taste model, 1 = only
-    the person's recency-weighted history."""
-    scores = model.hybrid_scores(who.row, familiar)
-    scores[who.row.indices[who.row.data < 0]] = -np.inf  # skipped or disliked: never suggested
+    """The hybrid's list: ``familiar`` 0 = only the taste model, 1 = only the person's
+    recency-weighted history; None keeps the dial the model was trained with."""
+    hybrid = hybrid if familiar is None else hybrid.with_familiar(familiar)
+    scores = hybrid.scores(listener).copy()
+    row = listener.row(hybrid.settings.taste_half_life)
+    scores[row.indices[row.data < 0]] = -np.inf  # skipped or disliked: never suggested
     ranked, _ = top_n(scores, n * 20)
     chosen = cap_per_artist(ranked.tolist(), [ix.artist_names_[i] for i in ranked], n, per_artist, window)
-    row = who.row
     positive = row.data > 0
     seeds = row.indices[positive][np.argsort(-row.data[positive], kind="stable")][:50]
-    return _frame(model, ix, chosen, scores, seeds, who.stats)
+    return _frame(hybrid.model, ix, chosen, scores, seeds, stats_of(listener))
 
 
-def forgotten_favourites(who: Listener, n: int = 25, quiet_days: int = 180, min_streams: int = 5,
-                         per_artist: int = 2, window: int = 25) -> pd.DataFrame:
-    """Tracks streamed at least ``min_streams`` times and not at all in the ``quiet_days``
-    before the last play, most streamed first."""
-    stats = who.stats
-    if stats.empty:
+def forgotten_favourites(plays: pd.DataFrame, n: int = 25, per_artist: int = 2, window: int = 25) -> pd.DataFrame:
+    """Songs once on heavy rotation that have fallen silent (``core.history.favourites``'s
+    rule, the one the Discovery page shows), with a reason, capped per artist."""
+    table = favourites.forgotten_favourites(plays, level="track", limit=max(n * 10, 100))
+    if table.empty:
         return pd.DataFrame(columns=list(COLUMNS))
-    quiet = stats[(stats["last"] < who.now - pd.Timedelta(days=quiet_days)) & (stats["streams"] >= min_streams)]
-    quiet = quiet.sort_values(["streams", "last"], ascending=[False, False], kind="stable")
-    keys = quiet.index.tolist()
-    artists = who.names["artist_name"].reindex(keys).tolist()
-    chosen = cap_per_artist(keys, artists, n, per_artist, window)
-    rows = []
-    for key in chosen:
-        s = quiet.loc[key]
-        rows.append({"track_key": key, "track": who.names.at[key, "track_name"], "artist": who.names.at[key, "artist_name"],
-                     "score": float(s["streams"]), "familiar": True,
-                     "reason": f"you played it {int(s['peak_streams'])} times in {_month(s['peak_month'])} "
-                               f"({int(s['streams'])} in all), and not since {s['last']:%B %Y}"})
-    return pd.DataFrame(rows, columns=list(COLUMNS))
+    chosen = set(cap_per_artist(table.index.tolist(), table["artist"].tolist(), n, per_artist, window))
+    table = table.loc[[i for i in table.index if i in chosen]]
+    reasons = [f"you played it {peak} times in the {favourites.WINDOW_DAYS} days from {start:%d %b %Y} "
+               f"({streams} in all), and not since {last:%B %Y}"
+               for peak, start, streams, last in zip(table["peak_streams"], table["peak_from"], table["streams"],
+                                                      table["last_played"])]
+    return pd.DataFrame({"track_key": table["key"].to_numpy(), "track": table["track"].to_numpy(),
+                         "artist": table["artist"].to_numpy(), "score": table["peak_streams"].astype(float).to_numpy(),
+                         "familiar": True, "reason": reasons}, columns=list(COLUMNS))
 
 
-def more_like(model: TasteModel, ix: Interactions, track_keys: Sequence[str], who: Listener | None = None,
+def more_like(model: TasteModel, ix: Interactions, track_keys: Sequence[str], listener: Listener | None = None,
               n: int = 25, per_artist: int = 2, window: int = 25) -> pd.DataFrame:
-    """Tracks like the picked ones. Works for picks without audio features (ALS factors)
+    """Songs like the picked ones. Works for picks without audio features (ALS factors)
     and for picks never played (features mapped into the factor space)."""
     idx = ix.track_idx(list(track_keys))
     idx = idx[idx >= 0]
@@ -239,5 +186,5 @@ def more_like(model: TasteModel, ix: Interactions, track_keys: Sequence[str], wh
     full = np.full(ix.n_tracks, -np.inf)
     full[ranked] = scores
     chosen = cap_per_artist(ranked.tolist(), [ix.artist_names_[i] for i in ranked], n, per_artist, window)
-    stats = who.stats if who is not None else play_stats(pd.DataFrame(columns=["ms_played"]))
+    stats = stats_of(listener) if listener is not None else play_stats(pd.DataFrame(columns=["ms_played"]))
     return _frame(model, ix, chosen, full, idx, stats)
