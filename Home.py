@@ -14,6 +14,7 @@ navigation = st.navigation(
         "Encore": [
             st.Page("pages/home.py", title="Home", icon="🏠", default=True),
             st.Page("pages/import_export.py", title="Import", icon="📥", url_path="import"),
+            st.Page("pages/profiles.py", title="Profiles", icon="👤", url_path="profiles"),
             st.Page("pages/catalog.py", title="Catalog", icon="🗂️", url_path="catalog"),
             st.Page("pages/spotify.py", title="Spotify", icon="🟢", url_path="spotify"),
         ],
@@ -33,5 +34,5 @@ navigation = st.navigation(
     },
     expanded=True,  # every page in the sidebar, not "View 3 more"
 )
-_shared.demo_banner(db, profile)
+_shared.profile_line(db, profile)
 navigation.run()

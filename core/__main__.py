@@ -1,11 +1,14 @@
-"""Command line: ``python -m core import PATH... | demo | catalog PATH``.
+"""Command line: ``python -m core import | demo | catalog | top | profile | imports | train |
+evaluate | playlist`` (``--help`` on each).
 
 Exit codes: 0 when the command went through (an import where everything was a duplicate
-still went through), 2 with a one-line reason when nothing in the input could be imported.
+still went through), 2 with a one-line reason when it could not (nothing in the input could
+be imported, a profile without plays, a name or an import that cannot be used).
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
@@ -17,7 +20,11 @@ from core.ingest.importer import format_report, import_files
 
 def _cmd_import(args: argparse.Namespace) -> int:
     db = store.open_store(args.db)
-    report = import_files(db, paths=args.paths, profile=args.profile)
+    try:
+        report = import_files(db, paths=args.paths, profile=args.profile)
+    except EncoreError as exc:
+        print(f"encore: nothing was imported: {exc}", file=sys.stderr)
+        return 2
     if report.added or report.merged:
         # as the Import page does: the first Explore visit then reads a snapshot, not the table
         history.load_plays_snapshot(db, store.resolve_db_path(args.db), args.profile)
@@ -159,6 +166,105 @@ def _cmd_playlist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_top(args: argparse.Namespace) -> int:
+    from core import explore
+    db = _store_with_plays(args)
+    if db is None:
+        return 2
+    plays = history.load_plays(db, args.profile)
+    tz = args.tz or explore.guess_timezone(plays["conn_country"])
+    try:
+        filters = explore.Filters(start=_date(args.start, "--from"), end=_date(args.end, "--to"), tz=tz)
+    except ValueError as exc:
+        print(f"encore: {exc}", file=sys.stderr)
+        return 2
+    by = {"artists": "artist", "tracks": "track", "albums": "album"}[args.what]
+    table = explore.ranked_items(explore.apply_filters(plays, filters), by, args.by).head(args.n)
+    rows = [{"rank": int(r["rank"]),
+             **({"artist_name": r["name"]} if by == "artist" else {"artist_name": r["artist"]}),
+             **({"track_name": r["title"]} if by == "track" else {}),
+             **({"album_name": r["name"]} if by == "album" else {}),
+             "streams": int(r["streams"]), "hours": round(float(r["hours"]), 3)} for r in table.to_dict("records")]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif not rows:
+        print(f"Nothing to rank between {args.start or 'the first play'} and {args.end or 'the last'}.")
+    else:
+        print(f"Top {args.what} of '{args.profile}' by {args.by} ({tz}; streams are plays of 30 s or more):")
+        for row in rows:
+            label = " — ".join(str(row[k]) for k in ("track_name", "album_name", "artist_name") if k in row)
+            print(f"{row['rank']:4d}. {label}  · {row['streams']:,} streams, {row['hours']:,.1f} h")
+    return 0
+
+
+def _date(value: str | None, flag: str) -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{flag} wants a date like 2024-01-31, got {value!r}") from None
+
+
+def _cmd_profiles(args: argparse.Namespace) -> int:
+    db = store.open_store(args.db)
+    try:
+        if args.action == "list":
+            rows = store.list_profiles(db)
+            if args.json:
+                print(json.dumps(rows, indent=2, ensure_ascii=False))
+            for row in [] if args.json else rows:
+                flags = " (demo)" if row["is_demo"] else (" (shares its listening)" if row["share_listening"] else "")
+                print(f"{row['name']}{flags}: {row['plays']:,} plays, since {row['created_at'][:10]}")
+        elif args.action == "create":
+            print(f"Created profile “{ingest.create_profile(db, args.name)}”.")
+        elif args.action == "rename":
+            print(f"Renamed “{args.name}” to “{ingest.rename_profile(db, args.name, args.new_name)}”.")
+        elif args.action == "delete":
+            if not args.yes:
+                rows = store.profile_rows(db, args.name)
+                print(f"encore: deleting “{args.name}” removes {rows.get('plays', 0):,} plays and every other row of "
+                      f"it ({', '.join(f'{t} {n:,}' for t, n in rows.items()) or 'none'}). Add --yes to do it.",
+                      file=sys.stderr)
+                return 2
+            counts = ingest.delete_profile(db, store.resolve_db_path(args.db), args.name)
+            print(f"Deleted “{args.name}”: " + (", ".join(f"{t} {n:,}" for t, n in counts.items()) or "it was empty"))
+        elif args.action in ("share", "unshare"):
+            if not store.profile_exists(db, args.name) or store.is_demo_profile(db, args.name):
+                print(f"encore: there is no profile “{args.name}” of a real person to share.", file=sys.stderr)
+                return 2
+            store.set_sharing(db, args.name, args.action == "share")
+            print(f"“{args.name}” {'now shares' if args.action == 'share' else 'no longer shares'} its listening "
+                  "with the other sharing profiles' taste models.")
+    except EncoreError as exc:
+        print(f"encore: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _cmd_imports(args: argparse.Namespace) -> int:
+    db = store.open_store(args.db)
+    if args.action == "list":
+        rows = store.list_imports(db, args.profile)
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        for row in [] if args.json else rows:
+            state = f"undone {row['undone_at'][:10]}" if row["undone_at"] else (
+                "finished" if row["finished_at"] else "not finished")
+            print(f"{row['id']:5d}  {row['started_at'][:16].replace('T', ' ')}  {row['files']} files, "
+                  f"{row['plays_added']:,} plays added, {row['plays_merged']:,} merged  ({state})")
+        return 0
+    try:
+        result = ingest.undo_import(db, args.import_id)
+    except EncoreError as exc:
+        print(f"encore: {exc}", file=sys.stderr)
+        return 2
+    print(f"Undid import {args.import_id} of “{result['profile']}”: {result['plays_removed']:,} plays removed, "
+          f"{result['plays_restored']:,} restored, {result['playlists_restored']:,} playlists put back, "
+          f"{result['library_items_removed']:,} library items removed.")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m core", description="Encore from the command line.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -199,6 +305,32 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seeds", type=int, default=3, help="random seeds to average over (default: 3)")
     ev.add_argument("--json", action="store_true", help="print the results as JSON")
     ev.set_defaults(func=_cmd_evaluate)
+    top = sub.add_parser("top", help="the top artists, tracks (songs) or albums, as the Overview page ranks them")
+    top.add_argument("what", choices=("artists", "tracks", "albums"))
+    top.add_argument("--from", dest="start", metavar="DATE", help="first local date (YYYY-MM-DD; default: the first play)")
+    top.add_argument("--to", dest="end", metavar="DATE", help="last local date (default: the last play)")
+    top.add_argument("--by", choices=("streams", "time"), default="streams")
+    top.add_argument("--n", type=int, default=10, help="how many (default: 10)")
+    top.add_argument("--tz", help="IANA time zone (default: guessed from where you listened most)")
+    top.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    top.add_argument("--profile", default=store.DEFAULT_PROFILE, help="whose listening (default: me)")
+    top.add_argument("--json", action="store_true", help="print a JSON list of objects")
+    top.set_defaults(func=_cmd_top)
+    prof = sub.add_parser("profile", help="list, create, rename, delete or share the profiles of a store")
+    prof.add_argument("action", choices=("list", "create", "rename", "delete", "share", "unshare"))
+    prof.add_argument("name", nargs="?", help="the profile (not for list)")
+    prof.add_argument("new_name", nargs="?", help="rename: the new name")
+    prof.add_argument("--yes", action="store_true", help="delete: really delete it and everything of it")
+    prof.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    prof.add_argument("--json", action="store_true")
+    prof.set_defaults(func=_cmd_profiles)
+    imps = sub.add_parser("imports", help="list a profile's imports, or undo one exactly")
+    imps.add_argument("action", choices=("list", "undo"))
+    imps.add_argument("import_id", nargs="?", type=int, help="undo: the import's number (see list)")
+    imps.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    imps.add_argument("--profile", default=store.DEFAULT_PROFILE, help="list: whose imports (default: me)")
+    imps.add_argument("--json", action="store_true")
+    imps.set_defaults(func=_cmd_imports)
     pl = sub.add_parser("playlist", help="build a playlist from a request in plain words (Gemini when "
                         "GEMINI_API_KEY is set, else the offline interpreter) and print it")
     pl.add_argument("prompt", metavar="PROMPT")
@@ -211,7 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "profile" and args.action != "list" and args.name is None:
+        parser.error(f"profile {args.action} needs the profile's name")
+    if args.command == "profile" and args.action == "rename" and args.new_name is None:
+        parser.error("profile rename needs the new name")
+    if args.command == "imports" and args.action == "undo" and args.import_id is None:
+        parser.error("imports undo needs the import's number (see: python -m core imports list)")
     return args.func(args)
 
 

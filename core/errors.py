@@ -32,3 +32,15 @@ class CatalogEditError(EncoreError):
     def __init__(self, field: str, problem: str, fix: str) -> None:
         self.field = field
         super().__init__(f"{field}: {problem} {fix}")
+
+
+class ProfileError(EncoreError):
+    """A profile name that cannot be used, or a profile that cannot take this change."""
+
+
+class SongEditError(EncoreError):
+    """A song merge or split that cannot be made (the song or recording is not there)."""
+
+
+class ImportUndoError(EncoreError):
+    """An import that cannot be undone (there is none with that id, or it was undone already)."""

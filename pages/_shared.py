@@ -73,6 +73,21 @@ def demo_banner(db: Database, profile: str) -> None:
                 "Import your own export on the Import page, then pick your profile in the sidebar.", icon="🧪")
 
 
+def profile_line(db: Database, profile: str) -> None:
+    """Which profile every page shows (above the page), and the demo banner for the demo."""
+    st.caption(f"👤 Showing **{plain(profile)}**" + (" (demo data)" if store.is_demo_profile(db, profile) else ""))
+    demo_banner(db, profile)
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>$:~&"})
+
+
+def plain(text: object) -> str:
+    """A name (artist, track, profile…) safe inside markdown: every character that markdown,
+    Streamlit's colour/emoji shortcodes or LaTeX would read is escaped, so it shows as typed."""
+    return str(text).translate(_MARKDOWN).replace("\n", " ")
+
+
 def switch_profile(name: str) -> None:
     """Make ``name`` the current profile; the sidebar picker follows on the next run."""
     st.session_state["profile"] = name
@@ -100,7 +115,7 @@ STREAM_RULES = {"From 30 seconds (Spotify's rule)": 30, "All plays": 0, "Custom 
 
 
 @st.cache_resource(show_spinner="Loading your plays…", max_entries=4)
-def _plays(db_path: str, profile: str, version: int) -> pd.DataFrame:
+def _plays(db_path: str, profile: str, version: str) -> pd.DataFrame:
     # cache_resource, not cache_data: the frame is read-only and large, and cache_data
     # would hand every rerun a fresh copy. Keyed on the data version: an import
     # invalidates exactly this.
@@ -112,28 +127,28 @@ def _plays(db_path: str, profile: str, version: int) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _localised(db_path: str, profile: str, version: int, tz: str) -> pd.DataFrame:
+def _localised(db_path: str, profile: str, version: str, tz: str) -> pd.DataFrame:
     # the time-zone conversion is the slow part of filtering: done once per zone
     return explore.localise(_plays(db_path, profile, version), tz)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _selected(db_path: str, profile: str, version: int, filters: explore.Filters) -> pd.DataFrame:
+def _selected(db_path: str, profile: str, version: str, filters: explore.Filters) -> pd.DataFrame:
     # content and dates only (filters.min_ms is always 0 here): copying the chosen rows is the
     # slow part of filtering (0.2 s at 1M plays), and a new stream rule does not need it
     return explore.select_rows(_localised(db_path, profile, version, filters.tz), filters)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _filtered(db_path: str, profile: str, version: int, filters: explore.Filters) -> pd.DataFrame:
+def _filtered(db_path: str, profile: str, version: str, filters: explore.Filters) -> pd.DataFrame:
     rows = _selected(db_path, profile, version, dataclasses.replace(filters, min_ms=0))
     return explore.mark_streams(rows, filters.min_ms)
 
 
-def data_key(profile: str) -> tuple[str, str, int]:
-    """(store path, profile, data version): the cache key of everything derived from plays."""
+def data_key(profile: str) -> tuple[str, str, str]:
+    """(store path, profile, frame version): the cache key of everything derived from plays."""
     db = get_db()
-    return st.session_state["db_path"], profile, store.data_version(db)
+    return st.session_state["db_path"], profile, store.frame_version(db)
 
 
 def all_plays(profile: str) -> pd.DataFrame:

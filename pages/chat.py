@@ -23,13 +23,13 @@ else:
 
 
 @st.cache_resource(show_spinner="Gathering your tracks…", max_entries=4)
-def _pool(db_path: str, profile: str, version: int, catalog_version: int, model_id: int | None) -> pd.DataFrame:
+def _pool(db_path: str, profile: str, version: str, catalog_version: int, model_id: int | None) -> pd.DataFrame:
     # read-only and shared between reruns; rebuilt after an import, a catalog change or a new model
     return chat.load_pool(_shared.get_db(), profile, _shared.all_plays(profile))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _vocabulary(db_path: str, profile: str, version: int, catalog_version: int,
+def _vocabulary(db_path: str, profile: str, version: str, catalog_version: int,
                 model_id: int | None) -> chat.Vocabulary:
     return chat.Vocabulary.from_pool(_pool(db_path, profile, version, catalog_version, model_id))
 

@@ -2,10 +2,11 @@
 import pandas as pd
 import streamlit as st
 
-from core import explore, store
+from core import explore, history, store
+from core.errors import EncoreError
 from pages import _shared
 
-KINDS = {"Artist": "artist", "Track": "track"}
+KINDS = {"Artist": "artist", "Song": "track"}
 MAX_CHOICES = 5000  # a picker with more entries gets slow to send; the rest are reachable by narrowing the range
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
@@ -28,6 +29,11 @@ def _choices(key: tuple, filters: explore.Filters, by: str) -> tuple[list[str], 
 def _detail(key: tuple, filters: explore.Filters, by: str, item: str) -> dict:
     frame = _shared.explore_frame(key[1], filters)
     return explore.artist_detail(frame, item) if by == "artist" else explore.track_detail(frame, item)
+
+
+def _version_label(versions: pd.DataFrame, track_key: str) -> str:
+    row = versions.set_index("track_key").loc[track_key]
+    return f"{row['title']} — {row['album'] or 'no release'} ({row['streams']:,} streams)"
 
 
 def _day(moment: pd.Timestamp | None) -> str:
@@ -54,9 +60,9 @@ if total > len(keys):
     st.caption(f"The {len(keys):,} most streamed of {total:,} {kind.lower()}s; narrow the date range to find others.")
 
 detail = _detail(key, filters, by, item)
-st.subheader(detail["name"])
+st.subheader(detail["name"], anchor=False)
 if by == "track" and detail["album"]:
-    st.caption(f"From the album “{detail['album']}”")
+    st.caption(f"From the album “{_shared.plain(detail['album'])}”")
 
 cols = st.columns(4)
 cols[0].metric("First listen", _day(detail["first_listen"]), help=_when(detail["first_listen"], "first"))
@@ -95,5 +101,47 @@ if by == "artist":
                          width="stretch",
                          column_config={**number, "name": st.column_config.TextColumn("Album", width="medium")})
     st.caption("By streams in the date range.")
+
+if by == "track":
+    versions = detail["versions"]
+    st.markdown("**Recordings of this song**")
+    st.caption("One song however many Spotify ids it has (album, single, compilation, regional copies): the same "
+               "artist and title, with remaster and edition tags folded; live versions, remixes, acoustic and "
+               "other versions are songs of their own.")
+    st.dataframe(versions, hide_index=True, width="stretch", key="detail_versions", column_config={
+        "track_key": None, "track_id": "Spotify id", "title": "Title", "album": "Release",
+        "streams": st.column_config.NumberColumn("Streams", format="%,d"),
+        "hours": st.column_config.NumberColumn("Hours", format="%,.1f"), "first": "First play", "last": "Last play"})
+    with st.expander("Not the same song, or the same song as another one?"):
+        everything = _shared.all_plays(profile)
+        if len(versions) > 1:
+            left, right = st.columns([3, 1])
+            wrong = left.selectbox("This recording is a different song", versions["track_key"].tolist(),
+                                   key="detail_split_pick", format_func=lambda k: _version_label(versions, k))
+            if right.button("Split it off", key="detail_split"):
+                try:
+                    history.split(_shared.get_db(), profile, everything, wrong)
+                except EncoreError as problem:
+                    st.error(str(problem), icon="⚠️")
+                else:
+                    st.rerun()
+        others = [k for k in keys if k != item]
+        if others:
+            left, right = st.columns([3, 1])
+            same = left.selectbox("The same song as", others, key="detail_join_pick", format_func=labels.get,
+                                  index=None, placeholder="Pick the song it should join")
+            if right.button("Join them", key="detail_join", disabled=same is None):
+                try:
+                    history.join(_shared.get_db(), profile, everything, item, same)
+                except EncoreError as problem:
+                    st.error(str(problem), icon="⚠️")
+                else:
+                    st.session_state[f"detail_{by}"] = same
+                    st.rerun()
+        edited = [k for k in versions["track_key"] if k in store.song_edits(_shared.get_db(), profile)]
+        if edited and st.button("Undo my changes to this song", key="detail_undo_edits"):
+            history.undo_edits(_shared.get_db(), profile, edited)
+            st.rerun()
+        st.caption("Your choice is kept and survives importing the export again.")
 
 _shared.download_buttons(frame, "detail")

@@ -32,6 +32,7 @@ def _breakdowns(key: tuple, filters: explore.Filters) -> dict:
     frame = _shared.explore_frame(key[1], filters)
     return {
         "skips": explore.skip_summary(frame),
+        "skip_rules": explore.skip_rules_by_year(frame),
         "start": explore.reasons(frame, "start"),
         "end": explore.reasons(frame, "end"),
         "platforms": explore.platforms(frame),
@@ -73,19 +74,30 @@ st.subheader("Skips and shuffle")
 period = st.radio("Per", ["month", "week", "year"], horizontal=True, key="habits_period")
 skip_rate, shuffle = _over_time(key, filters, period)
 skips = facts["skips"]
-if skips["plays_with_flag"] == 0:
-    st.info("No skips recorded: exports before 2020 carry no skip flag, and none of these plays has one.")
+if skips["plays"] == 0:
+    st.info("No plays to judge for skips in this selection.")
 else:
     cols = st.columns(3)
-    cols[0].metric("Skip rate", percent(skips["skip_rate"]))
+    cols[0].metric("Skip rate", percent(skips["skip_rate"]),
+                   help="A skip is a play you cut short: it ended with next, back or stop (Spotify's own "
+                        "definition), or — where the export does not say how a play ended — it lasted under "
+                        "30 seconds and less than the song's full length.")
     cols[1].metric("Skipped plays", f"{skips['skipped']:,}")
-    cols[2].metric("Plays with a skip flag", percent(skips["coverage"]))
-    if skips["coverage"] < 1:
-        st.caption(f"Exports before 2020 carry no skip flag: the rate is computed over the "
-                   f"{percent(skips['coverage'])} of plays that have one ({skips['plays_with_flag']:,} of "
-                   f"{skips['plays']:,}); periods without flags are left blank.")
-    st.altair_chart(explore.rate_over_time(skip_rate, "skip_rate", "Skip rate (plays with a skip flag)", period,
-                               ["skipped", "plays_with_flag", "coverage"]), width="stretch")
+    cols[2].metric("Plays judged by how they ended", percent(skips["by_reason"] / skips["plays"]))
+    st.altair_chart(explore.rate_over_time(skip_rate, "skip_rate", "Skip rate", period,
+                                           ["skipped", "plays", "by_reason", "by_flag", "by_length"]),
+                    width="stretch")
+    with st.expander("How skips were decided, year by year"):
+        st.caption("Exports before about 2022 leave Spotify's own skip flag false (or empty) on every play, so "
+                   "each play is judged by the best signal it has: how it ended (the reason), else the flag, "
+                   "else its length (account exports record neither).")
+        st.dataframe(facts["skip_rules"], hide_index=True, width="stretch", column_config={
+            "year": st.column_config.NumberColumn(format="%d"),
+            "skip_rate": st.column_config.NumberColumn("skip rate", format="percent"),
+            "by_reason": st.column_config.NumberColumn("by how it ended", format="%,d"),
+            "by_flag": st.column_config.NumberColumn("by Spotify's flag", format="%,d"),
+            "by_length": st.column_config.NumberColumn("by its length", format="%,d"),
+            "rule": "decided mostly by"})
 if shuffle.empty:
     st.info("No shuffle information: these plays come from the account-data export, which records no shuffle flag.")
 else:

@@ -5,6 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from core import ingest, store
+from core.errors import EncoreError
 from pages import _shared
 
 db = _shared.get_db()
@@ -30,22 +31,41 @@ listed as ignored and never read. IP addresses, user agents and usernames are ne
 """
     )
 
-profile = st.text_input("Profile", value=st.session_state.get("profile", store.DEFAULT_PROFILE), key="import_profile",
-                        help="Whose listening this is. Several people can share one Encore store.").strip()
+# Always the person's own profile: the demo is read-only, and a first import creates theirs.
+real = [p["name"] for p in store.list_profiles(db) if not p["is_demo"]]
+current = st.session_state.get("profile")
+NEW = "A new profile…"
+if real:
+    target = st.selectbox("Whose listening is this?", [*real, NEW], key="import_target",
+                          index=real.index(current) if current in real else 0,
+                          help="Each person who shares this Encore keeps their own profile. The demo listener "
+                               "is read-only.")
+    typed = st.text_input("Name of the new profile", key="import_new_profile") if target == NEW else target
+else:
+    st.caption("Your plays go into a profile of your own (the demo listener stays as it is).")
+    typed = st.text_input("Your profile's name", value=store.DEFAULT_PROFILE, key="import_new_profile",
+                          help="Only to tell profiles apart in this store; it never leaves your computer.")
+profile = (typed or "").strip()
 uploads = st.file_uploader("Export zip, or JSON / CSV files from it", type=["zip", "json", "csv"],
                            accept_multiple_files=True, key="import_uploads")
 folder = st.text_input("…or a folder or zip already on this computer", key="import_folder",
                        placeholder="/home/me/Downloads/my_spotify_data").strip()
 
-if st.button("Import", key="import_button", type="primary", disabled=not (uploads or folder) or not profile):
-    bar = st.progress(0.0, text="Starting…")
-    report = ingest.import_files(
-        db,
-        paths=[folder] if folder else [],
-        uploads=[(u.name, u.getvalue()) for u in uploads or []],
-        profile=profile,
-        progress=lambda fraction, message: bar.progress(fraction, text=message),
-    )
+if st.button("Import", key="import_button", type="primary", disabled=not (uploads or folder)):
+    try:
+        if profile not in real:
+            profile = ingest.check_name(profile)  # a new profile: a usable name, never the demo's
+        bar = st.progress(0.0, text="Starting…")
+        report = ingest.import_files(
+            db,
+            paths=[folder] if folder else [],
+            uploads=[(u.name, u.getvalue()) for u in uploads or []],
+            profile=profile,
+            progress=lambda fraction, message: bar.progress(fraction, text=message),
+        )
+    except EncoreError as problem:
+        st.error(str(problem), icon="⚠️")
+        st.stop()
     st.session_state["last_import"] = report
     _shared.switch_profile(profile)
     st.rerun()

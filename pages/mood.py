@@ -20,8 +20,10 @@ def _tracks(key: tuple, catalog_version: int) -> tuple[pd.DataFrame, pd.DataFram
     # features without changing a single play
     db = store.open_store(key[0])
     try:
-        genres = store.matched_genres(db, key[1])
-        return explore.track_table(store.matched_features(db, key[1]), genres), pd.DataFrame(genres)
+        # per song: a play of any of a song's ids gets the features a catalog knows for one of them
+        features, genres = explore.song_features(store.matched_features(db, key[1]), store.matched_genres(db, key[1]),
+                                                 _shared.all_plays(key[1]))
+        return explore.track_table(features, genres), genres
     finally:
         db.close()
 

@@ -8,7 +8,6 @@ from pages import _shared
 db = _shared.get_db()
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 st.title("Taste model")
-_shared.demo_banner(db, profile)
 st.caption("A hybrid of implicit ALS (learned from your listening sessions, playlists and other profiles in this "
            "store) and audio features (imputed for tracks without them), judged on your own history against "
            "simple baselines.")
@@ -121,7 +120,7 @@ with forgotten_tab:
     st.dataframe(taste.forgotten_favourites(plays), hide_index=True,
                  column_order=("track", "artist", "reason"), key="taste_forgotten")
 with like_tab:
-    counts = plays["track_key"].astype(object).value_counts()
+    counts = plays["song_key"].astype(object).value_counts()
     options = [k for k in counts.index[:500] if ix.has(k)]
     labels = {k: ix.label(int(ix.track_idx([k])[0])) for k in options}
     picked = st.multiselect("Songs", options, format_func=labels.get, key="taste_picked",

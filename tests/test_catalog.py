@@ -641,7 +641,7 @@ def test_a_version_1_store_is_migrated_with_its_data(tmp_path, catalogs):
     store.ensure_profile(db, "me")
     add_plays(db, "me", HISTORY[:2])
     db["catalog_tracks"].insert({"track_id": "0r7CVbZTWZgbTCYdfa2P31", "track_name": "Memories",
-                                 "artist_name": "Maroon 5", "genre": "pop", "energy": 0.8, "source": "demo"})
+                                 "artist_name": "Maroon 5", "genre": "pop", "energy": 0.8, "source": "old"})
     db.conn.commit()
     db.conn.close()
 
@@ -650,12 +650,12 @@ def test_a_version_1_store_is_migrated_with_its_data(tmp_path, catalogs):
     assert store.count_plays(db, "me") == 2
     assert db.execute("SELECT track_id, track_name, artist_name, genre, energy, source, release_date, popularity, "
                       "explicit, name_key FROM catalog_tracks").fetchall() == [
-        ("0r7CVbZTWZgbTCYdfa2P31", "Memories", "Maroon 5", "pop", 0.8, "demo", None, None, None, None)]
+        ("0r7CVbZTWZgbTCYdfa2P31", "Memories", "Maroon 5", "pop", 0.8, "old", None, None, None, None)]
     assert genres(db) == [("0r7CVbZTWZgbTCYdfa2P31", "pop")]
     assert {"catalogs", "catalog_genres", "track_matches"} <= set(db.table_names())
     catalog.import_catalog(db, catalogs / "catalog_kaggle.csv")  # fills the old track's name key too
     assert tracks(db)[0] == track(track_id="0r7CVbZTWZgbTCYdfa2P31", track_name="Memories",
-                                  artist_name="Maroon 5", genre="pop", energy=0.8, source="demo")
+                                  artist_name="Maroon 5", genre="pop", energy=0.8, source="old")
     assert store.match_counts(db, "me")["matched_by_id"] == 1
     db.conn.close()
 

@@ -113,7 +113,7 @@ def test_evaluate_on_demo_has_the_json_shape_and_metrics_in_0_1(tmp_path):
 def test_a_history_too_short_is_skipped_with_the_reason(fresh_db):
     from core.taste.interactions import Interactions, TasteInputs
     plays = pd.DataFrame({"start": pd.to_datetime(["2024-01-01", "2024-01-20"], utc=True), "ms_played": [1, 2],
-                          "track_key": ["a", "b"]})
+                          "track_key": ["a", "b"], "song_key": ["a", "b"]})
     inputs = TasteInputs(Interactions(), plays, {}, {}, {}, np.zeros((0, 10)), np.zeros(0, dtype=object))
     out = taste.evaluate_inputs(inputs)
     assert out["time_split"] == {"skipped": "the history spans 19 days; the time split needs at least 56"}
@@ -150,6 +150,7 @@ def test_playlist_continuation_known_answer():
     playlists = {f"p{j}": [f"t{i}" for i in range(12 * (j % 2), 12 * (j % 2) + 12)] for j in range(16)}
     empty = pd.DataFrame({"start": pd.to_datetime([], utc=True), "end": pd.to_datetime([], utc=True),
                           "ms_played": np.zeros(0, dtype="int64"), "track_key": pd.Categorical([]),
+                          "song_key": pd.Categorical([]), "skip": np.zeros(0, dtype=bool),
                           "reason_end": pd.Categorical([]), "skipped": pd.array([], dtype="boolean")})
     inputs = TasteInputs(ix, empty, playlists, {k: [None] * 12 for k in playlists}, {}, np.full((24, 10), np.nan),
                          np.full(24, "", dtype=object))

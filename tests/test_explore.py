@@ -98,12 +98,12 @@ def test_snapshot_round_trips_and_is_replaced_after_an_import(tmp_path):
     pd.testing.assert_frame_equal(fresh, history.load_plays(db, "me"))
     again = history.load_plays_snapshot(db, db_path, "me")
     pd.testing.assert_frame_equal(again, fresh)
-    assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == [history.snapshot_path(db_path, "me", 1).name]
+    assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == [history.snapshot_path(db_path, "me", "1.0", store.store_id(db)).name]
     import_files(db, uploads=[("Streaming_History_Audio_2024_1.json", orjson.dumps(
         [{"ts": "2024-01-02T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "Two"}]))])
     newer = history.load_plays_snapshot(db, db_path, "me")
     assert list(newer["track_name"].astype(object)) == ["One", "Two"]
-    assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == [history.snapshot_path(db_path, "me", 2).name]
+    assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == [history.snapshot_path(db_path, "me", "2.0", store.store_id(db)).name]
 
 
 @pytest.mark.parametrize("tz", ["Europe/Berlin", "Asia/Beirut", "America/Santiago", "UTC"])

@@ -25,12 +25,12 @@ def test_extended_2020_without_uris_and_with_geo_keys(fresh_db):
              content_type="music", platform="iOS 12.2 (iPhone11,2)", platform_family="ios", conn_country="US",
              reason_start="fwdbtn", reason_end="fwdbtn", shuffle=0, offline=0,
              # 1559497000 s is 9m20s before the end: plausible, kept
-             offline_at="2019-06-02T17:36:40Z", incognito=0, source="extended", item_name=""),
+             offline_at="2019-06-02T17:36:40.000Z", incognito=0, source="extended", item_name=""),
         play(played_at="2019-06-02T17:50:29Z", started_at="2019-06-02T17:46:03Z", ms_played=265480,
              content_type="music", track_name="Harbour Lights", artist_name="The Tidewaters", album_name="Salt",
              platform="iOS 12.2 (iPhone11,2)", platform_family="ios", conn_country="US",
              reason_start="trackdone", reason_end="trackdone", shuffle=1, offline=0,
-             offline_at="2019-06-02T17:46:02Z", incognito=0, source="extended", item_name="Harbour Lights"),
+             offline_at="2019-06-02T17:46:02.868Z", incognito=0, source="extended", item_name="Harbour Lights"),
     ]
 
 
@@ -48,7 +48,7 @@ def test_endsong_files_unsorted_with_a_row_in_both_files_and_video(fresh_db):
              content_type="music", track_name="Dead Leaves", artist_name="Paper Moths", album_name="Autumn Tapes",
              track_uri="spotify:track:5feaTnq8xITMtRpyAgXKrW", track_id="5feaTnq8xITMtRpyAgXKrW",
              platform=ANDROID, platform_family="android", conn_country="US", reason_start="trackdone",
-             reason_end="trackdone", shuffle=0, skipped=None, offline=0, offline_at="2021-02-12T21:39:22Z",
+             reason_end="trackdone", shuffle=0, skipped=None, offline=0, offline_at="2021-02-12T21:39:22.273Z",
              incognito=0, source="extended", item_name="Dead Leaves"),
         play(played_at="2022-01-30T19:38:10Z", started_at="2022-01-30T19:34:47Z", ms_played=202347,
              content_type="music", track_name="Over the Sea", artist_name="Neutral Lanterns", album_name="Aeroplanes",
@@ -93,7 +93,7 @@ def test_late_2024_with_ip_addr_and_offline_seconds(fresh_db):
              content_type="music", track_name="Morning Bus", artist_name="Kettle", album_name="Commute",
              track_uri="spotify:track:3bbbbbbbbbbbbbbbbbbbbb", track_id="3bbbbbbbbbbbbbbbbbbbbb",
              platform="ios", platform_family="ios", conn_country="DE", reason_start="trackdone",
-             reason_end="trackdone", shuffle=0, skipped=0, offline=1, offline_at="2024-08-01T07:11:40Z",
+             reason_end="trackdone", shuffle=0, skipped=0, offline=1, offline_at="2024-08-01T07:11:40.000Z",
              incognito=0, source="extended", item_name="Morning Bus"),
     ]
 
@@ -183,7 +183,7 @@ def test_csv_with_extended_columns(fresh_db):
              content_type="music", track_name="Song, With Comma", artist_name="Stilz", album_name="Sentient",
              track_uri="spotify:track:1fffffffffffffffffffff", track_id="1fffffffffffffffffffff",
              platform="windows", platform_family="desktop", conn_country="EE", reason_start="fwdbtn",
-             reason_end="fwdbtn", shuffle=1, skipped=1, offline=0, offline_at="2023-05-14T17:59:57Z", incognito=0,
+             reason_end="fwdbtn", shuffle=1, skipped=1, offline=0, offline_at="2023-05-14T17:59:57.000Z", incognito=0,
              source="extended", item_name="Song, With Comma"),
     ]
 
@@ -215,7 +215,7 @@ def test_platform_family(raw, family):
 
 
 @pytest.mark.parametrize("value, expected", [
-    (0, None), (None, None), (1559497562868, "2019-06-02T17:46:02Z"), (1559497562, "2019-06-02T17:46:02Z"),
+    (0, None), (None, None), (1559497562868, "2019-06-02T17:46:02.868Z"), (1559497562, "2019-06-02T17:46:02.000Z"),
     (1259497562, None),  # years away from the play: a wrong date is worse than none
     (True, None), ("1559497562", None),
 ])

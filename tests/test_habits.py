@@ -143,27 +143,35 @@ SKIP_ROWS = [
 ]
 
 
-def test_skip_rate_counts_only_plays_that_carry_a_flag():
+def test_skip_rate_follows_the_one_rule_and_says_which_signal_decided():
     frame = frame_of(SKIP_ROWS, tz=BERLIN)
+    # 2018: no flag, no reason: the length rule (10 s of a song played 200 s elsewhere is a skip)
     expected = pd.DataFrame({
         "period_start": pd.to_datetime(["2018-05-01", "2020-01-01", "2020-02-01"]),
-        "plays": [2, 3, 2], "plays_with_flag": [0, 2, 2], "skipped": [0, 1, 2],
-        "skip_rate": [np.nan, 0.5, 1.0], "coverage": [0.0, 2 / 3, 1.0],
+        "plays": [2, 3, 2], "skipped": [1, 1, 2], "skip_rate": [0.5, 1 / 3, 1.0],
+        "by_reason": [0, 0, 0], "by_flag": [0, 2, 2], "by_length": [2, 1, 0],
     })
     pd.testing.assert_frame_equal(explore.skip_rate_over_time(frame, "month"), expected)
-    by_year = pd.DataFrame({
-        "period_start": pd.to_datetime(["2018-01-01", "2020-01-01"]),  # 2019 had no plays: no row
-        "plays": [2, 5], "plays_with_flag": [0, 4], "skipped": [0, 3],
-        "skip_rate": [np.nan, 0.75], "coverage": [0.0, 0.8],
-    })
-    pd.testing.assert_frame_equal(explore.skip_rate_over_time(frame, "year"), by_year)
-    assert explore.skip_summary(frame) == {"plays": 7, "plays_with_flag": 4, "skipped": 3, "skip_rate": 0.75,
-                                          "coverage": 4 / 7}
-    old = frame[frame["date"] < dt.date(2019, 1, 1)]
-    assert explore.skip_summary(old) == {"plays": 2, "plays_with_flag": 0, "skipped": 0, "skip_rate": None,
-                                        "coverage": 0.0}
+    assert explore.skip_rules_by_year(frame).to_dict("records") == [
+        {"year": 2018, "plays": 2, "skipped": 1, "skip_rate": 0.5, "by_reason": 0, "by_flag": 0, "by_length": 2,
+         "rule": "length"},
+        {"year": 2020, "plays": 5, "skipped": 3, "skip_rate": 0.6, "by_reason": 0, "by_flag": 4, "by_length": 1,
+         "rule": "flag"}]
+    assert explore.skip_summary(frame) == {"plays": 7, "skipped": 4, "skip_rate": 4 / 7, "by_reason": 0,
+                                          "by_flag": 4, "by_length": 3}
     # in UTC the 31 January play stays in January
     assert explore.skip_rate_over_time(frame_of(SKIP_ROWS), "month")["plays"].tolist() == [2, 4, 1]
+
+
+def test_a_reason_decides_over_a_flag_that_older_exports_leave_false():
+    """2017-2021 exports: skipped false on every row, reason_end fwdbtn on a third of them."""
+    rows = [play("2019-03-01T10:00:00Z", 12, uri="a", skipped=False, reason_end="fwdbtn"),
+            play("2019-03-01T10:10:00Z", 200, uri="b", skipped=False, reason_end="trackdone"),
+            play("2019-03-01T10:20:00Z", 90, uri="c", skipped=False, reason_end="endplay"),  # stopped: Spotify's rule
+            play("2019-03-01T10:30:00Z", 5, uri="d", skipped=True, reason_end="clickrow")]  # the flag still counts
+    frame = frame_of(rows)
+    assert frame["skip"].tolist() == [True, False, True, True]
+    assert set(frame["skip_basis"].astype(str)) == {"reason"}
 
 
 # --- reasons, shuffle, platforms, countries, offline/incognito ----------------------------------

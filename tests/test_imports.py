@@ -163,7 +163,7 @@ def test_cli_import_json_report_and_exit_codes(tmp_path):
     report = json.loads(ok.stdout)
     assert (report["profile"], report["plays_added"], report["summary"]["all_plays"]) == ("cli", 3, 3)
     # the Explore snapshot is ready for the first visit
-    assert [p.name for p in (tmp_path / "cli.db.explore").iterdir()] == [history.snapshot_path(tmp_path / "cli.db", "cli", 1).name]
+    assert [p.name for p in (tmp_path / "cli.db.explore").iterdir()] == [history.snapshot_path(tmp_path / "cli.db", "cli", "1.0", store.store_id(store.open_store(tmp_path / "cli.db"))).name]
     again = run_cli("import", str(FIXTURES / "endsong_0.json"), "--db", db, "--profile", "cli")
     assert again.returncode == 0 and "3 duplicates skipped" in again.stdout
     (tmp_path / "notes.json").write_text('{"hello": 1}')

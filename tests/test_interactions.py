@@ -3,6 +3,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core.history import skips
 from core.taste.interactions import (
     Interactions,
     Weighting,
@@ -14,25 +15,32 @@ from core.taste.interactions import (
 )
 
 
+def skip_rule(ms: list[int], reasons: list, flags: list) -> np.ndarray:
+    """The frame's ``skip`` column for these plays: the one rule (core.history.skips)."""
+    return skips.judge(np.array(ms), np.array(reasons, dtype=object), pd.array(flags, dtype="boolean"),
+                       np.full(len(ms), np.nan), 30_000)[0]
+
+
 @pytest.mark.parametrize(("ms", "reason", "skipped", "expected"), [
     (180_000, "trackdone", False, (1.5, 0.0)),  # long and complete: 0.5 + 0.5 + 0.5
     (90_000, "endplay", None, (0.75, 0.0)),  # half a full play: 0.5 + 0.25
     (360_000, "endplay", True, (1.0, 0.0)),  # a long play counts even when flagged skipped
     (10_000, "fwdbtn", None, (0.0, 1.0)),  # quick skip by the forward button
     (10_000, "endplay", True, (0.0, 1.0)),  # quick skip by the export's flag
-    (10_000, "endplay", None, (0.0, 0.0)),  # unknown flag: neither skipped nor not skipped
+    (10_000, "endplay", None, (0.0, 1.0)),  # stopped 10 s in: a skip by Spotify's own rule
     (10_000, "trackdone", False, (0.0, 0.0)),  # a short track that finished
-    (29_999, "fwdbtn", False, (0.0, 1.0)),  # the button says skip even when the flag says no
+    (29_999, "fwdbtn", False, (0.0, 1.0)),  # the button says skip even when an old export's flag says no
+    (10_000, None, None, (0.0, 1.0)),  # an account export: short is a skip
 ])
-def test_play_weights(ms, reason, skipped, expected):
-    positive, negative = play_weights(np.array([ms]), [reason], pd.array([skipped], dtype="boolean"))
+def test_play_weights_follow_the_one_skip_rule(ms, reason, skipped, expected):
+    positive, negative = play_weights(np.array([ms]), [reason], skip_rule([ms], [reason], [skipped]))
     assert (positive[0], negative[0]) == pytest.approx(expected)
 
 
 def test_recency_halves_weight_at_the_half_life():
     positive, negative = play_weights(np.array([180_000, 10_000]), ["trackdone", "fwdbtn"],
-                                      pd.array([None, True], dtype="boolean"), age_days=np.array([30.0, 60.0]),
-                                      weighting=Weighting(half_life_days=30))
+                                      skip_rule([180_000, 10_000], ["trackdone", "fwdbtn"], [None, True]),
+                                      age_days=np.array([30.0, 60.0]), weighting=Weighting(half_life_days=30))
     assert positive.tolist() == pytest.approx([0.75, 0.0])
     assert negative.tolist() == pytest.approx([0.0, 0.25])
 
@@ -49,7 +57,9 @@ def plays_frame(rows):
     return pd.DataFrame({
         "start": start, "end": start + pd.to_timedelta(ms, unit="ms"), "ms_played": ms,
         "reason_end": pd.Categorical([r[2] for r in rows]), "skipped": pd.array([r[3] for r in rows], dtype="boolean"),
-        "track_key": pd.Categorical([r[4] for r in rows]), "content_type": pd.Categorical(["music"] * len(rows)),
+        "skip": skip_rule([r[1] * 1000 for r in rows], [r[2] for r in rows], [r[3] for r in rows]),
+        "track_key": pd.Categorical([r[4] for r in rows]), "song_key": pd.Categorical([r[4] for r in rows]),
+        "content_type": pd.Categorical(["music"] * len(rows)),
         "track_name": [r[4].lower() for r in rows], "artist_name": ["x"] * len(rows),
     })
 

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import store
+from core import ingest, store
 from tests.conftest import FIXTURES
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
@@ -33,7 +33,7 @@ def test_import_page_imports_a_folder_and_reports_per_file(db_path):
     at = app().run()
     at.switch_page("pages/import_export.py").run()
     assert not at.exception
-    at.text_input(key="import_profile").set_value("tester")
+    at.text_input(key="import_new_profile").set_value("tester")  # a first import: the person names their profile
     at.text_input(key="import_folder").set_value(str(FIXTURES)).run()
     at.button(key="import_button").click().run()
     assert not at.exception
@@ -125,3 +125,61 @@ def test_the_shared_plays_frame_cannot_be_changed_by_one_session(demo_db, monkey
     again = _shared.all_plays("demo")
     assert again["ms_played"].iloc[0] == original and "added" not in again.columns
     assert _shared._plays(*_shared.data_key("demo")) is _shared._plays(*_shared.data_key("demo"))  # one cached object
+
+
+def test_the_import_page_never_targets_the_demo(db_path):
+    """With the demo loaded and picked in the sidebar, an import still goes into the person's own
+    profile, and a new profile's name is checked before anything is read."""
+    db = store.open_store(db_path)
+    ingest.build_demo(db, n_plays=500)
+    demo_plays = store.count_plays(db, "demo")
+    at = app()
+    at.session_state["profile"] = "demo"
+    at.run()
+    at.switch_page("pages/import_export.py").run()
+    assert not at.exception
+    assert at.text_input(key="import_new_profile").value == "me"  # no real profile yet: the person's own
+    at.text_input(key="import_new_profile").set_value("demo")
+    at.text_input(key="import_folder").set_value(str(FIXTURES)).run()
+    at.button(key="import_button").click().run()
+    assert [e.value for e in at.error] == ["“demo” is the demo listener's profile. Choose another name for yours."]
+    assert store.count_plays(db, "demo") == demo_plays and store.count_plays(db) == demo_plays
+    at.text_input(key="import_new_profile").set_value("me").run()
+    at.button(key="import_button").click().run()
+    assert at.success[0].value.startswith("Imported into profile “me”")
+    assert store.count_plays(db, "demo") == demo_plays and store.count_plays(db, "me") == 19
+    # now the person has a profile: it is the one offered, the demo never is
+    at.switch_page("pages/import_export.py").run()
+    assert at.selectbox(key="import_target").options == ["me", "A new profile…"]
+
+
+def test_profiles_page_renames_shares_undoes_an_import_and_deletes(db_path):
+    db = store.open_store(db_path)
+    ingest.import_files(db, paths=[FIXTURES], profile="anna")
+    ingest.create_profile(db, "bo")
+    at = app()
+    at.session_state["profile"] = "anna"
+    at.run()
+    # every page says whose it is (Home.py draws it above the page; AppTest keeps it only on the first run)
+    assert at.caption[0].value == "👤 Showing **anna**"
+    at.switch_page("pages/profiles.py").run()
+    assert not at.exception
+    at.text_input(key="profiles_name_anna").set_value("x" * 5)
+    at.button(key="profiles_rename_anna").click().run()
+    assert at.success[0].value == "Renamed “anna” to “xxxxx”."
+    assert store.count_plays(db, "xxxxx") == 19 and store.count_plays(db, "anna") == 0
+    at.toggle(key="profiles_share_xxxxx").set_value(True).run()
+    assert store.sharing_profiles(db) == {"xxxxx"}
+    at.button(key="profiles_undo_xxxxx").click().run()
+    assert at.success[0].value.startswith("Undid import #1: 19 plays removed")
+    assert store.count_plays(db, "xxxxx") == 0
+    # deleting needs the box ticked; the last profile cannot go
+    assert at.button(key="profiles_delete_bo").disabled
+    at.checkbox(key="profiles_sure_bo").check().run()
+    at.button(key="profiles_delete_bo").click().run()
+    assert at.success[0].value == "Deleted “bo” and everything of it."
+    at.checkbox(key="profiles_sure_xxxxx").check().run()
+    at.button(key="profiles_delete_xxxxx").click().run()
+    assert [e.value for e in at.error] == ["“xxxxx” is the only profile in this store, so it cannot be deleted. "
+                                           "Create or import another profile first."]
+    assert [p["name"] for p in store.list_profiles(db)] == ["xxxxx"]

@@ -66,16 +66,16 @@ def test_habits_page_charts_equal_the_aggregates(db_path):
     _, frame = page_frames(db_path)
     drawn = charts_by_title(at)
     pd.testing.assert_frame_equal(drawn["How long sessions last (minutes)"], explore.sessions(frame, 30)[["minutes"]])
-    pd.testing.assert_frame_equal(drawn["Skip rate (plays with a skip flag)"], explore.skip_rate_over_time(frame))
+    pd.testing.assert_frame_equal(drawn["Skip rate"], explore.skip_rate_over_time(frame))
     pd.testing.assert_frame_equal(drawn["Share of plays in shuffle mode"], explore.shuffle_share(frame))
     pd.testing.assert_frame_equal(drawn["Why plays ended"], explore.reasons(frame, "end"))
     pd.testing.assert_frame_equal(drawn["Listening time by device"], explore.platforms(frame))
     heights = {json.loads(e.proto.spec)["title"]: json.loads(e.proto.spec)["height"] for e in at.get("vega_lite_chart")}
     assert heights["Why plays started"] == heights["Why plays ended"]  # side by side: their captions line up
     summary = explore.skip_summary(frame)
-    assert 0 < summary["coverage"] < 1  # the demo's 2018-2019 plays carry no skip flag
-    assert (f"Exports before 2020 carry no skip flag: the rate is computed over the "
-            f"{explore.percent_label(summary['coverage'])} of plays that have one") in [c.value for c in at.caption][1]
+    assert summary["by_reason"] == summary["plays"]  # the demo says how every play ended
+    rules = at.dataframe[1].value  # "How skips were decided, year by year"
+    pd.testing.assert_frame_equal(rules.reset_index(drop=True), explore.skip_rules_by_year(frame))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Sessions"] == f"{len(explore.sessions(frame, 30)):,}"
     assert metrics["Skip rate"] == explore.percent_label(summary["skip_rate"])
@@ -87,7 +87,7 @@ def test_habits_page_charts_equal_the_aggregates(db_path):
     assert not at.exception
     drawn = charts_by_title(at)
     assert len(drawn["How long sessions last (minutes)"]) == len(explore.sessions(frame, 10))
-    pd.testing.assert_frame_equal(drawn["Skip rate (plays with a skip flag)"],
+    pd.testing.assert_frame_equal(drawn["Skip rate"],
                                   explore.skip_rate_over_time(frame, "year"))
 
 
@@ -142,7 +142,10 @@ def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_pa
 def test_pages_explain_what_an_account_export_does_not_record(db_path):
     at = open_page("pages/habits.py", profile="account")
     infos = [i.value for i in at.info]
-    assert "No skips recorded: exports before 2020 carry no skip flag, and none of these plays has one." in infos
+    # no reason, no flag: its one play (6.7 s) is judged by its length, and the page says so
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Skip rate"], metrics["Skipped plays"], metrics["Plays judged by how they ended"]) == (
+        "100%", "1", "0%")
     assert any(i.startswith("No shuffle information") for i in infos)
     assert any(i.startswith("No reasons recorded") for i in infos)
     at = open_page("pages/discovery.py", profile="account")

@@ -39,9 +39,10 @@ def joined_frame(at: AppTest, db_path: Path) -> tuple[pd.DataFrame, dict]:
     filters = explore.Filters(start=start, end=end, content=tuple(at.multiselect(key="f_content").value),
                               min_ms=30_000, tz=at.selectbox(key="f_tz").value)
     db = store.open_store(db_path)
-    genres = store.matched_genres(db, "demo")
-    tracks = explore.track_table(store.matched_features(db, "demo"), genres)
-    frame = explore.apply_filters(history.load_plays(db, "demo"), filters)
+    plays = history.load_plays(db, "demo")
+    features, genres = explore.song_features(store.matched_features(db, "demo"), store.matched_genres(db, "demo"), plays)
+    tracks = explore.track_table(features, genres)
+    frame = explore.apply_filters(plays, filters)
     db.close()
     return explore.join_features(frame, tracks), genres
 

@@ -197,7 +197,7 @@ def test_rank_ticks_always_show_rank_1(worst, ticks):
 
 def test_detail_track(db_path):
     at = open_page("pages/detail.py")
-    at.radio(key="detail_kind").set_value("Track").run()
+    at.radio(key="detail_kind").set_value("Song").run()
     assert not at.exception
     frame = current_frame(at, db_path)
     ranked = explore.ranked_items(frame, "track", "streams")
@@ -208,8 +208,9 @@ def test_detail_track(db_path):
     assert not at.exception
     detail = explore.track_detail(frame, key)
     assert at.subheader[0].value == detail["name"]
-    pd.testing.assert_frame_equal(chart_data(at, "Rank among all tracks each month"), detail["rank_over_time"])
-    assert len(at.dataframe) == 0  # no top lists for a track
+    pd.testing.assert_frame_equal(chart_data(at, "Rank among all songs each month"), detail["rank_over_time"])
+    # no top lists for a song; its recordings instead
+    pd.testing.assert_frame_equal(at.dataframe[0].value.reset_index(drop=True), detail["versions"], check_dtype=False)
 
 
 def test_detail_explains_an_empty_selection(db_path):

@@ -1,8 +1,9 @@
 """Acceptance: yearly totals of the real exports agree with an independent computation.
 
 Skips without ENCORE_REAL_DATA. The independent side uses only json, zoneinfo and sets:
-distinct plays by (ts, ms_played, title) as in test_real_exports, placed at their local
-start time (end - ms_played) in the export's main time zone, summed per local year.
+distinct plays as in test_real_exports (every field but the IP, user agent and platform),
+placed at their local start time (end - ms_played) in the export's main time zone, summed
+per local year.
 """
 import datetime as dt
 import json
@@ -16,6 +17,7 @@ import pytest
 from core import explore, history, store
 from core.ingest.importer import import_files
 from tests.conftest import real_data_dir
+from tests.test_real_exports import NOT_THE_PLAY
 
 EXPORTS = {  # export -> the zone its most common conn_country maps to
     "extended-2024-a": "Europe/Tallinn",
@@ -42,10 +44,10 @@ def independent_yearly(path: Path, zone: str, min_ms: int = 30_000) -> dict[int,
     for r in _records(path):
         if r.get("episode_name") or r.get("spotify_episode_uri") or r.get("audiobook_title"):
             continue
-        key = (r["ts"], r["ms_played"], r.get("master_metadata_track_name") or "")
-        seen[key] = r["ms_played"]
+        key = tuple(sorted((k, json.dumps(v)) for k, v in r.items() if k not in NOT_THE_PLAY))
+        seen[key] = (r["ts"], r["ms_played"])
     streams, ms_total = defaultdict(int), defaultdict(int)
-    for (ts, ms, _), _ms in seen.items():
+    for ts, ms in seen.values():
         end = dt.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
         start_ms = int(end.timestamp() * 1000) - ms
         year = dt.datetime.fromtimestamp(start_ms // 1000, tz).year

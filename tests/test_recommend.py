@@ -33,7 +33,9 @@ def plays(rows):
     none = [None] * len(rows)
     return pd.DataFrame({"start": start, "end": start + pd.to_timedelta(ms, unit="ms"), "ms_played": ms,
                          "reason_end": ["trackdone"] * len(rows), "skipped": pd.array(none, dtype="boolean"),
-                         "track_key": pd.Categorical([r[2] for r in rows]), "track_id": pd.Categorical(none),
+                         "skip": np.zeros(len(rows), dtype=bool),
+                         "track_key": pd.Categorical([r[2] for r in rows]), "song_key": pd.Categorical([r[2] for r in rows]),
+                         "track_id": pd.Categorical(none),
                          "track_name": [r[2].upper() for r in rows], "artist_name": [r[3] for r in rows],
                          "episode_name": none, "show_name": none, "audiobook_title": none,
                          "content_type": ["music"] * len(rows)})

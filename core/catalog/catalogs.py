@@ -24,6 +24,7 @@ from core import names, store
 from core.base import Progress, no_progress
 from core.catalog import matching
 from core.catalog.files import CatalogReport, name_keys, read_catalog
+from core.errors import CatalogEditError
 
 
 def _column_lists(frame: pd.DataFrame, columns: tuple[str, ...]) -> list[list]:
@@ -53,6 +54,9 @@ def import_catalog(db: Database, path: str | os.PathLike, name: str | None = Non
     def say(fraction: float, message: str) -> None:
         progress(fraction, message)
 
+    if (name or "").strip() == store.SYNTHETIC_CATALOG:
+        raise CatalogEditError("name", f"“{store.SYNTHETIC_CATALOG}” is the demo listener's own catalog.",
+                               "Import yours under another name.")
     say(0.0, f"Reading {Path(path).name}")
     parsed = read_catalog(path, mapping, data, progress)
     report = parsed.report
@@ -97,21 +101,22 @@ def match_history(db: Database, profile: str) -> dict:
     person undid stay undone. Returns ``store.match_counts`` for the profile plus ``profile``.
     """
     history = pd.DataFrame(store.history_tracks(db, profile))
-    found = _find_matches(db, history)
+    found = _find_matches(db, history, synthetic=store.is_demo_profile(db, profile))
     with db.atomic():
         store.replace_track_matches(db, profile, found)
         store.bump_catalog_version(db)
     return {"profile": profile, **store.match_counts(db, profile)}
 
 
-def _find_matches(db: Database, history: pd.DataFrame) -> list[tuple[str, str, str, str | None]]:
-    """(track_key, catalog_track_id, method, source) for every history track the catalog has."""
+def _find_matches(db: Database, history: pd.DataFrame, synthetic: bool = False) -> list[tuple[str, str, str, str | None]]:
+    """(track_key, catalog_track_id, method, source) for every history track the catalog has
+    (the demo's synthetic catalog only for the demo itself)."""
     if history.empty:
         return []
     ids = history["track_id"].dropna().unique().tolist()
     keys = names.history_keys(history).dropna().astype("str")
     titles = keys.str.split("\t", n=1).str[1].unique().tolist()
-    catalog = pd.DataFrame(store.catalog_candidates(db, ids, titles))
+    catalog = pd.DataFrame(store.catalog_candidates(db, ids, titles, synthetic))
     if catalog.empty:
         return []
     source = dict(zip(catalog["track_id"], catalog["source"]))

@@ -1,7 +1,7 @@
 """The chat's candidate pool: every song the listener has played, plus catalog songs with features.
 
 Real tracks only: the person's history and the catalogs. A song is never in the pool
-twice, whatever ids it has (see ``prepare_pool``). With a trained taste model, each track
+twice, whatever ids it has: the pool is keyed by song (``core.history.songs``). With a trained taste model, each track
 carries the model's ``affinity`` and ``liking`` (0..1).
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from sqlite_utils import Database
 
 from core import history, names, store
 from core.chat.requests import FEATURES, TEMPO_SCALE
+from core.history.frame import DEFAULT_MIN_MS
 
 POOL_COLUMNS: tuple[str, ...] = (
     "track_key", "track_uri", "track_name", "artist_name", "album_name", "genre", "release_year", "duration_ms",
@@ -22,43 +23,60 @@ POOL_COLUMNS: tuple[str, ...] = (
 
 
 def build_pool(history: pd.DataFrame, features: pd.DataFrame, catalog: pd.DataFrame) -> pd.DataFrame:
-    """The candidate tracks: the person's music history and the catalog tracks with features.
+    """The candidate songs: every song of the person's music history, and the catalog's songs
+    with features that the history does not hold.
 
-    ``history``: one row per play (``track_key, track_id, artist_name, track_name,
-    album_name, ms_played, content_type``); plays of 30 s or more count as plays.
-    ``features``: ``store.matched_features`` of the profile (one row per matched
-    track_key). ``catalog``: catalog tracks (``track_id, track_name, artist_name,
-    album_name, genre, release_year, duration_ms`` and the features). Catalog tracks the
-    history already has (by id or by match) are not added twice. Columns ``POOL_COLUMNS``,
-    tempo on the 0..1 scale, ``known`` True for tracks from the history.
+    ``history``: one row per play (``song_key, track_key, track_id, artist_name,
+    track_name, album_name, ms_played, content_type``); plays of 30 s or more count as
+    plays. ``features``: ``store.matched_features`` of the profile (one row per matched
+    recording). ``catalog``: catalog tracks (``track_id, track_name, artist_name,
+    album_name, genre, release_year, duration_ms, name_key`` and the features).
+
+    One row per song, keyed by its song key (``core.history.songs``): a history song is
+    named by the spelling streamed most, saved to Spotify as the id streamed most, and has
+    the features of its most streamed recording that a catalog knows. A catalog song the
+    history already holds (same id, or same song by name) is not added again, nor twice
+    under two catalog ids. Columns ``POOL_COLUMNS``, tempo on the 0..1 scale, ``known``
+    True for songs from the history.
     """
-    music = history[history["content_type"].astype(object) == "music"]
-    music = music[music["track_key"].notna()]
-    frame = pd.DataFrame({
+    music = history[(history["content_type"].astype(object) == "music").to_numpy() & history["song_key"].notna().to_numpy()]
+    plays = pd.DataFrame({
+        "song": music["song_key"].astype(object).to_numpy(),
         "track_key": music["track_key"].astype(object).to_numpy(),
         "track_id": music["track_id"].astype(object).to_numpy(),
         "track_name": music["track_name"].astype(object).to_numpy(),
         "artist_name": music["artist_name"].astype(object).to_numpy(),
         "album_name": music["album_name"].astype(object).to_numpy(),
-        "played": (music["ms_played"].to_numpy() >= 30_000).astype("int64"),
+        "played": (music["ms_played"].to_numpy() >= DEFAULT_MIN_MS).astype("int64"),
     })
-    mine = frame.groupby("track_key", sort=True).agg(
+    recordings = (plays.groupby(["song", "track_key"], sort=False, dropna=False)
+                  .agg(track_id=("track_id", "first"), track_name=("track_name", "first"),
+                       artist_name=("artist_name", "first"), album_name=("album_name", "first"),
+                       streams=("played", "sum"), rows=("played", "size"))
+                  .reset_index().sort_values(["song", "streams", "rows", "track_key"],
+                                             ascending=[True, False, False, True], kind="stable"))
+    mine = recordings.groupby("song", sort=True).agg(
         track_id=("track_id", "first"), track_name=("track_name", "first"), artist_name=("artist_name", "first"),
-        album_name=("album_name", "first"), plays=("played", "sum")).reset_index()
+        album_name=("album_name", "first"), plays=("streams", "sum")).reset_index()
+    # each song's features: those of its most streamed recording a catalog knows
     values = features.drop(columns=[c for c in ("method", "source") if c in features.columns])
     values = values.rename(columns={"catalog_track_id": "catalog_id"})
     keep = ["track_key", "catalog_id", "genre", "release_year", "duration_ms", *FEATURES]
-    mine = mine.merge(values[[c for c in keep if c in values.columns]], on="track_key", how="left")
+    matched = recordings[["song", "track_key"]].merge(values[[c for c in keep if c in values.columns]], on="track_key")
+    matched = matched.drop_duplicates("song").drop(columns="track_key")  # recordings are in stream order
+    mine = mine.merge(matched, on="song", how="left").rename(columns={"song": "track_key"})
     mine["known"] = True
     mine["track_uri"] = np.where(mine["track_id"].notna(), "spotify:track:" + mine["track_id"].astype(str),
                                  np.where(mine["catalog_id"].notna(),
                                           "spotify:track:" + mine["catalog_id"].astype(str), None))
-    used = set(mine["track_id"].dropna()) | set(mine["catalog_id"].dropna())
+    used = set(recordings["track_id"].dropna()) | set(values["catalog_id"].dropna()) if len(values) else \
+        set(recordings["track_id"].dropna())
     extra = catalog[~catalog["track_id"].isin(used) & catalog[list(FEATURES)].notna().any(axis=1)].copy()
-    if len(extra) and len(mine):  # a catalog entry of a song already in the history (another id, a remaster)
-        known_songs = set(names.history_keys(mine[["artist_name", "track_name"]]).dropna())
-        extra = extra[~names.catalog_keys(extra[["artist_name", "track_name"]]).isin(known_songs).to_numpy()]
-    extra["track_key"] = extra["track_id"]
+    names_given = extra["name_key"] if "name_key" in extra.columns else names.catalog_keys(
+        extra[["artist_name", "track_name"]].astype(object))
+    extra["track_key"] = pd.Series(names_given, index=extra.index, dtype=object).fillna(extra["track_id"])
+    # a catalog song the history holds under another id, and a catalog listing one song twice
+    extra = extra[~extra["track_key"].isin(set(mine["track_key"]))].drop_duplicates("track_key")
     extra["track_uri"] = "spotify:track:" + extra["track_id"].astype(str)
     extra["plays"] = 0
     extra["known"] = False
@@ -69,6 +87,7 @@ def build_pool(history: pd.DataFrame, features: pd.DataFrame, catalog: pd.DataFr
     pool["release_year"] = pool["release_year"].astype("Float64")
     pool["duration_ms"] = pool["duration_ms"].astype("Float64")
     pool["plays"] = pool["plays"].astype("int64")
+    pool["song_key"] = pool["track_key"]
     return prepare_pool(pool)
 
 
@@ -82,10 +101,12 @@ def prepare_pool(pool: pd.DataFrame) -> pd.DataFrame:
     # string column element by element is slow)
     pool["artist_key"] = pd.Series(pool["artist_norm"].to_numpy(dtype=object), index=pool.index, dtype=object)
     pool["title_norm"] = [_norm(t) for t in pool["track_name"].astype(object)]
-    # one song however many ids it has (a catalog can list the same song twice): never twice in a playlist
-    songs = names.catalog_keys(pool[["artist_name", "track_name"]].astype(object)) if len(pool) else pd.Series([])
-    pool["song_key"] = pd.Series(songs.to_numpy(dtype=object), index=pool.index, dtype=object).where(
-        songs.notna().to_numpy(), pool["track_key"].astype(object))
+    # one song however many ids it has: never twice in a playlist (build_pool keys the pool by
+    # song already; a pool made elsewhere gets the song rule's key from its names)
+    if "song_key" not in pool.columns:
+        songs = names.catalog_keys(pool[["artist_name", "track_name"]].astype(object)) if len(pool) else pd.Series([])
+        pool["song_key"] = pd.Series(songs.to_numpy(dtype=object), index=pool.index, dtype=object).where(
+            songs.notna().to_numpy(), pool["track_key"].astype(object))
     pool["genre_norm"] = [_norm(g) for g in pool["genre"].astype(object)]
     titles = pool["track_name"].astype(object).fillna("").str.lower()
     pool["is_remix"] = titles.str.contains(r"\bremix\b|\bmix\)|\bedit\b|\brework\b", regex=True)
@@ -135,7 +156,8 @@ def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> 
     if features.empty:
         features = pd.DataFrame(columns=["track_key", "catalog_track_id", "genre", "release_year", "duration_ms",
                                          *FEATURES])
-    catalog = pd.DataFrame(store.catalog_tracks_with_features(db, limit=MAX_CATALOG_CANDIDATES))
+    catalog = pd.DataFrame(store.catalog_tracks_with_features(db, limit=MAX_CATALOG_CANDIDATES,
+                                                              synthetic=store.is_demo_profile(db, profile)))
     if catalog.empty:
         catalog = pd.DataFrame(columns=["track_id", "track_name", "artist_name", "album_name", "genre",
                                         "release_year", "duration_ms", *FEATURES])

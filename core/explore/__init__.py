@@ -51,6 +51,7 @@ from core.explore.clock import (  # noqa: F401
 )
 from core.explore.detail import (  # noqa: F401
     artist_detail,
+    song_versions,
     track_detail,
 )
 from core.explore.discovery import (  # noqa: F401
@@ -82,6 +83,7 @@ from core.explore.habits import (  # noqa: F401
     sessions,
     shuffle_share,
     skip_rate_over_time,
+    skip_rules_by_year,
     skip_summary,
 )
 from core.explore.mood import (  # noqa: F401
@@ -105,6 +107,7 @@ from core.explore.mood import (  # noqa: F401
     mood_of,
     mood_split,
     release_decades,
+    song_features,
     sound_by_hour,
     track_table,
     weighted_median,

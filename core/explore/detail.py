@@ -15,7 +15,7 @@ def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str
 
     Same order as ``top_items`` by streams: streams, then time, then name.
     """
-    column = "artist_name" if by == "artist" else "track_key"
+    column = "artist_name" if by == "artist" else "song_key"
     keep = frame[column].notna().to_numpy()
     if by == "track":
         keep = keep & frame["track_name"].notna().to_numpy()
@@ -25,7 +25,7 @@ def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str
     table = values.groupby(["month", "item"], observed=True)[["streams", "ms"]].sum().reset_index()
     table = table[table["streams"] > 0]
     table["key"] = _text(table["item"]).to_numpy(dtype=object)
-    names = _item_table(frame, by).set_index("key").drop(columns=["streams", "ms"])
+    names = _item_table(frame, by).set_index("key")[["name"] + (["artist"] if by == "track" else [])]
     table = table.join(names, on="key")
     order = ["month", "streams", "ms", "name"] + (["artist"] if by == "track" else []) + ["key"]
     table = table.sort_values(order, ascending=[True, False, False] + [True] * (len(order) - 3), kind="stable")
@@ -66,20 +66,42 @@ def artist_detail(frame: pd.DataFrame, artist: str) -> dict:
     }
 
 
-def track_detail(frame: pd.DataFrame, track_key: str) -> dict:
-    """One track (by ``track_key``) within the selection: as ``artist_detail`` without the top
-    lists, plus ``name`` ("title — artist"), ``title``, ``artist`` and ``album`` (the most
-    played album name of the track; a track with no id may appear on several)."""
-    mine = frame[frame["track_key"] == track_key]
-    title = mine["track_name"].dropna().astype(str)
-    artist = mine["artist_name"].dropna().astype(str)
+def track_detail(frame: pd.DataFrame, song_key: str) -> dict:
+    """One song (by ``song_key``) within the selection: as ``artist_detail`` without the top
+    lists, plus ``name`` ("title — artist"), ``title`` and ``artist`` (the spelling streamed
+    most), ``album`` (its most played release) and ``versions`` (``song_versions``)."""
+    mine = frame[(frame["song_key"] == song_key).to_numpy()]
+    label = _item_table(mine, "track")
+    title, artist = (label["title"].iloc[0], label["artist"].iloc[0]) if len(label) else ("?", "?")
     album = mine["album_name"].dropna().astype(str)
-    title = title.iloc[0] if len(title) else "?"
-    artist = artist.iloc[0] if len(artist) else "?"
     return {
         "name": title + SEPARATOR + artist,
         "title": title,
         "artist": artist,
         "album": album.value_counts().index[0] if len(album) else None,
-        **_item_detail(frame, mine, "track", track_key),
+        "versions": song_versions(mine),
+        **_item_detail(frame, mine, "track", song_key),
     }
+
+
+def song_versions(plays: pd.DataFrame) -> pd.DataFrame:
+    """The recordings (ids) behind the plays of one song, most streamed first: ``track_key``,
+    ``track_id`` (None for plays without one), ``title``, ``album``, ``streams``, ``hours``,
+    ``first`` and ``last`` (local dates of the first and last play)."""
+    columns = ["track_key", "track_id", "title", "album", "streams", "hours", "first", "last"]
+    if plays.empty:
+        return pd.DataFrame(columns=columns)
+    frame = pd.DataFrame({"track_key": plays["track_key"].astype(object).to_numpy(),
+                          "track_id": plays["track_id"].astype(object).to_numpy(),
+                          "title": plays["track_name"].astype(object).to_numpy(),
+                          "album": plays["album_name"].astype(object).to_numpy(),
+                          "stream": plays["is_stream"].to_numpy(dtype="int64"), "ms": plays["ms_played"].to_numpy(),
+                          "when": plays["local"].dt.tz_localize(None).to_numpy()})
+    out = frame.groupby("track_key", sort=False, dropna=False).agg(
+        track_id=("track_id", "first"), title=("title", lambda v: v.mode().iloc[0] if v.notna().any() else None),
+        album=("album", lambda v: v.mode().iloc[0] if v.notna().any() else None),
+        streams=("stream", "sum"), ms=("ms", "sum"), first=("when", "min"), last=("when", "max")).reset_index()
+    out["hours"] = out["ms"] / MS_PER_HOUR
+    out["first"], out["last"] = out["first"].dt.date, out["last"].dt.date
+    out = out.sort_values(["streams", "ms", "track_key"], ascending=[False, False, True], kind="stable")
+    return out[columns].reset_index(drop=True)

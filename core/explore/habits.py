@@ -98,34 +98,53 @@ def _rate(part: pd.Series, whole: pd.Series) -> pd.Series:
     return (part / whole.where(whole > 0)).astype("float64")
 
 
-def skip_rate_over_time(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
-    """Skip rate per local period, over the plays that carry a skip flag only.
+_BASIS_COLUMNS = {basis: f"by_{basis}" for basis in ("reason", "flag", "length")}
 
-    Columns: ``period_start`` (local, naive), ``plays`` (all), ``plays_with_flag``,
-    ``skipped``, ``skip_rate`` (skipped / plays_with_flag, NaN when no play has a flag)
-    and ``coverage`` (plays_with_flag / plays). Periods without plays are left out.
+
+def _skip_parts(frame: pd.DataFrame, periods: np.ndarray) -> pd.DataFrame:
+    basis = frame["skip_basis"].astype(object).to_numpy()
+    parts = pd.DataFrame({"period_start": periods, "plays": np.ones(len(frame), dtype="int64"),
+                          "skipped": frame["skip"].to_numpy(dtype="int64")})
+    for name, column in _BASIS_COLUMNS.items():
+        parts[column] = (basis == name).astype("int64")
+    return parts.groupby("period_start").sum().reset_index()
+
+
+def skip_rate_over_time(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
+    """Skip rate per local period, by the one skip rule (``core.history.skips``).
+
+    Columns: ``period_start`` (local, naive), ``plays``, ``skipped``, ``skip_rate`` and how
+    many plays each signal decided: ``by_reason`` (why the play ended), ``by_flag``
+    (Spotify's skipped flag) and ``by_length`` (a short play; account exports). Periods
+    without plays are left out.
     """
-    flagged = frame["skipped"].notna().to_numpy()
-    parts = pd.DataFrame({
-        "period_start": period_starts(frame["local"], period),
-        "plays": np.ones(len(frame), dtype="int64"),
-        "plays_with_flag": flagged.astype("int64"),
-        # NA counted as 0 here, but it is out of the denominator too, so it never reads as "not skipped"
-        "skipped": frame["skipped"].fillna(False).to_numpy(dtype=bool).astype("int64"),
-    })
-    out = parts.groupby("period_start").sum().reset_index()
-    out["skip_rate"] = _rate(out["skipped"], out["plays_with_flag"])
-    out["coverage"] = _rate(out["plays_with_flag"], out["plays"])
+    out = _skip_parts(frame, period_starts(frame["local"], period))
+    out["skip_rate"] = _rate(out["skipped"], out["plays"])
+    return out[["period_start", "plays", "skipped", "skip_rate", *_BASIS_COLUMNS.values()]]
+
+
+def skip_rules_by_year(frame: pd.DataFrame) -> pd.DataFrame:
+    """Which signal decided the skips of each local year, and how many plays it covers.
+
+    Columns ``year``, ``plays``, ``skipped``, ``skip_rate``, ``by_reason``, ``by_flag``,
+    ``by_length`` and ``rule`` (the signal that decided most of that year's plays).
+    """
+    out = skip_rate_over_time(frame, "year")
+    out.insert(0, "year", pd.to_datetime(out.pop("period_start")).dt.year.astype("int64"))
+    counts = out[list(_BASIS_COLUMNS.values())].to_numpy()
+    names = np.array(list(_BASIS_COLUMNS), dtype=object)
+    out["rule"] = pd.Series(names[counts.argmax(axis=1)] if len(out) else [], dtype="str")
     return out
 
 
 def skip_summary(frame: pd.DataFrame) -> dict:
-    """Skips over the whole frame: plays, plays_with_flag, skipped, skip_rate (None without flags), coverage."""
+    """Skips over the whole frame: ``plays``, ``skipped``, ``skip_rate`` (None without plays)
+    and how many plays each signal decided (``by_reason``, ``by_flag``, ``by_length``)."""
     plays = len(frame)
-    flagged = int(frame["skipped"].notna().sum())
-    skipped = int(frame["skipped"].fillna(False).sum())
-    return {"plays": plays, "plays_with_flag": flagged, "skipped": skipped,
-            "skip_rate": skipped / flagged if flagged else None, "coverage": flagged / plays if plays else 0.0}
+    skipped = int(frame["skip"].sum())
+    basis = frame["skip_basis"].astype(object).to_numpy()
+    return {"plays": plays, "skipped": skipped, "skip_rate": skipped / plays if plays else None,
+            **{column: int((basis == name).sum()) for name, column in _BASIS_COLUMNS.items()}}
 
 
 def reasons(frame: pd.DataFrame, which: str = "start") -> pd.DataFrame:

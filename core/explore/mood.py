@@ -77,15 +77,35 @@ def track_table(features: Mapping[str, Sequence] | pd.DataFrame,
     return table
 
 
+def song_features(features: Mapping[str, Sequence] | pd.DataFrame, genres: Mapping[str, Sequence] | pd.DataFrame,
+                  plays: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Matched features and genres moved from recordings to songs (``core.history.songs``):
+    a play of any id of a song gets the features a catalog knows for one of them (an id
+    match first, then the first listed). Same columns, ``track_key`` now holding song keys,
+    ready for ``track_table`` and ``join_features`` on a frame with ``song_key``."""
+    music = plays.loc[plays["song_key"].notna().to_numpy(), ["track_key", "song_key"]].drop_duplicates("track_key")
+    songs_of = dict(zip(music["track_key"].astype(object), music["song_key"].astype(object)))
+    data = pd.DataFrame(dict(features))
+    data["track_key"] = data["track_key"].astype(object).map(songs_of)
+    if "method" in data:
+        data = data.sort_values("method", key=lambda m: m != "id", kind="stable")
+    data = data[data["track_key"].notna()].drop_duplicates("track_key").reset_index(drop=True)
+    pairs = pd.DataFrame(dict(genres)) if len(genres) else pd.DataFrame({"track_key": [], "genre": []})
+    pairs["track_key"] = pairs["track_key"].astype(object).map(songs_of)
+    pairs = pairs[pairs["track_key"].notna()].drop_duplicates().reset_index(drop=True)
+    return data, pairs
+
+
 def join_features(plays: pd.DataFrame, tracks: pd.DataFrame) -> pd.DataFrame:
-    """The music plays of an explore frame with their track's features.
+    """The music plays of an explore frame with their song's features (their track's, for a
+    frame without ``song_key``).
 
     Columns ``month`` (naive local month start), ``year`` (local), ``hour`` (local),
-    ``ms_played``, ``track_key`` (str), the columns of ``track_table`` (NaN / 0 for
-    tracks without a match) and ``matched`` (the track has at least one of ``FEATURES``).
+    ``ms_played``, ``track_key`` (str: the song's key), the columns of ``track_table`` (NaN
+    / 0 for songs without a match) and ``matched`` (the song has at least one of ``FEATURES``).
     """
     music = plays.loc[(plays["content_type"] == "music").to_numpy()]
-    keys = music["track_key"].astype(object).to_numpy()
+    keys = music["song_key" if "song_key" in music.columns else "track_key"].astype(object).to_numpy()
     values = tracks.reindex(pd.Index(keys, dtype=object))
     wall = music["local"].dt.tz_localize(None).to_numpy(dtype=_UNIT)
     joined = pd.DataFrame({

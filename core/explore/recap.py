@@ -31,6 +31,7 @@ import pandas as pd
 
 from core.base import MS_PER_MINUTE
 from core.explore.charts import ACCENT
+from core.explore.tops import ranked_items
 
 TOP_N = 5
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -122,44 +123,19 @@ def _minutes(ms: int | np.integer) -> int:
     return int(ms) // MS_PER_MINUTE
 
 
-def _rank(table: pd.DataFrame, name_columns: list[str]) -> pd.DataFrame:
-    """Most streams first, then most listening time, then by name; top ``TOP_N``."""
-    table = table[table["streams"] > 0]
-    order = table.sort_values(["streams", "ms", *name_columns], ascending=[False, False] + [True] * len(name_columns),
-                              kind="mergesort")
-    return order.head(TOP_N)
-
-
-def _by(year: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Streams and ms per group of named plays (rows with any of ``columns`` unknown are left out)."""
-    named = year.dropna(subset=columns)
-    grouped = named.groupby([named[c].astype(object) for c in columns], observed=True, sort=False)
-    return grouped.agg(streams=("is_stream", "sum"), ms=("ms_played", "sum")).reset_index()
-
-
 def _top_artists(year: pd.DataFrame) -> tuple[TopArtist, ...]:
-    ranked = _rank(_by(year, ["artist_name"]), ["artist_name"])
-    return tuple(TopArtist(r.artist_name, int(r.streams), _minutes(r.ms)) for r in ranked.itertuples())
+    top = ranked_items(year, "artist").head(TOP_N)  # the one ranking rule (core.explore.tops)
+    return tuple(TopArtist(r.name, int(r.streams), _minutes(r.ms)) for r in top.itertuples())
 
 
 def _top_tracks(year: pd.DataFrame) -> tuple[TopTrack, ...]:
-    # One track per track_key; its label is the (title, artist) it was streamed under most,
-    # since an id can carry a renamed title across exports.
-    labelled = year.assign(artist_name=year["artist_name"].astype(object).fillna(""))
-    per_name = _by(labelled, ["track_key", "track_name", "artist_name"])
-    if per_name.empty:
-        return ()
-    label = (per_name.sort_values(["streams", "ms", "track_name", "artist_name"], ascending=[False, False, True, True],
-                                  kind="mergesort")
-             .drop_duplicates("track_key").set_index("track_key")[["track_name", "artist_name"]])
-    totals = per_name.groupby("track_key", sort=False)[["streams", "ms"]].sum().join(label).reset_index()
-    ranked = _rank(totals, ["track_name", "artist_name"])
-    return tuple(TopTrack(r.track_name, r.artist_name, int(r.streams)) for r in ranked.itertuples())
+    top = ranked_items(year, "track").head(TOP_N)  # songs, named by the spelling streamed most
+    return tuple(TopTrack(r.title, r.artist, int(r.streams)) for r in top.itertuples())
 
 
 def _top_albums(year: pd.DataFrame) -> tuple[TopAlbum, ...]:
-    ranked = _rank(_by(year, ["album_name", "artist_name"]), ["album_name", "artist_name"])
-    return tuple(TopAlbum(r.album_name, r.artist_name, int(r.streams)) for r in ranked.itertuples())
+    top = ranked_items(year, "album").head(TOP_N)
+    return tuple(TopAlbum(r.name, r.artist, int(r.streams)) for r in top.itertuples())
 
 
 def _new_artists(frame_all: pd.DataFrame, year: pd.DataFrame, which: int) -> tuple[int, tuple[NewArtist, ...]]:
@@ -168,9 +144,8 @@ def _new_artists(frame_all: pd.DataFrame, year: pd.DataFrame, which: int) -> tup
     new = set(first_year.index[first_year == which])
     if not new:
         return 0, ()
-    table = _by(year, ["artist_name"])
-    ranked = _rank(table[table["artist_name"].isin(new)], ["artist_name"])
-    return len(new), tuple(NewArtist(r.artist_name, int(r.streams)) for r in ranked.itertuples())
+    ranked = ranked_items(year[year["artist_name"].isin(new).to_numpy()], "artist").head(TOP_N)
+    return len(new), tuple(NewArtist(r.name, int(r.streams)) for r in ranked.itertuples())
 
 
 def longest_streak(days: np.ndarray) -> Streak | None:

@@ -29,10 +29,11 @@ def _text(values: pd.Series) -> pd.Series:
 
 
 def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
-    """One row per artist/track/album: key, name, [artist,] streams, ms (all plays).
+    """One row per artist/song/album: key, name, [artist, title,] streams, ms (all plays).
 
-    Tracks are grouped by ``track_key`` (Spotify id, else artist and title) and named
-    "title — artist"; albums by (album, artist). Plays without the name are left out.
+    Songs are grouped by ``song_key`` (one song however many ids it has) and named
+    "title — artist" by the spelling streamed most (then listened to longest); albums by
+    (album, artist). Plays without the name are left out.
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
     values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
@@ -50,18 +51,32 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
         return pd.DataFrame({"key": list(zip(name, artist)), "name": name, "artist": artist,
                              "streams": table["streams"], "ms": table["ms"]})
     if by == "track":
-        keep = frame["track_name"].notna().to_numpy()
-        values["track_key"] = frame["track_key"].array
-        table = values[keep].groupby("track_key", observed=True)[["streams", "ms"]].sum()
-        names = (frame.loc[keep, ["track_key", "track_name", "artist_name"]]
-                 .drop_duplicates("track_key").set_index("track_key").reindex(table.index))
-        artist = _text(names["artist_name"]).fillna("?")
-        return pd.DataFrame({"key": _text(table.index.to_series()).to_numpy(dtype=object),
-                             "name": (_text(names["track_name"]) + SEPARATOR + artist).to_numpy(),
-                             "artist": artist.to_numpy(),
+        keep = (frame["track_name"].notna() & frame["song_key"].notna()).to_numpy()
+        values = values[keep]
+        values["song"] = frame["song_key"].cat.codes.to_numpy()[keep]
+        values["title"] = frame["track_name"].cat.codes.to_numpy()[keep]
+        values["artist"] = frame["artist_name"].cat.codes.to_numpy()[keep]
+        spellings = values.groupby(["song", "title", "artist"], sort=False)[["streams", "ms"]].sum().reset_index()
+        label = spellings.sort_values(["song", "streams", "ms"], ascending=[True, False, False],
+                                      kind="stable").drop_duplicates("song")
+        table = spellings.groupby("song", sort=True)[["streams", "ms"]].sum()
+        label = label.set_index("song").reindex(table.index)
+        title = _decoded(frame["track_name"], label["title"].to_numpy())
+        artist = pd.Series(_decoded(frame["artist_name"], label["artist"].to_numpy())).fillna("?")
+        return pd.DataFrame({"key": frame["song_key"].cat.categories.to_numpy(dtype=object)[table.index.to_numpy()],
+                             "name": (pd.Series(title, dtype="str") + SEPARATOR + artist.astype("str")).to_numpy(),
+                             "artist": artist.to_numpy(), "title": title,
                              "streams": table["streams"].to_numpy(), "ms": table["ms"].to_numpy()}
-                            ).astype({"name": "str", "artist": "str"})
+                            ).astype({"name": "str", "artist": "str", "title": "str"})
     raise ValueError(f"by must be 'artist', 'track' or 'album', not {by!r}")
+
+
+def _decoded(column: pd.Series, codes: np.ndarray) -> np.ndarray:
+    """Categorical codes -> the values (None for -1)."""
+    values = np.full(len(codes), None, dtype=object)
+    known = codes >= 0
+    values[known] = column.cat.categories.to_numpy(dtype=object)[codes[known]]
+    return values
 
 
 def _rank(table: pd.DataFrame, rank_by: RankBy) -> pd.DataFrame:
@@ -80,14 +95,16 @@ def _rank(table: pd.DataFrame, rank_by: RankBy) -> pd.DataFrame:
 
 
 def ranked_items(frame: pd.DataFrame, by: ItemKind, rank_by: RankBy = "streams") -> pd.DataFrame:
-    """Every artist/track/album ranked: rank, key, name, [artist,] streams, hours.
+    """Every artist/song/album ranked: rank, key, name, [artist,] [title,] streams, hours, ms.
 
-    ``key`` identifies the item: the artist's name, the track's ``track_key``, or the
-    (album, artist) pair. Used for pickers and for the previous period's ranks.
+    ``key`` identifies the item: the artist's name, the song's ``song_key``, or the
+    (album, artist) pair. Used for pickers, the year in review, ``core top`` and the
+    previous period's ranks.
     """
     table = _rank(_item_table(frame, by), rank_by)
-    columns = ["rank", "key", "name"] + (["artist"] if by != "artist" else []) + ["streams"]
-    return table[columns].assign(hours=table["ms"] / MS_PER_HOUR)
+    columns = (["rank", "key", "name"] + (["artist"] if by != "artist" else []) + (["title"] if by == "track" else [])
+               + ["streams"])
+    return table[columns].assign(hours=table["ms"] / MS_PER_HOUR, ms=table["ms"].to_numpy(dtype="int64"))
 
 
 def _movement(rank: int, previous: int | None) -> str:
@@ -129,7 +146,8 @@ def top_items(frame: pd.DataFrame, by: ItemKind, rank_by: RankBy = "streams", n:
         lookup = dict(zip(before["key"], before["rank"]))
         prior = pd.array([lookup.get(key) for key in current["key"]], dtype="Int64")
         movement = pd.Series([_movement(r, p) for r, p in zip(current["rank"], prior)], dtype="str")
-    return current.drop(columns="key").reset_index(drop=True).assign(previous_rank=prior, movement=movement)
+    shown = current.drop(columns=[c for c in ("key", "title", "ms") if c in current.columns])
+    return shown.reset_index(drop=True).assign(previous_rank=prior, movement=movement)
 
 
 def previous_period(filters: Filters) -> tuple[dt.date, dt.date] | None:

@@ -1,6 +1,8 @@
 """The person's listening as every capability reads it: plays, songs, skips, sessions.
 
 - ``frame``: a profile's plays from the store as one frame (and its Parquet snapshot)
+- ``songs``: one song however many Spotify ids it has (the rule, and the person's edits)
+- ``skips``: a play the person cut short (one rule for every export generation)
 - ``sessions``: plays split into listening sessions
 - ``favourites``: forgotten favourites, one rule for every page
 """
@@ -12,11 +14,13 @@ from core.history.favourites import (  # noqa: F401
     forgotten_favourites,
 )
 from core.history.frame import (  # noqa: F401
+    CATEGORY_COLUMNS,
     CONTENT_TYPES,
     DEFAULT_MIN_MS,
     LEVELS,
     creator_names,
     epoch_us,
+    forget_snapshots,
     item_keys,
     item_names,
     level_keys,
@@ -27,4 +31,19 @@ from core.history.frame import (  # noqa: F401
 )
 from core.history.sessions import (  # noqa: F401
     split_sessions,
+)
+from core.history.skips import (  # noqa: F401
+    BASES,
+    FULL_SHARE,
+    SKIP_REASONS,
+    judge,
+)
+from core.history.songs import (  # noqa: F401
+    SPLIT_PREFIX,
+    join,
+    recordings,
+    song_keys,
+    split,
+    split_key,
+    undo_edits,
 )

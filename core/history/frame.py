@@ -8,6 +8,10 @@ Rules every reader shares (documented once, here):
   frame (skip rates need them).
 - A **track** (one recording) is identified by its Spotify id, or by "artist — title" when
   the export has no id (account exports, 2020 exports): ``track_key``.
+- A **song** is what a person sees: one song however many recordings it has
+  (``song_key``, the rule is ``core.history.songs``).
+- A **skip** is a play the person cut short (``skip`` and the signal that decided it,
+  ``skip_basis``; the rule is ``core.history.skips``). ``skipped`` is the export's own flag.
 - Who made a play and what it was: ``creator_names`` (the artist, else the show, else the
   audiobook) and ``item_keys`` / ``item_names`` (the track, else the episode, else the
   audiobook).
@@ -17,6 +21,7 @@ second instead of seconds; see ``load_plays_snapshot``.
 """
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +30,7 @@ from sqlite_utils import Database
 
 from core import store
 from core.base import file_stem
+from core.history import skips, songs
 
 CONTENT_TYPES = ("music", "podcast", "audiobook", "video")
 DEFAULT_MIN_MS = 30_000
@@ -35,8 +41,9 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
 
     Columns: ``end`` (UTC), ``start`` (UTC), ``ms_played``, the text columns of
     ``store.FRAME_TEXT_COLUMNS`` as categoricals, ``shuffle``/``offline``/``incognito``
-    as booleans, ``skipped`` as a nullable boolean (NA where the export does not say), and
-    ``track_key``.
+    as booleans, ``skipped`` as a nullable boolean (NA where the export does not say),
+    ``track_key`` and ``song_key`` (categoricals; no song for podcasts and audiobooks),
+    ``skip`` (boolean) and ``skip_basis`` (categorical: reason, flag or length).
     """
     columns = store.play_columns(db, profile)
     end_s = np.asarray(columns["end_s"], dtype="int64")
@@ -57,6 +64,8 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
     frame["skipped"] = pd.arrays.BooleanArray(skipped > 0, np.isnan(skipped))
     plays = pd.DataFrame(frame)
     plays["track_key"] = track_keys(plays)
+    plays["song_key"] = _songs(plays, store.song_edits(db, profile))
+    _mark_skips(plays, store.track_durations(db, profile))
     # Stored in end-time order; Explore places plays at their start, so sort by start once
     # here and every "first listen" or session scan can rely on time order.
     # (on the integers: a tz-aware column's to_numpy() is an array of Timestamp objects)
@@ -72,29 +81,87 @@ def track_keys(plays: pd.DataFrame) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=uniques)
 
 
-def snapshot_path(db_path: str | Path, profile: str, version: int) -> Path:
-    return Path(f"{db_path}.explore") / f"{file_stem(profile)}-v{version}.parquet"
+def _songs(plays: pd.DataFrame, edits: dict[str, str]) -> pd.Categorical:
+    """The song of each music play (``core.history.songs``), NaN for other content."""
+    music = ((plays["content_type"] == "music") & plays["track_key"].notna()).to_numpy()
+    track_codes = plays["track_key"].cat.codes.to_numpy()
+    if not music.any():
+        return pd.Categorical.from_codes(np.full(len(plays), -1), categories=pd.Index([], dtype=object))
+    # each recording's most played spelling, on the categoricals' codes (no strings per play)
+    recs = songs.recordings(track_codes[music], plays["artist_name"].cat.codes.to_numpy()[music],
+                            plays["track_name"].cat.codes.to_numpy()[music])
+    named = pd.DataFrame({
+        "track_key": plays["track_key"].cat.categories.to_numpy(dtype=object)[recs["track_key"].to_numpy()],
+        "artist_name": _decode(plays["artist_name"], recs["artist_name"].to_numpy()),
+        "track_name": _decode(plays["track_name"], recs["track_name"].to_numpy()),
+    })
+    keys = songs.song_keys(named, edits).to_numpy(dtype=object)
+    song_codes, song_uniques = pd.factorize(keys)
+    by_track = np.full(len(plays["track_key"].cat.categories), -1, dtype=np.int64)
+    by_track[recs["track_key"].to_numpy()] = song_codes
+    codes = np.where(music, by_track[np.maximum(track_codes, 0)], -1)
+    return pd.Categorical.from_codes(codes, categories=song_uniques)
+
+
+def _decode(column: pd.Series, codes: np.ndarray) -> np.ndarray:
+    values = np.full(len(codes), None, dtype=object)
+    known = codes >= 0
+    values[known] = column.cat.categories.to_numpy(dtype=object)[codes[known]]
+    return values
+
+
+def _mark_skips(plays: pd.DataFrame, durations: dict[str, int]) -> None:
+    """Add ``skip`` and ``skip_basis`` (``core.history.skips``); ``durations``: track_key -> ms
+    where a catalog knows the recording's length."""
+    codes = plays["track_key"].cat.codes.to_numpy()
+    by_code = pd.Series(plays["track_key"].cat.categories).map(durations).to_numpy(dtype="float64")
+    duration = np.append(by_code, np.nan)[codes]  # code -1 (no recording) reads the NaN at the end
+    skip, basis = skips.judge(plays["ms_played"].to_numpy(), plays["reason_end"].astype(object).to_numpy(),
+                              plays["skipped"].array, duration, DEFAULT_MIN_MS)
+    plays["skip"] = skip
+    plays["skip_basis"] = pd.Categorical.from_codes(basis, categories=list(skips.BASES))
+
+
+CATEGORY_COLUMNS = (*store.FRAME_TEXT_COLUMNS, "track_key", "song_key", "skip_basis")
+
+
+def snapshot_path(db_path: str | Path, profile: str, version: int | str, store_id: str = "") -> Path:
+    """Where the snapshot of a profile's plays at one version (``store.frame_version``) of one
+    store lives.
+
+    The store's own id (made when it is first asked for) is in the name, so a new store at
+    the same path never reads an old store's snapshot; the profile's name goes through
+    ``file_stem``, so two profiles never share a file."""
+    store_part = f"-{store_id[:12]}" if store_id else ""
+    return Path(f"{db_path}.explore") / f"{file_stem(profile)}{store_part}-v{version}.parquet"
 
 
 def load_plays_snapshot(db: Database, db_path: str | Path, profile: str) -> pd.DataFrame:
-    """``load_plays`` through a Parquet snapshot of the current data version."""
-    version = store.data_version(db)
-    path = snapshot_path(db_path, profile, version)
+    """``load_plays`` through a Parquet snapshot of the current version of this store."""
+    path = snapshot_path(db_path, profile, store.frame_version(db), store.store_id(db))
     if path.exists():
         plays = pd.read_parquet(path)
         # Parquet drops the categorical dtype of a column that is entirely null
-        for name in (*store.FRAME_TEXT_COLUMNS, "track_key"):
+        for name in CATEGORY_COLUMNS:
             if not isinstance(plays[name].dtype, pd.CategoricalDtype):
                 plays[name] = pd.Categorical.from_codes(np.full(len(plays), -1), categories=pd.Index([], dtype=object))
         return plays
     plays = load_plays(db, profile)
     path.parent.mkdir(parents=True, exist_ok=True)
-    for stale in path.parent.glob(path.name.rsplit("-v", 1)[0] + "-v*.parquet"):
-        stale.unlink(missing_ok=True)
-    tmp = path.with_suffix(".tmp")
+    forget_snapshots(db_path, profile, keep=path)
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # two sessions may write at once
     plays.to_parquet(tmp, index=False)
     tmp.replace(path)  # atomic: a reader never sees half a file
     return plays
+
+
+def forget_snapshots(db_path: str | Path, profile: str, keep: Path | None = None) -> None:
+    """Delete a profile's snapshots (all but ``keep``)."""
+    folder = Path(f"{db_path}.explore")
+    if folder.is_dir():
+        for stale in folder.glob(f"{file_stem(profile)}-*.parquet"):
+            if stale != keep:
+                stale.unlink(missing_ok=True)
 
 
 # --- who made a play, and what it was ---------------------------------------------------
@@ -112,9 +179,11 @@ def creator_names(frame: pd.DataFrame) -> pd.Series:
 
 
 def item_keys(frame: pd.DataFrame) -> pd.Series:
-    """What each play was: ``track_key``, else "episode:show — episode", else "audiobook:title"."""
+    """What each play was: its song (``song_key``, else ``track_key``), else
+    "episode:show — episode", else "audiobook:title"."""
     known_track = frame["track_id"].notna() | frame["track_name"].notna()
-    keys = frame["track_key"].astype(object).where(known_track)
+    songs_ = frame["song_key"].astype(object) if "song_key" in frame.columns else frame["track_key"].astype(object)
+    keys = songs_.fillna(frame["track_key"].astype(object)).where(known_track)
     if frame["episode_name"].notna().any():
         keys = keys.fillna("episode:" + frame["show_name"].astype(object).fillna("?") + " — "
                            + frame["episode_name"].astype(object))

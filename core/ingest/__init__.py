@@ -2,6 +2,7 @@
 
 - ``exports``: every export format and generation -> normalised rows (pure parsing)
 - ``importer``: files -> store, one transaction per file, and the report
+- ``profiles``: naming, renaming, deleting and sharing profiles; undoing an import
 - ``demo``: the deterministic synthetic listener (an export it writes, then imports)
 """
 # --- the package's API (generated from its modules' public names) ---
@@ -9,7 +10,6 @@ from core.ingest.demo import (  # noqa: F401
     AUDIO_FEATURES,
     CATALOG_KEYS,
     DEMO_PLAYS,
-    DEMO_PROFILE,
     DOCUMENTATION_IP,
     EXPORT_FOLDER,
     PLAY_KEYS,
@@ -64,9 +64,18 @@ from core.ingest.exports import (  # noqa: F401
 )
 from core.ingest.importer import (  # noqa: F401
     CONTENT_TYPES,
+    DEMO_PROFILE,
     FileReport,
     ImportReport,
     RejectedRows,
     format_report,
     import_files,
+)
+from core.ingest.profiles import (  # noqa: F401
+    MAX_NAME,
+    check_name,
+    create_profile,
+    delete_profile,
+    rename_profile,
+    undo_import,
 )

@@ -28,6 +28,7 @@ from sqlite_utils import Database
 from core import store
 from core.catalog import catalogs
 from core.ingest import importer
+from core.ingest.importer import DEMO_PROFILE
 
 __all__ = [
     "AUDIO_FEATURES",
@@ -42,7 +43,7 @@ __all__ = [
     "write_export",
 ]
 
-DEMO_PROFILE = "demo"
+
 
 # The subfolder Spotify puts inside the downloaded zip.
 EXPORT_FOLDER = "Spotify Extended Streaming History"
@@ -1258,13 +1259,13 @@ def build_demo(db: Database, n_plays: int = DEMO_PLAYS, seed: int = 7) -> dict:
     store.ensure_profile(db, DEMO_PROFILE, is_demo=True)
     with tempfile.TemporaryDirectory(prefix="encore-demo-") as folder:
         write_export(pathlib.Path(folder), n_plays, seed=seed)
-        report = importer.import_files(db, paths=[folder], profile=DEMO_PROFILE)
+        report = importer.import_files(db, paths=[folder], profile=DEMO_PROFILE, _demo=True)
     tracks = catalog_rows(generate_catalog(seed))
     with db.atomic():
-        store.insert_catalog_tracks(db, tracks, source="demo")
+        store.insert_catalog_tracks(db, tracks, source=store.SYNTHETIC_CATALOG)
         store.insert_catalog_genres(db, ((t["track_id"], t["genre"]) for t in tracks))
         catalogs.fill_name_keys(db)
-        store.record_catalog(db, "demo", len(tracks), len(tracks), "(generated)", "Encore demo catalog", "{}")
+        store.record_catalog(db, store.SYNTHETIC_CATALOG, len(tracks), len(tracks), "(generated)", "Encore demo catalog", "{}")
         store.bump_catalog_version(db)
     catalogs.match_history(db, DEMO_PROFILE)
     return {

@@ -279,21 +279,26 @@ _LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.timezone.utc)
 
 
 def offline_time(value: Any, played_at: dt.datetime) -> str | None:
-    """offline_timestamp comes as 0, epoch ms or epoch s: return ISO UTC, or None if unsure.
+    """offline_timestamp comes as 0, epoch ms or epoch s: return ISO UTC to the millisecond
+    ('2019-07-15T09:43:37.776Z'), or None if unsure.
 
     A value is kept only when it lands within a week of the play's end: a wrong date is
-    worse than none.
+    worse than none. The milliseconds matter: plays uploaded together after being made
+    offline can share their end second, title and length and differ only here.
     """
     if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         return None
-    seconds = value / 1000 if value > 1e11 else value
+    ms = int(value) if value > 1e11 else int(round(value * 1000))
     try:
-        moment = dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+        moment = _EPOCH + dt.timedelta(milliseconds=ms)
     except (OverflowError, OSError, ValueError):
         return None
     if abs((moment - played_at).total_seconds()) > 7 * 86400:
         return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 
 
 _TS_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
@@ -481,10 +486,6 @@ def convert_extended(records: list) -> list[ExtendedRecord] | None:
         return None
 
 
-def _iso_seconds(seconds: np.ndarray) -> list[str]:
-    return [t + "Z" for t in np.datetime_as_string(seconds.astype("datetime64[s]"), unit="s").tolist()]
-
-
 def _none_if_empty(values: list) -> list:
     # '' means absent in Spotify's files; most columns never hold it, so skip the copy then
     return [v or None for v in values] if "" in values else values
@@ -500,13 +501,14 @@ def _flags(values: list) -> list:
 
 
 def _offline_column(values: list, end_s: np.ndarray) -> list:
-    """offline_timestamp column -> ISO strings, with the same rule as offline_time."""
+    """offline_timestamp column -> ISO strings to the millisecond, with the same rule as offline_time."""
     offline = np.array([0.0 if v is None else v for v in values], dtype=np.float64)
-    offline_s = np.where(offline > 1e11, offline / 1000, offline)
-    keep = np.flatnonzero((offline > 0) & (np.abs(offline_s - end_s) <= 7 * 86400))
+    offline_ms = np.where(offline > 1e11, np.floor(offline), np.round(offline * 1000))
+    keep = np.flatnonzero((offline > 0) & (np.abs(offline_ms / 1000 - end_s) <= 7 * 86400))
     out: list = [None] * len(values)
-    for index, iso in zip(keep.tolist(), _iso_seconds(np.floor(offline_s[keep]).astype(np.int64))):
-        out[index] = iso
+    stamps = np.datetime_as_string(offline_ms[keep].astype(np.int64).astype("datetime64[ms]"), unit="ms")
+    for index, iso in zip(keep.tolist(), stamps.tolist()):
+        out[index] = iso + "Z"
     return out
 
 

@@ -23,8 +23,10 @@ from sqlite_utils import Database
 
 from core import store
 from core.base import Progress, no_progress
-from core.errors import ImportFileError
+from core.errors import ImportFileError, ProfileError
 from core.ingest import exports
+
+DEMO_PROFILE = "demo"  # the synthetic listener's profile (core.ingest.demo)
 
 CONTENT_TYPES = ("music", "podcast", "audiobook", "video")
 
@@ -106,35 +108,39 @@ def _write_plays(
     import_id: int,
     plays: list[tuple],
     is_account: bool,
-    sources: set[str],
     staged: Callable[[], None] | None = None,
 ) -> tuple[int, int]:
-    """Write one file's plays; return (added, merged). The caller holds the transaction.
+    """Write one file's plays; return (added, merged). The caller holds the write transaction.
 
-    ``sources`` says which sources the profile already has plays from, so the merge
-    lookups run only when there is something to merge with. ``staged`` goes to
-    ``store.insert_plays``.
+    An account-export play that the store already holds from a richer export is counted
+    as merged, and a richer play replaces ("upgrades") the account play it matches; both
+    look only at the file's own time range. ``staged`` goes to ``store.insert_plays``.
     """
     first = min(row[0] for row in plays)[:16] + ":00Z"
     last = max(row[0] for row in plays)[:16] + ":59Z"
     if is_account:
-        if not sources - {"account"}:
-            return store.insert_plays(db, profile, import_id, "account", plays, staged), 0
-        known = store.detailed_play_keys(db, profile, first, last)
-        fresh = [row for row in plays if _minute_key(row) not in known]
+        known = store.detailed_play_keys(db, profile, first, last)  # (minute, title, ms) -> how many
+        fresh = []
+        for row in plays:
+            key = _minute_key(row)
+            if known.get(key, 0) > 0:
+                known[key] -= 1  # each richer play stands for one account row, no more
+            else:
+                fresh.append(row)
         return store.insert_plays(db, profile, import_id, "account", fresh, staged), len(plays) - len(fresh)
-    if "account" not in sources:
-        return store.insert_plays(db, profile, import_id, "extended", plays, staged), 0
-    account = store.account_play_keys(db, profile, first, last)
+    account = store.account_play_keys(db, profile, first, last)  # (minute, title, ms) -> play ids
     upgrades, fresh = [], []
     for row in plays:
-        play_id = account.pop(_minute_key(row), None)
-        if play_id is None:
-            fresh.append(row)
+        ids = account.get(_minute_key(row))
+        if ids:
+            upgrades.append((ids.pop(0), row))
         else:
-            upgrades.append((play_id, row))
+            fresh.append(row)
     merged = store.upgrade_plays(db, import_id, "extended", upgrades)
-    return store.insert_plays(db, profile, import_id, "extended", fresh, staged), merged
+    added = store.insert_plays(db, profile, import_id, "extended", fresh, staged)
+    if added and store.has_legacy_offline_times(db):  # a store from before offline times had milliseconds
+        added -= store.drop_legacy_offline_twins(db, profile, first, last)
+    return added, merged
 
 
 def _store_parsed(
@@ -142,7 +148,6 @@ def _store_parsed(
     profile: str,
     import_id: int,
     parsed: exports.ParsedFile,
-    sources: set[str],
     staged: Callable[[], None] | None = None,
 ) -> FileReport:
     counts = Counter(row[2] for row in parsed.plays)
@@ -159,24 +164,24 @@ def _store_parsed(
         ],
         **{content: counts.get(content, 0) for content in CONTENT_TYPES},
     )
-    with db.atomic():
+    # The write lock from the start: what the merge reads cannot change before it writes,
+    # even with another import of the same person running (it waits for this file).
+    with store.write_transaction(db):
         if parsed.plays:
             is_account = parsed.kind in (exports.ACCOUNT_MUSIC, exports.ACCOUNT_PODCAST, exports.ACCOUNT_AUDIOBOOK)
-            report.added, report.merged = _write_plays(
-                db, profile, import_id, parsed.plays, is_account, sources, staged)
+            report.added, report.merged = _write_plays(db, profile, import_id, parsed.plays, is_account, staged)
             report.duplicates = len(parsed.plays) - report.added - report.merged
-            if report.added or (report.merged and not is_account):  # upgraded rows are extended now
-                sources.add("account" if is_account else "extended")
-            if "spotify" in sources and (report.added or report.merged):
+            if report.added or report.merged:
                 # plays synced from the API that this export now holds in full: the export wins
-                if store.delete_spotify_plays_covered(db, profile, store.SPOTIFY_PLAY_MATCH_S):
-                    store.bump_data_version(db)
+                first, last = min(row[0] for row in parsed.plays), max(row[0] for row in parsed.plays)
+                store.delete_spotify_plays_covered(db, profile, store.SPOTIFY_PLAY_MATCH_S, import_id, first, last)
+                store.bump_data_version(db)  # with the file: no reader keeps a view of the plays before it
         elif parsed.playlists:
-            changed = [store.upsert_playlist(db, profile, "export", pl)[1] for pl in parsed.playlists]
+            changed = [store.upsert_playlist(db, profile, "export", pl, import_id)[1] for pl in parsed.playlists]
             report.added = sum(len(pl.items) for pl, c in zip(parsed.playlists, changed) if c)
             report.duplicates = parsed.rows_read - report.added
         elif parsed.library:
-            report.added = store.insert_library_items(db, profile, parsed.library)
+            report.added = store.insert_library_items(db, profile, parsed.library, import_id)
             report.duplicates = len(parsed.library) - report.added
     return report
 
@@ -246,12 +251,18 @@ def import_files(
     profile: str = store.DEFAULT_PROFILE,
     progress: Progress = no_progress,
     max_zip_bytes: int = exports.MAX_ZIP_TOTAL_BYTES,
+    _demo: bool = False,
 ) -> ImportReport:
     """Import every usable file found in paths and uploads into a profile.
 
     Each file is parsed, then written in its own transaction, so a bad file leaves no
     trace and does not stop the others. ``progress(fraction, message)`` is called per file.
+    The demo profile is read-only: importing into it raises ProfileError (only
+    ``ingest.build_demo`` fills it).
     """
+    if not _demo and (profile == DEMO_PROFILE or store.is_demo_profile(db, profile)):
+        raise ProfileError(f"The demo profile “{profile}” is read-only: import your export into your own "
+                           f"profile (for example “{store.DEFAULT_PROFILE}”).")
     inputs, skipped = exports.find_inputs(paths, uploads, max_zip_bytes=max_zip_bytes)
     import_id = store.start_import(db, profile)
     reports = [
@@ -259,7 +270,6 @@ def import_files(
                    message=f"{s.name}: {s.reason}" if s.is_error else s.reason)
         for s in skipped
     ]
-    sources = store.play_sources(db, profile)
     total = max(len(inputs), 1)
     reader = _ReadAhead(inputs)
     try:
@@ -270,7 +280,7 @@ def import_files(
             if isinstance(parsed, ImportFileError):
                 reports.append(FileReport(file=item.name, status="error", message=str(parsed)))
             else:  # released as soon as the plays are bound, so parsing overlaps SQLite's move
-                reports.append(_store_parsed(db, profile, import_id, parsed, sources, staged=release))
+                reports.append(_store_parsed(db, profile, import_id, parsed, staged=release))
             release()  # no-op if already released; files without plays release here
     finally:
         reader.close()

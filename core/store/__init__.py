@@ -7,14 +7,18 @@ file a function lives in:
 - ``connection``: opening the store, the data and catalog version counters
 - ``schema``: the columns of a play and a catalog track; migrations as named steps
 - ``profiles``: the people who live in one store
-- ``plays``: writing plays a file at a time, the imports log, reading plays back
+- ``imports``: the imports log and its journal; undoing an import
+- ``plays``: writing plays a file at a time, reading them back
+- ``songs``: the person's own song merges and splits
 - ``library``: playlists and saved items
 - ``catalog``: catalog tracks, genres, name keys and matches
 - ``taste``: trained models, imputed features, likes and dislikes
 - ``spotify``: syncs, top lists, id searches, playlist saves
 """
+# --- the package's API (generated from its modules' public names) ---
 from core.store.catalog import (  # noqa: F401
     BULK_CATALOG_ROWS,
+    SYNTHETIC_CATALOG,
     catalog_candidates,
     catalog_feature_rows,
     catalog_rows_without_keys,
@@ -38,6 +42,7 @@ from core.store.catalog import (  # noqa: F401
     search_catalog_tracks,
     set_catalog_name_keys,
     set_match_undone,
+    track_durations,
     track_ids_without_features,
     undo_track_match,
     update_catalog_track,
@@ -52,12 +57,23 @@ from core.store.connection import (  # noqa: F401
     catalog_version,
     count_rows,
     data_version,
+    frame_version,
     has_staging,
     open_memory_store,
     open_store,
     resolve_db_path,
     sql_literal,
+    store_id,
     utc_now,
+    write_transaction,
+)
+from core.store.imports import (  # noqa: F401
+    finish_import,
+    journal,
+    journal_plays,
+    list_imports,
+    start_import,
+    undo_import,
 )
 from core.store.library import (  # noqa: F401
     PlaylistRecord,
@@ -80,22 +96,29 @@ from core.store.plays import (  # noqa: F401
     count_plays,
     delete_spotify_plays_covered,
     detailed_play_keys,
-    finish_import,
+    drop_legacy_offline_twins,
+    has_legacy_offline_times,
     insert_plays,
     play_columns,
     play_sources,
     play_summary,
     play_title,
     plays_near,
-    start_import,
     upgrade_plays,
 )
 from core.store.profiles import (  # noqa: F401
     DEFAULT_PROFILE,
+    delete_profile,
     ensure_profile,
     is_demo_profile,
     list_profiles,
+    profile_exists,
+    profile_rows,
+    profile_tables,
     profiles_with_music,
+    rename_profile,
+    set_sharing,
+    sharing_profiles,
 )
 from core.store.schema import (  # noqa: F401
     CATALOG_COLUMNS,
@@ -115,6 +138,11 @@ from core.store.schema import (  # noqa: F401
     attach_staging,
     migrate,
     schema_version,
+)
+from core.store.songs import (  # noqa: F401
+    remove_song_edits,
+    set_song_edits,
+    song_edits,
 )
 from core.store.spotify import (  # noqa: F401
     apply_spotify_searches,

@@ -128,9 +128,20 @@ def history_tracks(db: Database, profile: str) -> dict[str, list]:
     return {name: [r[i] for r in rows] for i, name in enumerate(names)}
 
 
-def catalog_candidates(db: Database, track_ids: Sequence[str], title_keys: Sequence[str]) -> dict[str, list]:
+# The demo listener's catalog: synthetic tracks that only the demo profile may ever see
+# (a real person's matches, recommendations, playlists and exports never hold them).
+SYNTHETIC_CATALOG = "demo"
+
+
+def _real_only(synthetic: bool, column: str = "source") -> str:
+    return "" if synthetic else f" AND {column} != {sql_literal(SYNTHETIC_CATALOG)}"
+
+
+def catalog_candidates(db: Database, track_ids: Sequence[str], title_keys: Sequence[str],
+                       synthetic: bool = False) -> dict[str, list]:
     """The catalog tracks a history could match: those with one of its track ids, or whose
-    name key has one of its title parts (the name key without the artist).
+    name key has one of its title parts (the name key without the artist); the demo's
+    synthetic tracks only when ``synthetic`` (the demo's own history).
 
     Columns track_id, artist_name, track_name, album_name, name_key, source, ordered by
     track_id. Matching against these gives what matching against the whole catalog gives,
@@ -145,7 +156,8 @@ def catalog_candidates(db: Database, track_ids: Sequence[str], title_keys: Seque
         for start in range(0, len(values), IN_CHUNK):
             chunk = values[start:start + IN_CHUNK]
             marks = ", ".join("?" * len(chunk))
-            rows = db.execute(f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {expression} IN ({marks})", chunk)
+            rows = db.execute(f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {expression} IN ({marks})"
+                              f"{_real_only(synthetic)}", chunk)
             found.update((row[0], row) for row in rows)
     ordered = [found[k] for k in sorted(found)]
     return {name: [r[i] for r in ordered] for i, name in enumerate(columns)}
@@ -344,15 +356,16 @@ def matched_genres(db: Database, profile: str) -> dict[str, list]:
     return {"track_key": [r[0] for r in rows], "genre": [r[1] for r in rows]}
 
 
-def catalog_tracks_with_features(db: Database, limit: int | None = None) -> dict[str, list]:
+def catalog_tracks_with_features(db: Database, limit: int | None = None, synthetic: bool = False) -> dict[str, list]:
     """Catalog tracks that have at least one audio feature (the chat's candidates beyond the
-    history): track_id, names, genre, release year, duration and the features; most popular
-    first (unknown popularity last), at most ``limit``."""
+    history): track_id, names, genre, release year, duration, name key and the features;
+    most popular first (unknown popularity last), at most ``limit``; the demo's synthetic
+    tracks only when ``synthetic``."""
     columns = ("track_id", "track_name", "artist_name", "album_name", "genre", "release_year", "duration_ms",
-               *CATALOG_FEATURES)
+               "name_key", *CATALOG_FEATURES)
     any_feature = " OR ".join(f"{f} IS NOT NULL" for f in CATALOG_FEATURES)
     rows = db.execute(
-        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {any_feature} "
+        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE ({any_feature}){_real_only(synthetic)} "
         f"ORDER BY popularity IS NULL, popularity DESC, track_id {'LIMIT ' + str(int(limit)) if limit else ''}"
     ).fetchall()
     return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
@@ -381,15 +394,24 @@ def known_track_names(db: Database, track_ids: Sequence[str]) -> dict[str, tuple
     return found
 
 
-def catalog_feature_rows(db: Database) -> dict[str, list]:
-    """Every catalog track with at least one audio feature, as one list per column.
+def catalog_feature_rows(db: Database, synthetic: bool = False) -> dict[str, list]:
+    """Every catalog track with at least one audio feature, as one list per column (the
+    demo's synthetic tracks only when ``synthetic``).
 
-    Columns ``track_id, track_name, artist_name, genre, release_year, popularity`` and the
-    audio features.
+    Columns ``track_id, track_name, artist_name, genre, release_year, popularity, name_key``
+    and the audio features.
     """
-    columns = ("track_id", "track_name", "artist_name", "genre", "release_year", "popularity", *CATALOG_FEATURES)
+    columns = ("track_id", "track_name", "artist_name", "genre", "release_year", "popularity", "name_key",
+               *CATALOG_FEATURES)
     any_feature = " OR ".join(f"{f} IS NOT NULL" for f in CATALOG_FEATURES)
     rows = db.execute(
-        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {any_feature} ORDER BY track_id"
+        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE ({any_feature}){_real_only(synthetic)} ORDER BY track_id"
     ).fetchall()
     return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+
+
+def track_durations(db: Database, profile: str) -> dict[str, int]:
+    """track_key -> the recording's length in ms, where a matched catalog track knows it."""
+    return dict(db.execute(
+        "SELECT m.track_key, c.duration_ms FROM track_matches m JOIN catalog_tracks c ON c.track_id = m.catalog_track_id "
+        "WHERE m.profile = ? AND m.undone = 0 AND c.duration_ms > 0", [profile]).fetchall())

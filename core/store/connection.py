@@ -1,9 +1,12 @@
 """Opening the store, and the counters that tell caches when the data changed."""
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import sqlite3
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -74,9 +77,27 @@ def _bump_counter(db: Database, key: str) -> int:
     return new
 
 
+def store_id(db: Database) -> str:
+    """A random id of this store, made the first time it is asked for: files kept next to the
+    store (the Explore snapshots) carry it, so a new store at the same path never reuses them."""
+    row = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
+    if row:
+        return row[0]
+    with db.atomic():
+        db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", [uuid.uuid4().hex])
+    return db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0]
+
+
 def data_version(db: Database) -> int:
     """A counter bumped by every write that changes plays: the key for page caches."""
     return _counter(db, "data_version")
+
+
+def frame_version(db: Database) -> str:
+    """What a profile's plays frame is built from: the data version and the catalog version
+    (the frame reads recording lengths from matched catalog tracks). The key of the Explore
+    snapshot and of the pages' caches."""
+    return f"{data_version(db)}.{catalog_version(db)}"
 
 
 def bump_data_version(db: Database) -> int:
@@ -113,3 +134,22 @@ def bump_catalog_version(db: Database) -> int:
 
 
 IN_CHUNK = 5_000
+
+
+@contextlib.contextmanager
+def write_transaction(db: Database) -> Iterator[Database]:
+    """A transaction that takes the write lock at once (``BEGIN IMMEDIATE``): what it reads
+    cannot change under it before it writes, and a second writer waits for it (up to the
+    connection's busy timeout) instead of failing with "database is locked". Nested in
+    another transaction, it is a savepoint of it."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.rollback()
+        raise
+    db.conn.execute("COMMIT")

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlite_utils import Database
 
+from core.store.imports import journal
+
 
 @dataclass(frozen=True)
 class PlaylistRecord:
@@ -16,8 +18,12 @@ class PlaylistRecord:
     items: tuple[tuple, ...]  # (kind, track_name, artist_name, album_name, track_uri, track_id, added_date)
 
 
-def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistRecord) -> tuple[int, bool]:
-    """Store a playlist, replacing its items; return (its id, whether anything changed)."""
+def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistRecord,
+                    import_id: int | None = None) -> tuple[int, bool]:
+    """Store a playlist, replacing its items; return (its id, whether anything changed).
+
+    With ``import_id`` the playlist as it was (or that it is new) goes into the import's
+    journal first."""
     row = db.execute(
         "SELECT id FROM playlists WHERE profile = ? AND source = ? AND name = ? AND ordinal = ?",
         [profile, source, playlist.name, playlist.ordinal],
@@ -33,6 +39,10 @@ def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistR
         )
         if existing == playlist.items:
             return playlist_id, False
+        if import_id is not None:
+            meta = db.execute("SELECT last_modified, description FROM playlists WHERE id = ?", [playlist_id]).fetchone()
+            journal(db, import_id, "playlist", [{"id": playlist_id, "previous": {
+                "last_modified": meta[0], "description": meta[1], "items": [list(item) for item in existing]}}])
         db.execute(
             "UPDATE playlists SET last_modified = ?, description = ? WHERE id = ?",
             [playlist.last_modified, playlist.description, playlist_id],
@@ -45,6 +55,8 @@ def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistR
             [profile, source, playlist.name, playlist.ordinal, playlist.last_modified, playlist.description],
         )
         playlist_id = cur.lastrowid
+        if import_id is not None:
+            journal(db, import_id, "playlist", [{"id": playlist_id, "previous": None}])
     db.conn.executemany(
         "INSERT INTO playlist_items(playlist_id, position, kind, track_name, artist_name, album_name, "
         "track_uri, track_id, added_date) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -53,8 +65,14 @@ def upsert_playlist(db: Database, profile: str, source: str, playlist: PlaylistR
     return playlist_id, True
 
 
-def insert_library_items(db: Database, profile: str, items: Iterable[Sequence]) -> int:
-    """Insert (kind, item_key, name, artist_name, album_name, uri) rows; return rows added."""
+def insert_library_items(db: Database, profile: str, items: Iterable[Sequence], import_id: int | None = None) -> int:
+    """Insert (kind, item_key, name, artist_name, album_name, uri) rows; return rows added
+    (journalled under ``import_id``)."""
+    items = list(items)
+    if import_id is not None:
+        have = set(db.execute("SELECT kind, item_key FROM library_items WHERE profile = ?", [profile]).fetchall())
+        new = list(dict.fromkeys((kind, key) for kind, key, *_ in items if (kind, key) not in have))
+        journal(db, import_id, "library_item", ({"kind": kind, "item_key": key} for kind, key in new))
     before = db.conn.total_changes
     db.conn.executemany(
         "INSERT OR IGNORE INTO library_items(profile, kind, item_key, name, artist_name, album_name, uri) "

@@ -6,8 +6,8 @@ from collections.abc import Callable, Iterable, Sequence
 import orjson
 from sqlite_utils import Database
 
-from core.store.connection import bump_data_version, has_staging, sql_literal, utc_now
-from core.store.profiles import ensure_profile
+from core.store.connection import has_staging, sql_literal
+from core.store.imports import journal_plays
 from core.store.schema import (
     FRAME_NUMBER_COLUMNS,
     FRAME_TEXT_COLUMNS,
@@ -24,25 +24,6 @@ def play_title(row: tuple) -> str:
         if row[index]:
             return row[index]
     return ""
-
-
-def start_import(db: Database, profile: str) -> int:
-    with db.atomic():
-        ensure_profile(db, profile)
-        cur = db.execute("INSERT INTO imports(profile, started_at) VALUES (?, ?)", [profile, utc_now()])
-    return int(cur.lastrowid)
-
-
-def finish_import(db: Database, import_id: int, files: int, added: int, merged: int, report_json: str) -> None:
-    with db.atomic():
-        db.execute(
-            "UPDATE imports SET finished_at = ?, files = ?, plays_added = ?, plays_merged = ?, "
-            "report_json = ? WHERE id = ?",
-            [utc_now(), files, added, merged, report_json, import_id],
-        )
-        if added or merged:
-            bump_data_version(db)
-
 
 
 _STAGE_SQL = f"INSERT INTO staging.plays VALUES ({', '.join('?' for _ in PLAY_COLUMNS)})"
@@ -105,24 +86,28 @@ def insert_plays(
     return added
 
 
-def account_play_keys(db: Database, profile: str, first: str, last: str) -> dict[tuple[str, str, int], int]:
-    """Plays from account exports in [first, last]: (UTC minute, title, ms) -> play id."""
+def account_play_keys(db: Database, profile: str, first: str, last: str) -> dict[tuple[str, str, int], list[int]]:
+    """Plays from account exports in [first, last]: (UTC minute, title, ms) -> their play ids
+    (two plays can share a minute, a title and a length)."""
     rows = db.execute(
         "SELECT substr(played_at, 1, 16), item_name, ms_played, id FROM plays "
-        "WHERE profile = ? AND source = 'account' AND played_at BETWEEN ? AND ?",
+        "WHERE profile = ? AND source = 'account' AND played_at BETWEEN ? AND ? ORDER BY id",
         [profile, first, last],
     )
-    return {(minute, name, ms): pid for minute, name, ms, pid in rows}
+    out: dict[tuple[str, str, int], list[int]] = {}
+    for minute, name, ms, pid in rows:
+        out.setdefault((minute, name, ms), []).append(pid)
+    return out
 
 
-def detailed_play_keys(db: Database, profile: str, first: str, last: str) -> set[tuple[str, str, int]]:
-    """Plays from richer sources in [first, last] as (UTC minute, title, ms)."""
+def detailed_play_keys(db: Database, profile: str, first: str, last: str) -> dict[tuple[str, str, int], int]:
+    """Plays from richer sources in [first, last]: (UTC minute, title, ms) -> how many share it."""
     rows = db.execute(
-        "SELECT substr(played_at, 1, 16), item_name, ms_played FROM plays "
-        "WHERE profile = ? AND source != 'account' AND played_at BETWEEN ? AND ?",
+        "SELECT substr(played_at, 1, 16), item_name, ms_played, count(*) FROM plays "
+        "WHERE profile = ? AND source != 'account' AND played_at BETWEEN ? AND ? GROUP BY 1, 2, 3",
         [profile, first, last],
     )
-    return {(minute, name, ms) for minute, name, ms in rows}
+    return {(minute, name, ms): n for minute, name, ms, n in rows}
 
 
 def play_sources(db: Database, profile: str) -> set[str]:
@@ -139,7 +124,12 @@ _UPGRADE_SQL = (
 def upgrade_plays(
     db: Database, import_id: int | None, source: str, upgrades: Iterable[tuple[int, Sequence]]
 ) -> int:
-    """Replace account-export plays by the matching richer rows; return rows changed."""
+    """Replace account-export plays by the matching richer rows; return rows changed.
+
+    The rows as they were go into the import's journal, so undoing it restores them."""
+    upgrades = list(upgrades)
+    if import_id is not None and upgrades:
+        journal_plays(db, import_id, "upgraded_play", [play_id for play_id, _ in upgrades])
     before = db.conn.total_changes
     db.conn.executemany(_UPGRADE_SQL, ((*row, import_id, source, play_id) for play_id, row in upgrades))
     return db.conn.total_changes - before
@@ -206,18 +196,44 @@ def plays_near(db: Database, profile: str, first: str, last: str) -> list[tuple[
 SPOTIFY_PLAY_MATCH_S = 10
 
 
-def delete_spotify_plays_covered(db: Database, profile: str, seconds: int) -> int:
+def delete_spotify_plays_covered(db: Database, profile: str, seconds: int, import_id: int | None = None,
+                                 first: str = "", last: str = "9999") -> int:
     """Delete plays synced from the API (source 'spotify') that an export now holds too: a play
     of another source ending within ``seconds`` with the same track id, or — account exports
-    have no ids and minute precision — within 60 s with the same artist and title.
-    Return how many went; the caller owns the transaction."""
+    have no ids and minute precision — within 60 s with the same artist and title. Only
+    synced plays ending in [``first`` - 60 s, ``last`` + 60 s] are looked at (default: all).
+    Return how many went (journalled under ``import_id``); the caller owns the transaction."""
     window = max(seconds, 60)
-    cur = db.execute(
-        "DELETE FROM plays WHERE profile = ? AND source = 'spotify' AND EXISTS (SELECT 1 FROM plays e "
-        "WHERE e.profile = plays.profile AND e.source != 'spotify' "
-        "AND e.played_at BETWEEN strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(plays.played_at) - ?, 'unixepoch') "
-        "AND strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(plays.played_at) + ?, 'unixepoch') "
-        "AND ((e.track_id = plays.track_id AND abs(unixepoch(e.played_at) - unixepoch(plays.played_at)) <= ?) "
-        "OR (e.track_id IS NULL AND e.artist_name = plays.artist_name AND e.track_name = plays.track_name)))",
-        [profile, window, window, seconds])
-    return cur.rowcount
+    covered = ("profile = ? AND played_at BETWEEN strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(?) - ?, 'unixepoch') "
+               "AND strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(?) + ?, 'unixepoch') "
+               "AND source = 'spotify' AND EXISTS (SELECT 1 FROM plays e "
+               "WHERE e.profile = plays.profile AND e.source != 'spotify' "
+               "AND e.played_at BETWEEN strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(plays.played_at) - ?, 'unixepoch') "
+               "AND strftime('%Y-%m-%dT%H:%M:%SZ', unixepoch(plays.played_at) + ?, 'unixepoch') "
+               "AND ((e.track_id = plays.track_id AND abs(unixepoch(e.played_at) - unixepoch(plays.played_at)) <= ?) "
+               "OR (e.track_id IS NULL AND e.artist_name = plays.artist_name AND e.track_name = plays.track_name)))")
+    params = [profile, first or "2006-01-01T00:00:00Z", window, last if last != "9999" else "2100-01-01T00:00:00Z",
+              window, window, window, seconds]
+    if import_id is not None:
+        ids = [r[0] for r in db.execute(f"SELECT id FROM plays WHERE {covered}", params)]
+        journal_plays(db, import_id, "deleted_play", ids)
+    return db.execute(f"DELETE FROM plays WHERE {covered}", params).rowcount
+
+
+def has_legacy_offline_times(db: Database) -> bool:
+    """Whether the store holds plays imported when offline times were kept to the second."""
+    return db.execute("SELECT 1 FROM meta WHERE key = 'legacy_offline_seconds'").fetchone() is not None
+
+
+def drop_legacy_offline_twins(db: Database, profile: str, first: str, last: str) -> int:
+    """Delete plays in [first, last] whose offline time was kept to the second, when the same
+    play has just been imported again with its milliseconds (they would count twice).
+    Return how many went; the caller owns the transaction."""
+    return db.execute(
+        "DELETE FROM plays WHERE profile = ? AND played_at BETWEEN ? AND ? AND length(offline_at) = 20 "
+        "AND EXISTS (SELECT 1 FROM plays n WHERE n.profile = plays.profile AND n.played_at = plays.played_at "
+        "AND n.ms_played = plays.ms_played AND n.item_name = plays.item_name "
+        "AND coalesce(n.reason_start, '') = coalesce(plays.reason_start, '') "
+        "AND coalesce(n.reason_end, '') = coalesce(plays.reason_end, '') "
+        "AND length(n.offline_at) = 24 AND substr(n.offline_at, 1, 19) = substr(plays.offline_at, 1, 19))",
+        [profile, first, last]).rowcount

@@ -321,6 +321,46 @@ def _taste_models(db: Database) -> None:
         db.execute(statement)
 
 
+def _exact_plays_songs_profiles(db: Database) -> None:
+    """Two plays that end in the same second after the same milliseconds are still two plays
+    when they started differently (offline plays uploaded together); the person's own song
+    merges and splits; profiles that choose to share; imports that can be undone."""
+    for statement in (
+        # The natural key of a play: profile, end second, ms played and title, plus what tells
+        # apart two real plays that share those (the offline time and why the play started
+        # and ended). True duplicates (the same event uploaded twice, differing only in IP,
+        # user agent or platform) still collapse. NULLs are compared as '' (in a UNIQUE
+        # index two NULLs never clash).
+        "DROP INDEX plays_natural_key",
+        """CREATE UNIQUE INDEX plays_natural_key ON plays(profile, played_at, ms_played, item_name,
+            coalesce(offline_at, ''), coalesce(reason_start, ''), coalesce(reason_end, ''))""",
+        # track_key (a Spotify id, else "artist — title") -> the song the person put it in
+        """CREATE TABLE song_edits (
+            profile TEXT NOT NULL,
+            track_key TEXT NOT NULL,
+            song_key TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            PRIMARY KEY (profile, track_key)
+        ) WITHOUT ROWID""",
+        # 1: this profile's plays may train another sharing profile's model, and theirs its own
+        "ALTER TABLE profiles ADD COLUMN share_listening INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE imports ADD COLUMN undone_at TEXT",
+        # what an import changed besides adding plays (which carry its id), to undo it exactly
+        """CREATE TABLE import_journal (
+            id INTEGER PRIMARY KEY,
+            import_id INTEGER NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL
+        )""",
+        "CREATE INDEX import_journal_import ON import_journal(import_id)",
+        # offline times were kept to the second until now, to the millisecond from now on:
+        # importing the same export again must replace those plays, not add them twice
+        "INSERT OR REPLACE INTO meta(key, value) SELECT 'legacy_offline_seconds', '1' "
+        "WHERE EXISTS (SELECT 1 FROM plays WHERE offline_at IS NOT NULL)",
+    ):
+        db.execute(statement)
+
+
 # The steps in the order they were written; a store at user_version n has had the first n.
 # Never reorder or edit a step that has shipped: add a new one.
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
@@ -329,6 +369,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("spotify connection", _spotify_connection),
     ("taste models", _taste_models),
     ("chat feedback", _chat_feedback),
+    ("exact plays, songs, sharing profiles, undoable imports", _exact_plays_songs_profiles),
 )
 
 

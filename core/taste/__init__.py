@@ -44,6 +44,7 @@ from core.taste.evaluate import (  # noqa: F401
 from core.taste.interactions import (  # noqa: F401
     AUDIO_FEATURES,
     FULL_PLAY_MS,
+    ITEM,
     ROW_KINDS,
     Interactions,
     Matrix,

@@ -40,6 +40,7 @@ import scipy.sparse as sp
 from core.base import Progress, no_progress
 from core.history.frame import DEFAULT_MIN_MS
 from core.taste.interactions import (
+    ITEM,
     TasteInputs,
     Weighting,
     build_matrix,
@@ -195,8 +196,8 @@ def _windowed(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, da
                  for label, keys in inputs.playlists.items()}
     others = {name: other[(other["start"] < cutoff).to_numpy()] for name, other in inputs.other_profiles.items()}
     return {"train": before, "test": after, "cutoff": cutoff, "playlists": playlists, "others": others,
-            "train_idx": ix.track_idx(before["track_key"].astype(object).to_numpy()),
-            "test_cols": set(ix.track_idx(streams["track_key"].astype(object).unique().tolist()).tolist())}
+            "train_idx": ix.track_idx(before[ITEM].astype(object).to_numpy()),
+            "test_cols": set(ix.track_idx(streams[ITEM].astype(object).unique().tolist()).tolist())}
 
 
 def recommenders(model: TasteModel, inputs: TasteInputs, train: pd.DataFrame, matrix: sp.csr_matrix,

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from core import names
 from core.history.frame import DEFAULT_MIN_MS
 from core.history.sessions import split_sessions
 
@@ -49,26 +50,22 @@ class Weighting:
     playlist_weight: float = 1.0  # the value of one playlist item
 
 
-def play_weights(ms_played: np.ndarray, reason_end: Sequence, skipped: pd.api.extensions.ExtensionArray | Sequence,
+def play_weights(ms_played: np.ndarray, reason_end: Sequence, skip: np.ndarray,
                  age_days: np.ndarray | None = None, weighting: Weighting = Weighting()) -> tuple[np.ndarray, np.ndarray]:
     """Per play, (positive weight, skip weight); at most one of the two is non-zero.
 
     - A stream (>= 30 s) weighs 0.5 + 0.5 * min(ms_played / 3 min, 1), plus
       ``complete_bonus`` when it ended with ``trackdone``: long and complete plays count more.
-    - A quick skip is a play under 30 s that the export says was skipped (``skipped`` is
-      True) or that ended with the forward button (``fwdbtn``). It weighs 1 against.
-      A short play with ``skipped`` unknown (NA) and any other end is ignored (0, 0): an
-      unknown skip flag is never read as "not skipped", nor as "skipped".
+    - A quick skip is a play under 30 s that the one skip rule calls a skip (``skip``: the
+      frame's column, ``core.history.skips``). It weighs 1 against. A short play that was
+      not a skip (a short track that finished) is ignored (0, 0).
     - With ``age_days`` and a half-life, both weights are multiplied by 0.5 ** (age / half-life).
     """
     ms = np.asarray(ms_played, dtype="float64")
-    reason = pd.Series(np.asarray(reason_end, dtype=object))
-    trackdone = (reason == "trackdone").to_numpy()
-    fwd = (reason == "fwdbtn").to_numpy()
-    skip_flag = pd.array(skipped, dtype="boolean").fillna(False).to_numpy(dtype=bool)
+    trackdone = (pd.Series(np.asarray(reason_end, dtype=object)) == "trackdone").to_numpy()
     stream = ms >= DEFAULT_MIN_MS
     positive = np.where(stream, 0.5 + 0.5 * np.minimum(ms / FULL_PLAY_MS, 1.0) + weighting.complete_bonus * trackdone, 0.0)
-    negative = np.where(~stream & (skip_flag | fwd), 1.0, 0.0)
+    negative = np.where(~stream & np.asarray(skip, dtype=bool), 1.0, 0.0)
     if age_days is not None and weighting.half_life_days:
         decay = 0.5 ** (np.maximum(np.asarray(age_days, dtype="float64"), 0.0) / weighting.half_life_days)
         positive, negative = positive * decay, negative * decay
@@ -155,9 +152,13 @@ class Matrix:
     row_labels: list[str] = field(default_factory=list)
 
 
+# The model's items are songs (``core.history.songs``): one column however many ids a song has.
+ITEM = "song_key"
+
+
 def music_plays(plays: pd.DataFrame) -> pd.DataFrame:
-    """The music plays that name a track (podcasts and audiobooks are not taste here)."""
-    keep = (plays["content_type"] == "music").to_numpy() & plays["track_key"].notna().to_numpy()
+    """The music plays of a song (podcasts and audiobooks are not taste here)."""
+    keep = (plays["content_type"] == "music").to_numpy() & plays[ITEM].notna().to_numpy()
     return plays[keep]
 
 
@@ -174,8 +175,8 @@ def play_cells(plays: pd.DataFrame, interactions: Interactions, weighting: Weigh
     if now is not None and weighting.half_life_days:
         age = ((now - plays["start"]).dt.total_seconds() / 86400).to_numpy()
     positive, negative = play_weights(plays["ms_played"].to_numpy(), plays["reason_end"].astype(object).to_numpy(),
-                                      plays["skipped"].array, age, weighting)
-    cols = interactions.track_idx(plays["track_key"].astype(object).to_numpy())
+                                      plays["skip"].to_numpy(dtype=bool), age, weighting)
+    cols = interactions.track_idx(plays[ITEM].astype(object).to_numpy())
     return cols, positive, negative
 
 
@@ -277,31 +278,37 @@ class TasteInputs:
     genres: np.ndarray  # per column, '' where unknown
 
 
-def _playlist_keys(items: dict[str, list], known: set[str]) -> list[str]:
-    """A playlist item's key as the history keys it: its id if the history has it, else
-    'artist — title' if the history has that, else its id, else 'artist — title'."""
-    out = []
-    for track_id, artist, name in zip(items["track_id"], items["artist_name"], items["track_name"]):
-        by_name = f"{artist if artist is not None else '?'} — {name if name is not None else '?'}"
-        if track_id is not None and (track_id in known or by_name not in known):
-            out.append(track_id)
-        else:
-            out.append(by_name)
-    return out
+def _item_key(track_id: str | None, artist: str | None, title: str | None, songs_of: dict[str, str]) -> str:
+    """The song a playlist item is: the song of its id or its "artist — title" in the history,
+    else the song its names give by the song rule, else its id."""
+    by_name = f"{artist if artist is not None else '?'} — {title if title is not None else '?'}"
+    for key in (track_id, by_name):
+        if key is not None and key in songs_of:
+            return songs_of[key]
+    return names.name_key(artist, title) or track_id or by_name
+
+
+def _add_songs(interactions: Interactions, plays: pd.DataFrame) -> None:
+    first = plays.drop_duplicates(ITEM)
+    interactions.add_tracks(first[ITEM].astype(object).tolist(), first["track_name"].astype(object).tolist(),
+                            first["artist_name"].astype(object).tolist())
 
 
 def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInputs:
-    """Read everything the taste model of ``profile`` learns from (see module docstring)."""
+    """Read everything the taste model of ``profile`` learns from (see module docstring).
+
+    Another profile's plays are rows of the matrix only when both profiles chose to share
+    (``store.sharing_profiles``: never the demo); a real profile never sees the demo's
+    synthetic catalog.
+    """
     from core import history, store  # the store only at the edge of this module
 
     plays = music_plays(history.load_plays(db, profile) if plays is None else plays)
     interactions = Interactions()
-    first = plays.drop_duplicates("track_key")
-    interactions.add_tracks(first["track_key"].astype(object).tolist(), first["track_name"].astype(object).tolist(),
-                            first["artist_name"].astype(object).tolist())
-    known = set(interactions.track_keys_)
+    _add_songs(interactions, plays)
+    songs_of = dict(zip(plays["track_key"].astype(object), plays[ITEM].astype(object)))
     items = store.playlist_tracks(db, profile)
-    keys = _playlist_keys(items, known)
+    keys = [_item_key(*item, songs_of) for item in zip(items["track_id"], items["artist_name"], items["track_name"])]
     interactions.add_tracks(keys, items["track_name"], items["artist_name"])
     playlists: dict[str, list[str]] = {}
     added: dict[str, list[str | None]] = {}
@@ -310,24 +317,24 @@ def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInp
         playlists.setdefault(label, []).append(key)
         added.setdefault(label, []).append(when)
     others = {}
-    for name in store.profiles_with_music(db):
-        if name != profile:
-            other = music_plays(history.load_plays(db, name))
-            first = other.drop_duplicates("track_key")
-            interactions.add_tracks(first["track_key"].astype(object).tolist(),
-                                    first["track_name"].astype(object).tolist(),
-                                    first["artist_name"].astype(object).tolist())
-            others[name] = other
-    # catalog tracks: a catalog id matched to a history key is that key's column, not a new one
+    sharing = store.sharing_profiles(db)
+    for name in sorted(sharing - {profile}) if profile in sharing else ():
+        other = music_plays(history.load_plays(db, name))
+        _add_songs(interactions, other)
+        others[name] = other
+    # catalog songs: a catalog track matched to one of the person's recordings is that song's
+    # column; the others are songs by their names (two catalog ids of one song are one column)
     matched = store.matched_features(db, profile)
-    id_to_key = dict(zip(matched["catalog_track_id"], matched["track_key"]))
-    catalog = store.catalog_feature_rows(db)
-    cat_keys = [id_to_key.get(tid, tid) for tid in catalog["track_id"]]
+    id_to_song = {cid: songs_of[key] for cid, key in zip(matched["catalog_track_id"], matched["track_key"])
+                  if key in songs_of}
+    catalog = store.catalog_feature_rows(db, synthetic=store.is_demo_profile(db, profile))
+    cat_keys = [id_to_song.get(tid) or name_key or tid for tid, name_key in zip(catalog["track_id"], catalog["name_key"])]
     interactions.add_tracks(cat_keys, catalog["track_name"], catalog["artist_name"])
     features = np.full((interactions.n_tracks, len(AUDIO_FEATURES)), np.nan)
     genres = np.full(interactions.n_tracks, "", dtype=object)
-    for source, keys_ in ((catalog, cat_keys), (matched, matched["track_key"])):
-        idx = interactions.track_idx(keys_)
+    matched_songs = [songs_of.get(key) for key in matched["track_key"]]
+    for source, keys_ in ((catalog, cat_keys), (matched, matched_songs)):
+        idx = interactions.track_idx([k if k is not None else "" for k in keys_])
         ok = idx >= 0
         values = np.array([source[f] for f in AUDIO_FEATURES], dtype="float64").T if len(idx) else np.zeros((0, 0))
         if len(idx):

@@ -12,7 +12,7 @@ import pandas as pd
 
 from core.history import favourites
 from core.history.frame import DEFAULT_MIN_MS
-from core.taste.interactions import AUDIO_FEATURES, Interactions
+from core.taste.interactions import AUDIO_FEATURES, ITEM, Interactions
 from core.taste.model import SOURCE_ALS, SOURCE_NONE, SOURCE_RIDGE, TasteModel, top_n
 from core.taste.scoring import Hybrid, Listener
 
@@ -48,12 +48,12 @@ def cap_per_artist(candidates: Sequence, artists: Sequence, n: int, per_artist: 
 
 
 def play_stats(plays: pd.DataFrame) -> pd.DataFrame:
-    """Per track_key: ``streams`` (>= 30 s), ``last`` play start, ``peak_month`` (the month
+    """Per song: ``streams`` (>= 30 s), ``last`` play start, ``peak_month`` (the month
     with most streams, a Period) and ``peak_streams`` in it."""
     streams = plays[plays["ms_played"].to_numpy() >= DEFAULT_MIN_MS]
     if streams.empty:
         return pd.DataFrame(columns=["streams", "last", "peak_month", "peak_streams"])
-    keys = streams["track_key"].astype(object)
+    keys = streams[ITEM].astype(object)
     month = streams["start"].dt.tz_convert("UTC").dt.tz_localize(None).dt.to_period("M")
     per_month = pd.DataFrame({"key": keys.to_numpy(), "month": month.to_numpy()}).value_counts().reset_index(name="n")
     per_month = per_month.sort_values(["key", "n", "month"], ascending=[True, False, False]).drop_duplicates("key")

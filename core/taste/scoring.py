@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from core.history.frame import DEFAULT_MIN_MS
-from core.taste.interactions import Interactions, Weighting, keys_row, listener_row
+from core.taste.interactions import ITEM, Interactions, Weighting, keys_row, listener_row
 from core.taste.model import (
     TasteModel,
     cooccurrence_scores,
@@ -225,7 +225,7 @@ class MostPlayed:
 
     @classmethod
     def fit(cls, ix: Interactions, plays: pd.DataFrame, matrix: sp.csr_matrix) -> MostPlayed:
-        idx = ix.track_idx(plays["track_key"].astype(object).to_numpy())
+        idx = ix.track_idx(plays[ITEM].astype(object).to_numpy())
         return cls(play_counts(plays, ix.n_tracks, idx), row_popularity(matrix))
 
     def scores(self, listener: Listener) -> np.ndarray:
@@ -241,7 +241,7 @@ class MostRecent:
 
     @classmethod
     def fit(cls, ix: Interactions, plays: pd.DataFrame, matrix: sp.csr_matrix) -> MostRecent:
-        idx = ix.track_idx(plays["track_key"].astype(object).to_numpy())
+        idx = ix.track_idx(plays[ITEM].astype(object).to_numpy())
         return cls(last_played(plays, ix.n_tracks, idx), row_popularity(matrix))
 
     def scores(self, listener: Listener) -> np.ndarray:
