@@ -111,7 +111,7 @@ if by == "track":
     st.dataframe(versions, hide_index=True, width="stretch", key="detail_versions", column_config={
         "track_key": None, "track_id": "Spotify id", "title": "Title", "album": "Release",
         "streams": st.column_config.NumberColumn("Streams", format="%,d"),
-        "hours": st.column_config.NumberColumn("Hours", format="%,.1f"), "first": "First play", "last": "Last play"})
+        "hours": st.column_config.NumberColumn("Hours", format="%,.1f"), "first": "First listen", "last": "Last listen"})
     with st.expander("Not the same song, or the same song as another one?"):
         everything = _shared.all_plays(profile)
         if len(versions) > 1:

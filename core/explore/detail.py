@@ -87,7 +87,8 @@ def track_detail(frame: pd.DataFrame, song_key: str) -> dict:
 def song_versions(plays: pd.DataFrame) -> pd.DataFrame:
     """The recordings (ids) behind the plays of one song, most streamed first: ``track_key``,
     ``track_id`` (None for plays without one), ``title``, ``album``, ``streams``, ``hours``,
-    ``first`` and ``last`` (local dates of the first and last play)."""
+    ``first`` and ``last`` (local dates of the first and last stream, as the page's first
+    and last listen; None for a recording never streamed)."""
     columns = ["track_key", "track_id", "title", "album", "streams", "hours", "first", "last"]
     if plays.empty:
         return pd.DataFrame(columns=columns)
@@ -96,12 +97,13 @@ def song_versions(plays: pd.DataFrame) -> pd.DataFrame:
                           "title": plays["track_name"].astype(object).to_numpy(),
                           "album": plays["album_name"].astype(object).to_numpy(),
                           "stream": plays["is_stream"].to_numpy(dtype="int64"), "ms": plays["ms_played"].to_numpy(),
-                          "when": plays["local"].dt.tz_localize(None).to_numpy()})
+                          "when": plays["local"].dt.tz_localize(None).where(plays["is_stream"]).to_numpy()})
     out = frame.groupby("track_key", sort=False, dropna=False).agg(
         track_id=("track_id", "first"), title=("title", lambda v: v.mode().iloc[0] if v.notna().any() else None),
         album=("album", lambda v: v.mode().iloc[0] if v.notna().any() else None),
         streams=("stream", "sum"), ms=("ms", "sum"), first=("when", "min"), last=("when", "max")).reset_index()
     out["hours"] = out["ms"] / MS_PER_HOUR
-    out["first"], out["last"] = out["first"].dt.date, out["last"].dt.date
+    out["first"] = [None if pd.isna(t) else t.date() for t in out["first"]]
+    out["last"] = [None if pd.isna(t) else t.date() for t in out["last"]]
     out = out.sort_values(["streams", "ms", "track_key"], ascending=[False, False, True], kind="stable")
     return out[columns].reset_index(drop=True)

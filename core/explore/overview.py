@@ -21,17 +21,17 @@ def totals(frame: pd.DataFrame) -> dict:
     """Headline numbers of a selection.
 
     ``streams``: plays that count as streams; ``plays``: every play; ``hours``: ms_played of
-    every play, to one decimal; ``tracks``, ``artists``, ``albums``: distinct among music
+    every play, to one decimal; ``tracks`` (songs, however many ids each has), ``artists``, ``albums``: distinct among music
     streams (an album is its name with its artist, so two "Greatest Hits" stay apart);
     ``days_listened``: distinct local dates with any play.
     """
     music = frame.loc[frame["is_stream"] & (frame["content_type"] == "music"),
-                      ["track_name", "track_key", "artist_name", "album_name"]]
+                      ["track_name", "song_key", "artist_name", "album_name"]]
     return {
         "streams": int(frame["is_stream"].sum()),
         "plays": len(frame),
         "hours": round(int(frame["ms_played"].sum()) / MS_PER_HOUR, 1),
-        "tracks": int(music.loc[music["track_name"].notna(), "track_key"].nunique()),
+        "tracks": int(music.loc[music["track_name"].notna(), "song_key"].nunique()),
         "artists": int(music["artist_name"].nunique()),
         "albums": int(music.groupby(["album_name", "artist_name"], observed=True).ngroups),
         "days_listened": int(pd.unique(wall_clock(frame["local"]).astype("datetime64[D]")).size),
