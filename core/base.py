@@ -5,7 +5,9 @@ Nothing here knows about plays, songs or the store; everything may import it.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import signal
 from collections.abc import Callable
 
 MS_PER_MINUTE = 60_000
@@ -17,6 +19,14 @@ Progress = Callable[[float, str], None]
 
 def no_progress(fraction: float, message: str) -> None:
     """The progress callback of a caller that does not show progress."""
+
+
+def kill_point(name: str) -> None:
+    """A named moment in a long write where the tests kill the process (``ENCORE_TEST_KILL_AT``
+    set to the name sends this process SIGKILL), to prove a kill there loses nothing.
+    Unset, it is one environment lookup."""
+    if os.environ.get("ENCORE_TEST_KILL_AT") == name:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -35,3 +45,4 @@ def file_stem(name: str, unique: bool = True, readable: int = 40) -> str:
         return readable_part
     digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:10]
     return f"{readable_part}-{digest}"
+

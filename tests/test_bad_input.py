@@ -201,3 +201,157 @@ def test_broken_csv_gets_a_message_and_writes_nothing(fresh_db, data, message):
     bad = one_file(fresh_db, "history.csv", data)
     assert (bad.status, bad.message) == ("error", message)
     assert [p["track_name"] for p in all_plays(fresh_db)] == ["Morning Bus"]
+
+
+# --- damaged files and odd paths: refused one by one, the rest still goes in -----------------
+
+
+def _row(ts: str, title: str, **extra) -> dict:
+    return {"ts": ts, "ms_played": 200_000, "master_metadata_track_name": title,
+            "master_metadata_album_artist_name": "Band", "spotify_track_uri": None, **extra}
+
+
+def _finished(db) -> list:
+    return [row[0] is not None for row in db.execute("SELECT finished_at FROM imports ORDER BY id")]
+
+
+def test_a_value_nested_a_thousand_deep_in_a_field_encore_never_reads_does_not_stop_the_import(fresh_db):
+    nested = "[" * 1000 + "]" * 1000
+    data = orjson.dumps([_row("2024-01-01T10:00:00Z", "Plain")])[:-2] + b', "extra": ' + nested.encode() + b"}]"
+    report = import_files(fresh_db, uploads=[(NAME, data), ("Streaming_History_Audio_2024_1.json", GOOD)])
+    assert [f.status for f in report.files] == ["imported", "imported"]
+    assert sorted(p["track_name"] for p in all_plays(fresh_db)) == ["Morning Bus", "Plain"]
+    assert _finished(fresh_db) == [True]
+
+
+def test_a_number_beyond_a_double_rejects_its_row_not_the_file(fresh_db):
+    rows = orjson.dumps([_row("2024-01-01T10:00:00Z", "Kept"), _row("2024-01-01T11:00:00Z", "Gone")])
+    data = rows.replace(b'"ms_played":200000,"master_metadata_track_name":"Gone"',
+                        b'"ms_played":1e400,"master_metadata_track_name":"Gone"')
+    assert b"1e400" in data
+    bad = one_file(fresh_db, NAME, data)
+    assert (bad.status, bad.added, bad.rejected) == ("imported", 1, 1)
+    assert [r.reason for r in bad.rejected_reasons] == ["ms_played should be a whole number of milliseconds"]
+
+
+def _patch_zip(raw: bytes, how: str) -> bytes:
+    """Damage the zip's first member the way real damaged downloads are damaged."""
+    import struct
+    raw = bytearray(raw)
+    local = 0  # the first member's local header starts the file
+    central = raw.index(b"PK\x01\x02")
+    if how == "encrypted":  # the 'encrypted' bit in both headers
+        for offset in (local + 6, central + 8):
+            raw[offset] |= 0x1
+    elif how == "unknown method":
+        for offset in (local + 8, central + 10):
+            raw[offset:offset + 2] = struct.pack("<H", 99)
+    elif how == "other name in its header":
+        raw[local + 30] ^= 0x20
+    elif how == "corrupt data":
+        name_length, extra_length = struct.unpack("<HH", raw[local + 26:local + 30])
+        start = local + 30 + name_length + extra_length
+        for i in range(start + 5, start + 25):
+            raw[i] ^= 0xFF
+    return bytes(raw)
+
+
+@pytest.mark.parametrize("how, problem", [
+    ("encrypted", "is encrypted (password-protected) inside its zip"),
+    ("unknown method", "is compressed with a method Encore cannot unpack"),
+    ("other name in its header", "is damaged inside its zip"),
+    ("corrupt data", "is damaged inside its zip"),
+])
+def test_a_damaged_zip_member_is_refused_and_the_other_members_go_in(fresh_db, how, problem):
+    first = "export/Streaming_History_Audio_2023_0.json"
+    data = make_zip({first: orjson.dumps([_row("2023-01-01T10:00:00Z", "First")] * 40),
+                     "export/Streaming_History_Audio_2024_1.json": GOOD})
+    report = import_files(fresh_db, uploads=[("export.zip", _patch_zip(data, how))])
+    assert [f.status for f in report.files] == ["error", "imported"]
+    assert report.files[0].message.startswith(f"export.zip/{first}: {problem} (")
+    assert report.files[0].message.endswith("Download the export again from Spotify, or unzip it and import the folder.")
+    assert [p["track_name"] for p in all_plays(fresh_db)] == ["Morning Bus"]
+    assert _finished(fresh_db) == [True]
+
+
+def test_a_zip_is_opened_once_however_many_members_it_has(fresh_db, monkeypatch):
+    from core.ingest import exports
+    opened = []
+
+    class CountingZip(exports.zipfile.ZipFile):
+        def __init__(self, *args, **kwargs):
+            opened.append(1)
+            super().__init__(*args, **kwargs)
+
+    members = {f"e/Streaming_History_Audio_2020_{i}.json":
+               orjson.dumps([_row(f"2020-01-01T10:{i // 60:02d}:{i % 60:02d}Z", f"T{i}")]) for i in range(300)}
+    data = make_zip(members)
+    monkeypatch.setattr(exports.zipfile, "ZipFile", CountingZip)
+    report = import_files(fresh_db, uploads=[("many.zip", data)])
+    assert report.added == 300
+    assert len(opened) == 1  # reading member by member re-opened it 301 times: quadratic in members
+
+
+def test_paths_that_are_not_files_get_their_own_message(fresh_db, tmp_path):
+    report = import_files(fresh_db, paths=["/dev/null", tmp_path / "nope"])
+    assert [(f.status, f.message) for f in report.files] == [
+        ("error", "/dev/null: is not a file or a folder (it is a device, a pipe or a socket), so it was not read. "
+                  "Give the path of the export's zip, folder or files."),
+        ("error", f"{tmp_path / 'nope'}: does not exist. Check the path and try again.")]
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/mem"), reason="needs Linux's /proc")
+def test_a_path_the_system_refuses_to_read_is_refused_and_the_import_finishes(fresh_db, tmp_path):
+    good = tmp_path / "Streaming_History_Audio_2024_1.json"
+    good.write_bytes(GOOD)
+    report = import_files(fresh_db, paths=["/proc/self/mem", good])
+    assert [f.status for f in report.files] == ["error", "imported"]
+    assert report.files[0].message.startswith("/proc/self/mem: could not be read (")
+    assert _finished(fresh_db) == [True]
+
+
+def test_a_reader_failure_nobody_foresaw_refuses_that_file_only(fresh_db, monkeypatch):
+    from core.ingest import exports
+    real = exports.parse_file
+
+    def parse(item):
+        if item.name == NAME:
+            raise ValueError("something new")
+        return real(item)
+
+    monkeypatch.setattr(exports, "parse_file", parse)
+    report = import_files(fresh_db, uploads=[(NAME, GOOD), ("Streaming_History_Audio_2024_1.json", GOOD)])
+    assert [f.status for f in report.files] == ["error", "imported"]
+    assert report.files[0].message.startswith(f"{NAME}: could not be read: Encore met something it does not "
+                                              "expect in it (ValueError: something new).")
+    assert _finished(fresh_db) == [True]
+
+
+def test_the_zip_size_message_never_shows_two_equal_numbers(fresh_db):
+    data = make_zip({"a/Streaming_History_Audio_2024_1.json": GOOD})
+    size = len(GOOD)
+    report = import_files(fresh_db, uploads=[("big.zip", data)], max_zip_bytes=size - 1)
+    message = report.files[0].message
+    said = message.split("would unpack to ")[1].split(", more than")[0]
+    limit = message.split("limit of ")[1].split(" for one zip")[0]
+    assert said != limit, message
+
+
+def test_a_csv_cut_in_the_middle_of_a_row_rejects_that_row(fresh_db):
+    data = (b"endTime,artistName,trackName,msPlayed\n2021-03-04 11:20,A,Whole,1301\n"
+            b"2021-03-04 11:25,A,Half")
+    bad = one_file(fresh_db, "history.csv", data)
+    assert (bad.status, bad.added, bad.rejected) == ("imported", 1, 1)
+    assert [(r.reason, r.first_rows) for r in bad.rejected_reasons] == [
+        ("the row has fewer columns than the header (the file was cut short, or a line was broken)", [2])]
+    assert sorted(p["track_name"] for p in all_plays(fresh_db)) == ["Morning Bus", "Whole"]
+
+
+def test_a_nul_byte_anywhere_in_a_csv_refuses_it(fresh_db):
+    rows = b"".join(b"2021-03-04 11:%02d,A,Song %d,1301\n" % (i % 60, i) for i in range(200))
+    data = b"endTime,artistName,trackName,msPlayed\n" + rows + b"2021-03-05 11:00,A,B\x00ad,1301\n"
+    assert data.index(b"\x00") > 4096
+    bad = one_file(fresh_db, "history.csv", data)
+    assert bad.status == "error"
+    assert "holds a NUL byte at character" in bad.message
+    assert [p["track_name"] for p in all_plays(fresh_db)] == ["Morning Bus"]

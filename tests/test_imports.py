@@ -2,6 +2,7 @@
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import orjson
 import pytest
@@ -232,9 +233,9 @@ def _reader_threads() -> list:
     return [t for t in threading.enumerate() if t.name == "encore-import-reader"]
 
 
-def test_a_bug_while_parsing_reaches_the_caller_and_keeps_the_files_before_it(fresh_db, tmp_path, monkeypatch):
+def test_an_unforeseen_parser_failure_refuses_that_file_and_keeps_the_others(fresh_db, tmp_path, monkeypatch):
     from core.ingest import exports
-    for n in ("endsong_0.json", "endsong_1.json"):
+    for n in ("endsong_0.json", "endsong_1.json", "endsong_2020.json"):
         (tmp_path / n).write_bytes((FIXTURES / n).read_bytes())
     real_parse = exports.parse_file
 
@@ -244,10 +245,13 @@ def test_a_bug_while_parsing_reaches_the_caller_and_keeps_the_files_before_it(fr
         return real_parse(item)
 
     monkeypatch.setattr(exports, "parse_file", parse)
-    with pytest.raises(RuntimeError, match="a bug in the parser"):
-        import_files(fresh_db, paths=[tmp_path])
-    first = import_files(store.open_memory_store(), paths=[tmp_path / "endsong_0.json"])
-    assert store.count_plays(fresh_db) == first.added  # endsong_0 was committed before the bug
+    report = import_files(fresh_db, paths=[tmp_path])
+    assert [(Path(f.file).name, f.status) for f in report.files] == [
+        ("endsong_0.json", "imported"), ("endsong_1.json", "error"), ("endsong_2020.json", "imported")]
+    assert "(RuntimeError: a bug in the parser)" in report.files[1].message
+    others = import_files(store.open_memory_store(), paths=[tmp_path / "endsong_0.json", tmp_path / "endsong_2020.json"])
+    assert store.count_plays(fresh_db) == others.added  # the files before and after it went in
+    assert fresh_db.execute("SELECT finished_at IS NOT NULL FROM imports").fetchall() == [(1,)]
     assert _reader_threads() == []
 
 

@@ -19,9 +19,11 @@ import csv
 import datetime as dt
 import functools
 import io
+import json
 import operator
 import re
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -109,17 +111,57 @@ def _unsafe_member(name: str) -> bool:
     return path.is_absolute() or ".." in path.parts or bool(re.match(r"^[A-Za-z]:", name))
 
 
+class _ZipArchive:
+    """One zip, opened once for all its members: re-opening it per member re-reads its whole
+    directory each time, which is quadratic in the number of members. It closes itself when
+    its last member has been read (or when it is garbage-collected)."""
+
+    def __init__(self, handle: Any, zf: zipfile.ZipFile) -> None:
+        self._handle, self._zip = handle, zf
+        self._unread = 0
+
+    def member(self, info: zipfile.ZipInfo) -> Callable[[], bytes]:
+        self._unread += 1
+
+        def read() -> bytes:
+            try:
+                return self._zip.read(info)  # zipfile stops at the declared size and checks the CRC
+            finally:
+                self._unread -= 1
+                if self._unread == 0:
+                    self.close()
+        return read
+
+    def close(self) -> None:
+        self._zip.close()
+        self._handle.close()
+
+
+def _megabytes(size: int, limit: int) -> str:
+    """``size`` in MB with enough decimals to tell it from ``limit`` ("4,096.2 MB", not "4,096 MB")."""
+    for decimals in range(4):
+        if round(size / 1024**2, decimals) != round(limit / 1024**2, decimals):
+            return f"{size / 1024**2:,.{decimals}f} MB"
+    return f"{size:,} bytes"
+
+
 def _zip_inputs(label: str, opener: Callable[[], Any], max_total: int) -> tuple[list[InputFile], list[Skipped]]:
+    handle = None
     try:
-        with opener() as handle, zipfile.ZipFile(handle) as zf:
-            infos = [i for i in zf.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        handle = opener()
+        zf = zipfile.ZipFile(handle)
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        if handle is not None:
+            handle.close()
         return [], [Skipped(label, f"is not a readable zip file ({exc}). Download the export again "
                             "or unzip it and import the folder.", True)]
+    archive = _ZipArchive(handle, zf)
     total = sum(i.file_size for i in infos)
     if total > max_total:
-        return [], [Skipped(label, f"would unpack to {total / 1024**2:,.0f} MB, more than Encore's "
-                            f"limit of {max_total / 1024**2:,.0f} MB for one zip. Nothing from it was "
+        archive.close()
+        return [], [Skipped(label, f"would unpack to {_megabytes(total, max_total)}, more than Encore's "
+                            f"limit of {_megabytes(max_total, total)} for one zip. Nothing from it was "
                             "read. If this really is a Spotify export, unzip it and import the folder.", True)]
     files: list[InputFile] = []
     skipped: list[Skipped] = []
@@ -142,12 +184,9 @@ def _zip_inputs(label: str, opener: Callable[[], Any], max_total: int) -> tuple[
             skipped.append(Skipped(member, "is not a listening-history, playlist or library file "
                                    "(ignored, never read)."))
             continue
-
-        def read(info: zipfile.ZipInfo = info) -> bytes:
-            with opener() as handle, zipfile.ZipFile(handle) as zf:
-                return zf.read(info)  # zipfile stops at the declared size and checks the CRC
-
-        files.append(InputFile(member, read, in_container=True))
+        files.append(InputFile(member, archive.member(info), in_container=True))
+    if not files:
+        archive.close()
     return files, skipped
 
 
@@ -177,6 +216,9 @@ def find_inputs(
                 add_file(str(child), lambda p=child: open(p, "rb"), child.read_bytes, True)
         elif path.is_file():
             add_file(str(path), lambda p=path: open(p, "rb"), path.read_bytes, False)
+        elif path.exists():
+            skipped.append(Skipped(str(path), "is not a file or a folder (it is a device, a pipe or a socket), "
+                                   "so it was not read. Give the path of the export's zip, folder or files.", True))
         else:
             skipped.append(Skipped(str(path), "does not exist. Check the path and try again.", True))
     for name, data in uploads:
@@ -215,6 +257,10 @@ def decode_json(name: str, data: bytes) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        try:  # valid JSON that orjson refuses (a number beyond a double, 1e400, or a 2**64 integer):
+            return json.loads(data)  # the standard parser reads it, and the rows say what is wrong
+        except (ValueError, RecursionError):
+            pass
         try:
             data.decode("utf-8")
         except UnicodeDecodeError as uexc:
@@ -474,12 +520,14 @@ def decode_extended(data: bytes) -> list[ExtendedRecord] | None:
     """Decode a whole extended-history file into typed records, or None if any row is off."""
     try:
         return _EXTENDED_DECODER.decode(data[3:] if data.startswith(b"\xef\xbb\xbf") else data)
-    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError):
-        return None
+    except (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError, RecursionError):
+        return None  # the row-by-row path says what is wrong, row by row
 
 
 def convert_extended(records: list) -> list[ExtendedRecord] | None:
     """Typed records from already-parsed dicts (CSV, tests), or None if any row is off."""
+    if any(type(record) is _CutRow for record in records):
+        return None
     try:
         return msgspec.convert(records, list[ExtendedRecord])
     except msgspec.ValidationError:
@@ -619,16 +667,34 @@ def _csv_value(key: str, value: str | None) -> Any:
     return value
 
 
+class _CutRow(dict):
+    """A CSV row with fewer fields than the header: the file was cut short in the middle of it
+    (or a line was broken); it is rejected as a row, never imported half-empty."""
+
+
+_CUT_ROW = "the row has fewer columns than the header (the file was cut short, or a line was broken)"
+
+
 def csv_records(name: str, data: bytes) -> list[dict]:
     """CSV text -> records with the JSON formats' types (people convert exports to CSV)."""
     content = decode_text(name, data)
+    if "\x00" in content:  # decode_text looks for binary data in the first 4 KB only
+        raise _fail(name, f"holds a NUL byte at character {content.index(chr(0)):,}, so it is not a text CSV file.",
+                    "Save it again as a UTF-8 CSV, or import the JSON files from Spotify's export.")
     try:
         dialect = csv.Sniffer().sniff(content[:8192], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    reader = csv.DictReader(io.StringIO(content, newline=""), dialect=dialect)
+    reader = csv.reader(io.StringIO(content, newline=""), dialect=dialect)
     try:
-        return [{k: _csv_value(k, v) for k, v in rec.items() if k is not None} for rec in reader]
+        header = next(reader, [])
+        records = []
+        for values in reader:
+            if not values:
+                continue
+            record = {k: _csv_value(k, v) for k, v in zip(header, values)}
+            records.append(_CutRow(record) if len(values) < len(header) else record)
+        return records
     except csv.Error as exc:
         raise _fail(name, f"is not a readable CSV file ({exc}).", "Save it again as a comma-separated CSV.") from None
 
@@ -709,6 +775,9 @@ def _rows(name: str, records: Any, convert: Callable[[Any], tuple]) -> tuple[lis
     rejected: dict[str, list[int]] = {}
     append = plays.append
     for number, record in enumerate(records, start=1):
+        if type(record) is _CutRow:
+            rejected.setdefault(_CUT_ROW, []).append(number)
+            continue
         try:
             append(convert(record))
         except RowProblem as problem:
@@ -857,7 +926,35 @@ def parse_file(item: InputFile) -> ParsedFile:
     """Read and normalise one file; raise ImportFileError if nothing in it can be used."""
     name = item.name
     kind = kind_from_name(name)
-    data = item.read()
+    data = _read(item)
+    try:
+        return _parse(name, kind, data)
+    except RecursionError:
+        raise _fail(name, "nests its data deeper than any Spotify export does, so it was not read.",
+                    _REEXPORT) from None
+
+
+# what reading a file or a zip member raises when it is damaged or unreadable: the problem, the fix
+_ZIP_FIX = "Download the export again from Spotify, or unzip it and import the folder."
+_READ_ERRORS: tuple[tuple[type[BaseException], str, str], ...] = (
+    (NotImplementedError, "is compressed with a method Encore cannot unpack", _ZIP_FIX),  # before its base class:
+    (RuntimeError, "is encrypted (password-protected) inside its zip", _ZIP_FIX),  # zipfile: "password required"
+    (zipfile.BadZipFile, "is damaged inside its zip", _ZIP_FIX),
+    (zlib.error, "is damaged inside its zip (its compressed data is corrupt)", _ZIP_FIX),
+    (EOFError, "is cut short inside its zip", _ZIP_FIX),
+    (OSError, "could not be read", "Check that it is an export file you can open, and give its path again."),
+)
+
+
+def _read(item: InputFile) -> bytes:
+    try:
+        return item.read()
+    except tuple(kind for kind, _, _ in _READ_ERRORS) as exc:
+        problem, fix = next((problem, fix) for kind, problem, fix in _READ_ERRORS if isinstance(exc, kind))
+        raise _fail(item.name, f"{problem} ({exc}).", fix) from None
+
+
+def _parse(name: str, kind: str | None, data: bytes) -> ParsedFile:
     if kind in (EXTENDED, EXTENDED_VIDEO):
         fast = _parse_extended_fast(name, data, kind == EXTENDED_VIDEO)
         if fast is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import queue
 import threading
 from collections import Counter
@@ -22,9 +23,11 @@ from pathlib import Path
 from sqlite_utils import Database
 
 from core import store
-from core.base import Progress, no_progress
+from core.base import Progress, kill_point, no_progress
 from core.errors import ImportFileError, ProfileError
 from core.ingest import exports
+
+log = logging.getLogger(__name__)
 
 DEMO_PROFILE = "demo"  # the synthetic listener's profile (core.ingest.demo)
 
@@ -107,6 +110,7 @@ def _write_plays(
     profile: str,
     import_id: int,
     plays: list[tuple],
+    span: tuple[str, str],
     is_account: bool,
     staged: Callable[[], None] | None = None,
 ) -> tuple[int, int]:
@@ -116,10 +120,11 @@ def _write_plays(
     as merged, and a richer play replaces ("upgrades") the account play it matches; both
     look only at the file's own time range. ``staged`` goes to ``store.insert_plays``.
     """
-    first = min(row[0] for row in plays)[:16] + ":00Z"
-    last = max(row[0] for row in plays)[:16] + ":59Z"
+    first, last = span[0][:16] + ":00Z", span[1][:16] + ":59Z"
     if is_account:
         known = store.detailed_play_keys(db, profile, first, last)  # (minute, title, ms) -> how many
+        if not known:
+            return store.insert_plays(db, profile, import_id, "account", plays, staged), 0
         fresh = []
         for row in plays:
             key = _minute_key(row)
@@ -129,8 +134,8 @@ def _write_plays(
                 fresh.append(row)
         return store.insert_plays(db, profile, import_id, "account", fresh, staged), len(plays) - len(fresh)
     account = store.account_play_keys(db, profile, first, last)  # (minute, title, ms) -> play ids
-    upgrades, fresh = [], []
-    for row in plays:
+    upgrades, fresh = [], ([] if account else plays)
+    for row in plays if account else ():
         ids = account.get(_minute_key(row))
         if ids:
             upgrades.append((ids.pop(0), row))
@@ -169,12 +174,13 @@ def _store_parsed(
     with store.write_transaction(db):
         if parsed.plays:
             is_account = parsed.kind in (exports.ACCOUNT_MUSIC, exports.ACCOUNT_PODCAST, exports.ACCOUNT_AUDIOBOOK)
-            report.added, report.merged = _write_plays(db, profile, import_id, parsed.plays, is_account, staged)
+            ends = [row[0] for row in parsed.plays]
+            span = (min(ends), max(ends))
+            report.added, report.merged = _write_plays(db, profile, import_id, parsed.plays, span, is_account, staged)
             report.duplicates = len(parsed.plays) - report.added - report.merged
             if report.added or report.merged:
                 # plays synced from the API that this export now holds in full: the export wins
-                first, last = min(row[0] for row in parsed.plays), max(row[0] for row in parsed.plays)
-                store.delete_spotify_plays_covered(db, profile, store.SPOTIFY_PLAY_MATCH_S, import_id, first, last)
+                store.delete_spotify_plays_covered(db, profile, store.SPOTIFY_PLAY_MATCH_S, import_id, *span)
                 store.bump_data_version(db)  # with the file: no reader keeps a view of the plays before it
         elif parsed.playlists:
             changed = [store.upsert_playlist(db, profile, "export", pl, import_id)[1] for pl in parsed.playlists]
@@ -215,7 +221,14 @@ class _ReadAhead:
                 self._results.put(exports.parse_file(item))
             except ImportFileError as exc:
                 self._results.put(exc)
-            except BaseException as exc:  # a bug, not bad input: the writer re-raises it
+            except Exception as exc:  # a case parse_file does not know: refuse this file, keep the others
+                log.exception("Could not read %s", item.name)
+                self._results.put(ImportFileError(
+                    item.name, f"could not be read: Encore met something it does not expect in it "
+                    f"({type(exc).__name__}: {exc}).",
+                    "Nothing from this file was imported; the other files were. Check that it is the file "
+                    "exactly as Spotify sent it, and report this message if it is."))
+            except BaseException as exc:  # interrupted (Ctrl-C, out of memory): the writer re-raises it
                 self._results.put(_ReaderCrashed(exc))
                 return
 
@@ -282,11 +295,15 @@ def import_files(
             else:  # released as soon as the plays are bound, so parsing overlaps SQLite's move
                 reports.append(_store_parsed(db, profile, import_id, parsed, staged=release))
             release()  # no-op if already released; files without plays release here
+            kill_point("import:file-written")
     finally:
         reader.close()
+        # every file written so far is committed: the import is marked finished with them,
+        # even when something outside the files (the disk, an interrupt) stops it here
+        report = ImportReport(profile, reports, store.play_summary(db, profile))
+        kill_point("import:before-finish")
+        store.finish_import(db, import_id, len(reports), report.added, report.merged, json.dumps(report.to_dict()))
     progress(1.0, "Import finished")
-    report = ImportReport(profile, reports, store.play_summary(db, profile))
-    store.finish_import(db, import_id, len(reports), report.added, report.merged, json.dumps(report.to_dict()))
     return report
 
 
