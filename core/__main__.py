@@ -210,7 +210,7 @@ def _cmd_profiles(args: argparse.Namespace) -> int:
     db = store.open_store(args.db)
     try:
         if args.action == "list":
-            rows = store.list_profiles(db)
+            rows = store.list_profiles(db, with_plays=True)
             if args.json:
                 print(json.dumps(rows, indent=2, ensure_ascii=False))
             for row in [] if args.json else rows:

@@ -23,7 +23,7 @@ def _done(message: str) -> None:
     st.rerun()
 
 
-for row in store.list_profiles(db):
+for row in store.list_profiles(db, with_plays=True):
     name = row["name"]
     label = f"{name} — {row['plays']:,} plays" + (" (demo)" if row["is_demo"] else "")
     with st.expander(label, expanded=name == state.get("profile")):

@@ -66,7 +66,7 @@ def import_catalog(db: Database, path: str | os.PathLike, name: str | None = Non
     before = store.count_rows(db, "catalog_tracks")
     rows = _row_tuples(tracks, store.CATALOG_COLUMNS)
     genres = _row_tuples(parsed.genres, ("track_id", "genre"))
-    with db.atomic():
+    with store.write_transaction(db):
         bulk = len(tracks) >= store.BULK_CATALOG_ROWS and 2 * len(tracks) >= before
         store.write_catalog(db, report.name, rows, genres, bulk=bulk)
         report.tracks_added = store.count_rows(db, "catalog_tracks") - before
@@ -102,7 +102,7 @@ def match_history(db: Database, profile: str) -> dict:
     """
     history = pd.DataFrame(store.history_tracks(db, profile))
     found = _find_matches(db, history, synthetic=store.is_demo_profile(db, profile))
-    with db.atomic():
+    with store.write_transaction(db):
         store.replace_track_matches(db, profile, found)
         store.bump_catalog_version(db)
     return {"profile": profile, **store.match_counts(db, profile)}

@@ -98,7 +98,7 @@ def edit_track(db: Database, track_id: str, changes: Mapping[str, object]) -> di
     genres = None
     if "genre" in values:
         genres = [values["genre"]] if values["genre"] else []
-    with db.atomic():
+    with store.write_transaction(db):
         store.update_catalog_track(db, track_id, values, genres)
         store.bump_catalog_version(db)
     if renamed:
@@ -109,7 +109,7 @@ def edit_track(db: Database, track_id: str, changes: Mapping[str, object]) -> di
 def delete_tracks(db: Database, track_ids: list[str]) -> int:
     """Delete catalog tracks (and the matches pointing at them), then match the histories again
     so a track can fall back on another catalog entry. Returns how many were deleted."""
-    with db.atomic():
+    with store.write_transaction(db):
         deleted = store.delete_catalog_tracks(db, track_ids)
         store.bump_catalog_version(db)
     rematch_all(db)
@@ -118,7 +118,7 @@ def delete_tracks(db: Database, track_ids: list[str]) -> int:
 
 def remove_catalog(db: Database, name: str) -> int:
     """Forget an imported catalog and the tracks it brought; match the histories again."""
-    with db.atomic():
+    with store.write_transaction(db):
         deleted = store.delete_catalog(db, name)
         store.bump_catalog_version(db)
     rematch_all(db)

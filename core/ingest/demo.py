@@ -1261,7 +1261,7 @@ def build_demo(db: Database, n_plays: int = DEMO_PLAYS, seed: int = 7) -> dict:
         write_export(pathlib.Path(folder), n_plays, seed=seed)
         report = importer.import_files(db, paths=[folder], profile=DEMO_PROFILE, _demo=True)
     tracks = catalog_rows(generate_catalog(seed))
-    with db.atomic():
+    with store.write_transaction(db):
         store.insert_catalog_tracks(db, tracks, source=store.SYNTHETIC_CATALOG)
         store.insert_catalog_genres(db, ((t["track_id"], t["genre"]) for t in tracks))
         catalogs.fill_name_keys(db)

@@ -51,7 +51,7 @@ def store_local_playlist(db: Database, profile: str, name: str, description: str
     description = f"{(description or '').strip()} [encore {secrets.token_hex(5)}]".strip()
     uris = [track_uri(u) for u in uris]
     ids = [u.removeprefix("spotify:track:") for u in uris]
-    with db.atomic():
+    with store.write_transaction(db):
         store.ensure_profile(db, profile)
         names = store.known_track_names(db, ids)
         items = tuple(("track", *names.get(i, (None, None, None)), u, i, None) for u, i in zip(uris, ids))
@@ -106,7 +106,7 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
     done = state["items_done"]
 
     def fail(exc: SpotifyError, what: str) -> PlaylistSaveError:
-        with db.atomic():
+        with store.write_transaction(db):
             store.update_spotify_save(db, playlist_id, status="failed", error=f"{what}: {exc}")
         return PlaylistSaveError(playlist_id, f"Saving “{playlist['name']}” to Spotify stopped at {what}. {exc} "
                                               "The playlist is kept in Encore; use “Resume” to continue "
@@ -119,7 +119,7 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
         except SpotifyError as exc:
             raise fail(exc, "looking for the playlist created before") from None
         if spotify_id is not None:
-            with db.atomic():
+            with store.write_transaction(db):
                 store.update_spotify_save(db, playlist_id, spotify_id=spotify_id, status="pending", error=None)
                 store.set_playlist_spotify_id(db, playlist_id, spotify_id)
             done = -1  # unknown: the account's item count decides below
@@ -130,7 +130,7 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
         except SpotifyError as exc:
             raise fail(exc, "creating the playlist") from None
         spotify_id = created["id"]
-        with db.atomic():
+        with store.write_transaction(db):
             store.update_spotify_save(db, playlist_id, spotify_id=spotify_id, status="pending", error=None)
             store.set_playlist_spotify_id(db, playlist_id, spotify_id)
     elif done < len(uris):
@@ -152,10 +152,10 @@ def resume_save(db: Database, sp: spotipy.Spotify, playlist_id: int, public: boo
             call(sp, f"adding tracks {start + 1}–{end}", sp.playlist_add_items, spotify_id, uris[start:end])
         except SpotifyError as exc:
             raise fail(exc, f"chunk {number} of {chunks} (tracks {start + 1}–{end})") from None
-        with db.atomic():
+        with store.write_transaction(db):
             store.update_spotify_save(db, playlist_id, items_done=end)
         start = end
-    with db.atomic():
+    with store.write_transaction(db):
         store.update_spotify_save(db, playlist_id, status="done", error=None, items_done=len(uris))
     progress(1.0, f"Saved “{playlist['name']}” with {len(uris)} tracks.")
     return store.spotify_save(db, playlist_id)
@@ -175,7 +175,7 @@ def rename_playlist(db: Database, sp: spotipy.Spotify, playlist_id: int, name: s
     if not name:
         raise ValueError("a playlist needs a name")
     call(sp, f"renaming “{playlist['name']}”", sp.playlist_change_details, spotify_id, name=name)
-    with db.atomic():
+    with store.write_transaction(db):
         store.rename_playlist(db, playlist_id, name)
 
 
@@ -186,7 +186,7 @@ def remove_tracks(db: Database, sp: spotipy.Spotify, playlist_id: int, uris: Seq
     for start in range(0, len(uris), CHUNK):
         call(sp, f"removing tracks from “{playlist['name']}”", sp.playlist_remove_all_occurrences_of_items,
              spotify_id, uris[start:start + CHUNK])
-    with db.atomic():
+    with store.write_transaction(db):
         removed = store.remove_playlist_tracks(db, playlist_id, uris)
         state = store.spotify_save(db, playlist_id)
         if state:

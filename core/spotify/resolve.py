@@ -93,7 +93,7 @@ def resolve_track_ids(db: Database, sp: spotipy.Spotify, profile: str, progress:
             stopped = True
             break
         track = accept_result(artist, title, (result.get("tracks") or {}).get("items") or [])
-        with db.atomic():
+        with store.write_transaction(db):
             store.record_spotify_search(db, artist, title, track["uri"] if track else None,
                                         first_artist(track) if track else None, track.get("name") if track else None)
         searched += 1
@@ -108,7 +108,7 @@ def resolve_track_ids(db: Database, sp: spotipy.Spotify, profile: str, progress:
 
 def apply_resolved_ids(db: Database, profile: str) -> int:
     """Write found uris into plays; bump the data version and re-match the catalog if any changed."""
-    with db.atomic():
+    with store.write_transaction(db):
         updated = store.apply_spotify_searches(db, profile)
         if updated:
             store.bump_data_version(db)

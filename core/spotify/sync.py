@@ -114,7 +114,7 @@ def sync_recently_played(db: Database, sp: spotipy.Spotify, profile: str) -> Syn
     """
     result = call(sp, "reading your recently played tracks", sp.current_user_recently_played, limit=50)
     rows = [recent_play_row(item) for item in result.get("items") or [] if item.get("track")]
-    with db.atomic():
+    with store.write_transaction(db):
         store.ensure_profile(db, profile)
         # plays synced earlier that an export imported since then holds too: the export's row wins
         covered = store.delete_spotify_plays_covered(db, profile, PLAY_MATCH_S)
@@ -135,7 +135,7 @@ def sync_saved_tracks(db: Database, sp: spotipy.Spotify, profile: str) -> SyncRe
     what = "reading your saved tracks"
     first = call(sp, what, sp.current_user_saved_tracks, limit=50)
     items = [_library_row("track", e["track"]) for e in pages(sp, what, first) if e.get("track")]
-    with db.atomic():
+    with store.write_transaction(db):
         store.ensure_profile(db, profile)
         added = store.insert_library_items(db, profile, items)
         return _done(db, profile, SyncResult("saved tracks", len(items), added))
@@ -145,7 +145,7 @@ def sync_followed_artists(db: Database, sp: spotipy.Spotify, profile: str) -> Sy
     what = "reading the artists you follow"
     first = call(sp, what, sp.current_user_followed_artists, limit=50)
     items = [_library_row("artist", a) for a in pages(sp, what, first, key="artists")]
-    with db.atomic():
+    with store.write_transaction(db):
         store.ensure_profile(db, profile)
         added = store.insert_library_items(db, profile, items)
         return _done(db, profile, SyncResult("followed artists", len(items), added))
@@ -166,10 +166,10 @@ def sync_top_items(db: Database, sp: spotipy.Spotify, profile: str) -> SyncResul
                 refused.append(f"{kind}s/{time_range}")
                 continue
             rows = [(o["uri"], o.get("name"), first_artist(o) if kind == "track" else None) for o in page.get("items") or []]
-            with db.atomic():
+            with store.write_transaction(db):
                 fetched += store.replace_spotify_top_items(db, profile, kind, time_range, rows)
     note = f"Spotify did not serve: {', '.join(refused)}." if refused else None
-    with db.atomic():
+    with store.write_transaction(db):
         return _done(db, profile, SyncResult("top artists and tracks", fetched, fetched, note))
 
 
@@ -208,7 +208,7 @@ def sync_playlists(db: Database, sp: spotipy.Spotify, profile: str, progress: Pr
             without_items += 1
         records.append((playlist, items))
     changed = 0
-    with db.atomic():
+    with store.write_transaction(db):
         store.ensure_profile(db, profile)
         seen: dict[str, int] = {}
         kept = []
@@ -278,7 +278,7 @@ def fetch_audio_features(db: Database, sp: spotipy.Spotify, track_ids: Sequence[
                 rows.append(tuple(values[c] for c in store.CATALOG_COLUMNS))
     if rows:
         from core import catalog
-        with db.atomic():
+        with store.write_transaction(db):
             store.write_catalog(db, "spotify", sorted(rows), [])
             catalog.fill_name_keys(db)
             store.bump_catalog_version(db)

@@ -5,7 +5,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlite_utils import Database
 
-from core.store.connection import IN_CHUNK, bump_catalog_version, sql_literal, utc_now
+from core.store.connection import IN_CHUNK, bump_catalog_version, sql_literal, utc_now, write_transaction
 from core.store.schema import (
     CATALOG_COLUMNS,
     CATALOG_EDIT_COLUMNS,
@@ -187,7 +187,7 @@ def undo_track_match(db: Database, profile: str, track_key: str) -> str | None:
     if row is None:
         return None
     if row[0] == "name":
-        with db.atomic():
+        with write_transaction(db):
             db.execute("UPDATE track_matches SET undone = 1 WHERE profile = ? AND track_key = ?", [profile, track_key])
             bump_catalog_version(db)
     return row[0]
@@ -201,7 +201,7 @@ def list_track_matches(db: Database, profile: str) -> list[dict]:
 
 def set_match_undone(db: Database, profile: str, track_key: str, undone: bool) -> None:
     """Mark a name match undone, or restore it."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute("UPDATE track_matches SET undone = ? WHERE profile = ? AND track_key = ? AND method = 'name'",
                    [int(undone), profile, track_key])
         bump_catalog_version(db)

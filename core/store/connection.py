@@ -5,6 +5,7 @@ import contextlib
 import datetime as dt
 import os
 import sqlite3
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -40,14 +41,34 @@ def open_store(path: str | os.PathLike | None = None) -> Database:
     db_path.parent.mkdir(parents=True, exist_ok=True)
     # check_same_thread=False: Streamlit runs a session's script on different threads;
     # each script run opens its own connection, so no connection is used concurrently.
-    conn = sqlite3.connect(str(db_path), check_same_thread=False, timeout=30)
+    conn = sqlite3.connect(str(db_path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
     db = Database(conn)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     attach_staging(conn)
     migrate(db)
     return db
+
+
+BUSY_TIMEOUT_S = 30  # how long a writer waits for another one before "database is locked"
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch the file to write-ahead logging (once per store: it stays so).
+
+    Switching needs the file to itself, and SQLite answers "database is locked" at once,
+    without waiting, while another process holds it (several processes opening a new store
+    together): retry, within the same time a writer waits for another."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def open_memory_store() -> Database:
@@ -69,12 +90,10 @@ def _counter(db: Database, key: str) -> int:
 
 
 def _bump_counter(db: Database, key: str) -> int:
-    new = _counter(db, key) + 1
-    db.execute(
-        "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        [key, str(new)],
-    )
-    return new
+    # one statement: two writers can never both read n and both write n + 1
+    db.execute("INSERT INTO meta(key, value) VALUES (?, '1') "
+               "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1", [key])
+    return _counter(db, key)
 
 
 def store_id(db: Database) -> str:
@@ -83,7 +102,7 @@ def store_id(db: Database) -> str:
     row = db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()
     if row:
         return row[0]
-    with db.atomic():
+    with write_transaction(db):
         db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", [uuid.uuid4().hex])
     return db.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchone()[0]
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from sqlite_utils import Database
 
 from core.errors import ImportUndoError
-from core.store.connection import IN_CHUNK, bump_data_version, utc_now
+from core.store.connection import IN_CHUNK, bump_data_version, utc_now, write_transaction
 from core.store.profiles import ensure_profile
 from core.store.schema import PLAY_COLUMNS
 
@@ -22,7 +22,7 @@ _PLAY_ROW = ("id", "profile", "import_id", "source", *PLAY_COLUMNS)
 
 
 def start_import(db: Database, profile: str) -> int:
-    with db.atomic():
+    with write_transaction(db):
         ensure_profile(db, profile)
         cur = db.execute("INSERT INTO imports(profile, started_at) VALUES (?, ?)", [profile, utc_now()])
     return int(cur.lastrowid)
@@ -31,7 +31,7 @@ def start_import(db: Database, profile: str) -> int:
 def finish_import(db: Database, import_id: int, files: int, added: int, merged: int, report_json: str) -> None:
     """Mark an import finished with its totals (each file's changes were committed, and the
     data version bumped, with the file)."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "UPDATE imports SET finished_at = ?, files = ?, plays_added = ?, plays_merged = ?, "
             "report_json = ? WHERE id = ?",
@@ -78,7 +78,7 @@ def undo_import(db: Database, import_id: int) -> dict:
     for kind, payload in db.execute("SELECT kind, payload FROM import_journal WHERE import_id = ? ORDER BY id",
                                     [import_id]):
         entries.setdefault(kind, []).append(json.loads(payload))
-    with db.atomic():
+    with write_transaction(db):
         undone = {r[0] for r in db.execute("SELECT id FROM imports WHERE undone_at IS NOT NULL")}
         # rows this import upgraded go back to what they were (unless the import that brought
         # them was undone since: then they go)

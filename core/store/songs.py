@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlite_utils import Database
 
-from core.store.connection import bump_data_version, utc_now
+from core.store.connection import bump_data_version, utc_now, write_transaction
 
 
 def song_edits(db: Database, profile: str) -> dict[str, str]:
@@ -21,7 +21,7 @@ def song_edits(db: Database, profile: str) -> dict[str, str]:
 
 def set_song_edits(db: Database, profile: str, pairs: Iterable[tuple[str, str]]) -> None:
     """Put each track_key in a song (replacing an earlier edit of it) and bump the data version."""
-    with db.atomic():
+    with write_transaction(db):
         now = utc_now()
         db.conn.executemany(
             "INSERT INTO song_edits(profile, track_key, song_key, created_at) VALUES (?, ?, ?, ?) "
@@ -32,7 +32,7 @@ def set_song_edits(db: Database, profile: str, pairs: Iterable[tuple[str, str]])
 
 def remove_song_edits(db: Database, profile: str, track_keys: Sequence[str]) -> int:
     """Forget the edits of these track_keys (they go back to the rule); return how many went."""
-    with db.atomic():
+    with write_transaction(db):
         removed = sum(db.execute("DELETE FROM song_edits WHERE profile = ? AND track_key = ?", [profile, key]).rowcount
                       for key in track_keys)
         if removed:

@@ -5,12 +5,12 @@ from collections.abc import Iterable
 
 from sqlite_utils import Database
 
-from core.store.connection import utc_now
+from core.store.connection import utc_now, write_transaction
 
 
 def set_feedback(db: Database, profile: str, track_key: str, value: int) -> None:
     """Remember a like (1) or dislike (-1) of a track; the latest one counts."""
-    with db.atomic():
+    with write_transaction(db):
         db.execute(
             "INSERT INTO track_feedback(profile, track_key, value, created_at) VALUES (?, ?, ?, ?) "
             "ON CONFLICT(profile, track_key) DO UPDATE SET value = excluded.value, created_at = excluded.created_at",
@@ -26,7 +26,7 @@ def list_feedback(db: Database, profile: str) -> dict[str, int]:
 def save_model_record(db: Database, profile: str, data_version_: int, catalog_version_: int, params_json: str,
                       metrics_json: str | None, path: str, imputed: Iterable[tuple[str, str]] = ()) -> int:
     """Record a trained model (and its imputed features); return its id."""
-    with db.atomic():
+    with write_transaction(db):
         model_id = db.execute(
             "INSERT INTO models(profile, created_at, data_version, catalog_version, params_json, metrics_json, path) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -40,7 +40,7 @@ def save_model_record(db: Database, profile: str, data_version_: int, catalog_ve
 
 
 def set_model_metrics(db: Database, model_id: int, metrics_json: str) -> None:
-    with db.atomic():
+    with write_transaction(db):
         db.execute("UPDATE models SET metrics_json = ? WHERE id = ?", [metrics_json, model_id])
 
 
