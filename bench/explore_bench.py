@@ -37,7 +37,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-PAGES = ["overview", "clock", "discovery", "habits", "detail", "year_review"]
+PAGES = ["overview", "clock", "discovery", "habits", "detail", "year"]
 CUSTOM_RULE = "Custom threshold"
 
 

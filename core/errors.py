@@ -44,3 +44,8 @@ class SongEditError(EncoreError):
 
 class ImportUndoError(EncoreError):
     """An import that cannot be undone (there is none with that id, or it was undone already)."""
+
+
+class PathNotAllowedError(EncoreError):
+    """A path typed into the app that it may not read (outside the allowed folders, or the
+    app is reachable from other computers)."""

@@ -9,13 +9,14 @@ import datetime as dt
 import functools
 import io
 import os
+import re
 import zoneinfo
 
 import pandas as pd
 import streamlit as st
 from sqlite_utils import Database
 
-from core import explore, history, store
+from core import explore, history, safety, store
 
 SETTINGS = ("ENCORE_DB", "GEMINI_API_KEY", "ENCORE_GEMINI_MODEL", "SPOTIFY_CLIENT_ID", "SPOTIFY_REDIRECT_URI")
 
@@ -33,6 +34,52 @@ def load_settings() -> None:
             os.environ[name] = value
 
 
+# The app's pages by section: (script in pages/, which is also its address, title, icon). The
+# address must be the file's name: see through_navigation.
+PAGES = {
+    "Encore": [("home", "Home", "🏠"), ("import", "Import", "📥"), ("profiles", "Profiles", "👤"),
+               ("catalog", "Catalog", "🗂️"), ("spotify", "Spotify", "🟢")],
+    "Explore": [("overview", "Overview", "📊"), ("clock", "Listening clock", "🕰️"),
+                ("discovery", "Discovery", "🧭"), ("habits", "Habits", "🔁"), ("detail", "Artist & track", "🎤"),
+                ("year", "Year in review", "🎁"), ("mood", "Mood", "🌦️")],
+    "Discover": [("taste", "Taste model", "🧠"), ("chat", "Chat", "💬")],
+}
+
+
+def run_app() -> None:
+    """Encore around the page a run is for: page config, settings, the store, the profile
+    picker, the navigation (every page in the sidebar, by section), then the page itself."""
+    st.set_page_config(page_title="Encore", page_icon="🎧", layout="wide")
+    load_settings()
+    db = get_db()
+    profile = sidebar_profile(db)
+    navigation = st.navigation(
+        {section: [st.Page(f"pages/{name}.py", title=title, icon=icon, url_path=name, default=name == "home")
+                   for name, title, icon in pages] for section, pages in PAGES.items()},
+        expanded=True,  # every page in the sidebar, not "View 3 more"
+    )
+    profile_line(db, profile)
+    navigation.run()
+
+
+def through_navigation() -> None:
+    """Call first in every page script: a run that did not come through ``run_app`` goes
+    through it now.
+
+    Until some script calls ``st.navigation``, Streamlit treats the top-level scripts of
+    ``pages/`` as pages of their own (its first multipage mode): on the first run after a
+    server start, a page opened by its address ran without Home.py — raw file names in the
+    sidebar, no profile picker, and the next click landed in the alphabetically first
+    profile. Here such a run builds the app (which runs this same page through the
+    navigation, found by its address) and stops.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        run_app()
+        st.stop()
+
+
 def get_db() -> Database:
     """This session's connection to the store (one per session, never shared between users).
 
@@ -47,24 +94,21 @@ def get_db() -> Database:
 
 
 def sidebar_profile(db: Database) -> str:
-    """The profile picker in the sidebar; remembers the choice in the session."""
+    """The profile picker in the sidebar; the choice lives in the session (``profile``).
+
+    The picker keeps no state of its own: it is drawn at the session's profile every run
+    and its answer becomes the profile. (A keyed picker kept a value of its own, and a
+    run that drew it under another page's identity — Streamlit's first run after a start —
+    fell back to the first option: the demo.)
+    """
     names = [p["name"] for p in store.list_profiles(db)] or [store.DEFAULT_PROFILE]
     current = st.session_state.get("profile", names[0] if store.DEFAULT_PROFILE not in names else store.DEFAULT_PROFILE)
     if current not in names:
         names.append(current)
-    # The widget's own state decides what it shows: set it to the current profile whenever
-    # they differ (a page switched profiles, or the list of profiles changed), before drawing.
-    if st.session_state.get("profile_picker") != current:
-        st.session_state["profile_picker"] = current
-    choice = st.sidebar.selectbox("Profile", names, key="profile_picker", on_change=_picked_profile,
+    choice = st.sidebar.selectbox("Profile", names, index=names.index(current),
                                   help="Several people can live in one Encore store; each is a profile.")
     st.session_state["profile"] = choice
     return choice
-
-
-def _picked_profile() -> None:
-    # runs before the script: the person's pick becomes the current profile
-    st.session_state["profile"] = st.session_state["profile_picker"]
 
 
 def demo_banner(db: Database, profile: str) -> None:
@@ -80,12 +124,36 @@ def profile_line(db: Database, profile: str) -> None:
 
 
 _MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]()#+-.!|<>$:~&"})
+# Markdown turns a bare web address into a link whatever is escaped; an invisible word
+# joiner after "http", "https" or "www" keeps it text (it reads and copies the same).
+_AUTOLINK = re.compile(r"(?i)(https?|www)(?=\\:|\\.)")
+WORD_JOINER = "\u2060"
 
 
 def plain(text: object) -> str:
     """A name (artist, track, profile…) safe inside markdown: every character that markdown,
-    Streamlit's colour/emoji shortcodes or LaTeX would read is escaped, so it shows as typed."""
-    return str(text).translate(_MARKDOWN).replace("\n", " ")
+    Streamlit's colour/emoji shortcodes or LaTeX would read is escaped, and no web address
+    in it becomes a link, so it shows as typed."""
+    escaped = str(text).translate(_MARKDOWN).replace("\n", " ")
+    return _AUTOLINK.sub(lambda m: m.group(1) + WORD_JOINER, escaped)
+
+
+def server_address() -> str | None:
+    """Where this app listens (Streamlit's ``server.address``; unset means every network)."""
+    return st.get_option("server.address")
+
+
+def server_path_input(label: str, key: str, placeholder: str) -> str:
+    """A box for a path on the server, shown only when typed paths are allowed (the app listens
+    on this computer alone, or ENCORE_ALLOWED_FOLDERS names folders); else a line saying why."""
+    if not safety.typed_paths_allowed(server_address()):
+        st.caption("Paths on the server are off: this Encore is reachable from other computers. Upload the files, "
+                   f"set `{safety.ALLOWED_FOLDERS_ENV}` to the folders paths may come from, or import with "
+                   "`python -m core import PATH` on the server.")
+        return ""
+    folders = safety.allowed_folders()
+    return st.text_input(label, key=key, placeholder=placeholder,
+                         help=("Only inside: " + ", ".join(map(str, folders))) if folders else None).strip()
 
 
 def switch_profile(name: str) -> None:
@@ -229,14 +297,10 @@ def download_buttons(frame: pd.DataFrame, name: str) -> None:
     data = frame[columns].rename(columns={"local": "started_local"})
     left, right = st.columns(2)
     # callables: the files are built only when a button is clicked, not on every rerun
-    left.download_button("Download these plays (CSV)", data=lambda: _to_csv(data), file_name=f"{name}.csv",
+    left.download_button("Download these plays (CSV)", data=lambda: safety.csv_bytes(data), file_name=f"{name}.csv",
                          mime="text/csv", key=f"dl_csv_{name}")
     right.download_button("Download these plays (Parquet)", data=lambda: _to_parquet(data),
                           file_name=f"{name}.parquet", mime="application/octet-stream", key=f"dl_parquet_{name}")
-
-
-def _to_csv(data: pd.DataFrame) -> bytes:
-    return data.to_csv(index=False).encode("utf-8")
 
 
 def _to_parquet(data: pd.DataFrame) -> bytes:
@@ -250,7 +314,7 @@ def empty_state(frame: pd.DataFrame, profile: str) -> bool:
     if not frame.empty:
         return False
     if all_plays(profile).empty:
-        st.info(f"Profile “{profile}” has no plays yet. Import your export on the Import page, "
+        st.info(f"Profile “{plain(profile)}” has no plays yet. Import your export on the Import page, "
                 "or load the demo from Home.")
     else:
         st.info("No plays match these controls. Widen the date range or pick more content types in the sidebar.")

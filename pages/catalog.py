@@ -4,9 +4,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import catalog, explore, store
+from core import catalog, explore, safety, store
 from core.errors import EncoreError
 from pages import _shared
+
+_shared.through_navigation()
 
 PAGE_SIZE = 50
 NO_COLUMN = "— not in this file —"
@@ -47,7 +49,7 @@ if catalogs:
         if st.button("Remove catalog", key="cat_remove", disabled=not sure):
             with st.spinner("Removing and matching your history again…"):
                 deleted = catalog.remove_catalog(db, gone)
-            st.session_state["cat_flash"] = f"Removed catalog “{gone}” ({deleted:,} tracks)."
+            st.session_state["cat_flash"] = f"Removed catalog “{_shared.plain(gone)}” ({deleted:,} tracks)."
             st.rerun()
 else:
     st.info("No catalog yet. Add one below — the TidyTuesday 2020 `spotify_songs.csv` (about 28,000 tracks) "
@@ -60,21 +62,26 @@ st.subheader("Add a catalog")
 st.markdown("Known out of the box: TidyTuesday 2020 `spotify_songs.csv`, Kaggle's *Spotify Tracks Dataset* "
             "and the *1.2M songs* `tracks_features.csv`. Any other CSV works through a column mapping. "
             "A zip holding one CSV is fine.")
-upload = st.file_uploader("Catalog file", type=["csv", "tsv", "txt", "zip"], key="cat_upload")
-path_text = st.text_input("…or a path on this computer", key="cat_path",
-                          placeholder="/home/me/Downloads/spotify_songs.csv").strip()
+CATALOG_SUFFIXES = (".csv", ".tsv", ".txt", ".zip")
+upload = st.file_uploader("Catalog file", type=[s.lstrip(".") for s in CATALOG_SUFFIXES], key="cat_upload")
+path_text = _shared.server_path_input("…or a path on this computer", key="cat_path",
+                                     placeholder="/home/me/Downloads/spotify_songs.csv")
 source: tuple[str, bytes | None] | None = None
 if upload is not None:
     source = (upload.name, upload.getvalue())
 elif path_text:
-    source = (path_text, None)
+    try:
+        source = (str(safety.check_typed_path(path_text, _shared.server_address(), CATALOG_SUFFIXES)), None)
+    except EncoreError as exc:
+        st.error(_shared.plain(exc), icon="⚠️")
+        st.stop()
 
 if source is not None:
     name, data = source
     try:
         preview = catalog.preview_catalog(name, data)
     except EncoreError as exc:
-        st.error(str(exc), icon="⚠️")
+        st.error(_shared.plain(exc), icon="⚠️")
         st.stop()
     catalog_name = st.text_input("Name in the store", value=Path(name).name, key="cat_name",
                                  help="Importing again under the same name updates that catalog.")
@@ -82,7 +89,7 @@ if source is not None:
     if preview.format:
         st.caption(f"Recognised: **{preview.format}**.")
     else:
-        st.warning(f"{preview.label}: not a catalog format Encore knows. Say which column holds what; "
+        st.warning(f"{_shared.plain(preview.label)}: not a catalog format Encore knows. Say which column holds what; "
                    "a track id and a title are required, every other field is optional.")
         options = [NO_COLUMN, *preview.headers]
         with st.expander("Column mapping", expanded=True):
@@ -102,7 +109,7 @@ if source is not None:
                                             progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
         except EncoreError as exc:
             bar.empty()
-            st.error(f"{exc} Nothing was imported.", icon="⚠️")
+            st.error(f"{_shared.plain(exc)} Nothing was imported.", icon="⚠️")
         else:
             st.session_state["cat_report"] = report
             st.rerun()
@@ -110,20 +117,20 @@ if source is not None:
 report: catalog.CatalogReport | None = st.session_state.get("cat_report")
 if report is not None:
     lines = report.messages()
-    st.success(lines[0])
+    st.success(_shared.plain(lines[0]))
     for line in lines[1:]:
-        st.info(line)
+        st.info(_shared.plain(line))
     mine = report.matches.get(profile)
     if mine:
-        st.caption(f"For “{profile}”: {mine['matched_by_id']:,} tracks matched by id, {mine['matched_by_name']:,} "
+        st.caption(f"For “{_shared.plain(profile)}”: {mine['matched_by_id']:,} tracks matched by id, {mine['matched_by_name']:,} "
                    f"by artist and title; {mine['history_tracks_with_features']:,} of {mine['history_tracks']:,} "
                    "tracks now have audio features.")
 
 # --- coverage ---------------------------------------------------------------------------
-st.subheader(f"How much of “{profile}”'s listening has audio features")
+st.subheader(f"How much of “{_shared.plain(profile)}”'s listening has audio features")
 key = _shared.data_key(profile)
 if _shared.profile_summary(profile)["all_plays"] == 0:
-    st.info(f"Profile “{profile}” has no plays yet: import an export first.")
+    st.info(f"Profile “{_shared.plain(profile)}” has no plays yet: import an export first.")
     st.stop()
 version = store.catalog_version(db)
 coverage = _coverage(key, version)
@@ -209,7 +216,8 @@ chosen = st.selectbox("Track to edit", list(options), format_func=options.get, k
 track = store.catalog_track(db, chosen)
 if track is not None:
     with st.form("cat_edit_form"):
-        st.caption(f"From catalog “{track['source']}”. Genres: {', '.join(track['genres']) or 'none'}. "
+        st.caption(f"From catalog “{_shared.plain(track['source'])}”. "
+                   f"Genres: {_shared.plain(', '.join(track['genres']) or 'none')}. "
                    "Leave a value empty when it is unknown.")
         cols = st.columns(3)
         changes = {}
@@ -222,7 +230,7 @@ if track is not None:
         try:
             catalog.edit_track(db, chosen, changes)
         except EncoreError as exc:
-            st.error(f"{exc} Nothing was changed.", icon="⚠️")
+            st.error(f"{_shared.plain(exc)} Nothing was changed.", icon="⚠️")
         else:
             st.session_state["cat_flash"] = f"Saved {options[chosen]}."
             st.rerun()

@@ -8,6 +8,8 @@ from core import chat, spotify, store
 from core.base import file_stem
 from pages import _shared
 
+_shared.through_navigation()
+
 db = _shared.get_db()
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 state = st.session_state
@@ -35,7 +37,7 @@ def _vocabulary(db_path: str, profile: str, version: str, catalog_version: int,
 
 
 if _shared.profile_summary(profile)["all_plays"] == 0:
-    st.info(f"Profile “{profile}” has no plays yet. Import your export, or load the demo from Home.")
+    st.info(f"Profile “{_shared.plain(profile)}” has no plays yet. Import your export, or load the demo from Home.")
     st.stop()
 latest = store.latest_model(db, profile)
 cache_key = (*_shared.data_key(profile), store.catalog_version(db), latest["id"] if latest else None)
@@ -54,7 +56,7 @@ if not pool["has_features"].any():
 
 for role, text in log:
     with st.chat_message(role):
-        st.markdown(text)
+        st.markdown(_shared.plain(text))
 if not log:
     with st.chat_message("assistant"):
         st.markdown("Ask for a playlist — “rainy-afternoon indie folk”, “like Tame Impala meets Daft Punk, no "
@@ -70,11 +72,11 @@ if message:
 
 if conversation.options:
     st.subheader("Pick a direction")
-    tabs = st.tabs([f"{n}. {label}" for n, (label, _) in enumerate(conversation.options, start=1)])
+    tabs = st.tabs([f"{n}. {_shared.plain(label)}" for n, (label, _) in enumerate(conversation.options, start=1)])
     for index, (tab, (label, option)) in enumerate(zip(tabs, conversation.options)):
         with tab:
             rows = chat.table(pool, option)
-            st.caption(f"{option.name} · {len(rows)} tracks · {chat.total_minutes(pool, option):.0f} min")
+            st.caption(f"{_shared.plain(option.name)} · {len(rows)} tracks · {chat.total_minutes(pool, option):.0f} min")
             if st.button("Pick this direction", key=f"chat_pick_{index}", type="primary"):
                 conversation.pick(index)
                 log.append(("assistant", f"Took direction {index + 1}: {label}."))
@@ -95,7 +97,7 @@ def _push(new: chat.Version, said: str) -> None:
 
 st.divider()
 left, middle, right = st.columns([3, 2, 1])
-left.subheader(version.name)
+left.subheader(_shared.plain(version.name), anchor=False)
 middle.caption(f"{len(version.track_keys)} tracks · {chat.total_minutes(pool, version):.0f} min · "
                f"version {conversation.current + 1} of {len(conversation.versions)}")
 labels = [f"{i + 1}. {v.reading or v.name}" for i, v in enumerate(conversation.versions)]
@@ -118,12 +120,13 @@ for number, row in enumerate(frame.itertuples(), start=1):
     if tick:
         kept.append(row.track_key)
     year = "" if pd.isna(row.release_year) else f" ({int(row.release_year)})"
-    album = f" · {row.album_name}" if isinstance(row.album_name, str) else ""
+    album = f" · {_shared.plain(row.album_name)}" if isinstance(row.album_name, str) else ""
     sound = " · ".join(f"{label} {value:.2f}" for label, value in (("energy", row.energy), ("valence", row.valence),
                                                                     ("dance", row.danceability)) if not pd.isna(value))
     sound += f" · {row.tempo:.0f} BPM" if not pd.isna(row.tempo) else ""
-    cols[1].markdown(f"**{number}. {row.artist_name} — {row.track_name}**{year}{album}  \n"
-                     f"<small>{row.reason}{'  ·  ' + sound if sound else ''}</small>", unsafe_allow_html=True)
+    # names are data: escaped, never read as markdown or HTML
+    cols[1].markdown(f"**{number}. {_shared.plain(row.artist_name)} — {_shared.plain(row.track_name)}**{year}{album}")
+    cols[1].caption(_shared.plain(row.reason) + ("  ·  " + sound if sound else ""))
     if cols[2].button("👍", key=f"chat_like_{conversation.current}_{row.track_key}", help="More like this"):
         store.set_feedback(db, profile, row.track_key, 1)
         _push(chat.feedback(pool, version, row.track_key, liked=True), f"👍 {row.track_name}: more like it.")
@@ -169,10 +172,10 @@ elif c4.button("Save to Spotify", key="chat_spotify", disabled=not uris, type="p
     try:
         saved = spotify.save_playlist(db, _shared.spotify_client(), profile, version.name, uris, "Made with Encore",
                                       progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m))
-        st.success(f"Saved “{version.name}” to Spotify with {saved['items_done']:,} tracks.")
+        st.success(f"Saved “{_shared.plain(version.name)}” to Spotify with {saved['items_done']:,} tracks.")
         st.link_button("Open in Spotify", spotify.playlist_url(saved["spotify_id"]))
     except spotify.SpotifyError as problem:
-        st.error(f"{problem}", icon="⚠️")
+        st.error(_shared.plain(problem), icon="⚠️")
         st.page_link("pages/spotify.py", label="Resume on the Spotify page", icon="🟢")
 if len(uris) < len(frame):
     st.caption(f"{len(frame) - len(uris)} tracks have no Spotify id (from an export without ids) and cannot be saved "

@@ -5,6 +5,8 @@ import streamlit as st
 from core import explore, store
 from pages import _shared
 
+_shared.through_navigation()
+
 VALUES = {"Hours": "hours", "Streams": "streams"}
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)

@@ -6,6 +6,8 @@ from core import explore, history, store
 from core.errors import EncoreError
 from pages import _shared
 
+_shared.through_navigation()
+
 KINDS = {"Artist": "artist", "Song": "track"}
 MAX_CHOICES = 5000  # a picker with more entries gets slow to send; the rest are reachable by narrowing the range
 
@@ -60,7 +62,7 @@ if total > len(keys):
     st.caption(f"The {len(keys):,} most streamed of {total:,} {kind.lower()}s; narrow the date range to find others.")
 
 detail = _detail(key, filters, by, item)
-st.subheader(detail["name"], anchor=False)
+st.subheader(_shared.plain(detail["name"]), anchor=False)
 if by == "track" and detail["album"]:
     st.caption(f"From the album “{_shared.plain(detail['album'])}”")
 
@@ -122,7 +124,7 @@ if by == "track":
                 try:
                     history.split(_shared.get_db(), profile, everything, wrong)
                 except EncoreError as problem:
-                    st.error(str(problem), icon="⚠️")
+                    st.error(_shared.plain(problem), icon="⚠️")
                 else:
                     st.rerun()
         others = [k for k in keys if k != item]
@@ -134,7 +136,7 @@ if by == "track":
                 try:
                     history.join(_shared.get_db(), profile, everything, item, same)
                 except EncoreError as problem:
-                    st.error(str(problem), icon="⚠️")
+                    st.error(_shared.plain(problem), icon="⚠️")
                 else:
                     st.session_state[f"detail_{by}"] = same
                     st.rerun()

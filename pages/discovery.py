@@ -7,6 +7,8 @@ import streamlit as st
 from core import explore, history, store
 from pages import _shared
 
+_shared.through_navigation()
+
 DATE = "D MMM YYYY"  # every date in this page's tables reads "8 Jul 2021"
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)

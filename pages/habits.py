@@ -5,6 +5,8 @@ import streamlit as st
 from core import explore, store
 from pages import _shared
 
+_shared.through_navigation()
+
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
 frame = _shared.explore_frame(profile, filters)

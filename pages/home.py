@@ -4,6 +4,8 @@ import streamlit as st
 from core import ingest, store
 from pages import _shared
 
+_shared.through_navigation()
+
 db = _shared.get_db()
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 summary = _shared.profile_summary(profile)
@@ -19,7 +21,7 @@ left, right = st.columns(2)
 with left:
     st.subheader("Import my export")
     st.write("Have your Spotify export (a zip, or its JSON files)? Bring it in.")
-    st.page_link("pages/import_export.py", label="Go to Import", icon="📥")
+    st.page_link("pages/import.py", label="Go to Import", icon="📥")
 with right:
     st.subheader("Explore with demo data")
     st.write("No export yet? Look around with a synthetic listener: no files, no keys.")
@@ -31,7 +33,7 @@ with right:
 
 st.divider()
 if summary["all_plays"]:
-    st.subheader(f"Profile “{profile}”")
+    st.subheader(f"Profile “{_shared.plain(profile)}”", anchor=False)
     cols = st.columns(4)
     cols[0].metric("Plays", f"{summary['all_plays']:,}")
     cols[1].metric("Hours", f"{summary['all_hours']:,}")
@@ -45,4 +47,4 @@ if summary["all_plays"]:
     steps[2].page_link("pages/taste.py", label="Train your taste model", icon="🧠")
     steps[3].page_link("pages/chat.py", label="Chat up a playlist", icon="💬")
 else:
-    st.caption(f"Profile “{profile}” has no plays yet.")
+    st.caption(f"Profile “{_shared.plain(profile)}” has no plays yet.")

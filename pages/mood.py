@@ -6,6 +6,8 @@ from core import explore, store
 from core.explore.charts import percent_label as percent
 from pages import _shared
 
+_shared.through_navigation()
+
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
 frame = _shared.explore_frame(profile, filters)
@@ -66,7 +68,7 @@ key = _shared.data_key(profile)
 catalog_version = store.catalog_version(_shared.get_db())
 tracks, _ = _tracks(key, catalog_version)
 if tracks.empty:
-    st.info(f"No audio features for profile “{profile}” yet, so there is nothing to chart here. Spotify no longer "
+    st.info(f"No audio features for profile “{_shared.plain(profile)}” yet, so there is nothing to chart here. Spotify no longer "
             "gives audio features to new apps: add a catalog file (for example the TidyTuesday songs CSV) on the "
             "Catalog page, and Encore matches your tracks to it.")
     go_to_catalog()

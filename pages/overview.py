@@ -7,6 +7,8 @@ import streamlit as st
 from core import explore, store
 from pages import _shared
 
+_shared.through_navigation()
+
 PERIODS = {"Day": "day", "Week": "week", "Month": "month", "Year": "year"}
 KINDS = {"Artists": "artist", "Tracks": "track", "Albums": "album"}
 RANK_BY = {"Streams": "streams", "Time": "time"}

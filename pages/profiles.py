@@ -6,6 +6,8 @@ from core import ingest, store
 from core.errors import EncoreError
 from pages import _shared
 
+_shared.through_navigation()
+
 db = _shared.get_db()
 state = st.session_state
 
@@ -15,7 +17,7 @@ st.caption("Each person who uses this Encore has a profile of their own: their p
 
 said = state.pop("profiles_said", None)
 if said:
-    st.success(said)
+    st.success(_shared.plain(said))
 
 
 def _done(message: str) -> None:
@@ -37,7 +39,7 @@ for row in store.list_profiles(db, with_plays=True):
                     try:
                         renamed = ingest.rename_profile(db, name, new)
                     except EncoreError as problem:
-                        st.error(str(problem), icon="⚠️")
+                        st.error(_shared.plain(problem), icon="⚠️")
                     else:
                         if state.get("profile") == name:
                             _shared.switch_profile(renamed)
@@ -71,7 +73,7 @@ for row in store.list_profiles(db, with_plays=True):
                         try:
                             result = ingest.undo_import(db, int(chosen))
                         except EncoreError as problem:
-                            st.error(str(problem), icon="⚠️")
+                            st.error(_shared.plain(problem), icon="⚠️")
                         else:
                             _done(f"Undid import #{chosen}: {result['plays_removed']:,} plays removed, "
                                   f"{result['plays_restored']:,} put back.")
@@ -83,7 +85,7 @@ for row in store.list_profiles(db, with_plays=True):
             try:
                 ingest.delete_profile(db, state["db_path"], name)
             except EncoreError as problem:
-                st.error(str(problem), icon="⚠️")
+                st.error(_shared.plain(problem), icon="⚠️")
             else:
                 if state.get("profile") == name:
                     others = [p["name"] for p in store.list_profiles(db)]
@@ -97,7 +99,7 @@ with st.form("profiles_new", border=False):
         try:
             created = ingest.create_profile(db, new_name)
         except EncoreError as problem:
-            st.error(str(problem), icon="⚠️")
+            st.error(_shared.plain(problem), icon="⚠️")
         else:
             _shared.switch_profile(created)
             _done(f"Created “{created}”. Import that person's export on the Import page.")

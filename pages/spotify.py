@@ -11,6 +11,8 @@ import streamlit as st
 from core import spotify, store
 from pages import _shared
 
+_shared.through_navigation()
+
 db = _shared.get_db()
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 state = st.session_state
@@ -57,7 +59,7 @@ try:
     config = spotify.load_config(client_id=_shared.spotify_client_id_from_secrets())
 except spotify.SpotifyConfigError as problem:
     _setup_guide(expanded=True)
-    st.warning(str(problem))
+    st.warning(_shared.plain(problem))
     st.stop()
 
 params = st.query_params
@@ -68,7 +70,7 @@ if "code" in params or "error" in params:
         state.pop("spotify_sign_in", None)
         state["spotify_notice"] = "Signed in to Spotify."
     except spotify.SpotifyError as problem:
-        st.error(str(problem))
+        st.error(_shared.plain(problem))
     finally:
         st.query_params.clear()  # the code is single-use: never leave it in the address bar
 
@@ -80,7 +82,7 @@ if not spotify.is_signed_in(state):
 
 sp = spotify.make_client(config, state)
 left, right = st.columns([4, 1])
-left.success(state.pop("spotify_notice", None) or f"Connected to Spotify. Syncing into profile “{profile}”.")
+left.success(state.pop("spotify_notice", None) or f"Connected to Spotify. Syncing into profile “{_shared.plain(profile)}”.")
 if right.button("Sign out", key="spotify_sign_out"):
     spotify.sign_out(state)
     st.rerun()
@@ -99,7 +101,7 @@ report = state.get("spotify_sync_report")
 if report:
     results, errors = report
     for problem in errors:
-        st.error(str(problem))
+        st.error(_shared.plain(problem))
     if results:
         st.dataframe(pd.DataFrame([{"part": r.part, "fetched": r.fetched, "added or changed": r.added,
                                     "note": r.note or ""} for r in results]), hide_index=True, width="stretch")
@@ -125,7 +127,7 @@ if st.button("Find track ids", key="spotify_resolve", disabled=unresolved == 0):
         st.success(f"Searched {result.searched:,}, found {result.found:,}; {result.plays_updated:,} plays now have "
                    f"a track id.{more}")
     except spotify.SpotifyError as problem:
-        st.error(str(problem))
+        st.error(_shared.plain(problem))
 
 st.subheader("Audio features")
 st.caption("Spotify stopped serving audio features (danceability, energy, tempo, …) to apps created since "
@@ -140,9 +142,9 @@ if st.button("Try fetching audio features from Spotify", key="spotify_features")
             got = spotify.fetch_audio_features(db, sp, wanted)
             st.success(f"Spotify sent audio features for {got:,} tracks; they are in the catalog now.")
         except spotify.SpotifyClosedError as problem:
-            st.info(str(problem))
+            st.info(_shared.plain(problem))
         except spotify.SpotifyError as problem:
-            st.error(str(problem))
+            st.error(_shared.plain(problem))
 
 # --- save a playlist ------------------------------------------------------------------------
 
@@ -179,22 +181,22 @@ elif save_clicked:
     try:
         saved = spotify.save_playlist(db, sp, profile, name, uris, description,
                                       progress=lambda f, m: bar.progress(f, text=m))
-        st.success(f"Saved “{name.strip()}” with {saved['items_done']:,} tracks.")
+        st.success(f"Saved “{_shared.plain(name.strip())}” with {saved['items_done']:,} tracks.")
         st.link_button("Open in Spotify", spotify.playlist_url(saved["spotify_id"]))
     except ValueError as problem:
         st.error(f"{problem}. Paste 22-character track ids, spotify:track: uris or open.spotify.com/track links.")
     except spotify.SpotifyError as problem:
-        st.error(str(problem))
+        st.error(_shared.plain(problem))
 
 for unfinished in store.unfinished_spotify_saves(db, profile):
-    st.warning(f"“{unfinished['name']}”: {unfinished['items_done']:,} of {unfinished['total_items']:,} tracks "
+    st.warning(f"“{_shared.plain(unfinished['name'])}”: {unfinished['items_done']:,} of {unfinished['total_items']:,} tracks "
                f"saved. {unfinished['error'] or ''}")
-    if st.button(f"Resume “{unfinished['name']}”", key=f"spotify_resume_{unfinished['playlist_id']}"):
+    if st.button(f"Resume “{_shared.plain(unfinished['name'])}”", key=f"spotify_resume_{unfinished['playlist_id']}"):
         try:
             spotify.resume_save(db, sp, unfinished["playlist_id"])
             st.rerun()
         except spotify.SpotifyError as problem:
-            st.error(str(problem))
+            st.error(_shared.plain(problem))
 
 # --- manage saved playlists -----------------------------------------------------------------
 
@@ -211,7 +213,7 @@ if saved_lists:
                 spotify.rename_playlist(db, sp, chosen, new_name)
                 st.rerun()
             except (ValueError, spotify.SpotifyError) as problem:
-                st.error(str(problem))
+                st.error(_shared.plain(problem))
         names = dict(store.playlist_track_labels(db, chosen))
         gone = st.multiselect("Tracks to remove", list(names), format_func=names.get, key="spotify_remove_tracks")
         if st.button("Remove from the playlist", key="spotify_remove", disabled=not gone):
@@ -219,4 +221,4 @@ if saved_lists:
                 spotify.remove_tracks(db, sp, chosen, gone)
                 st.rerun()
             except spotify.SpotifyError as problem:
-                st.error(str(problem))
+                st.error(_shared.plain(problem))

@@ -5,6 +5,8 @@ from core import explore, store, taste
 from core.taste.interactions import Weighting, music_between, music_plays
 from pages import _shared
 
+_shared.through_navigation()
+
 db = _shared.get_db()
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 st.title("Taste model")
@@ -14,7 +16,7 @@ st.caption("A hybrid of implicit ALS (learned from your listening sessions, play
 
 plays = music_plays(_shared.all_plays(profile))
 if plays.empty:
-    st.info(f"Profile “{profile}” has no music plays yet. Import an export on the Import page (or load the demo).")
+    st.info(f"Profile “{_shared.plain(profile)}” has no music plays yet. Import an export on the Import page (or load the demo).")
     st.stop()
 
 
@@ -102,7 +104,7 @@ else:
 
 current = _current(st.session_state["db_path"], profile, record["id"])
 if current is None:
-    st.error(f"The model file {record['path']} is missing. Train the model again.")
+    st.error(f"The model file {_shared.plain(record['path'])} is missing. Train the model again.")
     st.stop()
 ix = current.interactions
 who = _listener(*_shared.data_key(profile), record["id"], tuple(sorted(store.list_feedback(db, profile).items())),

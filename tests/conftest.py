@@ -1,5 +1,6 @@
 import io
 import os
+import re
 import sqlite3
 import zipfile
 from pathlib import Path
@@ -101,3 +102,19 @@ def play(**values) -> dict:
     assert not unknown, unknown
     row.update(values)
     return row
+
+
+def shown(markdown: str) -> str:
+    """What a reader sees of Markdown whose names are escaped (``pages/_shared.plain``): the
+    text without its backslash escapes. AppTest gives elements' Markdown source."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")  # and the word joiners that stop autolinks
+
+
+def page_captions(at) -> list[str]:
+    """The captions of the page itself, as shown: without the profile line every page has."""
+    return [shown(c.value) for c in at.caption if not c.value.startswith("👤 Showing")]
+
+
+def page_infos(at) -> list[str]:
+    """The info boxes of the page itself, as shown: without the demo banner of the demo profile."""
+    return [shown(i.value) for i in at.info if not i.value.startswith("**Demo data.**")]

@@ -96,3 +96,78 @@ def test_a_real_export_never_lands_in_the_demo_and_no_demo_artist_shows(chromium
         expect(main).to_contain_text(re.compile(r"\d+ tracks · \d+ min · version 1 of 1"))
         assert_no_demo_artist(main.inner_text(), artists, "the chat")
         screenshot_full(page, ARTIFACTS / "profiles-chat-me.png")
+
+
+# --- the first session after a server start --------------------------------------------------
+
+
+def two_profiles_store(folder) -> None:
+    """A store with the demo and 'me' (the alphabetically first profile is the demo)."""
+    from core import ingest, store
+    from tests.conftest import FIXTURES
+    db = store.open_store(folder / "browser.db")
+    ingest.build_demo(db, n_plays=1500)
+    ingest.import_files(db, paths=[FIXTURES / "Streaming_History_Audio_2024_1.json"], profile="me")
+    db.conn.close()
+
+
+ENCORE_SECTIONS = ["Encore", "Explore", "Discover"]
+
+
+def expect_encore_sidebar(page, profile: str) -> None:
+    sidebar = page.get_by_test_id("stSidebar")
+    nav = page.get_by_test_id("stSidebarNav")
+    for section in ENCORE_SECTIONS:
+        expect(nav.get_by_text(section, exact=True)).to_be_visible()
+    expect(sidebar_link(page, "Year in review")).to_be_visible()  # Encore's titles, not file names
+    expect(nav.get_by_text("year", exact=True)).to_have_count(0)
+    expect(sidebar.get_by_role("combobox", name="Profile")).to_have_value(profile)
+
+
+def test_the_first_session_after_a_start_keeps_its_profile_and_encores_navigation(chromium, tmp_path):  # noqa: F811
+    from tests.browser import start_app, stop_app
+    two_profiles_store(tmp_path)
+    ARTIFACTS.mkdir(exist_ok=True)
+    for trial in range(2):  # each with a new server: the first session is the one at risk
+        app = start_app(tmp_path)
+        try:
+            page = app.new_page(chromium)
+            page.set_default_timeout(UI_TIMEOUT)
+            expect.set_options(timeout=UI_TIMEOUT)
+            with app.diagnostics(page, name=f"failure-first-session-{trial}"):
+                page.goto(app.url)
+                expect_encore_sidebar(page, "me")
+                sidebar_link(page, "Overview").click()
+                expect(page).to_have_url(re.compile(r"/overview/?$"))
+                expect(page.get_by_test_id("stMainBlockContainer").get_by_role(
+                    "heading", name="Overview", exact=True)).to_be_visible()
+                wait_for_app_run(page)
+                expect_encore_sidebar(page, "me")  # the click did not jump to the demo
+                no_exception(page)
+        finally:
+            stop_app(app)
+
+
+def test_every_address_opens_its_page_through_encores_navigation_on_a_first_load(chromium, tmp_path):  # noqa: F811
+    from tests.browser import start_app, stop_app
+    two_profiles_store(tmp_path)
+    for path, heading in (("year", "Year in review"), ("overview", "Overview"), ("import", "Import your Spotify export")):
+        app = start_app(tmp_path)  # a new server: the address is the very first request it serves
+        try:
+            page = app.new_page(chromium)
+            page.set_default_timeout(UI_TIMEOUT)
+            expect.set_options(timeout=UI_TIMEOUT)
+            with app.diagnostics(page, name=f"failure-first-load-{path}"):
+                page.goto(f"{app.url}/{path}")
+                main = page.get_by_test_id("stMainBlockContainer")
+                expect(main.get_by_role("heading", name=re.compile(re.escape(heading)))).to_be_visible()
+                wait_for_app_run(page)
+                expect_encore_sidebar(page, "me")
+                expect(page.get_by_text("Page not found")).to_have_count(0)
+                page.reload()
+                expect(main.get_by_role("heading", name=re.compile(re.escape(heading)))).to_be_visible()
+                wait_for_app_run(page)
+                expect_encore_sidebar(page, "me")
+                no_exception(page)
+        finally:
+            stop_app(app)

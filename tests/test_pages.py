@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import ingest, store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, shown
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
@@ -31,14 +31,14 @@ def test_home_offers_both_ways_in(db_path):
 
 def test_import_page_imports_a_folder_and_reports_per_file(db_path):
     at = app().run()
-    at.switch_page("pages/import_export.py").run()
+    at.switch_page("pages/import.py").run()
     assert not at.exception
     at.text_input(key="import_new_profile").set_value("tester")  # a first import: the person names their profile
     at.text_input(key="import_folder").set_value(str(FIXTURES)).run()
     at.button(key="import_button").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == []
-    assert at.success[0].value.startswith("Imported into profile “tester”: 19 plays added")
+    assert [shown(e.value) for e in at.error] == []
+    assert shown(at.success[0].value).startswith("Imported into profile “tester”: 19 plays added")
     table = at.dataframe[0].value
     assert len(table) == 15 and set(table["status"]) == {"imported"}
     assert table.set_index("path").loc[str(FIXTURES / "endsong_1.json"), "duplicates skipped"] == 1
@@ -51,12 +51,12 @@ def test_import_page_imports_a_folder_and_reports_per_file(db_path):
 
 def test_import_page_shows_a_clear_error_for_a_bad_path(db_path):
     at = app().run()
-    at.switch_page("pages/import_export.py").run()
+    at.switch_page("pages/import.py").run()
     at.text_input(key="import_folder").set_value("/no/such/folder").run()
     at.button(key="import_button").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == ["/no/such/folder: does not exist. Check the path and try again."]
-    assert at.warning[0].value == "Nothing could be imported from this input. See the messages above."
+    assert [shown(e.value) for e in at.error] == ["/no/such/folder: does not exist. Check the path and try again."]
+    assert shown(at.warning[0].value) == "Nothing could be imported from this input. See the messages above."
 
 
 def test_load_the_demo_builds_the_demo_profile_and_switches_to_it(db_path):
@@ -71,14 +71,19 @@ def test_load_the_demo_builds_the_demo_profile_and_switches_to_it(db_path):
 def test_demo_profile_is_labelled_as_demo_on_every_page(db_path):
     from core import ingest
     ingest.build_demo(store.open_store(db_path), n_plays=500)
-    for page in (None, "pages/import_export.py"):  # None: the default page, Home
+    for page in (None, "pages/import.py"):  # None: the default page, Home
         at = app()
         at.session_state["profile"] = "demo"
         at.run()
         if page:
             at.switch_page(page).run()
         assert not at.exception
-        assert at.info[0].value.startswith("**Demo data.** You are exploring a synthetic listener"), page
+        assert shown(at.info[0].value).startswith("**Demo data.** You are exploring a synthetic listener"), page
+
+
+def profile_picker(at):
+    (picker,) = [s for s in at.selectbox if s.label == "Profile"]
+    return picker
 
 
 def test_the_sidebar_picker_follows_a_profile_switch_and_a_pick(db_path):
@@ -87,15 +92,29 @@ def test_the_sidebar_picker_follows_a_profile_switch_and_a_pick(db_path):
     ingest.build_demo(db, n_plays=300)
     store.ensure_profile(db, "me")
     at = app().run()
-    assert at.selectbox(key="profile_picker").value == "me"
-    # (AppTest drops the entrypoint's sidebar from the tree after a rerun, so each state is
-    # a fresh run here; the browser journey checks the picker after "Load the demo".)
-    switched = app()
-    switched.session_state["profile"] = "demo"  # a page switched profiles (as Load the demo does)
-    switched.session_state["profile_picker"] = "me"  # what the picker showed before
-    switched.run()
-    assert not switched.exception
-    assert switched.selectbox(key="profile_picker").value == "demo"
+    assert profile_picker(at).value == "me"
+    at.session_state["profile"] = "demo"  # a page switched profiles (as Load the demo does)
+    at.run()
+    assert profile_picker(at).value == "demo"
+    profile_picker(at).select("me").run()  # the person picks
+    assert at.session_state["profile"] == "me"
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    assert profile_picker(at).value == "me" and at.session_state["profile"] == "me"
+
+
+def test_a_page_switch_never_jumps_to_the_alphabetically_first_profile(db_path):
+    from core import ingest
+    db = store.open_store(db_path)
+    ingest.build_demo(db, n_plays=300)
+    ingest.import_files(db, paths=[FIXTURES / "StreamingHistory_music_0.json"], profile="account")
+    at = app()
+    at.session_state["profile"] = "demo"
+    at.run()
+    for page in ("pages/habits.py", "pages/overview.py", "pages/chat.py"):
+        at.switch_page(page).run()  # in AppTest every run is Streamlit's first run after a start
+        assert not at.exception
+        assert at.session_state["profile"] == "demo" and profile_picker(at).value == "demo", page
 
 
 def test_home_points_to_the_next_steps_once_there_are_plays(demo_db, monkeypatch):
@@ -136,20 +155,20 @@ def test_the_import_page_never_targets_the_demo(db_path):
     at = app()
     at.session_state["profile"] = "demo"
     at.run()
-    at.switch_page("pages/import_export.py").run()
+    at.switch_page("pages/import.py").run()
     assert not at.exception
     assert at.text_input(key="import_new_profile").value == "me"  # no real profile yet: the person's own
     at.text_input(key="import_new_profile").set_value("demo")
     at.text_input(key="import_folder").set_value(str(FIXTURES)).run()
     at.button(key="import_button").click().run()
-    assert [e.value for e in at.error] == ["“demo” is the demo listener's profile. Choose another name for yours."]
+    assert [shown(e.value) for e in at.error] == ["“demo” is the demo listener's profile. Choose another name for yours."]
     assert store.count_plays(db, "demo") == demo_plays and store.count_plays(db) == demo_plays
     at.text_input(key="import_new_profile").set_value("me").run()
     at.button(key="import_button").click().run()
-    assert at.success[0].value.startswith("Imported into profile “me”")
+    assert shown(at.success[0].value).startswith("Imported into profile “me”")
     assert store.count_plays(db, "demo") == demo_plays and store.count_plays(db, "me") == 19
     # now the person has a profile: it is the one offered, the demo never is
-    at.switch_page("pages/import_export.py").run()
+    at.switch_page("pages/import.py").run()
     assert at.selectbox(key="import_target").options == ["me", "A new profile…"]
 
 
@@ -160,26 +179,26 @@ def test_profiles_page_renames_shares_undoes_an_import_and_deletes(db_path):
     at = app()
     at.session_state["profile"] = "anna"
     at.run()
-    # every page says whose it is (Home.py draws it above the page; AppTest keeps it only on the first run)
+    # every page says whose it is (drawn above the page)
     assert at.caption[0].value == "👤 Showing **anna**"
     at.switch_page("pages/profiles.py").run()
     assert not at.exception
     at.text_input(key="profiles_name_anna").set_value("x" * 5)
     at.button(key="profiles_rename_anna").click().run()
-    assert at.success[0].value == "Renamed “anna” to “xxxxx”."
+    assert shown(at.success[0].value) == "Renamed “anna” to “xxxxx”."
     assert store.count_plays(db, "xxxxx") == 19 and store.count_plays(db, "anna") == 0
     at.toggle(key="profiles_share_xxxxx").set_value(True).run()
     assert store.sharing_profiles(db) == {"xxxxx"}
     at.button(key="profiles_undo_xxxxx").click().run()
-    assert at.success[0].value.startswith("Undid import #1: 19 plays removed")
+    assert shown(at.success[0].value).startswith("Undid import #1: 19 plays removed")
     assert store.count_plays(db, "xxxxx") == 0
     # deleting needs the box ticked; the last profile cannot go
     assert at.button(key="profiles_delete_bo").disabled
     at.checkbox(key="profiles_sure_bo").check().run()
     at.button(key="profiles_delete_bo").click().run()
-    assert at.success[0].value == "Deleted “bo” and everything of it."
+    assert shown(at.success[0].value) == "Deleted “bo” and everything of it."
     at.checkbox(key="profiles_sure_xxxxx").check().run()
     at.button(key="profiles_delete_xxxxx").click().run()
-    assert [e.value for e in at.error] == ["“xxxxx” is the only profile in this store, so it cannot be deleted. "
+    assert [shown(e.value) for e in at.error] == ["“xxxxx” is the only profile in this store, so it cannot be deleted. "
                                            "Create or import another profile first."]
     assert [p["name"] for p in store.list_profiles(db)] == ["xxxxx"]

@@ -6,7 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import store
-from tests.conftest import HOME, open_page
+from tests.conftest import HOME, open_page, page_captions, shown
 from tests.test_catalog import CATALOGS, HISTORY, add_plays
 from tests.test_pages_overview_clock_detail import chart_data
 
@@ -34,7 +34,7 @@ def upload(at: AppTest, name: str, text: str | bytes) -> AppTest:
 
 def test_an_empty_store_explains_what_to_add(db_path):
     at = catalog_page()
-    assert at.info[0].value.startswith("No catalog yet. Add one below")
+    assert shown(at.info[0].value).startswith("No catalog yet. Add one below")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Tracks with features": "0%", "…by Spotify id": "0%", "…by artist and title": "0%",
                        "Listening time with features": "0%"}
@@ -42,10 +42,10 @@ def test_an_empty_store_explains_what_to_add(db_path):
 
 def test_adding_a_known_catalog_shows_what_it_contributed_and_the_coverage(db_path):
     at = upload(catalog_page(), "catalog_tidytuesday.csv", CATALOGS["catalog_tidytuesday.csv"])
-    assert at.caption[1].value == "Recognised: **TidyTuesday 2020 spotify_songs.csv**."
+    assert page_captions(at)[1] == "Recognised: **TidyTuesday 2020 spotify_songs.csv**."
     at.button(key="cat_import").click().run()
     assert not at.exception
-    assert at.success[0].value == ("catalog_tidytuesday.csv: TidyTuesday 2020 spotify_songs.csv, 5 rows, 4 tracks "
+    assert shown(at.success[0].value) == ("catalog_tidytuesday.csv: TidyTuesday 2020 spotify_songs.csv, 5 rows, 4 tracks "
                                    "(4 new to the store), 5 track genres.")
     # id match (Maroon 5) and name match (Ed Sheeran) of the five history tracks
     metrics = {m.label: m.value for m in at.metric}
@@ -64,14 +64,14 @@ def test_adding_a_known_catalog_shows_what_it_contributed_and_the_coverage(db_pa
 
 def test_an_unknown_csv_goes_through_the_column_mapping_form(db_path):
     at = upload(catalog_page(), "custom.csv", CATALOGS["catalog_custom.csv"])
-    assert at.warning[0].value.startswith("custom.csv: not a catalog format Encore knows.")
+    assert shown(at.warning[0].value).startswith("custom.csv: not a catalog format Encore knows.")
     assert at.selectbox(key="cat_map_track_id").value == "Spotify URI"
     assert at.selectbox(key="cat_map_tempo").value == "— not in this file —"
     at.selectbox(key="cat_map_tempo").set_value("BPM")
     at.selectbox(key="cat_map_genre").set_value("Style").run()
     at.button(key="cat_import").click().run()
     assert not at.exception
-    assert at.success[0].value.startswith("custom.csv: CSV with a column mapping, 2 rows, 2 tracks")
+    assert shown(at.success[0].value).startswith("custom.csv: CSV with a column mapping, 2 rows, 2 tracks")
     db = store.open_store(db_path)
     assert db.execute("SELECT track_id, tempo, genre FROM catalog_tracks ORDER BY track_id").fetchall() == [
         ("4uLU6hMCjMI75M1A2tKUQC", 113.3, "dance pop"), ("7GhIk7Il098yCjg4BQjzvb", None, None)]
@@ -82,7 +82,7 @@ def test_a_mapping_without_a_title_says_what_to_fix_and_imports_nothing(db_path)
     at.selectbox(key="cat_map_track_name").set_value("— not in this file —").run()
     at.button(key="cat_import").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "custom.csv: the column mapping gives no column for track_name. Map at least the track id and the track "
         "name. Nothing was imported."]
     assert store.count_rows(store.open_store(db_path), "catalog_tracks") == 0
@@ -91,7 +91,7 @@ def test_a_mapping_without_a_title_says_what_to_fix_and_imports_nothing(db_path)
 def test_a_bad_path_is_named(db_path):
     at = catalog_page()
     at.text_input(key="cat_path").set_value("/no/such/catalog.csv").run()
-    assert [e.value for e in at.error] == ["/no/such/catalog.csv: does not exist. Check the path and try again."]
+    assert [shown(e.value) for e in at.error] == ["/no/such/catalog.csv: does not exist. Check the path and try again."]
 
 
 def imported(db_path: Path) -> AppTest:
@@ -124,7 +124,7 @@ def test_edit_and_delete_a_catalog_track(db_path):
     at.text_input(key=field).set_value("1.5")
     submit = [b for b in at.get("form_submit_button") if b.label == "Save changes"][0]
     submit.click().run()
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "energy: '1.5' is outside its valid range. Audio feature shares lie between 0 and 1. Nothing was changed."]
     db = store.open_store(db_path)
     assert store.catalog_track(db, "1hR0fIFK2qRG3f3RF70pb7")["energy"] == 0.811
@@ -136,7 +136,7 @@ def test_edit_and_delete_a_catalog_track(db_path):
     at.button(key="cat_delete").click().run()
     assert not at.exception
     assert store.catalog_track(db, "1hR0fIFK2qRG3f3RF70pb7") is None
-    assert at.success[0].value.startswith("Deleted Daft Punk, Pharrell Williams, Nile Rodgers — Get Lucky")
+    assert shown(at.success[0].value).startswith("Deleted Daft Punk, Pharrell Williams, Nile Rodgers — Get Lucky")
 
 
 def test_the_demo_store_renders(demo_db, monkeypatch):

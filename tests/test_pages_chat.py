@@ -5,7 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import store
-from tests.conftest import HOME, open_page
+from tests.conftest import HOME, open_page, page_captions, shown
 
 
 @pytest.fixture
@@ -27,18 +27,18 @@ def say(at: AppTest, text: str) -> AppTest:
 
 
 def messages(at: AppTest) -> list[tuple[str, str]]:
-    return [(m.name, m.markdown[0].value) for m in at.chat_message]
+    return [(m.name, shown(m.markdown[0].value)) for m in at.chat_message]
 
 
 def playlist_rows(at: AppTest) -> list[str]:
     """The playlist's tracks as "Artist — Title (year)", in order."""
     rows = [m.value for m in at.markdown if m.value.startswith("**") and " — " in m.value]
-    return [row.split("  \n")[0].split(". ", 1)[1].replace("**", "") for row in rows]
+    return [shown(row.split("  \n")[0].split(". ", 1)[1].replace("**", "")) for row in rows]
 
 
 def test_a_chat_of_several_turns(chat_db):
     at = chat_page()
-    assert at.caption[0].value.startswith("Offline interpreter (English): nothing leaves this computer.")
+    assert page_captions(at)[0].startswith("Offline interpreter (English): nothing leaves this computer.")
     say(at, "rainy-afternoon indie folk")
     assert messages(at)[-1] == ("assistant", "(offline interpreter) I read that as: indie folk, calm, low energy, "
                                              "acoustic, sadder, darker. Only 4 artists play the genre or era you "
@@ -108,7 +108,7 @@ def test_save_to_spotify_in_one_click_when_signed_in(chat_db, monkeypatch):
         assert not at.exception
         (playlist,) = fake.playlists.values()
         assert playlist["name"] == "90s rock" and len(playlist["items"]) == 10
-        assert [s.value for s in at.success] == ["Saved “90s rock” to Spotify with 10 tracks."]
+        assert [shown(s.value) for s in at.success] == ["Saved “90s rock” to Spotify with 10 tracks."]
     finally:
         fake.stop()
 
@@ -137,7 +137,7 @@ def test_three_directions_shown_and_one_picked(chat_db):
     at.button(key="chat_pick_1").click().run()
     assert not at.exception
     assert messages(at)[-1] == ("assistant", "Took direction 2: livelier.")
-    assert len(playlist_rows(at)) == 25 and at.subheader[0].value == "Energetic jazz (livelier)"
+    assert len(playlist_rows(at)) == 25 and shown(at.subheader[0].value) == "Energetic jazz (livelier)"
 
 
 def test_a_gemini_key_in_streamlit_secrets_is_used(chat_db, monkeypatch):
@@ -148,5 +148,5 @@ def test_a_gemini_key_in_streamlit_secrets_is_used(chat_db, monkeypatch):
     at.run()
     at.switch_page("pages/chat.py").run()
     assert not at.exception
-    assert at.caption[0].value.startswith("Requests are read by Gemini (gemini-2.5-flash)")
+    assert page_captions(at)[0].startswith("Requests are read by Gemini (gemini-2.5-flash)")
     assert "secret-from-toml" not in " ".join([e.value for e in at.caption] + [e.value for e in at.markdown])

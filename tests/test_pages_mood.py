@@ -8,7 +8,7 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from core import explore, history, ingest, store
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, page_infos
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
@@ -158,6 +158,6 @@ def test_a_selection_without_music_says_why_there_is_nothing_to_chart(demo_db, m
     at = open_mood()
     at.multiselect(key="f_content").set_value(["podcast"]).run()
     assert not at.exception
-    assert [i.value for i in at.info] == ["No music in this selection: podcasts and audiobooks have no audio "
+    assert page_infos(at) == ["No music in this selection: podcasts and audiobooks have no audio "
                                           "features. Pick Music in the sidebar."]
     assert not at.get("vega_lite_chart")

@@ -8,6 +8,7 @@ from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 from core import explore, history, store
+from tests.conftest import shown
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 
@@ -217,4 +218,4 @@ def test_detail_explains_an_empty_selection(db_path):
     at = open_page("pages/detail.py")
     at.multiselect(key="f_content").set_value(["podcast"]).run()
     assert not at.exception
-    assert at.info[-1].value.startswith("No artist streamed in this range")
+    assert shown(at.info[-1].value).startswith("No artist streamed in this range")

@@ -7,6 +7,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core import spotify, store
+from tests.conftest import shown
 from tests.fake_spotify import CLIENT_ID, FakeSpotify, track, track_id
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
@@ -51,7 +52,7 @@ def test_without_a_client_id_the_page_explains_the_setup(db_path):
     for needed in ("development mode", "5 people", "Premium", "`http://127.0.0.1:8501/spotify`", "localhost",
                    "SPOTIFY_CLIENT_ID", ".streamlit/secrets.toml", "PKCE"):
         assert needed in text
-    assert at.warning[0].value.startswith("No Spotify client id.")
+    assert shown(at.warning[0].value).startswith("No Spotify client id.")
     assert not at.get("link_button")
 
 
@@ -59,7 +60,7 @@ def test_a_localhost_redirect_uri_is_refused_with_the_fix(db_path, monkeypatch):
     monkeypatch.setenv("SPOTIFY_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("SPOTIFY_REDIRECT_URI", "http://localhost:8501/spotify")
     at = open_page()
-    assert "Spotify refuses" in at.warning[0].value and "127.0.0.1" in at.warning[0].value
+    assert "Spotify refuses" in shown(at.warning[0].value) and "127.0.0.1" in shown(at.warning[0].value)
 
 
 def test_with_a_client_id_the_page_offers_the_sign_in_link(fake):
@@ -86,9 +87,9 @@ def test_the_redirect_back_signs_in_and_clears_the_code(fake):
     at.query_params["state"] = back["state"]
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == []
+    assert [shown(e.value) for e in at.error] == []
     assert spotify.is_signed_in(at.session_state)
-    assert at.success[0].value == "Signed in to Spotify."
+    assert shown(at.success[0].value) == "Signed in to Spotify."
     assert dict(at.query_params) == {}
     assert [r.body["grant_type"] for r in fake.requests if r.path == "/api/token"] == ["authorization_code"]
 
@@ -99,7 +100,7 @@ def test_a_stale_redirect_shows_an_error_and_stays_signed_out(fake):
     at.query_params["state"] = "unknown"
     at.run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "This sign-in link has expired or was already used. Click “Sign in with Spotify” again."]
     assert dict(at.query_params) == {}
     assert at.get("link_button")[0].proto.label == "Sign in with Spotify"
@@ -112,7 +113,7 @@ def test_signed_in_sync_and_save_work(fake, db_path):
     assert at.button(key="spotify_sign_out").label == "Sign out"
     at.button(key="spotify_sync").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == []
+    assert [shown(e.value) for e in at.error] == []
     table = at.dataframe[0].value
     assert list(table["part"]) == ["recently played", "saved tracks", "playlists", "top artists and tracks",
                                    "followed artists"]
@@ -124,15 +125,15 @@ def test_signed_in_sync_and_save_work(fake, db_path):
     at.text_input(key="spotify_save_name").set_value("From the page")
     at.button(key="spotify_save").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == []
+    assert [shown(e.value) for e in at.error] == []
     (spotify_id,) = fake.playlists
-    assert at.success[-1].value == "Saved “From the page” with 2 tracks."
+    assert shown(at.success[-1].value) == "Saved “From the page” with 2 tracks."
     assert fake.playlists[spotify_id]["items"] == [f"spotify:track:{track_id(1)}", f"spotify:track:{track_id(2)}"]
     assert at.get("link_button")[-1].proto.url == f"https://open.spotify.com/playlist/{spotify_id}"
     token = at.session_state[spotify.TOKEN_KEY]
-    shown = [e.value for kind in (at.markdown, at.caption, at.success, at.info, at.warning, at.error) for e in kind]
-    assert shown and not [t for t in shown for secret in (token["access_token"], token["refresh_token"], CLIENT_ID)
-                          if secret in str(t)]
+    texts = [e.value for kind in (at.markdown, at.caption, at.success, at.info, at.warning, at.error) for e in kind]
+    assert texts and not [t for t in texts for secret in (token["access_token"], token["refresh_token"], CLIENT_ID)
+                          if secret in shown(str(t))]
 
 
 def test_signed_in_errors_are_shown_and_resume_finishes_the_save(fake, db_path):
@@ -141,7 +142,7 @@ def test_signed_in_errors_are_shown_and_resume_finishes_the_save(fake, db_path):
     at.text_area(key="spotify_save_ids").set_value(track_id(1))
     at.button(key="spotify_save").click().run()
     assert not at.exception
-    assert [e.value for e in at.error] == [
+    assert [shown(e.value) for e in at.error] == [
         "Saving “Encore playlist” to Spotify stopped at chunk 1 of 1 (tracks 1–1). Spotify failed while adding "
         "tracks 1–1 (500: scripted failure). Try again later; nothing was lost. The playlist is "
         "kept in Encore; use “Resume” to continue (no second playlist will be created)."]
@@ -172,13 +173,13 @@ def test_signed_in_saves_one_of_the_stores_playlists_and_explains_closed_feature
     at.radio(key="spotify_save_from").set_value("One of the playlists in Encore").run()
     assert at.text_input(key="spotify_save_name").value == "Kept"
     at.button(key="spotify_save").click().run()
-    assert not at.exception and [e.value for e in at.error] == []
+    assert not at.exception and [shown(e.value) for e in at.error] == []
     created = [p for p in fake.playlists.values()]
     assert [(p["name"], p["items"]) for p in created] == [
         ("Kept", [f"spotify:track:{track_id(4)}", f"spotify:track:{track_id(5)}"])]
     at.button(key="spotify_features").click().run()
-    assert not at.exception and [e.value for e in at.error] == []
-    assert at.info[-1].value == f"Spotify refused reading audio features (403). {spotify.CLOSED_EXPLANATION}"
+    assert not at.exception and [shown(e.value) for e in at.error] == []
+    assert shown(at.info[-1].value) == f"Spotify refused reading audio features (403). {spotify.CLOSED_EXPLANATION}"
     assert [r.path for r in fake.requests][-1] == f"/v1/audio-features/?ids={track_id(4)}"
 
 
@@ -193,6 +194,6 @@ def test_signed_in_resolves_track_ids_with_progress(fake, db_path):
     fake.add_tracks([track(3)])
     at = open_page(fake.issue_token())
     at.button(key="spotify_resolve").click().run()
-    assert not at.exception and [e.value for e in at.error] == []
-    assert at.success[-1].value == "Searched 1, found 1; 1 plays now have a track id."
+    assert not at.exception and [shown(e.value) for e in at.error] == []
+    assert shown(at.success[-1].value) == "Searched 1, found 1; 1 plays now have a track id."
     assert db.execute("SELECT track_uri FROM plays").fetchall() == [(f"spotify:track:{track_id(3)}",)]

@@ -11,10 +11,11 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from core import explore, history, ingest, store
+from tests.conftest import shown
 from tests.test_recap import HISTORY
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
-PAGE = "pages/year_review.py"
+PAGE = "pages/year.py"
 
 
 @pytest.fixture
@@ -120,7 +121,7 @@ def test_choosing_another_year_and_content_recomputes_the_recap(demo_db, monkeyp
 def test_a_profile_without_plays_gets_an_explained_empty_state(tmp_path, monkeypatch):
     monkeypatch.setenv("ENCORE_DB", str(tmp_path / "empty.db"))
     at = open_page(profile=None)
-    assert [i.value for i in at.info] == ["Profile “me” has no plays yet. Import your export on the Import page, "
+    assert [shown(i.value) for i in at.info] == ["Profile “me” has no plays yet. Import your export on the Import page, "
                                           "or load the demo from Home."]
     assert not at.get("download_button") and not at.metric
 
@@ -140,7 +141,7 @@ def test_content_with_no_plays_is_explained(small_db):
     at = open_page(profile=None)
     at.multiselect(key="f_content").set_value(["podcast"]).run()
     assert not at.exception
-    assert [i.value for i in at.info] == ["No podcast plays in this profile. Pick more content types in the sidebar."]
+    assert [shown(i.value) for i in at.info] == ["No podcast plays in this profile. Pick more content types in the sidebar."]
     assert not at.get("download_button") and not at.metric
 
 
@@ -155,7 +156,7 @@ def test_a_stream_rule_no_play_meets_leaves_minutes_but_no_lists(small_db):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"Minutes listened": "9", "Streams": "0", "New artists": "0", "Top month": "December",
                        "Longest streak": "—", "Busiest day": "10 Jun", "Top artist": "—", "Top track": "—"}
-    assert at.info[-1].value == ("None of your 5 plays in 2023 counts as a stream (plays of at least 600 s), so "
+    assert shown(at.info[-1].value) == ("None of your 5 plays in 2023 counts as a stream (plays of at least 600 s), so "
                                  "there are no top lists. Choose a lower threshold under “What counts as a stream” "
                                  "in the sidebar.")
     assert not at.get("vega_lite_chart")

@@ -206,6 +206,24 @@ def test_exports():
     assert len(csv) == 3
 
 
+def test_exports_never_hand_a_spreadsheet_a_formula_or_an_m3u_an_extra_entry():
+    version = refine(new(only_genres=["jazz"]), name="Late")
+    frame = chat.table(POOL, version).assign(
+        artist_name=["=HYPERLINK(\"http://x.test\",\"click\")", "-M-"],
+        track_name=["@SUM(A1)", "Fine\r\n#EXTINF:1,Injected\nhttp://x.test/evil.mp3"],
+        track_uri=["spotify:track:xxxxxxxxxxxxxxxxxxxx11\nhttp://x.test/evil.mp3", None])
+    import csv
+    import io
+    rows = list(csv.DictReader(io.StringIO(chat.to_csv(frame).decode())))
+    assert [(r["artist_name"], r["track_name"][:9]) for r in rows] == [
+        ("'=HYPERLINK(\"http://x.test\",\"click\")", "'@SUM(A1)"), ("'-M-", "Fine\r\n#EX")]
+    assert rows[0]["energy"] == "0.3"  # numbers stay numbers
+    m3u = chat.to_m3u(frame, "Late\nhttp://x.test/evil.mp3").decode().splitlines()
+    assert m3u[:2] == ["#EXTM3U", "#PLAYLIST:Late http://x.test/evil.mp3"]
+    assert [line for line in m3u if not line.startswith("#")] == []  # no location but Spotify track uris
+    assert len(m3u) == 2 + 2 * len(frame)
+
+
 TURNS = st.lists(st.builds(
     Turn,
     action=st.sampled_from(["new", "refine"]),

@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import math
+import re
+import unicodedata
 
 import numpy as np
 import pandas as pd
 
 from core.chat.composer import Version
 from core.chat.requests import TEMPO_SCALE
+from core.safety import csv_bytes
 
 
 def table(pool: pd.DataFrame, version: Version) -> pd.DataFrame:
@@ -28,21 +31,29 @@ def table(pool: pd.DataFrame, version: Version) -> pd.DataFrame:
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:
-    return frame.drop(columns=["track_key"]).to_csv(index=False).encode("utf-8")
+    """The playlist as CSV; a cell that would run as a spreadsheet formula is shown as text."""
+    return csv_bytes(frame.drop(columns=["track_key"]))
+
+
+_SPOTIFY_TRACK_URI = re.compile(r"spotify:track:[0-9A-Za-z]{22}")
 
 
 def to_m3u(frame: pd.DataFrame, name: str) -> bytes:
-    """An extended M3U: one entry per track, the Spotify uri as the location where known."""
+    """An extended M3U: one entry per track, the Spotify uri as the location where known.
+    Every line is one line: names lose their control characters, and a location that is not
+    a Spotify track uri is written as a comment, so no name or uri can add an entry."""
     lines = ["#EXTM3U", f"#PLAYLIST:{_one_line(name)}"]
     for row in frame.itertuples():
         seconds = -1 if pd.isna(row.duration_ms) else int(row.duration_ms) // 1000
         lines.append(f"#EXTINF:{seconds},{_one_line(row.artist_name)} - {_one_line(row.track_name)}")
-        lines.append(row.track_uri if isinstance(row.track_uri, str) else f"# not on Spotify: {row.track_key}")
+        uri = row.track_uri if isinstance(row.track_uri, str) else ""
+        lines.append(uri if _SPOTIFY_TRACK_URI.fullmatch(uri) else f"# not on Spotify: {_one_line(row.track_key)}")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _one_line(value: object) -> str:
-    return " ".join(str(value if isinstance(value, str) else "?").split())
+    text = value if isinstance(value, str) else "?"
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
 
 def to_json(frame: pd.DataFrame, name: str) -> dict:

@@ -4,9 +4,11 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from core import ingest, store
+from core import ingest, safety, store
 from core.errors import EncoreError
 from pages import _shared
+
+_shared.through_navigation()
 
 db = _shared.get_db()
 
@@ -48,11 +50,13 @@ else:
 profile = (typed or "").strip()
 uploads = st.file_uploader("Export zip, or JSON / CSV files from it", type=["zip", "json", "csv"],
                            accept_multiple_files=True, key="import_uploads")
-folder = st.text_input("…or a folder or zip already on this computer", key="import_folder",
-                       placeholder="/home/me/Downloads/my_spotify_data").strip()
+folder = _shared.server_path_input("…or a folder or zip already on this computer", key="import_folder",
+                                   placeholder="/home/me/Downloads/my_spotify_data")
 
 if st.button("Import", key="import_button", type="primary", disabled=not (uploads or folder)):
     try:
+        if folder:
+            folder = str(safety.check_typed_path(folder, _shared.server_address()))
         if profile not in real:
             profile = ingest.check_name(profile)  # a new profile: a usable name, never the demo's
         bar = st.progress(0.0, text="Starting…")
@@ -64,7 +68,7 @@ if st.button("Import", key="import_button", type="primary", disabled=not (upload
             progress=lambda fraction, message: bar.progress(fraction, text=message),
         )
     except EncoreError as problem:
-        st.error(str(problem), icon="⚠️")
+        st.error(_shared.plain(problem), icon="⚠️")
         st.stop()
     st.session_state["last_import"] = report
     _shared.switch_profile(profile)
@@ -73,10 +77,10 @@ if st.button("Import", key="import_button", type="primary", disabled=not (upload
 report: ingest.ImportReport | None = st.session_state.get("last_import")
 if report is not None:
     for f in report.errors:
-        st.error(f.message, icon="⚠️")
+        st.error(_shared.plain(f.message), icon="⚠️")
     if report.imported_any:
         merged = f", {report.merged:,} merged with plays already there" if report.merged else ""
-        st.success(f"Imported into profile “{report.profile}”: {report.added:,} plays added{merged}.")
+        st.success(f"Imported into profile “{_shared.plain(report.profile)}”: {report.added:,} plays added{merged}.")
     else:
         st.warning("Nothing could be imported from this input. See the messages above.")
 
@@ -97,7 +101,7 @@ if report is not None:
     for f in report.files:
         for r in f.rejected_reasons:
             more = ", …" if r.count > len(r.first_rows) else ""
-            st.warning(f"{f.file}: {r.count:,} rows rejected — {r.reason} "
+            st.warning(f"{_shared.plain(f.file)}: {r.count:,} rows rejected — {_shared.plain(r.reason)} "
                        f"(rows {', '.join(map(str, r.first_rows))}{more}). The other rows were imported.")
     ignored = [f for f in report.files if f.status == "ignored"]
     if ignored:

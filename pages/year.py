@@ -7,6 +7,8 @@ import streamlit as st
 from core import explore, store
 from pages import _shared
 
+_shared.through_navigation()
+
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
 st.title("Year in review")
@@ -37,7 +39,7 @@ key = _shared.data_key(profile)
 years = _years(key, filters.tz, filters.content, filters.min_ms)
 if not years:
     if _shared.all_plays(profile).empty:
-        st.info(f"Profile “{profile}” has no plays yet. Import your export on the Import page, "
+        st.info(f"Profile “{_shared.plain(profile)}” has no plays yet. Import your export on the Import page, "
                 "or load the demo from Home.")
     else:
         st.info(f"No {', '.join(filters.content)} plays in this profile. Pick more content types in the sidebar.")
