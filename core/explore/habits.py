@@ -101,13 +101,27 @@ def _rate(part: pd.Series, whole: pd.Series) -> pd.Series:
 _BASIS_COLUMNS = {basis: f"by_{basis}" for basis in ("reason", "flag", "length")}
 
 
+def _basis_codes(frame: pd.DataFrame) -> np.ndarray:
+    """Per play, which signal decided its skip: the position in ``_BASIS_COLUMNS`` (-1 unknown)."""
+    basis = frame["skip_basis"]
+    if isinstance(basis.dtype, pd.CategoricalDtype) and list(basis.cat.categories) == list(_BASIS_COLUMNS):
+        return basis.cat.codes.to_numpy()  # the frame's own codes: no pass over 1M strings
+    return pd.Categorical(basis, categories=list(_BASIS_COLUMNS)).codes
+
+
 def _skip_parts(frame: pd.DataFrame, periods: np.ndarray) -> pd.DataFrame:
-    basis = frame["skip_basis"].astype(object).to_numpy()
-    parts = pd.DataFrame({"period_start": periods, "plays": np.ones(len(frame), dtype="int64"),
-                          "skipped": frame["skip"].to_numpy(dtype="int64")})
-    for name, column in _BASIS_COLUMNS.items():
-        parts[column] = (basis == name).astype("int64")
-    return parts.groupby("period_start").sum().reset_index()
+    """Per period (sorted): plays, skipped, and how many plays each signal decided."""
+    codes, starts = pd.factorize(periods, sort=True)
+    n = len(starts)
+    basis = _basis_codes(frame)
+    parts = {"period_start": starts, "plays": np.bincount(codes, minlength=n),
+             "skipped": np.bincount(codes, weights=frame["skip"].to_numpy(dtype="float64"), minlength=n)}
+    for number, column in enumerate(_BASIS_COLUMNS.values()):
+        parts[column] = np.bincount(codes, weights=basis == number, minlength=n)
+    out = pd.DataFrame(parts)
+    counts = [c for c in out.columns if c != "period_start"]
+    out[counts] = out[counts].astype("int64")
+    return out
 
 
 def skip_rate_over_time(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
@@ -142,9 +156,9 @@ def skip_summary(frame: pd.DataFrame) -> dict:
     and how many plays each signal decided (``by_reason``, ``by_flag``, ``by_length``)."""
     plays = len(frame)
     skipped = int(frame["skip"].sum())
-    basis = frame["skip_basis"].astype(object).to_numpy()
+    counts = np.bincount(_basis_codes(frame) + 1, minlength=len(_BASIS_COLUMNS) + 1)[1:]  # +1: unknown (-1) first
     return {"plays": plays, "skipped": skipped, "skip_rate": skipped / plays if plays else None,
-            **{column: int((basis == name).sum()) for name, column in _BASIS_COLUMNS.items()}}
+            **{column: int(count) for column, count in zip(_BASIS_COLUMNS.values(), counts)}}
 
 
 def reasons(frame: pd.DataFrame, which: str = "start") -> pd.DataFrame:

@@ -181,14 +181,19 @@ def creator_names(frame: pd.DataFrame) -> pd.Series:
 def item_keys(frame: pd.DataFrame) -> pd.Series:
     """What each play was: its song (``song_key``, else ``track_key``), else
     "episode:show — episode", else "audiobook:title"."""
+    keys = frame["song_key"] if "song_key" in frame.columns else frame["track_key"]
+    if keys.isna().any():
+        keys = keys.astype(object).fillna(frame["track_key"].astype(object))
     known_track = frame["track_id"].notna() | frame["track_name"].notna()
-    songs_ = frame["song_key"].astype(object) if "song_key" in frame.columns else frame["track_key"].astype(object)
-    keys = songs_.fillna(frame["track_key"].astype(object)).where(known_track)
+    if not known_track.all():
+        keys = keys.where(known_track)
+    # (music alone stays categorical: factorizing it is a pass over its codes, not a hash of 1M strings)
     if frame["episode_name"].notna().any():
+        keys = keys.astype(object)
         keys = keys.fillna("episode:" + frame["show_name"].astype(object).fillna("?") + " — "
                            + frame["episode_name"].astype(object))
     if frame["audiobook_title"].notna().any():
-        keys = keys.fillna("audiobook:" + frame["audiobook_title"].astype(object))
+        keys = keys.astype(object).fillna("audiobook:" + frame["audiobook_title"].astype(object))
     return keys
 
 

@@ -217,35 +217,33 @@ def row_popularity(matrix: sp.csr_matrix) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class MostPlayed:
-    """The person's most streamed songs, then the most popular ones; the same for every query."""
+class _MineThenPopular:
+    """A baseline: one number per song of the person's own (0 where they never played it),
+    then the most popular songs; the same for every query."""
 
-    counts: np.ndarray
+    mine: np.ndarray
     popularity: np.ndarray
+
+    def scores(self, listener: Listener) -> np.ndarray:
+        return _with_popularity(self.mine, self.popularity)
+
+
+class MostPlayed(_MineThenPopular):
+    """The person's most streamed songs, then the most popular ones."""
 
     @classmethod
     def fit(cls, ix: Interactions, plays: pd.DataFrame, matrix: sp.csr_matrix) -> MostPlayed:
         idx = ix.track_idx(plays[ITEM].astype(object).to_numpy())
         return cls(play_counts(plays, ix.n_tracks, idx), row_popularity(matrix))
 
-    def scores(self, listener: Listener) -> np.ndarray:
-        return _with_popularity(self.counts, self.popularity)
 
-
-@dataclass(frozen=True)
-class MostRecent:
+class MostRecent(_MineThenPopular):
     """The person's most recently played songs, then the most popular ones."""
-
-    last: np.ndarray
-    popularity: np.ndarray
 
     @classmethod
     def fit(cls, ix: Interactions, plays: pd.DataFrame, matrix: sp.csr_matrix) -> MostRecent:
         idx = ix.track_idx(plays[ITEM].astype(object).to_numpy())
         return cls(last_played(plays, ix.n_tracks, idx), row_popularity(matrix))
-
-    def scores(self, listener: Listener) -> np.ndarray:
-        return _with_popularity(self.last, self.popularity)
 
 
 @dataclass(frozen=True)
