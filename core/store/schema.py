@@ -361,6 +361,14 @@ def _exact_plays_songs_profiles(db: Database) -> None:
         db.execute(statement)
 
 
+def _plays_by_source(db: Database) -> None:
+    """An import asks, per file, for the account-export and Spotify-synced plays in the file's
+    time range (to merge with them): partial indexes hold only those plays, so the question
+    costs nothing when there are none and an extended export's rows add no index entries."""
+    for source in ("account", "spotify"):
+        db.execute(f"CREATE INDEX plays_{source} ON plays(profile, played_at) WHERE source = '{source}'")
+
+
 # The steps in the order they were written; a store at user_version n has had the first n.
 # Never reorder or edit a step that has shipped: add a new one.
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
@@ -370,6 +378,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("taste models", _taste_models),
     ("chat feedback", _chat_feedback),
     ("exact plays, songs, sharing profiles, undoable imports", _exact_plays_songs_profiles),
+    ("plays by source", _plays_by_source),
 )
 
 
