@@ -120,6 +120,8 @@ from core.explore.periods import (  # noqa: F401
     PERIODS,
     UNIT,
     Period,
+    local_wall,
+    period_codes,
     period_starts,
     span,
     totals_per_period,

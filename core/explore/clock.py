@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import wall_clock
+from core.explore.periods import local_wall
 from core.explore.tops import _text
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -67,7 +67,7 @@ def weekday_vs_weekend(frame: pd.DataFrame) -> pd.DataFrame:
     columns = ["day_type", "hour", "hours_per_day", "share"]
     if frame.empty:
         return pd.DataFrame({c: pd.Series(dtype=t) for c, t in zip(columns, ("str", "int64", "float64", "float64"))})
-    days = wall_clock(frame["local"]).astype("datetime64[D]")
+    days = local_wall(frame).astype("datetime64[D]")
     calendar = pd.date_range(days.min(), days.max(), freq="D")
     weekend_days = int(calendar.day_of_week.isin(WEEKEND).sum())
     day_counts = {"weekday": len(calendar) - weekend_days, "weekend": weekend_days}

@@ -6,7 +6,7 @@ from typing import Literal
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import UNIT, period_starts, span, totals_per_period
+from core.explore.periods import UNIT, local_wall, period_starts, span, totals_per_period
 from core.explore.tops import SEPARATOR, _item_table, _text, top_items
 
 
@@ -19,7 +19,7 @@ def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str
     keep = frame[column].notna().to_numpy()
     if by == "track":
         keep = keep & frame["track_name"].notna().to_numpy()
-    values = pd.DataFrame({"month": period_starts(frame["local"], "month"), "item": frame[column].array,
+    values = pd.DataFrame({"month": period_starts(local_wall(frame), "month"), "item": frame[column].array,
                            "streams": frame["is_stream"].to_numpy(dtype="int64"),
                            "ms": frame["ms_played"].to_numpy()})[keep]
     table = values.groupby(["month", "item"], observed=True)[["streams", "ms"]].sum().reset_index()
@@ -36,7 +36,7 @@ def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str
 
 def _item_detail(frame: pd.DataFrame, mine: pd.DataFrame, by: Literal["artist", "track"], key: str) -> dict:
     streams = mine[mine["is_stream"]]
-    months = span(period_starts(frame["local"], "month"), "month")
+    months = span(period_starts(local_wall(frame), "month"), "month")
     per_month = totals_per_period(mine, "month", months).rename(columns={"period_start": "month"})
     return {
         "first_listen": streams["local"].min() if len(streams) else None,

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import wall_clock
+from core.explore.periods import local_wall
 from core.history.frame import (
     DEFAULT_MIN_MS,
     creator_names,
@@ -74,7 +74,7 @@ def _first_table(plays_all: pd.DataFrame, level: str, min_ms: int) -> pd.DataFra
     if level == "track":
         table = {"track": item_names(firsts).astype("str").to_numpy(), **table}
     table |= {
-        "first_listen": wall_clock(firsts["local"]),
+        "first_listen": local_wall(firsts),
         "streams": streams[streamed].astype("int64"),
         "hours": hours[streamed] / MS_PER_HOUR,
         "row": rows,
@@ -105,7 +105,7 @@ def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DE
     ``share_of_listening_new``.
     """
     positions = _positions(plays_all, frame)
-    month = wall_clock(plays_all["local"]).astype("datetime64[M]").astype("datetime64[us]")
+    month = local_wall(plays_all).astype("datetime64[M]").astype("datetime64[us]")
     in_frame = np.zeros(len(plays_all), dtype=bool)
     in_frame[positions] = True
     ms = plays_all["ms_played"].to_numpy()

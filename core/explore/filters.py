@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from core.explore.periods import local_wall
 from core.history.frame import DEFAULT_MIN_MS
 
 # Most common IANA zone per country code (the zone most of the population lives in).
@@ -62,10 +63,12 @@ class Filters:
 
 
 def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
-    """Add ``local`` (the start in the time zone), ``date``, ``hour`` and ``weekday`` (0 = Monday)."""
+    """Add ``local`` (the start in the time zone), ``wall`` (the same as naive wall-clock
+    time, for periods and date ranges), ``date``, ``hour`` and ``weekday`` (0 = Monday)."""
     local = plays["start"].dt.tz_convert(tz)
     return plays.assign(
         local=local,
+        wall=local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]"),
         date=local.dt.date,
         hour=local.dt.hour.astype("int8"),
         weekday=local.dt.day_of_week.astype("int8"),
@@ -80,7 +83,7 @@ def select_rows(localised: pd.DataFrame, filters: Filters) -> pd.DataFrame:
     """
     keep = localised["content_type"].isin(filters.content).to_numpy().copy()
     if filters.start is not None or filters.end is not None:
-        wall = localised["local"].dt.tz_localize(None)
+        wall = pd.Series(local_wall(localised), index=localised.index)
         if filters.start is not None:
             keep &= (wall >= pd.Timestamp(filters.start)).to_numpy()
         if filters.end is not None:

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import period_starts
+from core.explore.periods import local_wall, period_codes
 from core.history.frame import creator_names
 from core.history.sessions import _utc_wall, split_sessions
 
@@ -109,19 +109,19 @@ def _basis_codes(frame: pd.DataFrame) -> np.ndarray:
     return pd.Categorical(basis, categories=list(_BASIS_COLUMNS)).codes
 
 
-def _skip_parts(frame: pd.DataFrame, periods: np.ndarray) -> pd.DataFrame:
-    """Per period (sorted): plays, skipped, and how many plays each signal decided."""
-    codes, starts = pd.factorize(periods, sort=True)
-    n = len(starts)
+def _skip_parts(frame: pd.DataFrame, period: str) -> pd.DataFrame:
+    """Per local period (in time order): plays, skipped, and how many plays each signal decided."""
+    codes, starts = period_codes(local_wall(frame), period)
+    n, width = len(starts), len(_BASIS_COLUMNS)
     basis = _basis_codes(frame)
+    known = basis >= 0
+    # integer counts only (a weighted bincount converts a million weights each time)
+    by_basis = np.bincount(codes[known] * width + basis[known], minlength=n * width).reshape(n, width)
     parts = {"period_start": starts, "plays": np.bincount(codes, minlength=n),
-             "skipped": np.bincount(codes, weights=frame["skip"].to_numpy(dtype="float64"), minlength=n)}
+             "skipped": np.bincount(codes[frame["skip"].to_numpy(dtype=bool)], minlength=n)}
     for number, column in enumerate(_BASIS_COLUMNS.values()):
-        parts[column] = np.bincount(codes, weights=basis == number, minlength=n)
-    out = pd.DataFrame(parts)
-    counts = [c for c in out.columns if c != "period_start"]
-    out[counts] = out[counts].astype("int64")
-    return out
+        parts[column] = by_basis[:, number]
+    return pd.DataFrame(parts)
 
 
 def skip_rate_over_time(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
@@ -132,7 +132,7 @@ def skip_rate_over_time(frame: pd.DataFrame, period: str = "month") -> pd.DataFr
     (Spotify's skipped flag) and ``by_length`` (a short play; account exports). Periods
     without plays are left out.
     """
-    out = _skip_parts(frame, period_starts(frame["local"], period))
+    out = _skip_parts(frame, period)
     out["skip_rate"] = _rate(out["skipped"], out["plays"])
     return out[["period_start", "plays", "skipped", "skip_rate", *_BASIS_COLUMNS.values()]]
 
@@ -200,13 +200,11 @@ def shuffle_share(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
     Columns: ``period_start``, ``plays`` (with details), ``shuffled``, ``shuffle_share``.
     Periods with no detailed plays are left out.
     """
-    detailed = frame[has_details(frame)]
-    parts = pd.DataFrame({
-        "period_start": period_starts(detailed["local"], period),
-        "plays": np.ones(len(detailed), dtype="int64"),
-        "shuffled": detailed["shuffle"].to_numpy(dtype=bool).astype("int64"),
-    })
-    out = parts.groupby("period_start").sum().reset_index()
+    detailed = has_details(frame).to_numpy()
+    codes, starts = period_codes(local_wall(frame)[detailed], period)
+    plays = np.bincount(codes, minlength=len(starts))
+    shuffled = np.bincount(codes[frame["shuffle"].to_numpy(dtype=bool)[detailed]], minlength=len(starts))
+    out = pd.DataFrame({"period_start": starts, "plays": plays.astype("int64"), "shuffled": shuffled.astype("int64")})
     out["shuffle_share"] = _rate(out["shuffled"], out["plays"])
     return out
 

@@ -10,10 +10,10 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.periods import (
     Period,
+    local_wall,
     period_starts,
     span,
     totals_per_period,
-    wall_clock,
 )
 
 
@@ -34,7 +34,7 @@ def totals(frame: pd.DataFrame) -> dict:
         "tracks": int(music.loc[music["track_name"].notna(), "song_key"].nunique()),
         "artists": int(music["artist_name"].nunique()),
         "albums": int(music.groupby(["album_name", "artist_name"], observed=True).ngroups),
-        "days_listened": int(pd.unique(wall_clock(frame["local"]).astype("datetime64[D]")).size),
+        "days_listened": int(pd.unique(local_wall(frame).astype("datetime64[D]")).size),
     }
 
 
@@ -45,5 +45,5 @@ def listening_time(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     Every period from the first to the last play is present, with zeros where nothing was
     played (a year without plays shows as 0, not as a missing bar).
     """
-    starts = period_starts(frame["local"], period)
+    starts = period_starts(local_wall(frame), period)
     return totals_per_period(frame, period, span(starts, period))
