@@ -3,11 +3,11 @@
     python bench/import_bench.py --plays 1000000
 
 Each contender runs in its own fresh process (so peak memory is its own) on the same
-files, written once by core.demo.write_export (split files, duplicates, podcasts, nulls):
+files, written once by core.ingest.demo.write_export (split files, duplicates, podcasts, nulls):
 
 - parse (orjson) / parse (json): only read every file and parse it as JSON.
 - naive: pandas.read_json on each file, then DataFrame.to_sql into a fresh SQLite file.
-- encore: core.imports.import_files into a fresh store (and, as a stage split, the same
+- encore: core.ingest.import_files into a fresh store (and, as a stage split, the same
   files read and normalised without the store).
 
 Targets (issue 2): encore >= 4x faster than naive; encore <= 3x the parse-only time;
@@ -81,7 +81,7 @@ WORKERS = {
 
 def run_worker(name: str, export: Path, db: Path) -> dict:
     """Time one contender in a fresh interpreter; imports happen before the clock starts."""
-    return fresh.run_fresh("import_bench", name, [export, db], preload="pandas, orjson, core.imports")
+    return fresh.run_fresh("import_bench", name, [export, db], preload="pandas, orjson, core.ingest")
 
 
 def main() -> int:

@@ -49,3 +49,7 @@ class ImportUndoError(EncoreError):
 class PathNotAllowedError(EncoreError):
     """A path typed into the app that it may not read (outside the allowed folders, or the
     app is reachable from other computers)."""
+
+
+class ChatNotFoundError(EncoreError):
+    """A chat playlist that is not (or no longer) in the store."""

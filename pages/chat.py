@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import chat, spotify, store
 from core.base import file_stem
+from core.errors import EncoreError
 from pages import _shared
 
 _shared.through_navigation()
@@ -36,6 +37,50 @@ def _vocabulary(db_path: str, profile: str, version: str, catalog_version: int,
     return chat.Vocabulary.from_pool(_pool(db_path, profile, version, catalog_version, model_id))
 
 
+def _playlists(saved: list[dict], conversation: chat.Conversation) -> None:
+    """The profile's playlists made in the chat: open one, start a new one, rename,
+    duplicate or delete the one open."""
+    labels = {row["id"]: f"{row['name']} · {row['tracks']} tracks · {row['updated_at'][:10]}" for row in saved}
+    left, right = st.columns([4, 1])
+    ids = list(labels)
+    if conversation.chat_id is not None and conversation.chat_id in labels:
+        picked = left.selectbox("Your playlists", ids, index=ids.index(conversation.chat_id), format_func=labels.get,
+                                key=f"chat_open_{conversation.chat_id}")
+        if picked != conversation.chat_id:
+            state["chat"] = chat.open_saved(db, profile, picked, pool)
+            st.rerun()
+    elif saved:
+        picked = left.selectbox("Your playlists", [None, *ids], format_func=lambda i: "This new playlist (not saved "
+                                "yet)" if i is None else labels[i], key="chat_open_new")
+        if picked is not None:
+            state["chat"] = chat.open_saved(db, profile, picked, pool)
+            st.rerun()
+    if right.button("New playlist", key="chat_new", disabled=conversation.version is None,
+                    help="Start a new conversation; this one stays in your playlists."):
+        state["chat"] = chat.Conversation()
+        st.rerun()
+    if conversation.chat_id is None:
+        return
+    with st.expander("Rename, duplicate or delete this playlist"):
+        a, b, c = st.columns([3, 1, 1])
+        new_name = a.text_input("Name", value=conversation.name, key=f"chat_rename_{conversation.chat_id}",
+                                max_chars=100)
+        if a.button("Rename", key="chat_rename_button", disabled=not new_name.strip()
+                    or new_name.strip() == conversation.name):
+            chat.rename(db, profile, conversation.chat_id, new_name)
+            state["chat"] = chat.open_saved(db, profile, conversation.chat_id, pool)
+            st.rerun()
+        if b.button("Duplicate", key="chat_duplicate"):
+            state["chat"] = chat.open_saved(db, profile, chat.duplicate(db, profile, conversation.chat_id), pool)
+            st.rerun()
+        sure = c.checkbox("Sure?", key=f"chat_delete_sure_{conversation.chat_id}")
+        if c.button("Delete", key="chat_delete", disabled=not sure):
+            store.delete_chat(db, profile, conversation.chat_id)
+            rest = [row["id"] for row in saved if row["id"] != conversation.chat_id]
+            state["chat"] = chat.open_saved(db, profile, rest[0], pool) if rest else chat.Conversation()
+            st.rerun()
+
+
 if _shared.profile_summary(profile)["all_plays"] == 0:
     st.info(f"Profile “{_shared.plain(profile)}” has no plays yet. Import your export, or load the demo from Home.")
     st.stop()
@@ -43,12 +88,25 @@ latest = store.latest_model(db, profile)
 cache_key = (*_shared.data_key(profile), store.catalog_version(db), latest["id"] if latest else None)
 pool = _pool(*cache_key).copy(deep=False)  # shared by every session: changes stay in this copy
 vocabulary = _vocabulary(*cache_key)
-if state.get("chat_profile") != profile:  # another person's chat
+saved_chats = store.list_chats(db, profile)
+if state.get("chat_profile") != profile or "chat" not in state:  # another person, or a reload: their latest chat
     state["chat_profile"] = profile
-    state["chat"] = chat.Conversation()
-    state["chat_log"] = []
+    state["chat"] = (chat.open_saved(db, profile, saved_chats[0]["id"], pool) if saved_chats
+                     else chat.Conversation())
 conversation: chat.Conversation = state["chat"]
-log: list[tuple[str, str]] = state["chat_log"]
+log: list[tuple[str, str]] = conversation.log
+
+
+def _save() -> None:
+    try:
+        chat.save(db, profile, conversation)
+    except EncoreError as problem:  # deleted meanwhile (another tab): keep it as a new one
+        conversation.chat_id = None
+        chat.save(db, profile, conversation)
+        log.append(("assistant", str(problem)))
+
+
+_playlists(saved_chats, conversation)
 
 if not pool["has_features"].any():
     st.warning("None of your tracks has audio features yet, so moods and “more upbeat” can only guess. "
@@ -65,9 +123,10 @@ if not log:
 
 message = st.chat_input("Ask for a playlist, or change this one", key="chat_input")
 if message:
-    log.append(("user", message))
+    log.append(("user", message[:chat.MAX_MESSAGE * 2]))
     reply = chat.take_turn(pool, vocabulary, conversation, message)
     log.append(("assistant", reply.text))
+    _save()
     st.rerun()
 
 if conversation.options:
@@ -80,6 +139,7 @@ if conversation.options:
             if st.button("Pick this direction", key=f"chat_pick_{index}", type="primary"):
                 conversation.pick(index)
                 log.append(("assistant", f"Took direction {index + 1}: {label}."))
+                _save()
                 st.rerun()
             st.dataframe(rows[["artist_name", "track_name", "release_year", "energy", "valence", "reason"]],
                          hide_index=True, width="stretch",
@@ -93,6 +153,7 @@ if version is None:
 def _push(new: chat.Version, said: str) -> None:
     conversation.push(new)
     log.append(("assistant", said))
+    _save()
 
 
 st.divider()
@@ -105,10 +166,12 @@ picked = middle.selectbox("Go to version", range(len(labels)), index=conversatio
                           format_func=lambda i: labels[i], key=f"chat_version_{len(labels)}_{conversation.current}")
 if picked != conversation.current:
     conversation.go_to(picked)
+    _save()
     st.rerun()
 if right.button("Undo", key="chat_undo", disabled=conversation.parents[conversation.current] < 0):
     conversation.undo()
     log.append(("assistant", f"Back to version {conversation.current + 1}."))
+    _save()
     st.rerun()
 
 frame = chat.table(pool, version)
@@ -121,9 +184,12 @@ for number, row in enumerate(frame.itertuples(), start=1):
         kept.append(row.track_key)
     year = "" if pd.isna(row.release_year) else f" ({int(row.release_year)})"
     album = f" · {_shared.plain(row.album_name)}" if isinstance(row.album_name, str) else ""
-    sound = " · ".join(f"{label} {value:.2f}" for label, value in (("energy", row.energy), ("valence", row.valence),
-                                                                    ("dance", row.danceability)) if not pd.isna(value))
-    sound += f" · {row.tempo:.0f} BPM" if not pd.isna(row.tempo) else ""
+    # the sound the reason does not already quote
+    sound = " · ".join(f"{label} {value:.2f}" for label, value, name in (
+        ("energy", row.energy, "energy"), ("valence", row.valence, "valence"),
+        ("dance", row.danceability, "danceability")) if not pd.isna(value) and name not in row.reason)
+    if not pd.isna(row.tempo) and "tempo" not in row.reason:
+        sound += f"{' · ' if sound else ''}{row.tempo:.0f} BPM"
     # names are data: escaped, never read as markdown or HTML
     cols[1].markdown(f"**{number}. {_shared.plain(row.artist_name)} — {_shared.plain(row.track_name)}**{year}{album}")
     cols[1].caption(_shared.plain(row.reason) + ("  ·  " + sound if sound else ""))

@@ -84,6 +84,43 @@ CASES = [  # (has a playlist, message, expected Turn without its defaults)
     (True, "shuffle", {"action": "refine", "reading": "I read that as: shuffled.", "order": "shuffle"}),
     (True, "call it Sunday Morning", {"action": "refine", "reading": "I read that as: named “Sunday Morning”.",
                                       "name": "Sunday Morning"}),
+    # the listener's own music
+    (False, "songs I love", {"action": "new", "reading": "I read that as: songs you love.", "mine": "loved"}),
+    (False, "my favourites", {"action": "new", "reading": "I read that as: songs you love.", "mine": "loved"}),
+    (False, "my top songs from 2019", {"action": "new", "reading": "I read that as: your most played, played in 2019.",
+                                       "mine": "top", "played_in": {"start": 2019, "end": 2019}}),
+    (False, "stuff I used to play a lot", {"action": "new", "mine": "used_to",
+                                           "reading": "I read that as: songs you used to play a lot."}),
+    (False, "songs I haven't played in ages", {"action": "new", "mine": "not_lately",
+                                               "reading": "I read that as: songs you have not played for a long time."}),
+    (False, "music I've never heard", {"action": "new", "mine": "never_heard",
+                                       "reading": "I read that as: only music you have never played."}),
+    # several parts, each read
+    (False, "chill 2019 songs for studying, nothing I've overplayed", {
+        "action": "new", "reading": "I read that as: nothing you have overplayed, released in 2019, calm, low energy, "
+                                    "instrumental, less talking.",
+        "shifts": [LESS_ENERGY, {"feature": "instrumentalness", "direction": "more"},
+                   {"feature": "speechiness", "direction": "less"}],
+        "era": {"start": 2019, "end": 2019}, "no_overplayed": True}),
+    (False, "upbeat songs I love for a morning run", {
+        "action": "new", "reading": "I read that as: songs you love, more energy, happier, more danceable, faster.",
+        "shifts": [MORE_ENERGY, MORE_VALENCE, {"feature": "danceability", "direction": "more"},
+                   {"feature": "tempo", "direction": "more"}], "mine": "loved"}),
+    (False, "songs like Wren Halloway but less mainstream", {
+        "action": "new", "reading": "I read that as: less mainstream, like Wren Halloway.",
+        "like_artists": ["Wren Halloway"], "less_mainstream": True}),
+    (False, "music for focus, no lyrics", {  # not the band "Focus"
+        "action": "new", "reading": "I read that as: instrumental, less talking.",
+        "shifts": [{"feature": "instrumentalness", "direction": "more"}, {"feature": "speechiness", "direction": "less"}]}),
+    (False, "I'm sad, cheer me up slowly", {"action": "new", "order": "valence_up",
+                                             "reading": "I read that as: starting sad and getting happier."}),
+    # by position in the playlist
+    (True, "more like the second one", {"action": "refine", "reading": "I read that as: like track 2.",
+                                        "like_positions": [2]}),
+    (True, "more like the last track", {"action": "refine", "reading": "I read that as: like the last track.",
+                                        "like_positions": [-1]}),
+    (True, "add 3 like Pulse Unit", {"action": "refine", "reading": "I read that as: like Pulse Unit.",
+                                     "like_artists": ["Pulse Unit"], "add_count": 3}),
 ]
 
 
@@ -99,9 +136,44 @@ def test_undo(message):
     assert chat.interpret_local(message, VOCABULARY, True) == chat.Interpretation(turn=None, undo=True)
 
 
-@pytest.mark.parametrize("message", ["blah blah", "", "what's the weather?"])
-def test_not_understood(message):
-    assert chat.interpret_local(message, VOCABULARY, True) == chat.Interpretation(turn=None)
+@pytest.mark.parametrize("message, unused", [("blah blah", ("blah", "blah")), ("what's the weather?", ("whats", "weather"))])
+def test_not_understood(message, unused):
+    assert chat.interpret_local(message, VOCABULARY, True) == chat.Interpretation(turn=None, unused=unused)
+
+
+@pytest.mark.parametrize("message, corrected, shifts", [
+    ("somthing calmr", (("calmr", "calmer"),), [LESS_ENERGY]),  # "somthing" is an ordinary word, not "soothing"
+    ("UPBAET please", (("upbaet", "upbeat"),), [MORE_ENERGY, MORE_VALENCE]),
+])
+def test_keyword_typos_are_read_and_said(message, corrected, shifts):
+    result = chat.interpret_local(message, VOCABULARY, False)
+    assert (result.corrected, result.unused) == (corrected, ())
+    assert [s.model_dump() for s in result.turn.shifts] == shifts
+
+
+def test_an_artist_typed_with_a_typo_is_read_as_that_artist():
+    result = chat.interpret_local("like Wren Haloway", VOCABULARY, False)
+    assert result.turn.like_artists == ["Wren Halloway"]
+    assert result.corrected == (("wren haloway", "Wren Halloway"),)
+    # nothing close enough: kept as typed, so the reply can say there is no such artist
+    assert chat.interpret_local("like Xqwz Ploonk", VOCABULARY, False).turn.like_artists == ["Xqwz Ploonk"]
+
+
+def test_the_words_not_used_are_named():
+    result = chat.interpret_local("chill songs for my grandma's zeppelin party", VOCABULARY, False)
+    assert result.turn is not None and result.unused == ("grandmas", "zeppelin")
+
+
+@pytest.mark.parametrize("message, problem", [
+    ("   ", "Type what you would like"),
+    ("🎶🔥💃", "Say it in words"),
+    ("la " * 1700, "a request fits in 500"),
+    ("pon canciones tranquilas para dormir", "English only"),
+    ("spiele bitte ruhige Musik mit Gitarre", "English only"),
+])
+def test_unusable_messages_get_a_plain_problem(message, problem):
+    result = chat.interpret_local(message, VOCABULARY, True)
+    assert result.turn is None and problem in result.problem
 
 
 def test_a_track_name_cannot_give_instructions():

@@ -12,9 +12,10 @@ def test_playlist_json_after_refinements(demo_db, capsys, monkeypatch):
     out = json.loads(capsys.readouterr().out)
     assert out["replies"][0].startswith("(offline interpreter) I read that as: latin, more energy, happier.")
     # four artists play latin here; without one of them the relaxed cap changes, and is said again
-    assert out["replies"][1:] == ["(offline interpreter) I read that as: no Los Faros del Sur. Only 3 artists play "
-                                  "the genre or era you asked for, so up to 5 tracks each (instead of 2).",
-                                  "(offline interpreter) I read that as: about 20 minutes."]
+    assert out["replies"][1] == ("(offline interpreter) I read that as: no Los Faros del Sur. Changed 5 of 25 tracks. "
+                                 "Only 3 artists play the genre or era you asked for, so up to 5 tracks each "
+                                 "(instead of 2).")
+    assert out["replies"][2].startswith("(offline interpreter) I read that as: about 20 minutes. Removed ")
     tracks = out["tracks"]
     assert set(tracks[0]) == {"track_uri", "track_name", "artist_name", "album_name", "release_year", "duration_ms",
                               "energy", "valence", "tempo", "danceability", "acousticness", "genre", "reason"}
@@ -26,7 +27,8 @@ def test_playlist_json_after_refinements(demo_db, capsys, monkeypatch):
 def test_playlist_not_understood_exits_2(demo_db, capsys, monkeypatch):
     monkeypatch.delenv("GEMINI_API_KEY", raising=False)
     assert main(["playlist", "what's the weather?", "--db", str(demo_db), "--profile", "demo"]) == 2
-    assert capsys.readouterr().err.startswith("encore: (offline interpreter) I did not understand that. I can:")
+    assert capsys.readouterr().err.startswith("encore: (offline interpreter) I did not understand that (“whats "
+                                              "weather”). I can:")
 
 
 def test_playlist_without_plays_exits_2(tmp_path, capsys):

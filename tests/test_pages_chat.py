@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import store
+from core import chat, store
 from tests.conftest import HOME, open_page, page_captions, shown
 
 
@@ -47,8 +47,8 @@ def test_a_chat_of_several_turns(chat_db):
     assert len(first) == 25
     say(at, "no The Tallow Creek Choir")
     assert messages(at)[-1] == ("assistant", "(offline interpreter) I read that as: no The Tallow Creek Choir. "
-                                             "Only 3 artists play the genre or era you asked for, so up to 5 tracks "
-                                             "each (instead of 2).")
+                                             "Changed 5 of 25 tracks. Only 3 artists play the genre or era you asked "
+                                             "for, so up to 5 tracks each (instead of 2).")
     second = playlist_rows(at)
     assert len(second) == 25 and not any("The Tallow Creek Choir —" in row for row in second)
     say(at, "20 minutes")
@@ -58,8 +58,16 @@ def test_a_chat_of_several_turns(chat_db):
     assert messages(at)[-1] == ("assistant", "(offline interpreter) Back to version 2.")
     assert playlist_rows(at) == second
     say(at, "what's the weather like?")
-    assert messages(at)[-1][1].startswith("(offline interpreter) I did not understand that. I can: start a playlist")
+    assert messages(at)[-1][1].startswith("(offline interpreter) I did not understand that (“whats weather”). I can: "
+                                          "start a playlist")
     assert playlist_rows(at) == second  # a turn that was not understood changes nothing
+
+    # a reload (a new session) reopens the conversation where it was, from the store
+    again = chat_page()
+    assert playlist_rows(again) == second
+    assert messages(again)[-1] == messages(at)[-1]
+    (picker,) = [s for s in again.selectbox if s.label == "Your playlists"]
+    assert picker.value is not None and "25 tracks" in picker.format_func(picker.value)
 
 
 def test_like_and_dislike_are_stored_and_change_the_playlist(chat_db):
@@ -150,3 +158,32 @@ def test_a_gemini_key_in_streamlit_secrets_is_used(chat_db, monkeypatch):
     assert not at.exception
     assert page_captions(at)[0].startswith("Requests are read by Gemini (gemini-2.5-flash)")
     assert "secret-from-toml" not in " ".join([e.value for e in at.caption] + [e.value for e in at.markdown])
+
+
+def test_playlists_are_kept_renamed_duplicated_and_deleted(chat_db):
+    at = chat_page()
+    say(at, "upbeat party music")
+    first = playlist_rows(at)
+    at.button(key="chat_new").click().run()
+    assert not at.exception and playlist_rows(at) == []
+    say(at, "rainy-afternoon indie folk")
+    db = store.open_store(chat_db)
+    assert [(row["name"], row["tracks"]) for row in store.list_chats(db, "demo")][:2] == [
+        (chat.open_saved(db, "demo", store.list_chats(db, "demo")[0]["id"]).name, 25), ("Energetic, happy mix", 25)]
+    chat_id = store.list_chats(db, "demo")[0]["id"]
+    at.text_input(key=f"chat_rename_{chat_id}").set_value("Grey day").run()
+    at.button(key="chat_rename_button").click().run()
+    assert store.list_chats(db, "demo")[0]["name"] == "Grey day"
+    say(at, "calmer")  # a name the person gave stays
+    assert store.list_chats(db, "demo")[0]["name"] == "Grey day"
+    at.button(key="chat_duplicate").click().run()
+    assert [row["name"] for row in store.list_chats(db, "demo")][:2] == ["Grey day (copy)", "Grey day"]
+    copy_id = store.list_chats(db, "demo")[0]["id"]
+    at.checkbox(key=f"chat_delete_sure_{copy_id}").check().run()
+    at.button(key="chat_delete").click().run()
+    assert not at.exception
+    assert [row["name"] for row in store.list_chats(db, "demo")] == ["Grey day", "Energetic, happy mix"]
+    (picker,) = [s for s in at.selectbox if s.label == "Your playlists"]
+    older = store.list_chats(db, "demo")[1]["id"]
+    picker.set_value(older).run()
+    assert playlist_rows(at) == first

@@ -95,7 +95,8 @@ def test_only_an_era():
     version = refine(new(count=10), era=Era(start=1990, end=1999))
     # both 90s tracks are by MC Static: the cap (1 for 10 tracks) yields to the era asked for
     assert version.track_keys == ("t05", "t06")
-    assert version.notes == ("Only 1 artist plays the genre or era you asked for, so up to 3 tracks each (instead of 1).",
+    assert version.notes == ("Added 1 and removed 6 (of 7).",
+                             "Only 1 artist plays the genre or era you asked for, so up to 3 tracks each (instead of 1).",
                              "Only 2 tracks fit everything asked so far.")
 
 
@@ -161,7 +162,7 @@ def test_build_up_energy_orders_by_energy():
 
 def test_unknown_names_are_said_plainly():
     version = new(like_artists=["Nobody Famous"], exclude_tracks=["Not A Song"])
-    assert version.notes == ("No artist called “Nobody Famous” in your history or the catalog.",
+    assert version.notes == ("No tracks by “Nobody Famous” here.",
                              "There was no track “Not A Song” to remove.",
                              "Only 12 tracks fit everything asked so far.")
 
@@ -261,13 +262,26 @@ def test_property_edits_never_duplicate_or_invent_a_track(turns, dislike):
     (Turn(action="new", shifts=[Shift(feature="energy", direction="less"),
                                 Shift(feature="acousticness", direction="more")], genres=["indie folk"]),
      "Calm, acoustic indie folk"),
-    (Turn(action="new", like_artists=["Tame Impala", "Daft Punk"]), "Tame Impala × Daft Punk"),
+    (Turn(action="new", like_artists=["Wren Halloway", "Pulse Unit"]), "Wren Halloway × Pulse Unit"),
     (Turn(action="new", genres=["hip hop"], era=Era(start=1990, end=1999)), "1990s hip hop"),
     (Turn(action="new", era=Era(start=1900, end=1969)), "1900–1969 mix"),
+    (Turn(action="new", mine="top", played_in=Era(start=2019, end=2019)), "Your top songs of 2019"),
     (Turn(action="new"), "Mix"),
 ])
-def test_default_names(turn, name):
-    assert chat.default_name(turn) == name
+def test_names_say_what_the_playlist_is(turn, name):
+    settings, _ = chat.fold_turn(POOL, chat.Settings(), turn, ())
+    assert chat.name_for(POOL, settings) == name
+
+
+def test_the_name_follows_a_refinement_unless_the_person_named_it():
+    first = chat.apply_turn(POOL, None, Turn(action="new", shifts=[Shift(feature="energy", direction="more")]))
+    assert first.name == "Energetic mix"
+    calmer = chat.apply_turn(POOL, first, Turn(action="refine", shifts=[Shift(feature="energy", direction="less")],
+                                              reading="calmer"))
+    assert not calmer.name.startswith("Energetic")
+    named = chat.apply_turn(POOL, first, Turn(action="refine", name="Mine"))
+    kept = chat.apply_turn(POOL, named, Turn(action="refine", shifts=[Shift(feature="energy", direction="less")]))
+    assert (named.name, kept.name) == ("Mine", "Mine")
 
 
 def test_the_taste_model_affinity_ranks_new_tracks_and_says_so():

@@ -52,7 +52,20 @@ class Turn(BaseModel):
     count: int | None = Field(None, ge=1, le=MAX_LENGTH, description="number of tracks")
     minutes: float | None = Field(None, gt=0, le=1000, description="total length in minutes")
     familiarity: Literal["familiar", "discovery", "mix", "more_familiar", "more_discovery"] | None = None
-    order: Literal["energy_up", "energy_down", "tempo_up", "tempo_down", "shuffle"] | None = None
+    order: Literal["energy_up", "energy_down", "tempo_up", "tempo_down", "valence_up", "shuffle"] | None = Field(
+        None, description="energy_up: build up; energy_down: wind down; valence_up: start sad, end happier "
+        "(\"cheer me up slowly\")")
     resize: float | None = Field(None, ge=0.2, le=5, description="shorter (<1) or longer (>1) by this factor")
     name: str | None = Field(None, max_length=100)
     options: int | None = Field(None, ge=2, le=4, description="offer this many different directions to pick from")
+    # the listener's own music
+    mine: Literal["loved", "top", "used_to", "not_lately", "never_heard"] | None = Field(
+        None, description="loved: songs the listener loves (most streamed, recently and often); top: their most "
+        "streamed (with played_in: in those years); used_to: songs they once played a lot and have not lately; "
+        "not_lately: songs they have not played for a long time; never_heard: only songs they never streamed")
+    played_in: Era | None = Field(None, description="years the listener PLAYED the songs in (not release years)")
+    no_overplayed: bool = Field(False, description="leave out the songs the listener has played the most")
+    less_mainstream: bool = Field(False, description="prefer less popular songs")
+    like_positions: list[int] = Field(default_factory=list, description="more like the playlist's tracks at these "
+                                      "positions (1 = the first, -1 = the last)")
+

@@ -8,10 +8,18 @@
 """
 # --- the package's API (generated from its modules' public names) ---
 from core.history.favourites import (  # noqa: F401
+    LOVE_HALF_LIFE_DAYS,
+    LOVED_MIN,
     MIN_STREAMS,
+    NOT_LATELY_DAYS,
+    OVERPLAYED_TOP,
     QUIET_DAYS,
+    RECENT_DAYS,
+    USED_TO_QUIET_DAYS,
     WINDOW_DAYS,
     forgotten_favourites,
+    overplayed,
+    song_facts,
 )
 from core.history.frame import (  # noqa: F401
     CATEGORY_COLUMNS,
@@ -30,6 +38,7 @@ from core.history.frame import (  # noqa: F401
     track_keys,
 )
 from core.history.sessions import (  # noqa: F401
+    neighbour_counts,
     split_sessions,
 )
 from core.history.skips import (  # noqa: F401

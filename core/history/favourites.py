@@ -1,7 +1,11 @@
-"""Forgotten favourites: songs (or artists) once on heavy rotation that have fallen silent.
+"""Favourites: what a person loves, played most, used to play and has overplayed.
 
-One rule, used by the Discovery page, the Taste model page and the chat (see
-``forgotten_favourites``).
+- ``forgotten_favourites``: songs (or artists) once on heavy rotation that have fallen
+  silent; one rule for the Discovery page, the Taste model page and the chat.
+- ``song_facts``: per song, how often, how recently and in which years it was streamed,
+  how often skipped, and ``love`` (how much the person loves it, from their history
+  alone); the chat reads "songs I love", "my top songs from 2019", "songs I haven't played
+  in ages" and "nothing I've overplayed" from it, through ``overplayed`` and ``LOVED_MIN``.
 """
 from __future__ import annotations
 
@@ -110,3 +114,73 @@ def _dates(plays: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     """The local (else UTC) start date of some plays."""
     times = plays["local"] if "local" in plays.columns else plays["start"]
     return times.iloc[rows].dt.date.to_numpy()
+
+
+LOVED_MIN = 3  # a song the person loves: at least this many streams ...
+LOVE_HALF_LIFE_DAYS = 365  # ... and a stream this old counts half towards how much
+RECENT_DAYS = 90  # "recently": the last 90 days of the history
+OVERPLAYED_TOP = 25  # overplayed: among the 25 most streamed songs, ever or recently
+USED_TO_QUIET_DAYS = 180  # "used to play a lot": at least LOVED_MIN streams, none in the last 180 days
+NOT_LATELY_DAYS = 365  # "haven't played in ages": none in the last year
+
+
+def song_facts(plays: pd.DataFrame, now: pd.Timestamp | None = None, min_ms: int = DEFAULT_MIN_MS) -> pd.DataFrame:
+    """One row per song of the music plays (index ``song_key``): ``streams``, ``skips`` (plays
+    the skip rule calls skips), ``recent`` (streams in the last ``RECENT_DAYS``), ``last_days``
+    and ``first_days`` (days from the first/last stream to ``now``; NaN when never streamed),
+    ``love``, ``forgotten`` (a forgotten favourite by ``forgotten_favourites``' rule) and one
+    ``streams_YYYY`` column per year of the history (UTC years).
+
+    ``love`` is the person's own measure of a song, in 0..1 (a percentile among the songs
+    with at least ``LOVED_MIN`` streams, 0 for the others): its streams, each weighted by
+    recency (a stream ``LOVE_HALF_LIFE_DAYS`` old counts half), times the share of its
+    plays that were not skipped. ``now``: the end of the history by default (an export
+    months old should not make everything look old).
+    """
+    music = plays[(plays["content_type"].astype(object) == "music").to_numpy() & plays["song_key"].notna().to_numpy()]
+    codes, songs = pd.factorize(music["song_key"])
+    n = len(songs)
+    if now is None:
+        now = plays["end"].max() if len(plays) else pd.Timestamp.now(tz="UTC")
+    now_us = int(epoch_us(pd.Series([pd.Timestamp(now)])).item()) if n else 0
+    start_us = epoch_us(music["start"])
+    age_days = (now_us - start_us) / _US_PER_DAY
+    stream = music["ms_played"].to_numpy() >= min_ms
+    skip = music["skip"].to_numpy(dtype=bool) if "skip" in music.columns else np.zeros(len(music), bool)
+    streams = np.bincount(codes[stream], minlength=n)
+    plays_n = np.bincount(codes, minlength=n)
+    skips = np.bincount(codes[skip], minlength=n)
+    recent = np.bincount(codes[stream & (age_days <= RECENT_DAYS)], minlength=n)
+    last = np.full(n, np.nan)
+    first = np.full(n, np.nan)
+    if stream.any():
+        order = np.argsort(age_days[stream], kind="stable")  # youngest first
+        s_codes, s_age = codes[stream][order], age_days[stream][order]
+        seen = pd.Series(s_codes).drop_duplicates()
+        last[seen.to_numpy()] = s_age[seen.index.to_numpy()]
+        seen = pd.Series(s_codes[::-1]).drop_duplicates()
+        first[seen.to_numpy()] = s_age[::-1][seen.index.to_numpy()]
+    weight = np.where(stream, 0.5 ** (np.maximum(age_days, 0) / LOVE_HALF_LIFE_DAYS), 0.0)
+    kept_share = 1.0 - skips / np.maximum(plays_n, 1)
+    raw = np.bincount(codes, weights=weight, minlength=n) * kept_share
+    eligible = streams >= LOVED_MIN
+    love = np.zeros(n)
+    if eligible.any():
+        love[eligible] = pd.Series(raw[eligible]).rank(method="average", pct=True).to_numpy()
+    out = pd.DataFrame({"streams": streams, "skips": skips, "recent": recent, "last_days": last,
+                        "first_days": first, "love": love}, index=pd.Index(np.asarray(songs, dtype=object),
+                                                                             name="song_key"))
+    forgotten = forgotten_favourites(music, now=now, level="track", min_ms=min_ms, limit=len(out))["key"]
+    out["forgotten"] = out.index.isin(forgotten.to_numpy(dtype=object))
+    years = music["start"].dt.year.to_numpy()
+    for year in sorted(set(years[stream].tolist())):
+        out[f"streams_{year}"] = np.bincount(codes[stream & (years == year)], minlength=n)
+    return out
+
+
+def overplayed(facts: pd.DataFrame) -> pd.Series:
+    """Songs the person has heard too much: the ``OVERPLAYED_TOP`` most streamed, ever or in
+    the last ``RECENT_DAYS``."""
+    ever = facts["streams"].nlargest(OVERPLAYED_TOP).index
+    lately = facts.loc[facts["recent"] > 0, "recent"].nlargest(OVERPLAYED_TOP).index
+    return pd.Series(facts.index.isin(ever.union(lately)), index=facts.index)

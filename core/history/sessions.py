@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 
 def _utc_wall(times: pd.Series) -> np.ndarray:
@@ -34,3 +35,29 @@ def split_sessions(frame: pd.DataFrame, gap_minutes: float = 30) -> pd.Series:
     ids = np.empty(len(frame), dtype="int64")
     ids[order] = np.cumsum(new) - 1
     return pd.Series(ids, index=frame.index, name="session")
+
+
+def neighbour_counts(frame: pd.DataFrame, codes: np.ndarray, size: int, reach: int = 2) -> sp.csr_matrix:
+    """How often two things (songs, artists: ``codes`` per play, -1 for none, ``size`` of
+    them) were played near each other: within ``reach`` plays of one another in the same
+    session, counted both ways (a symmetric ``size`` x ``size`` matrix, nothing on the diagonal).
+
+    Adjacent plays, not whole sessions: a session of 60 songs would pair 1,770 of them and
+    a long history would pair everything with everything; what a person plays one after
+    the other is what they hear as going together.
+    """
+    if frame.empty or size == 0:
+        return sp.csr_matrix((size, size), dtype="float32")
+    order = np.argsort(_utc_wall(frame["start"]), kind="stable")
+    session = split_sessions(frame).to_numpy()[order]
+    code = np.asarray(codes)[order]
+    rows, cols = [], []
+    for step in range(1, reach + 1):
+        a, b = code[:-step], code[step:]
+        keep = (session[:-step] == session[step:]) & (a >= 0) & (b >= 0) & (a != b)
+        rows += [a[keep], b[keep]]
+        cols += [b[keep], a[keep]]
+    row, col = np.concatenate(rows), np.concatenate(cols)
+    matrix = sp.csr_matrix((np.ones(len(row), dtype="float32"), (row, col)), shape=(size, size))
+    matrix.sum_duplicates()
+    return matrix

@@ -27,7 +27,7 @@ from core.base import Progress, kill_point, no_progress
 from core.errors import ImportFileError, ProfileError
 from core.ingest import exports
 
-log = logging.getLogger(__name__)
+_log = logging.getLogger(__name__)
 
 DEMO_PROFILE = "demo"  # the synthetic listener's profile (core.ingest.demo)
 
@@ -222,7 +222,7 @@ class _ReadAhead:
             except ImportFileError as exc:
                 self._results.put(exc)
             except Exception as exc:  # a case parse_file does not know: refuse this file, keep the others
-                log.exception("Could not read %s", item.name)
+                _log.exception("Could not read %s", item.name)
                 self._results.put(ImportFileError(
                     item.name, f"could not be read: Encore met something it does not expect in it "
                     f"({type(exc).__name__}: {exc}).",

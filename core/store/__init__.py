@@ -13,6 +13,7 @@ file a function lives in:
 - ``library``: playlists and saved items
 - ``catalog``: catalog tracks, genres, name keys and matches
 - ``taste``: trained models, imputed features, likes and dislikes
+- ``chats``: chat conversations and the playlists they made
 - ``spotify``: syncs, top lists, id searches, playlist saves
 """
 # --- the package's API (generated from its modules' public names) ---
@@ -48,7 +49,15 @@ from core.store.catalog import (  # noqa: F401
     update_catalog_track,
     write_catalog,
 )
+from core.store.chats import (  # noqa: F401
+    delete_chat,
+    list_chats,
+    load_chat,
+    rename_chat,
+    save_chat,
+)
 from core.store.connection import (  # noqa: F401
+    BUSY_TIMEOUT_S,
     DEFAULT_DB_PATH,
     IN_CHUNK,
     REPO_ROOT,

@@ -358,11 +358,11 @@ def matched_genres(db: Database, profile: str) -> dict[str, list]:
 
 def catalog_tracks_with_features(db: Database, limit: int | None = None, synthetic: bool = False) -> dict[str, list]:
     """Catalog tracks that have at least one audio feature (the chat's candidates beyond the
-    history): track_id, names, genre, release year, duration, name key and the features;
+    history): track_id, names, genre, release year, duration, popularity, name key and the features;
     most popular first (unknown popularity last), at most ``limit``; the demo's synthetic
     tracks only when ``synthetic``."""
     columns = ("track_id", "track_name", "artist_name", "album_name", "genre", "release_year", "duration_ms",
-               "name_key", *CATALOG_FEATURES)
+               "popularity", "name_key", *CATALOG_FEATURES)
     any_feature = " OR ".join(f"{f} IS NOT NULL" for f in CATALOG_FEATURES)
     rows = db.execute(
         f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE ({any_feature}){_real_only(synthetic)} "

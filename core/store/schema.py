@@ -369,6 +369,23 @@ def _plays_by_source(db: Database) -> None:
         db.execute(f"CREATE INDEX plays_{source} ON plays(profile, played_at) WHERE source = '{source}'")
 
 
+def _chats(db: Database) -> None:
+    """Chat conversations and the playlists they made, per profile: they outlive a reload."""
+    for statement in (
+        """CREATE TABLE chats (
+            id INTEGER PRIMARY KEY,
+            profile TEXT NOT NULL,
+            name TEXT NOT NULL,
+            tracks INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            state_json TEXT NOT NULL
+        )""",
+        "CREATE INDEX chats_profile ON chats(profile, updated_at)",
+    ):
+        db.execute(statement)
+
+
 # The steps in the order they were written; a store at user_version n has had the first n.
 # Never reorder or edit a step that has shipped: add a new one.
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
@@ -379,6 +396,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("chat feedback", _chat_feedback),
     ("exact plays, songs, sharing profiles, undoable imports", _exact_plays_songs_profiles),
     ("plays by source", _plays_by_source),
+    ("chats", _chats),
 )
 
 
