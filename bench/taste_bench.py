@@ -69,7 +69,8 @@ def speed(args: argparse.Namespace) -> None:
     fits, svds = [], []
     for repeat in range(args.repeats):
         t = time.perf_counter()
-        model = TasteModel(random_state=repeat).fit(matrix, inputs.features, inputs.interactions.artist_names_)
+        model = TasteModel(random_state=repeat).fit(matrix, inputs.features, inputs.interactions.artist_names_,
+                                                    popularity=inputs.popularity)
         fits.append(time.perf_counter() - t)
         t = time.perf_counter()
         with threadpool_limits(limits=1, user_api="blas"):  # the same single-threaded BLAS as the ALS fit
@@ -87,8 +88,14 @@ def speed(args: argparse.Namespace) -> None:
     settings = taste.choose_settings(inputs, inputs.plays, None, taste.Weighting())
     choose_s = time.perf_counter() - t
     print(f"choosing the hybrid's settings on 3 validation windows (3 more fits + the grid): {choose_s:.1f} s")
-    print(f"end to end training (load + matrix + fit + settings): "
-          f"{load_s + matrix_s + statistics.median(fits) + choose_s:.1f} s")
+    from core.taste import discovery
+    t = time.perf_counter()
+    found, how = discovery.choose_discovery_settings(inputs, inputs.plays, taste.HybridSettings.from_dict(settings["hybrid"]))
+    discovery_s = time.perf_counter() - t
+    print(f"choosing the discovery weights on {how['validation_windows']} validation windows "
+          f"({how['validation_songs']} songs found there; {how['chosen']}): {discovery_s:.1f} s")
+    print(f"end to end training (load + matrix + fit + settings + discovery weights): "
+          f"{load_s + matrix_s + statistics.median(fits) + choose_s + discovery_s:.1f} s")
     hybrid = taste.Hybrid(model, taste.HybridSettings.from_dict(settings["hybrid"]))
     t = time.perf_counter()
     who = taste.Listener.of_plays(inputs.interactions, inputs.plays)
@@ -114,6 +121,16 @@ def speed(args: argparse.Namespace) -> None:
         t = time.perf_counter()
         taste.top_n(hybrid.scores(taste.Listener.of_row(matrix[0])), 50)  # a fresh listener: nothing memoised
         scores_times.append(time.perf_counter() - t)
+    streamed = discovery.streamed_columns(inputs, inputs.plays)
+    sources = discovery.candidate_sources(inputs, streamed)
+    discover_times = []
+    for familiar in (0.0, 0.5) * 5:
+        t = time.perf_counter()
+        discovery.discover(model, inputs.interactions, who, streamed, sources, hybrid.settings, found,
+                           inputs.track_ids, n=25, familiar=familiar)
+        discover_times.append(time.perf_counter() - t)
+    print(f"query 'discover' (25 songs with sources and reasons, {int((sources != None).sum()):,} candidates): "  # noqa: E711
+          f"median {1000 * statistics.median(discover_times):.1f} ms, max {1000 * max(discover_times):.1f} ms")
     print(f"query 'for you' (25 tracks with reasons): median {1000 * statistics.median(times):.1f} ms, "
           f"max {1000 * max(times):.1f} ms; hybrid scores + top 50 for a new row: median {1000 * statistics.median(scores_times):.1f} ms")
     assert len(out) == 25

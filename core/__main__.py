@@ -1,5 +1,5 @@
 """Command line: ``python -m core import | demo | catalog | top | profile | imports | train |
-evaluate | playlist`` (``--help`` on each).
+evaluate | recommend | playlist`` (``--help`` on each).
 
 Exit codes: 0 when the command went through (an import where everything was a duplicate
 still went through), 2 with a one-line reason when it could not (nothing in the input could
@@ -132,6 +132,42 @@ def _print_evaluation(results: dict) -> None:
             print(f"{task}: skipped ({results[task]['skipped']})")
         else:
             print(f"{task}:\n{taste.table(results, task).round(4).to_string(index=False)}\n")
+
+
+def _cmd_recommend(args: argparse.Namespace) -> int:
+    from core import taste
+    if not 0.0 <= args.familiar <= 1.0:
+        print(f"encore: --familiar must be between 0 and 1 (got {args.familiar:g}).", file=sys.stderr)
+        return 2
+    if args.n < 1:
+        print(f"encore: --n must be at least 1 (got {args.n}).", file=sys.stderr)
+        return 2
+    db = _store_with_plays(args)
+    if db is None:
+        return 2
+    current = taste.current(db, args.profile)
+    if current is None or current.discovery is None or current.is_stale(db):
+        why = ("no taste model yet" if current is None else "the model predates discovery" if current.discovery is None
+               else "plays or the catalog changed since the model was trained")
+        print(f"encore: training the taste model of '{args.profile}' first ({why}); this takes a while.",
+              file=sys.stderr)
+        taste.train(db, args.profile, store.resolve_db_path(args.db), evaluate=False)
+        current = taste.current(db, args.profile)
+    plays = history.load_plays(db, args.profile)
+    listener = current.listener(plays, feedback=store.list_feedback(db, args.profile))
+    table = current.recommend(listener, n=args.n, familiar=args.familiar)
+    if args.json:
+        tracks = [{"track_uri": r.track_uri, "track_name": r.track_name, "artist_name": r.artist_name,
+                   "score": r.score, "source": r.source, "reason": r.reason} for r in table.itertuples()]
+        print(json.dumps({"tracks": tracks}, indent=2, ensure_ascii=False))
+        return 0
+    if table.empty:
+        print("Nothing to recommend: no song any source offers that you have not streamed. Import a catalog "
+              "(python -m core catalog PATH) to reach songs beyond your history.")
+        return 0
+    for number, r in enumerate(table.itertuples(), start=1):
+        print(f"{number:>3}. {r.artist_name} — {r.track_name}  [{r.source}]  {r.reason}")
+    return 0
 
 
 def _cmd_playlist(args: argparse.Namespace) -> int:
@@ -305,6 +341,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--seeds", type=int, default=3, help="random seeds to average over (default: 3)")
     ev.add_argument("--json", action="store_true", help="print the results as JSON")
     ev.set_defaults(func=_cmd_evaluate)
+    rec = sub.add_parser("recommend", help="the ranked songs the Taste model page shows (trains the model first "
+                         "when there is none, or it is out of date)")
+    rec.add_argument("--familiar", type=float, default=0.0,
+                     help="0: only songs you have never streamed (default); 1: only yours; between: that share yours")
+    rec.add_argument("--n", type=int, default=25, help="how many songs (default: 25; any number up to every candidate)")
+    rec.add_argument("--db", help="SQLite file (default: $ENCORE_DB or data/encore.db)")
+    rec.add_argument("--profile", default=store.DEFAULT_PROFILE, help="whose taste (default: me)")
+    rec.add_argument("--json", action="store_true",
+                     help='print {"tracks": [{"track_uri", "track_name", "artist_name", "score", "source", "reason"}]}')
+    rec.set_defaults(func=_cmd_recommend)
     top = sub.add_parser("top", help="the top artists, tracks (songs) or albums, as the Overview page ranks them")
     top.add_argument("what", choices=("artists", "tracks", "albums"))
     top.add_argument("--from", dest="start", metavar="DATE", help="first local date (YYYY-MM-DD; default: the first play)")

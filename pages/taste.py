@@ -10,9 +10,10 @@ _shared.through_navigation()
 db = _shared.get_db()
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 st.title("Taste model")
-st.caption("A hybrid of implicit ALS (learned from your listening sessions, playlists and other profiles in this "
-           "store) and audio features (imputed for tracks without them), judged on your own history against "
-           "simple baselines.")
+st.caption("A hybrid of implicit ALS (learned from your listening sessions, your playlists and profiles that "
+           "share with yours), songs played or listed together (a catalog's own playlists and subgenres too), the "
+           "artists you play, the catalog's popularity and audio features (imputed for tracks without them), "
+           "judged on your own history against simple baselines.")
 
 plays = music_plays(_shared.all_plays(profile))
 if plays.empty:
@@ -87,12 +88,14 @@ st.caption(f"Model {record['id']}, trained {record['created_at']}.")
 st.header("How good is it on your data?")
 results = taste.metrics(record)
 if results:
+    said = taste.plain_summary(results)
     for task, label in (("time_split", "Time split"), ("playlist_continuation", "Playlist continuation")):
         if "skipped" in results.get(task, {}):
             st.caption(f"{label}: not run — {results[task]['skipped']}.")
         elif results.get(task):
-            st.markdown(f"**{label}**")
-            st.dataframe(taste.table(results, task), hide_index=True, key=f"taste_table_{task}")
+            st.markdown(f"**{label}.** {said.get(task, '')}")
+            with st.expander("Every model and metric"):
+                st.dataframe(taste.table(results, task), hide_index=True, key=f"taste_table_{task}")
     chart_data = taste.ndcg_frame(results)
     if len(chart_data):
         st.altair_chart(explore.model_comparison(chart_data, list(taste.MODELS)))
@@ -111,13 +114,42 @@ who = _listener(*_shared.data_key(profile), record["id"], tuple(sorted(store.lis
                 current, plays)
 
 st.header("Recommendations")
-for_you_tab, forgotten_tab, like_tab = st.tabs(["For you", "Forgotten favourites", "More like these songs"])
+discover_tab, for_you_tab, forgotten_tab, like_tab = st.tabs(
+    ["Discover", "For you", "Forgotten favourites", "More like these songs"])
+with discover_tab:
+    st.caption("Songs you have never streamed, from your playlists and library, the artists you play and the "
+               "catalogs you added, ranked by your taste model. 👍 and 👎 are kept: the model and the chat use them.")
+    if current.discovery is None:
+        st.info("This model was trained before Encore could rank songs you have never heard: press **Train my "
+                "taste model** again.")
+    else:
+        found = current.recommend(who, n=25, familiar=0.0)
+        if found.empty:
+            st.info("No source offers a song you have not streamed yet. Add a catalog on the Catalog page (for "
+                    "example TidyTuesday's spotify_songs.csv) to reach songs beyond your history.")
+        for number, row in enumerate(found.itertuples(), start=1):
+            left, up, down = st.columns([10, 1, 1])
+            left.markdown(f"**{number}. {_shared.plain(row.artist_name)} — {_shared.plain(row.track_name)}**")
+            left.caption(_shared.plain(row.reason))
+            if up.button("👍", key=f"taste_like_{row.track_key}", help="More like this"):
+                store.set_feedback(db, profile, row.track_key, 1)
+                st.rerun()
+            if down.button("👎", key=f"taste_dislike_{row.track_key}", help="Not for me: never suggest it again"):
+                store.set_feedback(db, profile, row.track_key, -1)
+                st.rerun()
 with for_you_tab:
-    dial = st.slider("New ↔ familiar", 0.0, 1.0, 0.5, 0.05, key="taste_familiar",
-                     help="1: only what you already play, most (and most recently) played first; "
-                          "0: what the model thinks you would like, new or not")
-    st.dataframe(taste.for_you(current.hybrid, ix, who, familiar=dial),
-                 hide_index=True, column_order=("track", "artist", "familiar", "reason"), key="taste_for_you")
+    st.session_state.setdefault("taste_familiar", 0.5)  # kept for the session (_shared.keep_controls)
+    dial = st.slider("New ↔ familiar", 0.0, 1.0, step=0.05, key="taste_familiar",
+                     help="0: only songs you have never streamed; 1: only songs you stream; in between, that share "
+                          "of the list is yours")
+    if current.discovery is None:
+        st.caption("Trained before discovery: the list can only hold songs you stream. Train again for new ones.")
+        st.dataframe(taste.for_you(current.hybrid, ix, who, familiar=dial), hide_index=True,
+                     column_order=("track", "artist", "familiar", "reason"), key="taste_for_you")
+    else:
+        st.dataframe(current.recommend(who, n=25, familiar=dial), hide_index=True,
+                     column_order=("track_name", "artist_name", "source", "reason"), key="taste_for_you",
+                     column_config={"track_name": "track", "artist_name": "artist"})
 with forgotten_tab:
     st.dataframe(taste.forgotten_favourites(plays), hide_index=True,
                  column_order=("track", "artist", "reason"), key="taste_forgotten")
@@ -125,6 +157,8 @@ with like_tab:
     counts = plays["song_key"].astype(object).value_counts()
     options = [k for k in counts.index[:500] if ix.has(k)]
     labels = {k: ix.label(int(ix.track_idx([k])[0])) for k in options}
+    if "taste_picked" in st.session_state:  # kept for the session: only songs this history still has
+        st.session_state["taste_picked"] = [k for k in st.session_state["taste_picked"] if k in labels]
     picked = st.multiselect("Songs", options, format_func=labels.get, key="taste_picked",
                             placeholder="Pick one or more of your songs")
     if picked:

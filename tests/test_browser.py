@@ -173,10 +173,17 @@ def train_and_see_the_evaluation(page) -> None:
     expect(heading.or_(failed).first).to_be_visible(timeout=TRAIN_TIMEOUT)
     assert failed.count() == 0, "training failed in the app"
     wait_for_app_run(page, timeout=TRAIN_TIMEOUT)
-    table = main.get_by_test_id("stDataFrame").first
+    # one sentence a listener understands, the table behind it
+    expect(main.get_by_text(re.compile(r"the model had \d+% in its top 50"))).to_be_visible()
+    main.get_by_text("Every model and metric").first.click()
+    table = main.get_by_test_id("stExpander").filter(has_text="Every model and metric").first.get_by_test_id(
+        "stDataFrame")
     expect(table).to_be_visible()
     for model_name in ("hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als"):
         expect(table).to_contain_text(model_name)
+    # Discover: songs never streamed, each with where it came from
+    expect(main.get_by_text(re.compile(r"^(a catalog song by an artist you play|from the catalog|in your playlists)"))
+           .first).to_be_visible()
     check_explore_page(page, "taste", shot="taste-evaluation")
 
 
@@ -249,6 +256,10 @@ def test_newcomer_imports_real_export_zip(real_zip, chromium, live_app):  # noqa
         days = metric_value(page, "Days listened")
         before = {"streams": streams.inner_text(), "hours": hours.inner_text(), "days": days.inner_text()}
         assert number(before["days"]) > 730, before  # the whole history spans more than the two years chosen below
+        # every total is shown whole, not cut ("29…"): no tile's number is wider than its box
+        cut = page.evaluate("""() => [...document.querySelectorAll('[data-testid="stMetricValue"]')]
+            .filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.innerText)""")
+        assert cut == [], f"metric tiles cut: {cut}"
 
         # The shared controls: narrow the date range, then change the time zone.
         with one_rerun(page):

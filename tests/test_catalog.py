@@ -145,6 +145,17 @@ def test_tidytuesday_schema(fresh_db, catalogs):
     assert store.list_catalogs(fresh_db)[0] | {"imported_at": None} == {
         "name": source, "imported_at": None, "rows": 5, "tracks": 4, "file": source,
         "format": "TidyTuesday 2020 spotify_songs.csv"}
+    # the catalog's own structure: every playlist and subgenre a track is listed in
+    assert sorted(fresh_db.execute("SELECT track_id, kind, list FROM catalog_lists").fetchall()) == [
+        ("0r7CVbZTWZgbTCYdfa2P31", "playlist", "37i9dQZF1DXcZDD7cfEKhW"), ("0r7CVbZTWZgbTCYdfa2P31", "subgenre", "dance pop"),
+        ("1AxqE5eMB3Ad4ZK7XapJqr", "playlist", "2Lm2frbNkiQTxVT3Y0cSRe"), ("1AxqE5eMB3Ad4ZK7XapJqr", "subgenre", "gangster rap"),
+        ("4kV4N9D1iKVxx1KLvtTpjS", "playlist", "6XHvrw6ULqmUGKnaGoy2rW"),
+        ("4kV4N9D1iKVxx1KLvtTpjS", "subgenre", "post-teen pop"),
+        ("6f807x0ima9a1j3VPbc7VN", "playlist", "37i9dQZF1DXcZDD7cfEKhW"),
+        ("6f807x0ima9a1j3VPbc7VN", "playlist", "3Ho3iO0iJykgEQNbjB2sic"),
+        ("6f807x0ima9a1j3VPbc7VN", "subgenre", "dance pop"), ("6f807x0ima9a1j3VPbc7VN", "subgenre", "pop edm")]
+    store.delete_catalog(fresh_db, source)
+    assert fresh_db.execute("SELECT count(*) FROM catalog_lists").fetchone()[0] == 0
 
 
 def test_kaggle_schema(fresh_db, catalogs):

@@ -35,11 +35,32 @@ def test_train_on_demo_shows_evaluation_and_recommendations(tmp_path, monkeypatc
                                    "coverage", "diversity", "novelty"]
     assert table["ndcg@50"].between(0, 1).all() and table.notna().all().all()  # no empty cells
     assert any("Playlist continuation: not run — no playlists" in c.value for c in at.caption)
+    # one sentence a listener understands leads, with the numbers of the table below it
+    [said] = [m.value for m in at.markdown if m.value.startswith("**Time split.**")]
+    hybrid, best = table.set_index("model").loc["hybrid", "recall@50"], table[table["model"] != "hybrid"]["recall@50"].max()
+    assert f"the model had {hybrid:.0%} in its top 50" in said and f"had {best:.0%}." in said
     assert not [w for w in at.warning if "out of date" in w.value]
-    for_you = at.dataframe[1].value
+    for_you = at.dataframe[1].value  # the dial at its default, 0.5: half the list is the listener's own
     assert len(for_you) == 25 and for_you["reason"].str.len().gt(0).all()
     assert for_you["track_key"].is_unique
-    assert for_you.groupby("artist").size().max() <= 2
+    assert for_you.groupby("artist_name").size().max() <= 2
+    assert (for_you["source"] == "your history").sum() in (12, 13)
+    for dial, mine in ((0.0, 0), (1.0, 25)):
+        at.slider(key="taste_familiar").set_value(dial).run()
+        assert (at.dataframe[1].value["source"] == "your history").sum() == mine
+    # Discover: never-streamed songs, each with its source in the reason; 👍 and 👎 are kept
+    streamed = set(history.load_plays(store.open_store(path), "demo").query("ms_played >= 30000")["song_key"]
+                   .astype(object))
+    liked = next(b for b in at.button if b.key.startswith("taste_like_"))
+    key = liked.key.removeprefix("taste_like_")
+    assert key not in streamed
+    assert any("from the catalog" in c.value or "by an artist you play" in c.value for c in at.caption)
+    liked.click().run()
+    assert store.list_feedback(store.open_store(path), "demo") == {key: 1}
+    disliked = next(b for b in at.button if b.key.startswith("taste_dislike_"))
+    gone = disliked.key.removeprefix("taste_dislike_")
+    disliked.click().run()
+    assert f"taste_dislike_{gone}" not in [b.key for b in at.button]  # never suggested again
     # a change to the plays (here: one recording split off its song) makes the saved model out of date
     db = store.open_store(path)
     some = history.load_plays(db, "demo")["track_key"].astype(object).iloc[0]

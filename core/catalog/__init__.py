@@ -36,6 +36,7 @@ from core.catalog.files import (  # noqa: F401
     FORMULA_FIELDS,
     FORMULA_START,
     INTEGER_FIELDS,
+    LIST_FIELDS,
     MAX_ROW_NUMBERS,
     MAX_ZIP_BYTES,
     MAX_ZIP_RATIO,

@@ -66,9 +66,10 @@ def import_catalog(db: Database, path: str | os.PathLike, name: str | None = Non
     before = store.count_rows(db, "catalog_tracks")
     rows = _row_tuples(tracks, store.CATALOG_COLUMNS)
     genres = _row_tuples(parsed.genres, ("track_id", "genre"))
+    lists = _row_tuples(parsed.lists, ("track_id", "kind", "list"))
     with store.write_transaction(db):
         bulk = len(tracks) >= store.BULK_CATALOG_ROWS and 2 * len(tracks) >= before
-        store.write_catalog(db, report.name, rows, genres, bulk=bulk)
+        store.write_catalog(db, report.name, rows, genres, bulk=bulk, lists=lists)
         report.tracks_added = store.count_rows(db, "catalog_tracks") - before
         fill_name_keys(db)
         store.record_catalog(db, report.name, report.rows_read, report.tracks, report.file, report.format,

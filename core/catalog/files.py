@@ -23,9 +23,10 @@ Cleaning rules (each value that breaks one becomes NULL and is counted in the re
   the form ``core.names`` reads as a list of credited artists.
 - Text starting with ``=``, ``+``, ``-`` or ``@`` could be taken for a formula by a
   spreadsheet. It is stored as it is (nothing here evaluates anything) and flagged.
-- Genres: TidyTuesday's ``playlist_genre`` and Kaggle's ``track_genre`` (the subgenres of
-  TidyTuesday are not stored). ``catalog_tracks.genre`` is the first genre of a track,
-  ``catalog_genres`` holds all of them.
+- Genres: TidyTuesday's ``playlist_genre`` and Kaggle's ``track_genre``.
+  ``catalog_tracks.genre`` is the first genre of a track, ``catalog_genres`` holds all of
+  them. Lists (``LIST_FIELDS``): TidyTuesday's ``playlist_id`` and ``playlist_subgenre``,
+  one ``catalog_lists`` row per track and list.
 
 Row numbers in the report count data rows from 1 (the header is not a row).
 """
@@ -56,7 +57,12 @@ TEXT_FIELDS: tuple[str, ...] = ("track_id", "track_name", "artist_name", "album_
 NUMBER_FIELDS: tuple[str, ...] = ("release_year", "popularity", "duration_ms", *FEATURES)
 FLAG_FIELDS: tuple[str, ...] = ("explicit",)
 # Encore's field names: the keys of a column mapping.
-FIELDS: tuple[str, ...] = TEXT_FIELDS + ("explicit",) + NUMBER_FIELDS
+# The catalog's own structure: the curated playlists and subgenres a track is listed in
+# (TidyTuesday's playlist_id and playlist_subgenre). Stored as (track_id, kind, list) rows;
+# the taste model reads each list as a row of its matrix, so a catalog song is reachable
+# through the lists it shares with songs the listener plays.
+LIST_FIELDS: dict[str, str] = {"playlist_id": "playlist", "subgenre": "subgenre"}
+FIELDS: tuple[str, ...] = TEXT_FIELDS + ("explicit",) + NUMBER_FIELDS + tuple(LIST_FIELDS)
 REQUIRED: tuple[str, ...] = ("track_id", "track_name")
 # Text fields checked for spreadsheet formulas.
 FORMULA_FIELDS: tuple[str, ...] = ("track_name", "artist_name", "album_name", "genre")
@@ -102,7 +108,7 @@ FORMATS: tuple[CatalogFormat, ...] = (
         {"track_id": "track_id", "track_name": "track_name", "artist_name": "track_artist",
          "album_name": "track_album_name", "release_date": "track_album_release_date",
          "popularity": "track_popularity", "genre": "playlist_genre", "duration_ms": "duration_ms",
-         **_FEATURE_COLUMNS},
+         "playlist_id": "playlist_id", "subgenre": "playlist_subgenre", **_FEATURE_COLUMNS},
     ),
     CatalogFormat(
         "kaggle-tracks", "Kaggle Spotify Tracks Dataset",
@@ -209,6 +215,7 @@ class ParsedCatalog:
     tracks: pd.DataFrame  # one row per track id, store.CATALOG_COLUMNS, sorted by track_id
     genres: pd.DataFrame  # track_id, genre: distinct pairs
     report: CatalogReport
+    lists: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["track_id", "kind", "list"]))
 
 
 
@@ -512,8 +519,9 @@ def _first_rows(mask: pd.Series | np.ndarray) -> list[int]:
 
 
 def clean_catalog(frame: pd.DataFrame, texts: dict[str, pd.Series], report: CatalogReport,
-                  artist_separator: str | None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Raw mapped columns -> (one row per track id in CATALOG_COLUMNS, genre pairs).
+                  artist_separator: str | None) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Raw mapped columns -> (one row per track id in CATALOG_COLUMNS, genre pairs, list
+    rows: track_id, kind, list for ``LIST_FIELDS``).
 
     Fills the report's counts. The row index of ``frame`` is the data row number - 1.
     """
@@ -576,6 +584,11 @@ def clean_catalog(frame: pd.DataFrame, texts: dict[str, pd.Series], report: Cata
     if report.rows_without_id:
         out = out[~no_id]
     genres = out.loc[out["genre"].notna(), ["track_id", "genre"]].drop_duplicates()
+    parts = [pd.DataFrame({"track_id": out["track_id"], "kind": kind,
+                           "list": frame.loc[out.index, f].astype("str").str.strip()})
+             for f, kind in LIST_FIELDS.items() if f in frame]
+    lists = (pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["track_id", "kind", "list"]))
+    lists = lists[lists["list"].notna() & (lists["list"] != "")].drop_duplicates()
     # one hashing pass over the ids: codes by first appearance, so the first row of each
     # id is where its code is seen first, and ordering the distinct ids orders the tracks
     codes, distinct = pd.factorize(out["track_id"])
@@ -592,7 +605,7 @@ def clean_catalog(frame: pd.DataFrame, texts: dict[str, pd.Series], report: Cata
     ids = tracks["track_id"]
     shape_ok = (ids.str.len() == 22) & ids.str.isalnum() & ids.str.isascii()
     report.not_spotify_ids = int((~shape_ok).sum())
-    return tracks, genres
+    return tracks, genres, lists
 
 
 def _count_conflicts(rows: pd.DataFrame, report: CatalogReport) -> None:
@@ -638,18 +651,19 @@ def read_catalog(path: str | os.PathLike, mapping: Mapping[str, str] | None = No
                                                 delimiter, columns, report.notes)
     report.rows_read = len(frame)
     derived = {"release_year"} if "release_date" in columns else set()  # the year comes from the date
-    report.missing_fields = [f for f in FIELDS if f not in columns and f not in derived]
+    # (lists are the catalog's structure where it has one, not a field it lacks)
+    report.missing_fields = [f for f in FIELDS if f not in columns and f not in derived and f not in LIST_FIELDS]
     if frame.empty:
         raise ImportFileError(label, "has a header but no rows.", "Check that this is the whole catalog file.")
     progress(0.2, f"Cleaning {_count(report.rows_read, 'row')}")
-    tracks, genres = clean_catalog(frame, texts, report, separator)
+    tracks, genres, lists = clean_catalog(frame, texts, report, separator)
     del frame, texts  # the raw columns: half of the memory a large import needs
     if tracks.empty:
         raise ImportFileError(label, f"has no row with a track id (column {columns['track_id']!r} is empty).",
                               "Check that the track id column is the right one.")
     progress(0.3, f"Normalising the names of {_count(len(tracks), 'track')}")
     tracks["name_key"] = name_keys(tracks)
-    return ParsedCatalog(tracks=tracks[list(store.CATALOG_COLUMNS)], genres=genres, report=report)
+    return ParsedCatalog(tracks=tracks[list(store.CATALOG_COLUMNS)], genres=genres, report=report, lists=lists)
 
 
 # Header spellings (lower case, without spaces, dashes and underscores) that suggest a field.

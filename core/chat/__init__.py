@@ -46,6 +46,7 @@ from core.chat.composer import (  # noqa: F401
 )
 from core.chat.conversation import (  # noqa: F401
     NEW_PLAYLIST,
+    SUMMARY_TOP,
     Conversation,
     Reply,
     duplicate,
@@ -75,6 +76,7 @@ from core.chat.gemini import (  # noqa: F401
     turn_schema,
 )
 from core.chat.interpreter import (  # noqa: F401
+    ARTIST_TYPO_CUTOFF,
     CAPABILITIES,
     KEYWORDS,
     MAX_MESSAGE,

@@ -373,12 +373,14 @@ def _company(pool: pd.DataFrame, s: Settings) -> tuple[np.ndarray, np.ndarray]:
 
 def liking(pool: pd.DataFrame) -> np.ndarray:
     """How much the person likes each song, 0..1: the trained hybrid's own score as it ships
-    (``liking``, a percentile; it ranks never-played catalog songs too) where a model is
-    trained, else the log of their streams."""
+    (``liking``, a percentile; songs never streamed by its discovery order, ``discovery``)
+    where a model is trained, else the log of their streams."""
     plays = pool["plays"].to_numpy(dtype=float)
     out = np.log1p(plays) / max(np.log1p(plays.max()), 1.0) if len(plays) else plays
     if "liking" in pool.columns:
         model = pool["liking"].to_numpy(dtype=float)
+        if "discovery" in pool.columns:  # a song never streamed: ranked as the Discover list ranks it
+            model = np.where(plays > 0, model, pool["discovery"].to_numpy(dtype=float))
         out = np.where(np.isnan(model), out, model)
     return out
 

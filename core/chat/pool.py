@@ -229,8 +229,9 @@ MAX_CATALOG_CANDIDATES = 50_000
 
 def model_liking(db: Database, profile: str, plays: pd.DataFrame) -> pd.DataFrame | None:
     """What the profile's trained taste model thinks of each song it knows, by track_key:
-    ``affinity`` (the taste alone) and ``liking`` (the hybrid as it ships, its familiar/new
-    dial included), both as percentiles (0..1]; None when no model has been trained.
+    ``affinity`` (the taste alone), ``liking`` (the hybrid as it ships, its familiar/new
+    dial included) and ``discovery`` (its order for songs never streamed, when trained with
+    it), as percentiles (0..1]; None when no model has been trained.
 
     The person is their history plus the chat's likes and dislikes, scored through the same
     ``Hybrid.scores`` as the Taste model page and the evaluation.
@@ -242,8 +243,11 @@ def model_liking(db: Database, profile: str, plays: pd.DataFrame) -> pd.DataFram
         return None
     listener = current.listener(plays, feedback=store.list_feedback(db, profile))
     index = pd.Index(current.interactions.track_keys_, dtype=object)
-    return pd.DataFrame({"affinity": scoring.rank_share(current.hybrid.with_familiar(0.0).scores(listener)),
-                         "liking": scoring.rank_share(current.hybrid.scores(listener))}, index=index).replace(0.0, np.nan)
+    frame = {"affinity": scoring.rank_share(current.hybrid.with_familiar(0.0).scores(listener)),
+             "liking": scoring.rank_share(current.hybrid.scores(listener))}
+    if current.discovery is not None:  # songs never streamed: the order the Discover list ranks them in
+        frame["discovery"] = scoring.rank_share(scoring.Hybrid(current.model, current.discovery).scores(listener))
+    return pd.DataFrame(frame, index=index).replace(0.0, np.nan)
 
 
 def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -267,7 +271,7 @@ def load_pool(db: Database, profile: str, plays: pd.DataFrame | None = None) -> 
     pool = build_pool(plays, features, catalog, imputed=_imputed(db, profile))
     liked = model_liking(db, profile, plays)
     if liked is not None:
-        for column in ("affinity", "liking"):
+        for column in liked.columns:
             pool[column] = liked[column].reindex(pool.index).to_numpy(dtype=float)
     return pool
 

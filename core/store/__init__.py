@@ -22,6 +22,7 @@ from core.store.catalog import (  # noqa: F401
     SYNTHETIC_CATALOG,
     catalog_candidates,
     catalog_feature_rows,
+    catalog_list_rows,
     catalog_rows_without_keys,
     catalog_track,
     catalog_tracks_with_features,

@@ -54,8 +54,10 @@ def write_catalog(
     rows: Iterable[Sequence],
     genres: Iterable[tuple[str, str]],
     bulk: bool = False,
+    lists: Iterable[tuple[str, str, str]] = (),
 ) -> None:
-    """Upsert catalog rows (CATALOG_COLUMNS order, sorted by track_id) and their genres.
+    """Upsert catalog rows (CATALOG_COLUMNS order, sorted by track_id), their genres and
+    their lists (track_id, kind, list).
 
     The caller owns the transaction. ``bulk`` (a file large against what is stored): the
     name-key indexes are dropped and rebuilt around the insert, and SQLite gets a 256 MB
@@ -72,6 +74,7 @@ def write_catalog(
     try:
         db.conn.executemany(_upsert_catalog_sql(source), rows)
         db.conn.executemany("INSERT OR IGNORE INTO catalog_genres(track_id, genre) VALUES (?, ?)", genres)
+        db.conn.executemany("INSERT OR IGNORE INTO catalog_lists(track_id, kind, list) VALUES (?, ?, ?)", lists)
         if bulk:
             db.execute("CREATE INDEX catalog_tracks_name_key ON catalog_tracks(name_key)")
             db.execute(TITLE_KEY_INDEX)
@@ -274,7 +277,7 @@ def update_catalog_track(db: Database, track_id: str, values: dict, genres: Sequ
 
 
 def delete_catalog_tracks(db: Database, track_ids: Sequence[str]) -> int:
-    """Delete catalog tracks, their genres and the matches pointing at them; return how many
+    """Delete catalog tracks, their genres and lists and the matches pointing at them; return how many
     tracks went. The caller owns the transaction."""
     ids = list(dict.fromkeys(track_ids))
     deleted = 0
@@ -283,6 +286,7 @@ def delete_catalog_tracks(db: Database, track_ids: Sequence[str]) -> int:
         marks = ", ".join("?" * len(chunk))
         db.execute(f"DELETE FROM track_matches WHERE catalog_track_id IN ({marks})", chunk)
         db.execute(f"DELETE FROM catalog_genres WHERE track_id IN ({marks})", chunk)
+        db.execute(f"DELETE FROM catalog_lists WHERE track_id IN ({marks})", chunk)
         deleted += db.execute(f"DELETE FROM catalog_tracks WHERE track_id IN ({marks})", chunk).rowcount
     return deleted
 
@@ -408,6 +412,16 @@ def catalog_feature_rows(db: Database, synthetic: bool = False) -> dict[str, lis
         f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE ({any_feature}){_real_only(synthetic)} ORDER BY track_id"
     ).fetchall()
     return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
+
+
+def catalog_list_rows(db: Database, synthetic: bool = False) -> dict[str, list]:
+    """The lists (curated playlists, subgenres) of catalog tracks that have audio features,
+    as columns ``track_id, kind, list`` (the demo's synthetic tracks only when ``synthetic``)."""
+    any_feature = " OR ".join(f"c.{f} IS NOT NULL" for f in CATALOG_FEATURES)
+    real = _real_only(synthetic, "c.source")
+    rows = db.execute(f"SELECT l.track_id, l.kind, l.list FROM catalog_lists l JOIN catalog_tracks c "
+                      f"ON c.track_id = l.track_id WHERE ({any_feature}){real} ORDER BY l.kind, l.list").fetchall()
+    return {name: [r[i] for r in rows] for i, name in enumerate(("track_id", "kind", "list"))}
 
 
 def track_durations(db: Database, profile: str) -> dict[str, int]:

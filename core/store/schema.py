@@ -388,6 +388,18 @@ def _chats(db: Database) -> None:
 
 # The steps in the order they were written; a store at user_version n has had the first n.
 # Never reorder or edit a step that has shipped: add a new one.
+def _catalog_lists(db: Database) -> None:
+    """The curated playlists and subgenres each catalog track is listed in (the taste model's
+    catalog rows; ``core.catalog.files.LIST_FIELDS``). Catalogs imported before this step
+    have none until imported again."""
+    db.execute("""CREATE TABLE catalog_lists (
+        track_id TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('playlist', 'subgenre')),
+        list TEXT NOT NULL,
+        PRIMARY KEY (track_id, kind, list)
+    ) WITHOUT ROWID""")
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("listening history", _listening_history),
     ("catalogs and matches", _catalogs_and_matches),
@@ -397,6 +409,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("exact plays, songs, sharing profiles, undoable imports", _exact_plays_songs_profiles),
     ("plays by source", _plays_by_source),
     ("chats", _chats),
+    ("catalog lists", _catalog_lists),
 )
 
 

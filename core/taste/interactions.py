@@ -6,7 +6,11 @@ which tracks go together from many rows that each hold a coherent set of tracks.
 listening session (plays separated by at most 30 minutes of silence) is such a set: one
 mood, one activity, one album run — it plays the part a playlist plays in the Million
 Playlist Dataset. The person's own playlists are hand-made sets of the same kind, and other
-profiles in the same store add tracks and co-occurrences the person has not met yet. The
+profiles in the same store add tracks and co-occurrences the person has not met yet. A
+catalog's own lists (TidyTuesday's 471 curated playlists and its subgenres) are rows too,
+but only of the co-occurrence part (``catalog_rows``): they tie catalog songs nobody here
+played to the ones the person plays, while the ALS factors stay learned from the person's
+own listening (fitted on the catalog's rows as well, they ranked re-listens worse). The
 person themselves are not a row: their taste is a vector computed at query time from their
 (recency-weighted) history against the learned item factors (``listener_row``).
 
@@ -236,6 +240,21 @@ def build_matrix(interactions: Interactions, plays: pd.DataFrame, weighting: Wei
     return Matrix(values.astype("float32"), np.asarray(kinds, dtype=object), labels)
 
 
+def catalog_rows(interactions: Interactions, catalog_lists: dict[str, list[str]],
+                 weighting: Weighting = Weighting()) -> sp.csr_matrix:
+    """One row per catalog list (a curated playlist, a subgenre) over the columns, valued as
+    the person's own playlists are: the co-occurrence rows ``TasteModel.fit`` adds."""
+    rows, cols = [], []
+    for number, keys in enumerate(catalog_lists.values()):
+        idx = interactions.track_idx(keys)
+        idx = np.unique(idx[idx >= 0])
+        rows.append(np.full(len(idx), number))
+        cols.append(idx)
+    row, col = (np.concatenate(rows), np.concatenate(cols)) if rows else (np.zeros(0, int), np.zeros(0, int))
+    return sp.csr_matrix((np.full(len(row), np.log1p(weighting.playlist_weight), dtype="float32"), (row, col)),
+                         shape=(len(catalog_lists), interactions.n_tracks))
+
+
 def listener_row(interactions: Interactions, plays: pd.DataFrame, weighting: Weighting = Weighting(),
                  now: pd.Timestamp | None = None) -> sp.csr_matrix:
     """The person's whole history as one 1 x tracks row (their taste at query time)."""
@@ -276,6 +295,9 @@ class TasteInputs:
     other_profiles: dict[str, pd.DataFrame]
     features: np.ndarray
     genres: np.ndarray  # per column, '' where unknown
+    catalog_lists: dict[str, list[str]] = field(default_factory=dict)  # "playlist 37i9…" -> song keys
+    popularity: np.ndarray | None = None  # per column: the catalog's 0..100, NaN where unknown
+    track_ids: np.ndarray | None = None  # per column: the Spotify id to save it as (None where unknown)
 
 
 def _item_key(track_id: str | None, artist: str | None, title: str | None, songs_of: dict[str, str]) -> str:
@@ -330,7 +352,16 @@ def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInp
     catalog = store.catalog_feature_rows(db, synthetic=store.is_demo_profile(db, profile))
     cat_keys = [id_to_song.get(tid) or name_key or tid for tid, name_key in zip(catalog["track_id"], catalog["name_key"])]
     interactions.add_tracks(cat_keys, catalog["track_name"], catalog["artist_name"])
+    key_of_id = dict(zip(catalog["track_id"], cat_keys))
+    lists = store.catalog_list_rows(db, synthetic=store.is_demo_profile(db, profile))
+    catalog_lists: dict[str, list[str]] = {}
+    for tid, kind, name in zip(lists["track_id"], lists["kind"], lists["list"]):
+        if tid in key_of_id:
+            catalog_lists.setdefault(f"{kind} {name}", []).append(key_of_id[tid])
     features = np.full((interactions.n_tracks, len(AUDIO_FEATURES)), np.nan)
+    popularity = np.full(interactions.n_tracks, np.nan)
+    idx = interactions.track_idx(cat_keys)
+    popularity[idx[idx >= 0]] = np.array(catalog["popularity"], dtype=float)[idx >= 0]
     genres = np.full(interactions.n_tracks, "", dtype=object)
     matched_songs = [songs_of.get(key) for key in matched["track_key"]]
     for source, keys_ in ((catalog, cat_keys), (matched, matched_songs)):
@@ -340,4 +371,25 @@ def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInp
         if len(idx):
             features[idx[ok]] = values[ok]
             genres[idx[ok]] = np.array([g or "" for g in source["genre"]], dtype=object)[ok]
-    return TasteInputs(interactions, plays, playlists, added, others, features, genres)
+    # the id each column is saved to Spotify as: the id the person streamed most, else a
+    # playlist item's, else the catalog's
+    track_ids = np.full(interactions.n_tracks, None, dtype=object)
+    for keys_, ids in ((cat_keys, catalog["track_id"]), (keys, items["track_id"]), *_most_streamed_ids(plays)):
+        idx = interactions.track_idx(list(keys_))
+        for i, tid in zip(idx, ids):
+            if i >= 0 and tid:
+                track_ids[i] = tid
+    return TasteInputs(interactions, plays, playlists, added, others, features, genres, catalog_lists, popularity,
+                       track_ids)
+
+
+def _most_streamed_ids(plays: pd.DataFrame) -> list[tuple[list, list]]:
+    """[(song keys, the id each was streamed under most)] (one pair; empty without ids)."""
+    if plays.empty or "track_id" not in plays.columns:
+        return []
+    frame = pd.DataFrame({"song": plays[ITEM].astype(object).to_numpy(), "id": plays["track_id"].astype(object)
+                          .to_numpy()}).dropna()
+    if frame.empty:
+        return []
+    top = frame.value_counts().reset_index(name="n").drop_duplicates("song")  # value_counts: most first
+    return [(top["song"].tolist(), top["id"].tolist())]

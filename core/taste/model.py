@@ -92,12 +92,18 @@ class TasteModel:
     # --- fit ----------------------------------------------------------------------------
 
     def fit(self, matrix: sp.csr_matrix, features: np.ndarray, artists: Sequence | None = None,
-            progress: Progress = no_progress) -> TasteModel:
+            progress: Progress = no_progress, popularity: np.ndarray | None = None,
+            cooc_rows: sp.csr_matrix | None = None) -> TasteModel:
         """Learn item factors from ``matrix`` (rows x tracks), the audio side from
         ``features`` (tracks x features, NaN rows where a track has none) and the artist
-        of each track from ``artists`` (names, None where unknown).
+        of each track from ``artists`` (names, None where unknown). ``popularity``: the
+        catalog's 0..100 per track (NaN where unknown), kept for the ``popularity`` part.
+        ``cooc_rows``: more rows for the co-occurrence part only (a catalog's lists,
+        ``core.taste.interactions.catalog_rows``), not for ALS.
         """
         n_tracks = matrix.shape[1]
+        self.catalog_popularity_ = (np.full(n_tracks, np.nan, dtype="float32") if popularity is None
+                                    else np.asarray(popularity, dtype="float32"))
         if artists is None:
             self.artist_codes_ = np.full(n_tracks, -1, dtype="int32")
         else:
@@ -119,7 +125,8 @@ class TasteModel:
                 item_factors = np.asarray(als.item_factors, dtype="float32")
             else:
                 item_factors = np.zeros((n_tracks, self.factors), dtype="float32")
-        binary = liked_cells(matrix)
+        binary = liked_cells(matrix if cooc_rows is None or not cooc_rows.shape[0]
+                             else sp.vstack([matrix.tocsr(), cooc_rows.tocsr()], format="csr"))
         self.cooc_ = binary  # rows x tracks, 1 where liked: the co-occurrence part of the score
         self.popularity_ = np.asarray(binary.sum(axis=0)).ravel().astype("float32")  # rows with the track, liked
         self.n_rows_ = int(matrix.shape[0])
@@ -210,7 +217,9 @@ class TasteModel:
 
     def score_parts(self, row: sp.csr_matrix) -> dict[str, np.ndarray]:
         """The hybrid's parts for a row, each standardised (z-score) over the tracks it can
-        score and NaN elsewhere: ``als``, ``audio``, ``artist``, ``cooc``.
+        score and NaN elsewhere: ``als``, ``audio``, ``artist``, ``cooc``, ``popularity``
+        (the catalog's, the same for every row: what discovery leans on for songs nobody
+        here played).
 
         ALS scores are standardised over the tracks ALS learned. A catalog track placed by
         the ridge regression gets its standardised score times the regression's
@@ -230,6 +239,8 @@ class TasteModel:
         parts["audio"] = _standardise(self.audio_scores(row))
         parts["artist"] = _standardise(np.where(self.artist_codes_ >= 0, self.artist_scores(row), -np.inf))
         parts["cooc"] = _standardise(cooccurrence_scores(self.cooc_, row, self.popularity_))
+        popular = self.catalog_popularity_
+        parts["popularity"] = _standardise(np.where(np.isfinite(popular), popular, -np.inf))
         return parts
 
     def combine(self, parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
@@ -238,7 +249,7 @@ class TasteModel:
         out = np.zeros(len(parts["als"]))
         for name, weight in weights.items():
             if weight:
-                out += weight * np.nan_to_num(parts[name], nan=0.0)
+                out += weight * np.nan_to_num(parts.get(name, 0.0), nan=0.0)
         usable = np.isfinite(parts["als"]) | np.isfinite(parts["audio"])
         return np.where(usable, out, -np.inf)
 
@@ -277,7 +288,9 @@ class TasteModel:
     # --- persistence --------------------------------------------------------------------
 
     _ARRAYS = ("popularity_", "artist_codes_", "als_known_", "als_factors_", "has_features_", "imputed_", "features_",
-               "feature_mean_", "feature_low_", "feature_span_", "item_factors_", "factor_source_")
+               "feature_mean_", "feature_low_", "feature_span_", "item_factors_", "factor_source_",
+               "catalog_popularity_")
+    _OPTIONAL = ("catalog_popularity_",)  # absent from models saved before it existed
 
     def save(self, path: str | Path, extra: dict[str, np.ndarray] | None = None) -> None:
         """Write the learned arrays (and ``extra`` arrays, e.g. the track keys) to an .npz."""
@@ -299,7 +312,10 @@ class TasteModel:
             known = cls().get_params()  # a model saved by an older Encore may carry settings it no longer has
             model = cls(**{k: v for k, v in meta["params"].items() if k in known})
             for name in cls._ARRAYS:
-                setattr(model, name, data[name])
+                if name in data.files or name not in cls._OPTIONAL:
+                    setattr(model, name, data[name])
+            if "catalog_popularity_" not in data.files:
+                model.catalog_popularity_ = np.full(len(data["item_factors_"]), np.nan, dtype="float32")
             indptr, indices = data["cooc_indptr"], data["cooc_indices"]
             model.cooc_ = sp.csr_matrix((np.ones(len(indices), dtype="float32"), indices, indptr),
                                         shape=tuple(meta["cooc_shape"]))

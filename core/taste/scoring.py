@@ -140,9 +140,12 @@ class HybridSettings:
     audio_weight: float = 0.1
     artist_weight: float = 0.25
     cooc_weight: float = 0.5
+    popularity_weight: float = 0.0
+    als_weight: float = 1.0
 
     def weights(self) -> dict[str, float]:
-        return {"als": 1.0, "audio": self.audio_weight, "artist": self.artist_weight, "cooc": self.cooc_weight}
+        return {"als": self.als_weight, "audio": self.audio_weight, "artist": self.artist_weight,
+                "cooc": self.cooc_weight, "popularity": self.popularity_weight}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -166,16 +169,17 @@ class Hybrid:
         s = self.settings
         parts = listener.memo(("parts", id(self.model), s.taste_half_life),
                               lambda: self.model.score_parts(listener.row(s.taste_half_life)))
-        return listener.memo(("taste", id(self.model), s.taste_half_life, s.audio_weight, s.artist_weight,
-                              s.cooc_weight), lambda: self.model.combine(parts, s.weights()))
+        weights = tuple(sorted(s.weights().items()))
+        return listener.memo(("taste", id(self.model), s.taste_half_life, weights),
+                             lambda: self.model.combine(parts, s.weights()))
 
     def scores(self, listener: Listener) -> np.ndarray:
         s = self.settings
         taste = self.taste(listener)
         if s.familiar <= 0:
             return taste
-        ranks = listener.memo(("ranks", id(self.model), s.taste_half_life, s.audio_weight, s.artist_weight,
-                               s.cooc_weight), lambda: rank_share(taste))
+        ranks = listener.memo(("ranks", id(self.model), s.taste_half_life, tuple(sorted(s.weights().items()))),
+                              lambda: rank_share(taste))
         share = listener.memo(("history", s.history_half_life),
                               lambda: history_share(listener.row(s.history_half_life), listener.n_columns))
         return np.where(np.isfinite(taste) | (share > 0), (1 - s.familiar) * ranks + s.familiar * share, -np.inf)
@@ -244,6 +248,52 @@ class MostRecent(_MineThenPopular):
     def fit(cls, ix: Interactions, plays: pd.DataFrame, matrix: sp.csr_matrix) -> MostRecent:
         idx = ix.track_idx(plays[ITEM].astype(object).to_numpy())
         return cls(last_played(plays, ix.n_tracks, idx), row_popularity(matrix))
+
+
+@dataclass(frozen=True)
+class CatalogPopularity:
+    """A discovery baseline: the catalog's popularity (0..100), then how many training rows
+    liked the song; the same for every query."""
+
+    popularity: np.ndarray
+
+    @classmethod
+    def fit(cls, catalog_popularity: np.ndarray | None, matrix: sp.csr_matrix) -> CatalogPopularity:
+        rows = row_popularity(matrix)
+        catalog = np.full(len(rows), np.nan) if catalog_popularity is None else catalog_popularity
+        # the catalog's number first; a song it does not rate comes after every rated one
+        return cls(np.where(np.isfinite(catalog), 1.0 + np.nan_to_num(catalog) / 100.0,
+                            rows / (rows.max(initial=0.0) + 1.0)))
+
+    def scores(self, listener: Listener) -> np.ndarray:
+        return self.popularity
+
+
+@dataclass(frozen=True)
+class ArtistThenPopularity:
+    """A discovery baseline: songs by the artists the listener streams (the more streamed
+    the artist, the higher), each artist's songs by popularity; then every other song by
+    popularity."""
+
+    artist_codes: np.ndarray  # per column, -1 where unknown
+    popularity: np.ndarray  # CatalogPopularity's order
+
+    @classmethod
+    def fit(cls, ix: Interactions, popularity: CatalogPopularity) -> ArtistThenPopularity:
+        names = pd.Series(ix.artist_names_, dtype=object).str.casefold()
+        return cls(pd.factorize(names)[0].astype("int64"), popularity.popularity)
+
+    def scores(self, listener: Listener) -> np.ndarray:
+        row = sp.csr_matrix(listener.row(None))
+        keep = (row.data > 0) & (self.artist_codes[row.indices] >= 0)
+        size = int(self.artist_codes.max(initial=-1)) + 1
+        weight = np.bincount(self.artist_codes[row.indices[keep]], weights=row.data[keep], minlength=size)
+        mine = np.where(self.artist_codes >= 0, weight[np.maximum(self.artist_codes, 0)], 0.0) if size else \
+            np.zeros(len(self.artist_codes))
+        spread = self.popularity.max(initial=0.0) + 1.0
+        # the artist's weight first (dense rank: strictly before popularity), then popularity
+        order = pd.Series(mine).rank(method="dense").to_numpy()
+        return np.where(mine > 0, spread * (1.0 + order) + self.popularity, self.popularity)
 
 
 @dataclass(frozen=True)

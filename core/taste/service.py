@@ -9,6 +9,7 @@ newest model with its settings, ready to score (``Current.hybrid``).
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Sequence
@@ -21,13 +22,18 @@ from sqlite_utils import Database
 
 from core import store
 from core.base import Progress, file_stem, no_progress
+from core.history.frame import DEFAULT_MIN_MS
+from core.taste.discovery import SOURCE_MASKS, choose_discovery_settings, discover, source_masks, sources_of
 from core.taste.evaluate import SEEDS, choose_settings, evaluate_inputs
 from core.taste.interactions import (
     AUDIO_FEATURES,
+    ITEM,
+    ROW_KINDS,
     Interactions,
     TasteInputs,
     Weighting,
     build_matrix,
+    catalog_rows,
     load_inputs,
     music_plays,
 )
@@ -67,9 +73,15 @@ def train(db: Database, profile: str, db_path: str | Path, params: dict | None =
     matrix = build_matrix(inputs.interactions, inputs.plays, weighting, inputs.playlists, inputs.other_profiles)
     share = 0.5 if evaluate else 0.85
     model = TasteModel(**(params or {})).fit(matrix.values, inputs.features, inputs.interactions.artist_names_,
-                                             progress=lambda f, m: progress(0.05 + share * 0.6 * f, m))
+                                             progress=lambda f, m: progress(0.05 + share * 0.6 * f, m),
+                                             popularity=inputs.popularity,
+                                             cooc_rows=catalog_rows(inputs.interactions, inputs.catalog_lists))
     progress(0.05 + share * 0.6, "Choosing the hybrid's settings on the last weeks of your history")
     settings = choose_settings(inputs, inputs.plays, params, weighting)
+    progress(0.05 + share * 0.7, "Choosing how to rank songs you have never streamed")
+    settings["discovery"], settings["discovery_chosen_on"] = choose_discovery_settings(
+        inputs, inputs.plays, HybridSettings.from_dict(settings["hybrid"]), params, weighting)
+    settings["discovery"] = settings["discovery"].to_dict()
     results = None
     if evaluate:
         results = evaluate_inputs(inputs, params, weighting, seeds,
@@ -77,10 +89,14 @@ def train(db: Database, profile: str, db_path: str | Path, params: dict | None =
     path = models_dir(db_path) / f"{file_stem(profile)}-{dt.datetime.now(dt.timezone.utc):%Y%m%dT%H%M%S%f}.npz"
     arrays = {k: np.asarray(["" if v is None else str(v) for v in vals], dtype=str)
               for k, vals in inputs.interactions.to_arrays().items()}
+    # what the Discover list needs at query time: each column's sources and Spotify id
+    arrays |= {f"source {name}": mask for name, mask in source_masks(inputs).items()}
+    arrays["track_ids"] = np.asarray(["" if v is None else str(v) for v in (
+        inputs.track_ids if inputs.track_ids is not None else [None] * inputs.interactions.n_tracks)], dtype=str)
     model.save(path, extra=arrays)
     meta = {**model.get_params(), "weighting": weighting.__dict__, "settings": settings,
             "rows": matrix.values.shape[0], "tracks": matrix.values.shape[1],
-            "row_kinds": {k: int((matrix.row_kinds == k).sum()) for k in ("session", "playlist", "profile")}}
+            "row_kinds": {k: int((matrix.row_kinds == k).sum()) for k in ROW_KINDS}}
     model_id = store.save_model_record(db, profile, version, catalog_version, json.dumps(meta),
                                        json.dumps(results, allow_nan=False) if results else None, str(path),
                                        _imputed(model, inputs.interactions))
@@ -103,10 +119,27 @@ class Current:
     model: TasteModel
     interactions: Interactions
     settings: HybridSettings
+    discovery: HybridSettings | None = None  # the weights for never-streamed songs (None: trained before them)
+    masks: dict[str, np.ndarray] | None = None  # per column, which source offers it (SOURCE_MASKS)
+    track_ids: np.ndarray | None = None
 
     @property
     def hybrid(self) -> Hybrid:
         return Hybrid(self.model, self.settings)
+
+    def recommend(self, listener: Listener, n: int = 25, familiar: float = 0.0) -> pd.DataFrame:
+        """The ranked list of the Taste model page and ``python -m core recommend``
+        (``core.taste.discovery.discover``): at ``familiar`` 0 only songs never streamed."""
+        plays = listener.plays if listener.plays is not None else pd.DataFrame(columns=[ITEM, "ms_played"])
+        streamed = np.zeros(self.interactions.n_tracks, dtype=bool)
+        streams = plays[plays["ms_played"].to_numpy() >= DEFAULT_MIN_MS]
+        idx = self.interactions.track_idx(streams[ITEM].astype(object).unique().tolist())
+        streamed[idx[idx >= 0]] = True
+        masks = self.masks or {name: np.zeros(self.interactions.n_tracks, dtype=bool) for name in SOURCE_MASKS}
+        sources = sources_of(masks, self.interactions.artist_names_, streamed)
+        discovery = self.discovery or dataclasses.replace(self.settings, familiar=0.0)
+        return discover(self.model, self.interactions, listener, streamed, sources, self.settings, discovery,
+                         self.track_ids, n=n, familiar=familiar)
 
     def listener(self, plays: pd.DataFrame, feedback: dict[str, int] | None = None) -> Listener:
         """The person as the model sees them: their music plays, likes and dislikes."""
@@ -129,7 +162,12 @@ def current(db: Database, profile: str) -> Current | None:
     arrays["track_keys"] = np.asarray(extra["track_keys"], dtype=object)
     meta = json.loads(record["params_json"])
     settings = HybridSettings.from_dict(meta["settings"]["hybrid"]) if "settings" in meta else LEGACY_SETTINGS
-    return Current(record, model, Interactions.from_arrays(arrays), settings)
+    discovery = meta.get("settings", {}).get("discovery")
+    masks = ({name: np.asarray(extra[f"source {name}"], dtype=bool) for name in SOURCE_MASKS}
+             if all(f"source {name}" in extra for name in SOURCE_MASKS) else None)
+    track_ids = (np.asarray([v or None for v in extra["track_ids"]], dtype=object) if "track_ids" in extra else None)
+    return Current(record, model, Interactions.from_arrays(arrays), settings,
+                   HybridSettings.from_dict(discovery) if discovery else None, masks, track_ids)
 
 
 def metrics(record: dict) -> dict | None:

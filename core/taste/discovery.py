@@ -1,0 +1,397 @@
+"""Discovery: songs the listener has never streamed, from every source they have, ranked by
+the taste model as it ships, and the task that measures it.
+
+A **candidate** is a song the listener has never streamed (30 s or more) that some source
+offers; each carries the first source that reaches it (``SOURCES``):
+
+- ``your playlists``: in one of their own playlists or their library;
+- ``shared profile``: streamed by a profile that shares listening with theirs;
+- ``artist you play``: a catalog song by an artist they stream;
+- ``catalog``: any other catalog song (reached through the catalog's own lists, its genres
+  and its audio features).
+
+The ranking is the hybrid's (``core.taste.scoring.Hybrid``) with weights chosen for this
+task (``choose_discovery_settings``): the catalog's curated playlists and subgenres are rows
+of its co-occurrence part (``core.taste.interactions.catalog_rows``), so a catalog song
+nobody here played is reached through the lists it shares with songs the listener plays;
+the artists they play and the catalog's popularity are parts of it too.
+
+``evaluate_discovery`` cuts the history at several dates, trains on what came before each,
+and ranks every candidate of that moment; the songs first streamed in the next ``days``
+that a source could offer are the answers. It reports the mean percentile rank (Hu, Koren
+& Volinsky 2008: 0 = every answer on top, 0.5 = random) and recall@50 of the hybrid and of
+the baselines, and the share of the new songs any source reaches.
+"""
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from scipy.stats import rankdata
+
+from core.history.frame import DEFAULT_MIN_MS
+from core.names import normalise_text
+from core.taste.interactions import ITEM, TasteInputs, Weighting, build_matrix, catalog_rows
+from core.taste.model import TasteModel, top_n
+from core.taste.scoring import (
+    ALSOnly,
+    ArtistThenPopularity,
+    AudioKNN,
+    CatalogPopularity,
+    Hybrid,
+    HybridSettings,
+    Listener,
+    Recommender,
+)
+
+SOURCES = ("your playlists", "shared profile", "artist you play", "catalog")
+DISCOVERY_MODELS = ("hybrid", "als", "catalog_popularity", "artist_then_popularity", "audio_knn")
+DISCOVERY_DAYS = 28
+CUTOFFS = 4  # cut-offs per history: the last DISCOVERY_DAYS, then every CUTOFF_STEP_DAYS before
+CUTOFF_STEP_DAYS = 91
+MIN_TRAIN_PLAYS = 1000  # a cut-off with less history before it is skipped
+DISCOVERY_K = 50  # recall@K
+
+
+def streamed_columns(inputs: TasteInputs, plays: pd.DataFrame) -> np.ndarray:
+    """Per column of ``inputs.interactions``: streamed (>= 30 s) in ``plays``."""
+    out = np.zeros(inputs.interactions.n_tracks, dtype=bool)
+    streams = plays[plays["ms_played"].to_numpy() >= DEFAULT_MIN_MS]
+    idx = inputs.interactions.track_idx(streams[ITEM].astype(object).unique().tolist())
+    out[idx[idx >= 0]] = True
+    return out
+
+
+def _primary(name: object) -> str:
+    return normalise_text(str(name).split(",")[0].split(";")[0]) if isinstance(name, str) else ""
+
+
+SOURCE_MASKS = ("your playlists", "shared profile", "catalog")  # what a saved model keeps per column
+
+
+def source_masks(inputs: TasteInputs, playlists: dict[str, list[str]] | None = None,
+                 others: dict[str, pd.DataFrame] | None = None) -> dict[str, np.ndarray]:
+    """Per column: in the listener's playlists or library, streamed by a shared profile, in
+    a catalog (features, popularity or a catalog list). ``playlists`` and ``others`` as
+    known at the moment asked (default: all of them)."""
+    ix = inputs.interactions
+    n = ix.n_tracks
+
+    def having(groups) -> np.ndarray:
+        mask = np.zeros(n, dtype=bool)
+        for keys in groups:
+            idx = ix.track_idx(list(keys))
+            mask[idx[idx >= 0]] = True
+        return mask
+
+    catalog = np.isfinite(inputs.features).any(axis=1) | having(inputs.catalog_lists.values())
+    if inputs.popularity is not None:
+        catalog |= np.isfinite(inputs.popularity)
+    shared = having(other[ITEM].astype(object).unique().tolist()
+                    for other in (inputs.other_profiles if others is None else others).values())
+    mine = having((inputs.playlists if playlists is None else playlists).values())
+    return {"your playlists": mine, "shared profile": shared, "catalog": catalog}
+
+
+def sources_of(masks: dict[str, np.ndarray], artist_names: Sequence, streamed: np.ndarray) -> np.ndarray:
+    """Per column, the first source in ``SOURCES`` that offers it; None for a song streamed
+    already or one no source offers. "artist you play": a catalog song by a (primary)
+    artist of a streamed song."""
+    artists = np.array([_primary(a) for a in artist_names], dtype=object)
+    played = set(artists[streamed]) - {""}
+    by_artist = masks["catalog"] & np.fromiter((a in played for a in artists), dtype=bool, count=len(artists))
+    out = np.full(len(streamed), None, dtype=object)
+    for name, mask in zip(SOURCES, (masks["your playlists"], masks["shared profile"], by_artist, masks["catalog"])):
+        out[mask & ~streamed & (out == None)] = name  # noqa: E711 (elementwise)
+    return out
+
+
+def candidate_sources(inputs: TasteInputs, streamed: np.ndarray, playlists: dict[str, list[str]] | None = None,
+                      others: dict[str, pd.DataFrame] | None = None) -> np.ndarray:
+    """``sources_of`` the columns of ``inputs`` (``source_masks`` as known at the moment asked)."""
+    return sources_of(source_masks(inputs, playlists, others), inputs.interactions.artist_names_, streamed)
+
+
+def discovery_recommenders(model: TasteModel, inputs: TasteInputs, matrix: sp.csr_matrix,
+                 settings: HybridSettings) -> dict[str, Recommender]:
+    """The hybrid (as it ships, dial at "new") and the discovery baselines, never tuned down."""
+    popularity = CatalogPopularity.fit(inputs.popularity, matrix)
+    return {
+        "hybrid": Hybrid(model, settings).with_familiar(0.0),
+        "als": ALSOnly(model, settings.taste_half_life),
+        "catalog_popularity": popularity,
+        "artist_then_popularity": ArtistThenPopularity.fit(inputs.interactions, popularity),
+        "audio_knn": AudioKNN.fit(inputs.features, settings.taste_half_life),
+    }
+
+
+def percentile_ranks_of(scores: np.ndarray, candidates: np.ndarray, answers: np.ndarray) -> np.ndarray:
+    """Each answer's rank among the candidates as a share: 0 = first, 1 = last (ties share
+    their average rank; a score of -inf, "cannot rank", ties with every other -inf last)."""
+    pool = np.flatnonzero(candidates)
+    if len(pool) < 2:
+        return np.zeros(len(answers))
+    values = np.where(np.isfinite(scores[pool]), -scores[pool], np.inf)
+    ranks = rankdata(values, method="average")
+    where = {c: i for i, c in enumerate(pool)}
+    return np.array([(ranks[where[a]] - 1) / (len(pool) - 1) for a in answers])
+
+
+def cutoffs_of(plays: pd.DataFrame, count: int = CUTOFFS, days: int = DISCOVERY_DAYS,
+               step: int = CUTOFF_STEP_DAYS, min_train: int = MIN_TRAIN_PLAYS) -> list[pd.Timestamp]:
+    """The cut-offs the task uses: ``days`` before the last play, then every ``step`` days
+    earlier, while at least ``min_train`` plays come before."""
+    if plays.empty:
+        return []
+    last = plays["start"].max()
+    out = []
+    for k in range(count):
+        cutoff = last - pd.Timedelta(days=days + k * step)
+        if int((plays["start"] < cutoff).sum()) < min_train:
+            break
+        out.append(cutoff)
+    return out
+
+
+# The weights the discovery settings are chosen from (HybridSettings' part weights).
+DISCOVERY_GRID: dict[str, tuple[float, ...]] = {
+    "als_weight": (1.0, 0.5, 0.0), "audio_weight": (0.0, 0.1), "artist_weight": (0.25, 1.0, 4.0, 8.0, 16.0),
+    "cooc_weight": (0.5, 1.0, 2.0), "popularity_weight": (0.0, 0.25, 0.5, 1.0),
+}
+DISCOVERY_VALIDATION_WINDOWS = 4
+MIN_VALIDATION_ANSWERS = 10  # fewer songs found in the validation windows: DISCOVERY_PRIOR's weights
+# With too few songs to choose on, every part counts: the artist and the catalog's lists as
+# much as ALS, the catalog's popularity half as much (a prior, not fitted to any listener).
+DISCOVERY_PRIOR = {"als_weight": 1.0, "audio_weight": 0.1, "artist_weight": 1.0, "cooc_weight": 1.0,
+                   "popularity_weight": 0.5}
+
+
+@dataclass
+class _Moment:
+    """Everything known at a cut-off, the model trained on it, and the songs found after."""
+
+    cutoff: pd.Timestamp
+    sources: np.ndarray
+    candidates: np.ndarray
+    new: np.ndarray
+    answers: np.ndarray
+    matrix: sp.csr_matrix
+    model: TasteModel
+    listener: Listener
+
+
+def _moment(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, days: int, params: dict | None,
+            weighting: Weighting, seed: int) -> _Moment:
+    from core.taste.evaluate import _windowed  # the same "known before the cut-off" as the other tasks
+
+    ix = inputs.interactions
+    w = _windowed(inputs, plays, cutoff, days)
+    streamed = streamed_columns(inputs, w["train"])
+    sources = candidate_sources(inputs, streamed, w["playlists"], w["others"])
+    candidates = sources != None  # noqa: E711
+    new = streamed_columns(inputs, w["test"]) & ~streamed
+    matrix = build_matrix(ix, w["train"], weighting, w["playlists"], w["others"]).values
+    model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features, ix.artist_names_,
+                                                                     popularity=inputs.popularity,
+                                                                     cooc_rows=catalog_rows(ix, inputs.catalog_lists))
+    return _Moment(cutoff, sources, candidates, new, np.flatnonzero(new & candidates), matrix, model,
+                   Listener.of_plays(ix, w["train"], now=cutoff, weighting=weighting))
+
+
+def choose_discovery_settings(inputs: TasteInputs, plays: pd.DataFrame, base: HybridSettings,
+                              params: dict | None = None, weighting: Weighting = Weighting(),
+                              days: int = DISCOVERY_DAYS, seed: int = 0) -> tuple[HybridSettings, dict]:
+    """The hybrid's weights for never-streamed songs, chosen on validation windows inside
+    ``plays`` (the last ``DISCOVERY_VALIDATION_WINDOWS`` periods of ``days``): the ``DISCOVERY_GRID``
+    point with the lowest pooled mean percentile rank of the songs found there.
+
+    With fewer than ``MIN_VALIDATION_ANSWERS`` songs to learn from, the weights are
+    ``DISCOVERY_PRIOR``'s: a handful of songs would only teach noise. Half-lives come from
+    ``base`` (the settings chosen for the whole list); the dial is at "new" either way.
+    Returns (settings, what they were chosen on)."""
+    base = dataclasses.replace(base, familiar=0.0)
+    last = plays["start"].max() if len(plays) else None
+    moments = []
+    for k in range(1, DISCOVERY_VALIDATION_WINDOWS + 1):
+        if last is None:
+            break
+        cutoff = last - pd.Timedelta(days=k * days)
+        if int((plays["start"] < cutoff).sum()) < MIN_TRAIN_PLAYS:
+            break
+        moments.append(_moment(inputs, plays, cutoff, days, params, weighting, seed))
+    answers = sum(len(m.answers) for m in moments)
+    info = {"validation_windows": len(moments), "validation_songs": answers}
+    if answers < MIN_VALIDATION_ANSWERS:
+        return dataclasses.replace(base, **DISCOVERY_PRIOR), {**info, "chosen": "prior (too few songs to choose on)"}
+    parts = [m.model.score_parts(m.listener.row(base.taste_half_life)) for m in moments]
+    names = list(DISCOVERY_GRID)
+    best, best_rank = base, np.inf
+    for values in itertools.product(*DISCOVERY_GRID.values()):
+        settings = dataclasses.replace(base, **dict(zip(names, values)))
+        ranks = [percentile_ranks_of(m.model.combine(p, settings.weights()), m.candidates, m.answers)
+                 for m, p in zip(moments, parts)]
+        mean = float(np.concatenate(ranks).mean())
+        if mean < best_rank - 1e-9:
+            best, best_rank = settings, mean
+    return best, {**info, "chosen": "validation", "validation_mpr": best_rank}
+
+
+def evaluate_discovery(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
+                       settings: HybridSettings | None = None, cutoffs: Sequence[pd.Timestamp] | None = None,
+                       days: int = DISCOVERY_DAYS, seed: int = 0, k: int = DISCOVERY_K) -> dict:
+    """The discovery task (see the module docstring).
+
+    At each cut-off the hybrid's discovery weights are chosen on the weeks before it
+    (``choose_discovery_settings``, as training does), never on the weeks it is judged on.
+    Returns ``{"windows": [per cut-off: cutoff, new_songs, reached, candidates, reached_by,
+    settings, per model its percentile ranks, hits and recall@k]}``; ``pool_discovery``
+    pools them.
+    """
+    base = settings or HybridSettings()
+    plays = inputs.plays
+    windows = []
+    for cutoff in (cutoffs_of(plays, days=days) if cutoffs is None else cutoffs):
+        before = plays[(plays["start"] < cutoff).to_numpy()]
+        chosen, how = choose_discovery_settings(inputs, before, base, params, weighting, days, seed)
+        m = _moment(inputs, plays, cutoff, days, params, weighting, seed)
+        result = {"cutoff": cutoff.isoformat(), "new_songs": int(m.new.sum()), "reached": int(len(m.answers)),
+                  "candidates": int(m.candidates.sum()),
+                  "reached_by": {s: int((m.sources[m.answers] == s).sum()) for s in SOURCES},
+                  "settings": {**chosen.to_dict(), **how}, "models": {}}
+        for name, recommender in discovery_recommenders(m.model, inputs, m.matrix, chosen).items():
+            scores = recommender.scores(m.listener)
+            ranks = percentile_ranks_of(scores, m.candidates, m.answers)
+            top = set(top_n(np.where(m.candidates, scores, -np.inf), k)[0].tolist())
+            hits = len(top & set(m.answers.tolist()))
+            result["models"][name] = {"ranks": ranks.tolist(), "hits": hits,
+                                      "recall": hits / len(m.answers) if len(m.answers) else None}
+        windows.append(result)
+    return {"windows": windows}
+
+
+def pool_discovery(results: Sequence[dict]) -> dict:
+    """Pooled over every window of every result: per model the mean percentile rank (over
+    every answer) and recall@k (hits over answers), and the share of new songs reached."""
+    windows = [w for r in results for w in r["windows"]]
+    new = sum(w["new_songs"] for w in windows)
+    reached = sum(w["reached"] for w in windows)
+    out = {"windows": len(windows), "new_songs": new, "reached": reached,
+           "reach": reached / new if new else None, "models": {}}
+    for name in DISCOVERY_MODELS:
+        ranks = [r for w in windows for r in w["models"].get(name, {}).get("ranks", [])]
+        hits = sum(w["models"].get(name, {}).get("hits", 0) for w in windows)
+        out["models"][name] = {"mpr": float(np.mean(ranks)) if ranks else None,
+                               "recall": hits / reached if reached else None}
+    return out
+
+
+# --- the list a person sees ---------------------------------------------------------------------
+
+SOURCE_LABELS = {
+    "your history": "you stream it",
+    "your playlists": "in your playlists or library, never streamed",
+    "shared profile": "streamed by a profile that shares with yours",
+    "artist you play": "a catalog song by an artist you play",
+    "catalog": "from the catalog",
+}
+CAPPED_UP_TO = 200  # longer lists (a script asking for every candidate) are not capped per artist
+
+
+def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, sources: np.ndarray,
+              settings: HybridSettings, discovery: HybridSettings, track_ids: np.ndarray | None = None,
+              n: int = 25, familiar: float = 0.0, per_artist: int = 2) -> pd.DataFrame:
+    """The recommended songs, best first: ``round(familiar * n)`` songs the listener streams
+    (the trained hybrid's order) and the rest never streamed (``discovery``'s order, each
+    with its source), interleaved so that every stretch of the list follows the dial. At
+    0 every song is new to them, at 1 every one is theirs.
+
+    Songs they skipped away or disliked never come back; no song twice; at most
+    ``per_artist`` of one artist in each 25 (up to ``CAPPED_UP_TO`` songs). Columns:
+    track_key, track_uri, track_name, artist_name, score (0..1, the song's percentile in
+    its own list), source, familiar, reason.
+    """
+    from core.taste.recommend import explain, stats_of
+
+    familiar = float(min(max(familiar, 0.0), 1.0))
+    row = listener.row(settings.taste_half_life)
+    blocked = row.indices[row.data < 0]
+    ranked: dict[str, np.ndarray] = {}
+    for name, hybrid, allowed, use in (
+            ("known", Hybrid(model, settings), streamed, familiar > 0),
+            ("new", Hybrid(model, discovery).with_familiar(0.0), sources != None, familiar < 1)):  # noqa: E711
+        scores = np.where(allowed, hybrid.scores(listener), -np.inf) if use else np.full(len(streamed), -np.inf)
+        scores[blocked] = -np.inf
+        fetch = int(min(np.isfinite(scores).sum(), n * 20 if n <= CAPPED_UP_TO else n))
+        top = top_n(scores, fetch)[0] if fetch else np.zeros(0, dtype=int)
+        ranked[name] = top[np.isfinite(scores[top])]
+    position = {kind: {int(i): p for p, i in enumerate(ranked[kind])} for kind in ranked}
+    if n <= CAPPED_UP_TO:
+        order = _capped(ranked, ix.artist_names_, n, familiar, per_artist)
+    else:
+        order = _interleave(ranked["known"].tolist(), ranked["new"].tolist(), familiar)[:n]
+    positive = row.data > 0
+    seeds = row.indices[positive][np.argsort(-row.data[positive], kind="stable")][:50]
+    stats = stats_of(listener)
+    rows = []
+    for kind, idx in order:
+        source = "your history" if kind == "known" else str(sources[idx])
+        why = explain(model, ix, idx, seeds, stats)
+        rows.append({"track_key": ix.track_keys_[idx],
+                     "track_uri": f"spotify:track:{track_ids[idx]}" if track_ids is not None and track_ids[idx]
+                     else None,
+                     "track_name": ix.track_names_[idx], "artist_name": ix.artist_names_[idx],
+                     "score": round(1.0 - position[kind][int(idx)] / max(len(ranked[kind]), 1), 4), "source": source,
+                     "familiar": kind == "known",
+                     "reason": why if kind == "known" else f"{SOURCE_LABELS[source]}; {why}"})
+    return pd.DataFrame(rows, columns=["track_key", "track_uri", "track_name", "artist_name", "score", "source",
+                                       "familiar", "reason"])
+
+
+def _capped(ranked: dict[str, np.ndarray], artists: Sequence, n: int, familiar: float, per_artist: int,
+            window: int = 25) -> list[tuple[str, int]]:
+    """Up to ``n`` (kind, column) pairs: each position from the list the dial is short of
+    (the other one when that is used up), the best song there whose artist has fewer than
+    ``per_artist`` songs in this block of ``window`` positions."""
+    pending = {kind: list(ranked[kind]) for kind in ("known", "new")}
+    out: list[tuple[str, int]] = []
+    counts: dict[tuple[int, object], int] = {}
+    taken_known = 0
+    while len(out) < n:
+        block = len(out) // window
+        first = "known" if taken_known < round(familiar * (len(out) + 1)) else "new"
+        picked = None
+        for kind in (first, "new" if first == "known" else "known"):
+            for place, idx in enumerate(pending[kind]):
+                artist = artists[idx]
+                if artist is None or counts.get((block, artist), 0) < per_artist:
+                    picked = (kind, int(idx))
+                    counts[(block, artist)] = counts.get((block, artist), 0) + 1
+                    del pending[kind][place]
+                    break
+            if picked:
+                break
+        if picked is None:
+            break  # every song left is by an artist capped in this block: the list ends here
+        taken_known += picked[0] == "known"
+        out.append(picked)
+    return out
+
+
+def _interleave(known: list, new: list, familiar: float) -> list[tuple[str, int]]:
+    """Both lists in one, each position taken from the list the dial is short of."""
+    out: list[tuple[str, int]] = []
+    k = j = 0
+    while k < len(known) or j < len(new):
+        short_of_known = k < round(familiar * (len(out) + 1))
+        if (short_of_known and k < len(known)) or j >= len(new):
+            out.append(("known", known[k]))
+            k += 1
+        else:
+            out.append(("new", new[j]))
+            j += 1
+    return out
