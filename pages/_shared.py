@@ -59,7 +59,23 @@ def run_app() -> None:
         expanded=True,  # every page in the sidebar, not "View 3 more"
     )
     profile_line(db, profile)
+    keep_controls()
     navigation.run()
+
+
+# Page controls kept for the session, like the sidebar's (CONTROL_KEYS, defined below).
+PAGE_CONTROL_KEYS = ("overview_period", "overview_by", "overview_rank_by", "overview_n", "taste_familiar",
+                     "taste_picked")
+
+
+def keep_controls() -> None:
+    """Keep every page's controls for the session. Streamlit drops a widget's value when a
+    run does not draw it (another page); a value written back through session state at the
+    start of every run is kept until the widget is drawn again."""
+    state = st.session_state
+    for key in (*CONTROL_KEYS, *PAGE_CONTROL_KEYS):
+        if key in state:
+            state[key] = state[key]
 
 
 def through_navigation() -> None:
@@ -332,6 +348,22 @@ def spotify_client_id_from_secrets() -> str | None:
         return None
 
 
+def app_address() -> str:
+    """This app on the loopback address and the port it runs on (where Spotify sends a
+    person back to, unless SPOTIFY_REDIRECT_URI says otherwise)."""
+    return f"http://127.0.0.1:{st.get_option('server.port')}"
+
+
+def spotify_config():
+    """The Spotify configuration, the redirect URI defaulting to this app's own port.
+
+    Raises core.spotify.SpotifyConfigError when no client id is configured."""
+    from core import spotify
+
+    return spotify.load_config(client_id=spotify_client_id_from_secrets(),
+                               default_redirect_uri=f"{app_address()}/spotify")
+
+
 def spotify_client():
     """A spotipy client for this person's session (call it once they are signed in).
 
@@ -339,5 +371,4 @@ def spotify_client():
     """
     from core import spotify
 
-    config = spotify.load_config(client_id=spotify_client_id_from_secrets())
-    return spotify.make_client(config, st.session_state)
+    return spotify.make_client(spotify_config(), st.session_state)

@@ -168,9 +168,13 @@ else:
     missing = coverage["missing"]
     if not missing.empty:
         st.markdown("**Heavily played tracks still without features**")
-        st.dataframe(missing.assign(hours=missing["ms_played"] / 3.6e6)[
-            ["artist_name", "track_name", "plays", "hours", "track_key"]], hide_index=True, width="stretch",
-            column_config={"hours": st.column_config.NumberColumn(format="%.1f")})
+        # the Spotify id where the export has one (a raw key "artist — title" says nothing new)
+        ids = missing["track_key"].astype(object).where(~missing["track_key"].astype(str).str.contains(" — "))
+        st.dataframe(missing.assign(hours=missing["ms_played"] / 3.6e6, spotify_id=ids)[
+            ["artist_name", "track_name", "plays", "hours", "spotify_id"]], hide_index=True, width="stretch",
+            column_config={"hours": st.column_config.NumberColumn(format="%.1f"),
+                           "artist_name": "artist", "track_name": "track",
+                           "spotify_id": st.column_config.TextColumn("Spotify id")})
         st.caption("A bigger catalog, or one with the genres you play most, fills these in. "
                    "Tracks imported without an id match by artist and title only.")
 

@@ -35,8 +35,10 @@ st.divider()
 if summary["all_plays"]:
     st.subheader(f"Profile “{_shared.plain(profile)}”", anchor=False)
     cols = st.columns(4)
-    cols[0].metric("Plays", f"{summary['all_plays']:,}")
-    cols[1].metric("Hours", f"{summary['all_hours']:,}")
+    cols[0].metric("Plays", f"{summary['all_plays']:,}", help="Every play of every kind: music, podcasts, "
+                   "audiobooks and videos.")
+    cols[1].metric("Hours", f"{summary['all_hours']:,}", help="Every kind of content. Overview counts the content "
+                   "chosen in its sidebar (music at first), so its hours can be fewer.")
     cols[2].metric("Tracks", f"{summary['tracks']:,}")
     cols[3].metric("Artists", f"{summary['artists']:,}")
     st.caption(f"From {summary['first_play'][:10]} to {summary['last_play'][:10]} (UTC).")

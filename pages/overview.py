@@ -49,17 +49,23 @@ key = _shared.data_key(profile)
 rule = f"plays of at least {filters.min_ms // 1000} s" if filters.min_ms else "every play"
 
 summary = _totals(key, filters)
-cols = st.columns(7)
-cols[0].metric("Streams", f"{summary['streams']:,}", help=f"Streams are {rule} (sidebar: what counts as a stream).")
-cols[1].metric("Plays", f"{summary['plays']:,}", help="Every play, skips included.")
-cols[2].metric("Hours", f"{summary['hours']:,}", help="Time of every play, skips included.")
-cols[3].metric("Tracks", f"{summary['tracks']:,}", help="Distinct songs streamed (one song however many Spotify ids it has).")
-cols[4].metric("Artists", f"{summary['artists']:,}", help="Distinct artists of music streamed.")
-cols[5].metric("Albums", f"{summary['albums']:,}", help="Distinct albums of music streamed.")
-cols[6].metric("Days listened", f"{summary['days_listened']:,}", help="Local dates with at least one play.")
+content = ", ".join(filters.content)
+# two rows of tiles: seven in one row cut totals of a large history ("29…") at laptop width
+top = st.columns(4)
+top[0].metric("Streams", f"{summary['streams']:,}", help=f"Streams are {rule} (sidebar: what counts as a stream).")
+top[1].metric("Plays", f"{summary['plays']:,}", help=f"Every play of {content}, skips included.")
+top[2].metric("Hours", f"{summary['hours']:,}",
+              help=f"Time of every play of {content} (the sidebar's content), skips included. Home's hours count "
+                   "every kind of content.")
+top[3].metric("Days listened", f"{summary['days_listened']:,}", help="Local dates with at least one play.")
+bottom = st.columns(4)
+bottom[0].metric("Tracks", f"{summary['tracks']:,}", help="Distinct songs streamed (one song however many Spotify ids it has).")
+bottom[1].metric("Artists", f"{summary['artists']:,}", help="Distinct artists of music streamed.")
+bottom[2].metric("Albums", f"{summary['albums']:,}", help="Distinct albums of music streamed.")
 
 st.subheader("Listening time")
-period = PERIODS[st.radio("Per", list(PERIODS), index=2, horizontal=True, key="overview_period")]
+st.session_state.setdefault("overview_period", list(PERIODS)[2])  # kept for the session (_shared.keep_controls)
+period = PERIODS[st.radio("Per", list(PERIODS), horizontal=True, key="overview_period")]
 over_time = _listening_time(key, filters, period)
 st.altair_chart(
     explore.bars_over_time(over_time, "period_start", "hours", f"Hours listened per {period}",
@@ -73,7 +79,8 @@ st.subheader("Top of the range")
 left, middle, right = st.columns(3)
 kind = left.radio("Top", list(KINDS), horizontal=True, key="overview_by")
 rank_label = middle.radio("Ranked by", list(RANK_BY), horizontal=True, key="overview_rank_by")
-n = int(right.number_input("How many", min_value=5, max_value=100, value=10, step=5, key="overview_n"))
+st.session_state.setdefault("overview_n", 10)
+n = int(right.number_input("How many", min_value=5, max_value=100, step=5, key="overview_n"))
 by, rank_by = KINDS[kind], RANK_BY[rank_label]
 table, window, had_plays = _top(key, filters, by, rank_by, n)
 

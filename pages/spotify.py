@@ -28,14 +28,17 @@ def _pending_sign_ins() -> dict:
     return {}
 
 
-def _setup_guide(expanded: bool, redirect_uri: str = spotify.DEFAULT_REDIRECT_URI) -> None:
+HERE = _shared.app_address()
+
+
+def _setup_guide(expanded: bool, redirect_uri: str = f"{HERE}/spotify") -> None:
     with st.expander("How to connect Encore to Spotify (once, about 5 minutes)", expanded=expanded):
         st.markdown(f"""
 1. Open [developer.spotify.com/dashboard](https://developer.spotify.com/dashboard) and **create an app**
    (any name; tick *Web API*). A new app is in **development mode**: it works for at most **5 people**,
    whom you add under *User Management*, and only while the app's owner has **Spotify Premium**.
 2. Under **Redirect URIs** add exactly `{redirect_uri}` — a loopback IP address. Spotify refuses
-   `localhost`; open Encore at `http://127.0.0.1:8501` so the way back lands here.
+   `localhost`; open Encore at `{HERE}` so the way back lands here.
 3. Copy the app's **Client ID** (no client secret is needed: Encore signs in with PKCE) and either
    set it in the environment, `export SPOTIFY_CLIENT_ID=…`, or put `SPOTIFY_CLIENT_ID = "…"` in
    `.streamlit/secrets.toml`. Restart Encore.
@@ -56,7 +59,7 @@ def _sign_in_url(config: spotify.SpotifyConfig) -> str:
 
 
 try:
-    config = spotify.load_config(client_id=_shared.spotify_client_id_from_secrets())
+    config = _shared.spotify_config()
 except spotify.SpotifyConfigError as problem:
     _setup_guide(expanded=True)
     st.warning(_shared.plain(problem))

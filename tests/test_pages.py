@@ -202,3 +202,21 @@ def test_profiles_page_renames_shares_undoes_an_import_and_deletes(db_path):
     assert [shown(e.value) for e in at.error] == ["“xxxxx” is the only profile in this store, so it cannot be deleted. "
                                            "Create or import another profile first."]
     assert [p["name"] for p in store.list_profiles(db)] == ["xxxxx"]
+
+
+def test_page_controls_are_kept_when_you_leave_the_page_and_come_back(demo_db, monkeypatch):
+    monkeypatch.setenv("ENCORE_DB", str(demo_db))
+    at = app()
+    at.session_state["profile"] = "demo"
+    at.run()
+    at.switch_page("pages/overview.py").run()
+    at.radio(key="overview_period").set_value("Year").run()
+    at.radio(key="overview_rank_by").set_value("Time").run()
+    at.number_input(key="overview_n").set_value(25).run()
+    at.switch_page("pages/habits.py").run()  # another page: Overview's widgets are not drawn
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/overview.py").run()
+    assert not at.exception
+    assert at.radio(key="overview_period").value == "Year"
+    assert at.radio(key="overview_rank_by").value == "Time"
+    assert at.number_input(key="overview_n").value == 25

@@ -60,6 +60,7 @@ def test_adding_a_known_catalog_shows_what_it_contributed_and_the_coverage(db_pa
         {"year": "2024", "matched": "by artist and title", "percent": 20.0}]
     missing = at.dataframe[2].value
     assert sorted(missing["track_name"]) == ["Comedy", "Get Lucky", "Unknown Song"]
+    assert "track_key" not in missing.columns and "spotify_id" in missing.columns  # no raw internal key
 
 
 def test_an_unknown_csv_goes_through_the_column_mapping_form(db_path):

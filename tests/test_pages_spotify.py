@@ -56,6 +56,20 @@ def test_without_a_client_id_the_page_explains_the_setup(db_path):
     assert not at.get("link_button")
 
 
+def test_the_guide_names_the_port_the_app_runs_on(db_path, monkeypatch):
+    from streamlit import config
+
+    before = config.get_option("server.port")
+    config.set_option("server.port", 8765)
+    try:
+        at = open_page()
+    finally:
+        config.set_option("server.port", before)
+    text = at.expander[0].markdown[0].value
+    assert "`http://127.0.0.1:8765/spotify`" in text and "open Encore at `http://127.0.0.1:8765`" in text
+    assert "8501" not in text
+
+
 def test_a_localhost_redirect_uri_is_refused_with_the_fix(db_path, monkeypatch):
     monkeypatch.setenv("SPOTIFY_CLIENT_ID", CLIENT_ID)
     monkeypatch.setenv("SPOTIFY_REDIRECT_URI", "http://localhost:8501/spotify")

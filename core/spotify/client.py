@@ -202,10 +202,12 @@ def check_redirect_uri(uri: str) -> str:
     return uri
 
 
-def load_config(client_id: str | None = None, environ: MutableMapping[str, str] | None = None) -> SpotifyConfig:
+def load_config(client_id: str | None = None, environ: MutableMapping[str, str] | None = None,
+                default_redirect_uri: str = DEFAULT_REDIRECT_URI) -> SpotifyConfig:
     """The configuration from arguments and the environment.
 
-    ``SPOTIFY_CLIENT_ID`` (unless ``client_id`` is given), ``SPOTIFY_REDIRECT_URI``, and for
+    ``SPOTIFY_CLIENT_ID`` (unless ``client_id`` is given), ``SPOTIFY_REDIRECT_URI`` (else
+    ``default_redirect_uri``: the app passes the address on the port it runs on), and for
     tests ``ENCORE_SPOTIFY_API_URL`` / ``ENCORE_SPOTIFY_ACCOUNTS_URL``.
     """
     env = os.environ if environ is None else environ
@@ -217,7 +219,7 @@ def load_config(client_id: str | None = None, environ: MutableMapping[str, str] 
     api_url = env.get("ENCORE_SPOTIFY_API_URL") or API_URL
     return SpotifyConfig(
         client_id=client_id,
-        redirect_uri=check_redirect_uri(env.get("SPOTIFY_REDIRECT_URI") or DEFAULT_REDIRECT_URI),
+        redirect_uri=check_redirect_uri(env.get("SPOTIFY_REDIRECT_URI") or default_redirect_uri),
         api_url=api_url if api_url.endswith("/") else api_url + "/",
         accounts_url=(env.get("ENCORE_SPOTIFY_ACCOUNTS_URL") or ACCOUNTS_URL).rstrip("/"),
     )
