@@ -58,7 +58,14 @@ def _cmd_catalog(args: argparse.Namespace) -> int:
         if bad:
             print(f"encore: --map wants FIELD=COLUMN, got {bad[0]!r}", file=sys.stderr)
             return 2
-        mapping = {field: column for field, _, column in pairs}
+        given = {field: column for field, _, column in pairs}
+        try:  # columns already named like Encore's fields map themselves; --map adds and overrides
+            headers = catalog.preview_catalog(args.path).headers
+        except EncoreError as exc:
+            print(f"encore: nothing could be imported: {exc}", file=sys.stderr)
+            return 2
+        mapping = {**{f: h for f, h in catalog.same_name_mapping(headers).items() if h not in given.values()},
+                   **given}
     db = store.open_store(args.db)
     try:
         report = catalog.import_catalog(db, args.path, name=args.name, mapping=mapping)

@@ -63,7 +63,9 @@ st.markdown("Known out of the box: TidyTuesday 2020 `spotify_songs.csv`, Kaggle'
             "and the *1.2M songs* `tracks_features.csv`. Any other CSV works through a column mapping. "
             "A zip holding one CSV is fine.")
 CATALOG_SUFFIXES = (".csv", ".tsv", ".txt", ".zip")
-upload = st.file_uploader("Catalog file", type=[s.lstrip(".") for s in CATALOG_SUFFIXES], key="cat_upload")
+# a new key after each import: the imported file leaves the uploader (and its warnings the page)
+upload = st.file_uploader("Catalog file", type=[s.lstrip(".") for s in CATALOG_SUFFIXES],
+                          key=f"cat_upload_{st.session_state.get('cat_imports', 0)}")
 path_text = _shared.server_path_input("…or a path on this computer", key="cat_path",
                                      placeholder="/home/me/Downloads/spotify_songs.csv")
 source: tuple[str, bytes | None] | None = None
@@ -91,7 +93,7 @@ if source is not None:
     else:
         st.warning(f"{_shared.plain(preview.label)}: not a catalog format Encore knows. Say which column holds what; "
                    "a track id and a title are required, every other field is optional.")
-        options = [NO_COLUMN, *preview.headers]
+        options = [NO_COLUMN, *catalog.usable_headers(preview.headers)]
         with st.expander("Column mapping", expanded=True):
             cols = st.columns(3)
             mapping = {}
@@ -102,6 +104,9 @@ if source is not None:
                     index=options.index(guess) if guess in options else 0, key=f"cat_map_{field}")
                 if chosen != NO_COLUMN:
                     mapping[field] = chosen
+            if any(h.strip().lower() == "year" for h in preview.headers) and "release_year" not in mapping:
+                st.caption("A column called “year” is not mapped to release_year by itself: in chart data it is "
+                           "the year of the chart, not of the release. Map it if it is the release year.")
     if st.button("Import catalog", key="cat_import", type="primary", disabled=not catalog_name.strip()):
         bar = st.progress(0.0, text="Starting…")
         try:
@@ -112,6 +117,8 @@ if source is not None:
             st.error(f"{_shared.plain(exc)} Nothing was imported.", icon="⚠️")
         else:
             st.session_state["cat_report"] = report
+            st.session_state["cat_imports"] = st.session_state.get("cat_imports", 0) + 1
+            st.session_state.pop("cat_path", None)
             st.rerun()
 
 report: catalog.CatalogReport | None = st.session_state.get("cat_report")

@@ -709,6 +709,18 @@ def test_cli_text_and_mapping(tmp_path, capsys, catalogs):
                                  "(0 by id, 0 by name).")
 
 
+def test_cli_columns_named_like_encore_fields_map_themselves_once_any_map_is_given(tmp_path, capsys):
+    path = write(tmp_path, "mine.csv", "Spotify URI,track_name,artist_name,energy,tempo\n"
+                                       "spotify:track:4uLU6hMCjMI75M1A2tKUQC,Never Gonna Give You Up,Rick Astley,0.9,"
+                                       "113\n")
+    db_path = tmp_path / "store.db"
+    assert main(["catalog", str(path), "--db", str(db_path), "--map", "track_id=Spotify URI"]) == 0
+    capsys.readouterr()
+    assert store.open_store(db_path).execute(
+        "SELECT track_id, track_name, artist_name, energy, tempo FROM catalog_tracks").fetchall() == [
+        ("4uLU6hMCjMI75M1A2tKUQC", "Never Gonna Give You Up", "Rick Astley", 0.9, 113.0)]
+
+
 def test_cli_exits_2_with_one_line_when_nothing_could_be_imported(tmp_path, capsys):
     path = write(tmp_path, "plays.csv", "ts,ms_played\n2024-01-01T00:00:00Z,1000\n")
     assert main(["catalog", str(path), "--db", str(tmp_path / "store.db")]) == 2

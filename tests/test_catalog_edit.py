@@ -9,9 +9,11 @@ from tests.test_catalog import add_plays, catalogs, imported_with_history, track
 
 
 @pytest.mark.parametrize("headers, expected", [
+    # "Year" is left alone: in chart data it is the chart's year, not the release year
     (["Spotify URI", "Song", "Performer", "Style", "Year", "BPM", "Energy"],
-     {"track_id": "Spotify URI", "track_name": "Song", "artist_name": "Performer", "release_year": "Year",
-      "energy": "Energy"}),
+     {"track_id": "Spotify URI", "track_name": "Song", "artist_name": "Performer", "energy": "Energy"}),
+    (["", "Unnamed: 0", "artist", "track", "Release Year"],  # no blank or unnamed index column
+     {"artist_name": "artist", "track_name": "track", "release_year": "Release Year"}),
     (["ID", "Title", "Artist(s)", "Album", "Release Date", "Duration (ms)", "danceability", "Valence", "TEMPO"],
      {"track_id": "ID", "track_name": "Title", "album_name": "Album", "release_date": "Release Date",
       "danceability": "danceability", "valence": "Valence", "tempo": "TEMPO"}),
@@ -30,7 +32,7 @@ def test_preview_of_a_known_and_an_unknown_catalog(catalogs):
     assert unknown == catalog.CatalogPreview(
         label="custom.csv", headers=["Spotify URI", "Song", "Performer", "Style", "Year", "BPM", "Energy"],
         format=None, suggested={"track_id": "Spotify URI", "track_name": "Song", "artist_name": "Performer",
-                                "release_year": "Year", "energy": "Energy"})
+                                "energy": "Energy"})
 
 
 def test_preview_of_an_unreadable_file_names_it(tmp_path):

@@ -27,7 +27,8 @@ def catalog_page() -> AppTest:
 
 def upload(at: AppTest, name: str, text: str | bytes) -> AppTest:
     data = text.encode("utf-8") if isinstance(text, str) else text
-    at.file_uploader(key="cat_upload").set_value((name, data, "text/csv")).run()
+    imports = at.session_state["cat_imports"] if "cat_imports" in at.session_state else 0
+    at.file_uploader(key=f"cat_upload_{imports}").set_value((name, data, "text/csv")).run()
     assert not at.exception
     return at
 
@@ -73,9 +74,30 @@ def test_an_unknown_csv_goes_through_the_column_mapping_form(db_path):
     at.button(key="cat_import").click().run()
     assert not at.exception
     assert shown(at.success[0].value).startswith("custom.csv: CSV with a column mapping, 2 rows, 2 tracks")
+    # imported: the file leaves the uploader, and the form and its warning the page
+    assert not at.warning and not [s for s in at.selectbox if (s.key or "").startswith("cat_map_")]
+    assert at.file_uploader(key="cat_upload_1").value is None
     db = store.open_store(db_path)
     assert db.execute("SELECT track_id, tempo, genre FROM catalog_tracks ORDER BY track_id").fetchall() == [
         ("4uLU6hMCjMI75M1A2tKUQC", 113.3, "dance pop"), ("7GhIk7Il098yCjg4BQjzvb", None, None)]
+
+
+CHART_CSV = """,id,artist,track,year,rank
+0,4uLU6hMCjMI75M1A2tKUQC,Rick Astley,Never Gonna Give You Up,2009,1
+"""
+
+
+def test_chart_style_columns_are_guessed_but_a_year_is_asked_for(db_path):
+    at = upload(catalog_page(), "charts.csv", CHART_CSV)
+    assert at.selectbox(key="cat_map_track_id").value == "id"
+    assert at.selectbox(key="cat_map_artist_name").value == "artist"
+    assert at.selectbox(key="cat_map_track_name").value == "track"
+    # a chart's year is not the release year: left for the person to map
+    assert at.selectbox(key="cat_map_release_year").value == "— not in this file —"
+    assert any("is not mapped to release_year by itself" in c for c in page_captions(at))
+    # the unnamed index column is no option
+    assert at.selectbox(key="cat_map_album_name").options == ["— not in this file —", "id", "artist", "track",
+                                                               "year", "rank"]
 
 
 def test_a_mapping_without_a_title_says_what_to_fix_and_imports_nothing(db_path):

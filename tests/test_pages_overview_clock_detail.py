@@ -84,6 +84,14 @@ def test_overview_metrics_and_listening_time_chart_equal_the_aggregates(db_path)
     x = chart_spec(at, "Hours listened per year")["encoding"]["x"]
     assert x["scale"] == {"type": "utc"}  # naive wall-clock periods, never shifted by the browser's zone
     assert x["axis"] == {"labelExpr": explore.TIME_LABELS, "tickCount": {"interval": "year", "step": 1}}
+    # each column spans most of its period (not a hairline): its end is computed in the chart
+    spec = chart_spec(at, "Hours listened per year")
+    assert spec["encoding"]["x2"] == {"field": "period_start_end"}
+    assert spec["mark"] == {"type": "bar", "color": explore.ACCENT, "orient": "vertical"}
+    [calculate] = spec["transform"]
+    assert calculate["as"] == "period_start_end"
+    width_days = int(calculate["calculate"].rsplit("+", 1)[1]) / 86_400_000
+    assert 300 <= width_days <= 366 * 0.9  # 85 % of a year
 
 
 def test_overview_top_list_with_movement_against_the_previous_period(db_path):

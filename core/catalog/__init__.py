@@ -58,7 +58,9 @@ from core.catalog.files import (  # noqa: F401
     parse_flags,
     preview_catalog,
     read_catalog,
+    same_name_mapping,
     suggest_mapping,
+    usable_headers,
     valid_dates,
     valid_numbers,
 )

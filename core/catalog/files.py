@@ -669,12 +669,13 @@ def read_catalog(path: str | os.PathLike, mapping: Mapping[str, str] | None = No
 # Header spellings (lower case, without spaces, dashes and underscores) that suggest a field.
 _ALIASES: dict[str, tuple[str, ...]] = {
     "track_id": ("trackid", "id", "spotifyid", "uri", "trackuri", "spotifyuri", "spotifytrackid"),
-    "track_name": ("trackname", "name", "title", "song", "songname", "tracktitle"),
+    "track_name": ("trackname", "name", "title", "song", "songname", "tracktitle", "track"),
     "artist_name": ("artistname", "artist", "artists", "trackartist", "performer"),
     "album_name": ("albumname", "album", "trackalbumname"),
     "genre": ("genre", "trackgenre", "playlistgenre", "genres"),
     "release_date": ("releasedate", "trackalbumreleasedate", "albumreleasedate"),
-    "release_year": ("releaseyear", "year"),
+    # not "year": in chart data it is the chart's year, not the release's; the person says so
+    "release_year": ("releaseyear", "yearreleased"),
     "popularity": ("popularity", "trackpopularity"),
     "explicit": ("explicit",),
     "duration_ms": ("durationms", "duration", "lengthms"),
@@ -685,10 +686,22 @@ def _squash(header: str) -> str:
     return re.sub(r"[\s_\-]+", "", header.strip().lower())
 
 
+def usable_headers(headers: list[str]) -> list[str]:
+    """The headers a person can map: not blank, not pandas' name for an unnamed index column."""
+    return [h for h in headers if h.strip() and not re.fullmatch(r"Unnamed: \d+", h.strip())]
+
+
+def same_name_mapping(headers: list[str]) -> dict[str, str]:
+    """Encore field -> header for the headers named exactly like a field (case, spaces,
+    dashes and underscores aside): what maps itself when a person gives a mapping."""
+    squashed = {_squash(h): h for h in reversed(usable_headers(headers))}
+    return {f: squashed[_squash(f)] for f in FIELDS if _squash(f) in squashed}
+
+
 def suggest_mapping(headers: list[str]) -> dict[str, str]:
     """A first guess at the column mapping: Encore field -> header, by name (each header used once)."""
     squashed = {}
-    for header in headers:
+    for header in usable_headers(headers):
         squashed.setdefault(_squash(header), header)
     aliases = {**_ALIASES, **{f: (_squash(f),) for f in FEATURES}}
     out: dict[str, str] = {}

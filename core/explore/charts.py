@@ -5,6 +5,8 @@ to draw, so a chart's data is exactly the aggregate (tests read it back from the
 """
 from __future__ import annotations
 
+import json
+
 import altair as alt
 import pandas as pd
 
@@ -145,19 +147,37 @@ def rank_over_time(data: pd.DataFrame, time: str, rank: str, title: str,
 
 def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
                    tooltip: list[str] | None = None) -> alt.Chart:
-    """Columns per period (day, week, month, year), stacked by ``color`` if given."""
+    """Columns per period (day, week, month, year), stacked by ``color`` if given.
+
+    Each column spans most of its period (``BAR_SHARE`` of the shortest gap between two
+    periods), so a year of months draws twelve columns, not twelve hairlines."""
+    width_ms = int(_bar_width(data[time]) / pd.Timedelta(milliseconds=1))
     encoding = {
         "x": _time_x(data, time),
+        "x2": alt.X2(f"{time}_end:T"),
         "y": alt.Y(f"{value}:Q", title=value, stack=True),
         "tooltip": _tooltips(data, tooltip or [time, value] + ([color] if color else [])),
     }
-    chart = alt.Chart(data, title=title)
+    # the end of each column, computed in the chart (the data stays the aggregate as it is)
+    chart = alt.Chart(data, title=title).transform_calculate(
+        **{f"{time}_end": f"time(datum[{json.dumps(time)}]) + {width_ms}"})
     if color:
         encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(scheme=CATEGORY_SCHEME), title=None)
-        chart = chart.mark_bar()
+        chart = chart.mark_bar(orient="vertical")  # columns: x and x2 span the period, y stacks
     else:
-        chart = chart.mark_bar(color=ACCENT)
+        chart = chart.mark_bar(color=ACCENT, orient="vertical")
     return chart.encode(**encoding).properties(height=HEIGHT, autosize=AUTOSIZE)
+
+
+BAR_SHARE = 0.85  # of a period a column spans (the rest is the gap between columns)
+
+
+def _bar_width(times: pd.Series) -> pd.Timedelta:
+    """``BAR_SHARE`` of the shortest gap between two periods (a lone period: of 28 days)."""
+    distinct = pd.Series(pd.unique(times.dropna())).sort_values()
+    gaps = distinct.diff().dropna()
+    gaps = gaps[gaps > pd.Timedelta(0)]
+    return (gaps.min() if len(gaps) else pd.Timedelta(days=28)) * BAR_SHARE
 
 
 def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: list | None = None,
