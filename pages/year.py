@@ -75,6 +75,12 @@ more[2].metric("Top artist", card.top_artists[0].name if card.top_artists else "
 more[3].metric("Top track", card.top_tracks[0].title if card.top_tracks else "—",
                help=(f"{card.top_tracks[0].artist}, {card.top_tracks[0].streams:,} streams"
                      if card.top_tracks else None))
+# a tile cuts a long name ("What I've Do…"): the whole name, with its numbers, right below it
+if card.top_artists:
+    more[2].caption(_shared.plain(f"{card.top_artists[0].name} · {card.top_artists[0].streams:,} streams"))
+if card.top_tracks:
+    more[3].caption(_shared.plain(f"{card.top_tracks[0].title} — {card.top_tracks[0].artist} · "
+                                  f"{card.top_tracks[0].streams:,} streams"))
 
 if card.streams == 0:
     st.info(f"None of your {card.plays:,} plays in {year} counts as a stream ({stream_rule}), so there are no "

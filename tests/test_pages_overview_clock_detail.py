@@ -218,6 +218,8 @@ def test_detail_track(db_path):
     detail = explore.track_detail(frame, key)
     assert at.subheader[0].value == detail["name"]
     pd.testing.assert_frame_equal(chart_data(at, "Rank among all songs each month"), detail["rank_over_time"])
+    # a song streamed a few times a month: the streams axis ticks on whole streams only
+    assert chart_spec(at, "Streams per month")["encoding"]["y"]["axis"] == {"format": ",d", "tickMinStep": 1}
     # no top lists for a song; its recordings instead
     pd.testing.assert_frame_equal(at.dataframe[0].value.reset_index(drop=True), detail["versions"], check_dtype=False)
 

@@ -86,6 +86,11 @@ def test_page_shows_the_recap_of_the_newest_year_with_both_downloads(demo_db, mo
         "Top artist": card.top_artists[0].name,
         "Top track": card.top_tracks[0].title,
     }
+    # the whole names, however long, under the tiles that may cut them
+    captions = [shown(c.value) for c in at.caption]
+    assert (f"{card.top_tracks[0].title} — {card.top_tracks[0].artist} · {card.top_tracks[0].streams:,} streams"
+            in captions)
+    assert f"{card.top_artists[0].name} · {card.top_artists[0].streams:,} streams" in captions
     charts = at.get("vega_lite_chart")
     tables = explore.recap_tables(card)
     pd.testing.assert_frame_equal(chart_data(charts[0]), tables["artists"])

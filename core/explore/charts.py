@@ -155,7 +155,10 @@ def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color:
     encoding = {
         "x": _time_x(data, time),
         "x2": alt.X2(f"{time}_end:T"),
-        "y": alt.Y(f"{value}:Q", title=value, stack=True),
+        # counts (streams, new artists) tick on whole numbers: no "0.1 … 0.9 streams" axis
+        "y": alt.Y(f"{value}:Q", title=value, stack=True,
+                   axis=alt.Axis(tickMinStep=1, format=",d") if pd.api.types.is_integer_dtype(data[value])
+                   else alt.Axis()),
         "tooltip": _tooltips(data, tooltip or [time, value] + ([color] if color else [])),
     }
     # the end of each column, computed in the chart (the data stays the aggregate as it is)
