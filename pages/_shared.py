@@ -118,6 +118,9 @@ def sidebar_profile(db: Database) -> str:
     fell back to the first option: the demo.)
     """
     names = [p["name"] for p in store.list_profiles(db)] or [store.DEFAULT_PROFILE]
+    linked = st.query_params.get("profile")  # a link opened in a new tab carries whose page it was
+    if linked in names and "profile" not in st.session_state:
+        st.session_state["profile"] = linked
     current = st.session_state.get("profile", names[0] if store.DEFAULT_PROFILE not in names else store.DEFAULT_PROFILE)
     if current not in names:
         names.append(current)
@@ -338,6 +341,17 @@ def empty_state(frame: pd.DataFrame, profile: str) -> bool:
 
 
 # --- Spotify ----------------------------------------------------------------------------
+
+
+def detail_link(kind: str, key: object, profile: str | None = None) -> str | None:
+    """The address of an artist (``kind`` "artist", key: its name) or a song (``kind`` "song",
+    key: its song key) on the Artist & track page, relative to any page; with ``profile``, a
+    new tab opens in that profile."""
+    from urllib.parse import urlencode
+
+    if not isinstance(key, str) or not key:
+        return None
+    return f"./detail?{urlencode({kind: key, **({'profile': profile} if profile else {})})}"
 
 
 def spotify_client_id_from_secrets() -> str | None:

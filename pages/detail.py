@@ -49,6 +49,13 @@ def _when(moment: pd.Timestamp | None, which: str) -> str:
 
 
 key = _shared.data_key(profile)
+# a link from another page (_shared.detail_link): ?artist=<name> or ?song=<song key>
+linked = {name: st.query_params.get(name) for name in ("artist", "song") if st.query_params.get(name)}
+if linked:
+    name, value = next(iter(linked.items()))
+    st.session_state["detail_kind"] = "Artist" if name == "artist" else "Song"
+    st.session_state[f"detail_{KINDS[st.session_state['detail_kind']]}"] = value
+    st.query_params.clear()  # once: the person's own picks win from here on (the profile was read already)
 kind = st.radio("Look at", list(KINDS), horizontal=True, key="detail_kind")
 by = KINDS[kind]
 keys, labels, total = _choices(key, filters, by)
@@ -56,6 +63,10 @@ if not keys:
     st.info(f"No {kind.lower()} streamed in this range. Podcasts and audiobooks have no artists or tracks: "
             "pick Music in the sidebar, widen the date range, or lower the stream rule.")
     st.stop()
+if st.session_state.get(f"detail_{by}") not in labels:  # a link to something not in this range
+    if linked:
+        st.info("That one has no stream in the date range chosen in the sidebar: widen it to see it.")
+    st.session_state.pop(f"detail_{by}", None)
 item = st.selectbox(kind, keys, format_func=labels.get, key=f"detail_{by}",
                     help="Ordered by streams in the date range; type to search.")
 if total > len(keys):

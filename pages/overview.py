@@ -41,7 +41,8 @@ def _top(key: tuple, filters: explore.Filters, by: str, rank_by: str,
         previous = _shared.explore_frame(key[1], dataclasses.replace(filters, start=window[0], end=window[1]))
     had_plays = previous is not None and not previous.empty
     # An empty previous window (before the first import) would mark everything "new": say nothing instead.
-    table = explore.top_items(_shared.explore_frame(key[1], filters), by, rank_by, n, previous if had_plays else None)
+    table = explore.top_items(_shared.explore_frame(key[1], filters), by, rank_by, n, previous if had_plays else None,
+                              keys=True)
     return table, window, had_plays
 
 
@@ -90,12 +91,16 @@ if table.empty:
             "tracks or albums: pick Music in the sidebar, or widen the date range.")
 else:
     value = "streams" if rank_by == "streams" else "hours"
-    shown = table.assign(change=table["movement"].map(explore.movement_arrow))
-    chart_data = table.assign(label=table["rank"].astype(str) + ". " + table["name"])
+    # each row opens its artist or song on the Artist & track page (an album: its artist)
+    links = [_shared.detail_link("song", k, profile) if by == "track" else
+             _shared.detail_link("artist", a if by == "album" else k, profile)
+             for k, a in zip(table["key"], table["artist"] if "artist" in table.columns else table["key"])]
+    shown = table.assign(change=table["movement"].map(explore.movement_arrow), link=links)
+    chart_data = table.drop(columns="key").assign(label=table["rank"].astype(str) + ". " + table["name"])
     chart_tooltip = ["name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "movement"]
     table_col, chart_col = st.columns([3, 2])
     table_col.dataframe(
-        shown[["rank", "name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "change"]],
+        shown[["rank", "name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "change", "link"]],
         hide_index=True, width="stretch",
         column_config={
             "rank": st.column_config.NumberColumn("#", width="small"),
@@ -106,6 +111,9 @@ else:
             "hours": st.column_config.NumberColumn("Hours", format="%,.1f"),
             "change": st.column_config.TextColumn("vs before", help="Rank change against the previous period "
                                                                      "of the same length: ↑ up, ↓ down, new."),
+            "link": st.column_config.LinkColumn(
+                "", display_text="Artist & track ↗", width="small",
+                help="Open it on the Artist & track page" + (" (an album: its artist)" if by == "album" else "")),
         },
     )
     chart_col.altair_chart(

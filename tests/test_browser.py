@@ -298,6 +298,21 @@ def test_newcomer_imports_real_export_zip(real_zip, chromium, live_app):  # noqa
     with live_app.diagnostics(page, name="failure-taste"):
         train_and_see_the_evaluation(page)
 
+    with live_app.diagnostics(page, name="failure-detail-link"):
+        # what a top list's "Artist & track ↗" link opens (in a new tab: a fresh session)
+        from urllib.parse import urlencode
+
+        from core import explore, history, store
+        plays = history.load_plays(store.open_store(live_app.db_path), "me")
+        artist = explore.ranked_items(explore.apply_filters(plays, explore.Filters(tz="UTC")), "artist")["key"].iloc[1]
+        tab = live_app.new_page(chromium)
+        tab.set_default_timeout(UI_TIMEOUT)
+        tab.goto(f"{live_app.url}/detail?{urlencode({'artist': artist, 'profile': 'me'})}")
+        expect(tab.get_by_test_id("stMain").get_by_role("heading", name=artist, exact=True)).to_be_visible()
+        expect(tab.get_by_test_id("stSidebar").get_by_role("combobox", name="Profile")).to_have_value("me")
+        expect(tab.get_by_test_id("stException")).to_have_count(0)
+        screenshot_full(tab, ARTIFACTS / "detail-from-link.png")
+
     wrong = {slug: shown for slug, shown in seen.items()
              if {k: v for k, v in shown.items() if k in expected} != expected
              or shown.get("zone named in the page", NEW_TZ) != NEW_TZ}

@@ -1,6 +1,7 @@
 """AppTests for Overview, Listening clock and Artist & track: they run, and their charts show the aggregates."""
 import json
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pandas as pd
 import pytest
@@ -115,7 +116,10 @@ def test_overview_top_list_with_movement_against_the_previous_period(db_path):
     pd.testing.assert_frame_equal(chart.drop(columns="label"), expected)
     assert chart["label"].tolist() == [f"{r}. {n}" for r, n in zip(expected["rank"], expected["name"])]
     table = at.dataframe[0].value
-    assert table.columns.tolist() == ["rank", "name", "streams", "hours", "change"]
+    assert table.columns.tolist() == ["rank", "name", "streams", "hours", "change", "link"]
+    # each song opens on the Artist & track page
+    songs = explore.ranked_items(frame, "track", "time").head(15)["key"]
+    assert table["link"].tolist() == [f"./detail?{urlencode({'song': k, 'profile': 'demo'})}" for k in songs]
     assert table_formats(at, 0) == {"streams": "%,d", "hours": "%,.1f"}  # thousands separated, as the metrics
     assert table["change"].tolist() == [explore.movement_arrow(m) for m in expected["movement"]]
     assert set(table["change"]) <= {"new", "="} | {f"{a}{i}" for a in "↑↓" for i in range(1, 1000)}
@@ -229,3 +233,24 @@ def test_detail_explains_an_empty_selection(db_path):
     at.multiselect(key="f_content").set_value(["podcast"]).run()
     assert not at.exception
     assert shown(at.info[-1].value).startswith("No artist streamed in this range")
+
+
+def test_a_link_opens_that_song_or_artist_on_the_detail_page(db_path):
+    at = open_page("pages/overview.py")
+    frame = current_frame(at, db_path)
+    song = explore.ranked_items(frame, "track", "streams")["key"].iloc[3]
+    at.query_params["song"] = song  # what the Overview table's link carries
+    at.switch_page("pages/detail.py").run()
+    assert not at.exception
+    assert at.radio(key="detail_kind").value == "Song"
+    assert at.selectbox(key="detail_track").value == song
+    assert at.subheader[0].value == explore.track_detail(frame, song)["name"]
+    assert not at.query_params  # read once: the person's own picks win afterwards
+    artist = explore.ranked_items(frame, "artist", "streams")["key"].iloc[2]
+    at.query_params["artist"] = artist
+    at.run()
+    assert (at.radio(key="detail_kind").value, at.selectbox(key="detail_artist").value) == ("Artist", artist)
+    at.query_params["artist"] = "Nobody We Know"
+    at.run()
+    assert not at.exception
+    assert any("no stream in the date range" in i.value for i in at.info)

@@ -126,14 +126,14 @@ def movement_arrow(movement: str | None) -> str:
 
 
 def top_items(frame: pd.DataFrame, by: ItemKind, rank_by: RankBy = "streams", n: int | None = 10,
-              previous: pd.DataFrame | None = None) -> pd.DataFrame:
+              previous: pd.DataFrame | None = None, keys: bool = False) -> pd.DataFrame:
     """The top ``n`` artists, tracks or albums (all when ``n`` is None), with rank movement.
 
     Columns: ``rank``, ``name`` (tracks: "title — artist"), ``artist`` (tracks and albums),
     ``streams``, ``hours``, ``previous_rank`` (the rank in ``previous`` among all its items,
     NA if absent) and ``movement``: "+3" (up three), "-2", "=" or "new" (not ranked in the
     previous frame); both missing when no previous frame is given. Ties go to the other measure,
-    then the name.
+    then the name. ``keys``: keep ``ranked_items``' ``key`` column too (for links to an item).
     """
     current = ranked_items(frame, by, rank_by)
     if n is not None:
@@ -146,7 +146,7 @@ def top_items(frame: pd.DataFrame, by: ItemKind, rank_by: RankBy = "streams", n:
         lookup = dict(zip(before["key"], before["rank"]))
         prior = pd.array([lookup.get(key) for key in current["key"]], dtype="Int64")
         movement = pd.Series([_movement(r, p) for r, p in zip(current["rank"], prior)], dtype="str")
-    shown = current.drop(columns=[c for c in ("key", "title", "ms") if c in current.columns])
+    shown = current.drop(columns=[c for c in ("title", "ms", *(() if keys else ("key",))) if c in current.columns])
     return shown.reset_index(drop=True).assign(previous_rank=prior, movement=movement)
 
 
