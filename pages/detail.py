@@ -106,9 +106,12 @@ if by == "artist":
     tracks_col.markdown("**Top tracks**")
     tracks = detail["top_tracks"]
     titles = [name.removesuffix(explore.SEPARATOR + artist) for name, artist in zip(tracks["name"], tracks["artist"])]
-    tracks_col.dataframe(tracks.assign(name=titles)[["rank", "name", "streams", "hours"]], hide_index=True,
-                         width="stretch",
-                         column_config={**number, "name": st.column_config.TextColumn("Track", width="medium")})
+    links = [_shared.detail_link("song", k, profile) for k in tracks["key"]]
+    tracks_col.dataframe(tracks.assign(name=titles, link=links)[["rank", "name", "streams", "hours", "link"]],
+                         hide_index=True, width="stretch",
+                         column_config={**number, "name": st.column_config.TextColumn("Track", width="medium"),
+                                        "link": st.column_config.LinkColumn("", display_text="↗", width=30,
+                                                                            help="Open this song")})
     albums_col.markdown("**Top albums**")
     albums_col.dataframe(detail["top_albums"][["rank", "name", "streams", "hours"]], hide_index=True,
                          width="stretch",

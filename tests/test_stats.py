@@ -369,7 +369,8 @@ def test_artist_detail(detail_frame):
         "rank_over_time": _ranks([("2024-01-01", 2), ("2024-03-01", 1)]),
         "top_tracks": _expected([_top(1, "Spring — Owls", 2, 405_000, artist="Owls"),
                                  _top(2, "Night — Owls", 1, 100_000, artist="Owls")]
-                                ).drop(columns=["previous_rank", "movement"]),
+                                ).drop(columns=["previous_rank", "movement"]).pipe(
+            lambda t: t.insert(1, "key", ["owls\tspring", "owls\tnight"]) or t),  # the song keys, for links
         "top_albums": _expected([_top(1, "Dark", 3, 505_000, artist="Owls")]
                                 ).drop(columns=["previous_rank", "movement"]),
     })

@@ -54,14 +54,14 @@ def artist_detail(frame: pd.DataFrame, artist: str) -> dict:
     ``first_listen``/``last_listen`` (local start of the first/last *stream*, None if none),
     ``streams``, ``hours`` (all plays), ``plays_over_time`` (month, streams, hours for every
     month of the selection), ``rank_over_time`` (month, rank among all artists by streams;
-    months without a stream have no row), ``top_tracks`` and ``top_albums`` (``top_items``
-    by streams, top 10, on the artist's plays).
+    months without a stream have no row), ``top_tracks`` (with each song's ``key``, for
+    links) and ``top_albums`` (``top_items`` by streams, top 10, on the artist's plays).
     """
     mine = frame[frame["artist_name"] == artist]
     return {
         "name": artist,
         **_item_detail(frame, mine, "artist", artist),
-        "top_tracks": top_items(mine, "track", "streams", n=10).drop(columns=["previous_rank", "movement"]),
+        "top_tracks": top_items(mine, "track", "streams", n=10, keys=True).drop(columns=["previous_rank", "movement"]),
         "top_albums": top_items(mine, "album", "streams", n=10).drop(columns=["previous_rank", "movement"]),
     }
 
