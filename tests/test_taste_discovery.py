@@ -144,3 +144,23 @@ def test_discovery_task_runs_on_the_code_that_ships(trained_demo):
         assert all(0.0 <= r <= 1.0 for r in model["ranks"]) and len(model["ranks"]) == window["reached"]
     pooled = discovery.pool_discovery([result])
     assert pooled["reached"] == window["reached"] <= pooled["new_songs"]
+
+
+def test_a_liked_new_song_is_taken_and_not_offered_again(trained_demo):
+    db = store.open_store(trained_demo)
+    current = taste.current(db, "demo")
+    plays = history.load_plays(db, "demo")
+    first = current.recommend(current.listener(plays), n=10)
+    taken = first["track_key"].iloc[0]
+    again = current.recommend(current.listener(plays, feedback={taken: 1}), n=10)
+    assert taken not in set(again["track_key"]) and len(again) == 10
+
+
+def test_the_default_settings_are_never_handed_out_to_be_changed():
+    from core.taste import evaluate
+
+    empty = pd.DataFrame(columns=["start"])
+    first = evaluate.choose_settings(None, empty, None, None)
+    first["discovery"] = "a profile's own"
+    assert "discovery" not in evaluate.choose_settings(None, empty, None, None)
+    assert "discovery" not in evaluate.DEFAULT_SETTINGS

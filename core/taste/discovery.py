@@ -92,7 +92,7 @@ def source_masks(inputs: TasteInputs, playlists: dict[str, list[str]] | None = N
     catalog = np.isfinite(inputs.features).any(axis=1) | having(inputs.catalog_lists.values())
     if inputs.popularity is not None:
         catalog |= np.isfinite(inputs.popularity)
-    shared = having(other[ITEM].astype(object).unique().tolist()
+    shared = having(other.loc[other["ms_played"].to_numpy() >= DEFAULT_MIN_MS, ITEM].astype(object).unique().tolist()
                     for other in (inputs.other_profiles if others is None else others).values())
     mine = having((inputs.playlists if playlists is None else playlists).values())
     return {"your playlists": mine, "shared profile": shared, "catalog": catalog}
@@ -247,7 +247,9 @@ def evaluate_discovery(inputs: TasteInputs, params: dict | None = None, weightin
     """The discovery task (see the module docstring).
 
     At each cut-off the hybrid's discovery weights are chosen on the weeks before it
-    (``choose_discovery_settings``, as training does), never on the weeks it is judged on.
+    (``choose_discovery_settings``, as training does), never on the weeks it is judged on;
+    the half-lives are ``settings``' (default ``HybridSettings()``'s 90 days), where
+    training takes the ones it chose for the whole list.
     Returns ``{"windows": [per cut-off: cutoff, new_songs, reached, candidates, reached_by,
     settings, per model its percentile ranks, hits and recall@k]}``; ``pool_discovery``
     pools them.
@@ -310,7 +312,7 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
     with its source), interleaved so that every stretch of the list follows the dial. At
     0 every song is new to them, at 1 every one is theirs.
 
-    Songs they skipped away or disliked never come back; no song twice; at most
+    Songs they skipped away or disliked never come back, nor a new song they gave a 👍 (it is theirs now); no song twice; at most
     ``per_artist`` of one artist in each 25 (up to ``CAPPED_UP_TO`` songs). Columns:
     track_key, track_uri, track_name, artist_name, score (0..1, the song's percentile in
     its own list), source, familiar, reason.
@@ -320,12 +322,15 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
     familiar = float(min(max(familiar, 0.0), 1.0))
     row = listener.row(settings.taste_half_life)
     blocked = row.indices[row.data < 0]
+    liked_new = row.indices[(row.data > 0) & ~streamed[row.indices]]  # a 👍 on a new song: taken, not offered again
     ranked: dict[str, np.ndarray] = {}
     for name, hybrid, allowed, use in (
             ("known", Hybrid(model, settings), streamed, familiar > 0),
             ("new", Hybrid(model, discovery).with_familiar(0.0), sources != None, familiar < 1)):  # noqa: E711
         scores = np.where(allowed, hybrid.scores(listener), -np.inf) if use else np.full(len(streamed), -np.inf)
         scores[blocked] = -np.inf
+        if name == "new":
+            scores[liked_new] = -np.inf
         fetch = int(min(np.isfinite(scores).sum(), n * 20 if n <= CAPPED_UP_TO else n))
         top = top_n(scores, fetch)[0] if fetch else np.zeros(0, dtype=int)
         ranked[name] = top[np.isfinite(scores[top])]
@@ -355,8 +360,9 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
 def _capped(ranked: dict[str, np.ndarray], artists: Sequence, n: int, familiar: float, per_artist: int,
             window: int = 25) -> list[tuple[str, int]]:
     """Up to ``n`` (kind, column) pairs: each position from the list the dial is short of
-    (the other one when that is used up), the best song there whose artist has fewer than
-    ``per_artist`` songs in this block of ``window`` positions."""
+    (the other one when that has no song left whose artist is under the cap), the best song
+    there whose artist has fewer than ``per_artist`` songs in this block of ``window``
+    positions. The share follows the dial unless one list runs out."""
     pending = {kind: list(ranked[kind]) for kind in ("known", "new")}
     out: list[tuple[str, int]] = []
     counts: dict[tuple[int, object], int] = {}

@@ -29,6 +29,7 @@ Splitters and metrics are pure; splitters take a seed.
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import time
 from collections.abc import Sequence
@@ -301,13 +302,15 @@ def _hybrid_grid(audio_weight: float) -> list[HybridSettings]:
     """Every hybrid setting the validation tries (the dial at 0 ignores the history's half-life),
     ALS alone among them: when the validation weeks cannot tell the other parts help, the
     hybrid is ALS."""
-    grid = [HybridSettings(familiar=familiar, taste_half_life=hl, history_half_life=hh, audio_weight=audio_weight,
-                           artist_weight=artist_weight, cooc_weight=cooc_weight)
-            for hl in HALF_LIFE_GRID for artist_weight in ARTIST_WEIGHT_GRID for cooc_weight in COOC_WEIGHT_GRID
-            for hh in HALF_LIFE_GRID for familiar in FAMILIAR_GRID
-            if not (familiar == 0 and hh != HALF_LIFE_GRID[0])]
-    return grid + [HybridSettings(familiar=0.0, taste_half_life=hl, history_half_life=HALF_LIFE_GRID[0],
-                                  audio_weight=0.0, artist_weight=0.0, cooc_weight=0.0) for hl in HALF_LIFE_GRID]
+    als_alone = [HybridSettings(familiar=0.0, taste_half_life=hl, history_half_life=HALF_LIFE_GRID[0],
+                                audio_weight=0.0, artist_weight=0.0, cooc_weight=0.0) for hl in HALF_LIFE_GRID]
+    # first: a tie (validation weeks that cannot tell the settings apart) keeps ALS alone
+    return als_alone + [
+        HybridSettings(familiar=familiar, taste_half_life=hl, history_half_life=hh, audio_weight=audio_weight,
+                       artist_weight=artist_weight, cooc_weight=cooc_weight)
+        for hl in HALF_LIFE_GRID for artist_weight in ARTIST_WEIGHT_GRID for cooc_weight in COOC_WEIGHT_GRID
+        for hh in HALF_LIFE_GRID for familiar in FAMILIAR_GRID
+        if not (familiar == 0 and hh != HALF_LIFE_GRID[0])]
 
 
 def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | None, weighting: Weighting,
@@ -317,7 +320,7 @@ def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | Non
     what came before it. Every model gets the same search over the same grid, and each is
     scored through its ``scores`` (what ships)."""
     if train.empty:
-        return DEFAULT_SETTINGS
+        return copy.deepcopy(DEFAULT_SETTINGS)  # never the shared dict: callers add to it
     ix = inputs.interactions
     last = train["start"].max()
     totals: dict[tuple, list[float]] = {}
@@ -350,7 +353,7 @@ def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | Non
         for settings in hybrid_grid:
             totals.setdefault(("hybrid", settings), []).append(score(Hybrid(model, settings)))
     if not totals:
-        return DEFAULT_SETTINGS
+        return copy.deepcopy(DEFAULT_SETTINGS)  # never the shared dict: callers add to it
     best = {}
     for key, values in totals.items():  # grid order: ties keep the first
         mean = float(np.mean(values))
@@ -426,11 +429,10 @@ def choose_playlist_weights(inputs: TasteInputs, visible_lists: dict[str, list[s
     a further quarter of each evaluated playlist's *visible* tracks is hidden (a model trained
     without them): the tracks hidden for the test are never looked at."""
     ix = inputs.interactions
-    default = HybridSettings()
     inner = hide_tracks({label: visible for label, (visible, _) in split.items()}, seed + 1000, min_tracks=4)
-    if not inner:
-        return {"audio_weight": default.audio_weight, "artist_weight": default.artist_weight,
-                "cooc_weight": default.cooc_weight}
+    if not inner:  # nothing to validate on: ALS alone
+        return {"audio_weight": 0.0, "artist_weight": 0.0, "cooc_weight": 0.0, "validation_ndcg": None,
+                "validation_playlists": 0, "shrunk_to_als": True}
     lists = {**visible_lists, **{label: vis for label, (vis, _) in inner.items()}}
     matrix = build_matrix(ix, inputs.plays, weighting, lists, inputs.other_profiles).values
     model = TasteModel(**{**(params or {}), "random_state": seed}).fit(
@@ -525,11 +527,14 @@ def plain_summary(results: dict) -> dict[str, str]:
     split = results.get("time_split", {})
     if "hybrid" in split and split["hybrid"].get("recall@50") is not None:
         days = TEST_DAYS // 7
-        songs = info.get("time_split", {}).get("test_tracks")
+        facts = info.get("time_split", {})
+        # the recall is over the songs some model could rank: re-listens and reachable new songs
+        songs = (facts["relisten_tracks"] + facts["new_tracks_in_candidates"]
+                 if {"relisten_tracks", "new_tracks_in_candidates"} <= set(facts) else None)
         best = max((m for m in split if m in BASELINE_NAMES and split[m].get("recall@50") is not None),
                    key=lambda m: split[m]["recall@50"], default=None)
         of = f"the {songs:,} songs" if songs else "the songs"
-        sentence = (f"Of {of} you streamed in the {days} weeks after the cut-off, the model had "
+        sentence = (f"Of {of} you streamed in the {days} weeks after the cut-off that Encore could rank, the model had "
                     f"{split['hybrid']['recall@50']:.0%} in its top {K}")
         if best:
             sentence += f"; the best simple rule, {BASELINE_NAMES[best]}, had {split[best]['recall@50']:.0%}"
