@@ -164,3 +164,24 @@ def test_the_default_settings_are_never_handed_out_to_be_changed():
     first["discovery"] = "a profile's own"
     assert "discovery" not in evaluate.choose_settings(None, empty, None, None)
     assert "discovery" not in evaluate.DEFAULT_SETTINGS
+
+
+def test_a_part_with_no_spread_ranks_nothing_apart_but_leaves_the_others_to_rank():
+    from core.taste.model import _standardise
+
+    assert _standardise(np.array([0.3, 0.3, -np.inf, 0.3])).tolist()[:2] == [0.0, 0.0]
+    assert np.isnan(_standardise(np.array([0.3, 0.3, -np.inf, 0.3]))[2])
+    assert np.isnan(_standardise(np.array([1.0, -np.inf]))).all()  # fewer than two: nothing to say
+
+
+def test_a_listener_with_a_handful_of_plays_gets_the_catalogs_popular_songs_said_plainly(tmp_path):
+    db = store.open_store(tmp_path / "few.db")
+    rows = [play(f"2024-03-0{d}T10:00:00Z", 200, artist="Nobody Here", track=f"Song {d}", uri=str(d)) for d in (1, 2, 3)]
+    assert not ingest.import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))]).errors
+    (tmp_path / "tt.csv").write_text(CATALOG)
+    catalog.import_catalog(db, tmp_path / "tt.csv")
+    taste.train(db, "me", tmp_path / "few.db", {"iterations": 3}, evaluate=False)
+    current = taste.current(db, "me")
+    table = current.recommend(current.listener(history.load_plays(db, "me")), n=4)
+    assert table["track_name"].tolist()[0] == "Elsewhere"  # the catalog's most popular (90)
+    assert table["reason"].iloc[0] == "from the catalog; popular in the catalog (90/100)"

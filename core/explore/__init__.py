@@ -12,6 +12,7 @@
 from core.explore.charts import (  # noqa: F401
     ACCENT,
     AUTOSIZE,
+    BAR_SHARE,
     CATEGORY_SCHEME,
     HEIGHT,
     PERIOD_FORMATS,

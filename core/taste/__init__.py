@@ -104,6 +104,7 @@ from core.taste.model import (  # noqa: F401
 )
 from core.taste.recommend import (  # noqa: F401
     COLUMNS,
+    OVERALL,
     REASON_FEATURES,
     cap_per_artist,
     explain,

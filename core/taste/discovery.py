@@ -317,7 +317,7 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
     track_key, track_uri, track_name, artist_name, score (0..1, the song's percentile in
     its own list), source, familiar, reason.
     """
-    from core.taste.recommend import explain, stats_of
+    from core.taste.recommend import OVERALL, explain, stats_of
 
     familiar = float(min(max(familiar, 0.0), 1.0))
     row = listener.row(settings.taste_half_life)
@@ -346,6 +346,9 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
     for kind, idx in order:
         source = "your history" if kind == "known" else str(sources[idx])
         why = explain(model, ix, idx, seeds, stats)
+        popular = model.catalog_popularity_[idx]
+        if why == OVERALL and kind == "new" and np.isfinite(popular):  # nothing closer to say: the plain truth
+            why = f"popular in the catalog ({popular:.0f}/100)"
         rows.append({"track_key": ix.track_keys_[idx],
                      "track_uri": f"spotify:track:{track_ids[idx]}" if track_ids is not None and track_ids[idx]
                      else None,

@@ -352,14 +352,16 @@ def cooccurrence_scores(binary: sp.csr_matrix, row: sp.csr_matrix, counts: np.nd
 
 
 def _standardise(scores: np.ndarray) -> np.ndarray:
-    """z-scores over the finite entries (NaN elsewhere); all NaN when fewer than 2 or no spread."""
+    """z-scores over the finite entries (NaN elsewhere); all NaN when fewer than 2. Entries
+    with no spread are all 0: the part knows them but tells them apart no better than chance
+    (a listener none of whose songs has audio features still lets the other parts rank the
+    catalog's songs)."""
     out = np.full(len(scores), np.nan)
     ok = np.isfinite(scores)
     if ok.sum() > 1:
         values = scores[ok]
         spread = values.std()
-        if spread > 0:
-            out[ok] = (values - values.mean()) / spread
+        out[ok] = (values - values.mean()) / spread if spread > 0 else 0.0
     return out
 
 

@@ -17,6 +17,7 @@ from core.taste.model import SOURCE_ALS, SOURCE_NONE, SOURCE_RIDGE, TasteModel, 
 from core.taste.scoring import Hybrid, Listener
 
 COLUMNS = ("track_key", "track", "artist", "score", "familiar", "reason")
+OVERALL = "close to your taste overall"  # the reason when nothing more particular is known
 REASON_FEATURES = ("energy", "danceability", "valence", "tempo", "acousticness", "instrumentalness", "speechiness")
 
 
@@ -124,7 +125,7 @@ def explain(model: TasteModel, ix: Interactions, idx: int, seeds: np.ndarray, st
         parts.append("features imputed from similar tracks")
     elif model.factor_source_[idx] == SOURCE_RIDGE:
         parts.append("never played here: placed by its audio features")
-    return "; ".join(parts) if parts else "close to your taste overall"
+    return "; ".join(parts) if parts else OVERALL
 
 
 def _frame(model: TasteModel, ix: Interactions, chosen: list[int], scores: np.ndarray, seeds: np.ndarray,
