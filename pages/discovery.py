@@ -79,9 +79,12 @@ else:
     st.altair_chart(explore.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
                     width="stretch")
     st.caption("Biggest discoveries of this range (streams over the whole history since the first listen)")
-    st.dataframe(timeline.sort_values("streams", ascending=False, kind="stable").head(15), hide_index=True,
+    biggest = timeline.sort_values("streams", ascending=False, kind="stable").head(15)
+    biggest = biggest.assign(link=[_shared.detail_link("artist", a, profile) for a in biggest["artist"]])
+    st.dataframe(biggest, hide_index=True,
                  width="stretch", height="content",
                  column_config={"first_listen": st.column_config.DatetimeColumn("first listen", format=DATE),
+                                "link": st.column_config.LinkColumn("", display_text="Artist & track ↗"),
                                 "streams": st.column_config.NumberColumn("streams", format="%,d"),
                                 "hours": st.column_config.NumberColumn("hours", format="%,.1f")})
 
@@ -101,8 +104,12 @@ if forgotten.empty:
     st.info("No forgotten favourites: nothing you once played that often has gone quiet for that long. "
             "Lower the streams or the days to widen the net.")
 else:
-    st.dataframe(forgotten, hide_index=True, width="stretch", height="content",
-                 column_config={"streams": st.column_config.NumberColumn("streams", format="%,d"),
+    # the internal key becomes a link to the song (or artist) on the Artist & track page
+    linked = forgotten.assign(key=[_shared.detail_link("song" if level == "track" else "artist", k, profile)
+                                   for k in forgotten["key"]])
+    st.dataframe(linked, hide_index=True, width="stretch", height="content",
+                 column_config={"key": st.column_config.LinkColumn("", display_text="Artist & track ↗"),
+                                "streams": st.column_config.NumberColumn("streams", format="%,d"),
                                 "peak_streams": st.column_config.NumberColumn("streams in best 90 days", format="%,d"),
                                 "peak_from": st.column_config.DateColumn("best 90 days from", format=DATE),
                                 "last_played": st.column_config.DateColumn("last streamed", format=DATE),

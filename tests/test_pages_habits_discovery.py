@@ -2,6 +2,7 @@
 exactly what core computes (chart data read back from the Vega-Lite element's Arrow datasets)."""
 import datetime as dt
 import json
+from urllib.parse import urlencode
 
 import pandas as pd
 import pyarrow as pa
@@ -131,6 +132,9 @@ def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_pa
     table = at.dataframe[-1].value
     assert table["artist"].tolist() == expected["artist"].tolist()
     assert table["days_quiet"].tolist() == expected["days_quiet"].tolist()
+    # each opens on the Artist & track page, in the same profile (no raw internal key shown)
+    assert table["key"].tolist() == [f"./detail?{urlencode({'artist': a, 'profile': 'demo'})}"
+                                     for a in expected["artist"]]
     # dates read alike in both tables ("8 Jul 2021")
     date_formats = {name: c["type_config"]["format"] for table in at.dataframe
                     for name, c in json.loads(table.proto.columns).items()
