@@ -25,9 +25,8 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.chat_eval import REAL_EXPORTS, TIDYTUESDAY, load_store  # noqa: E402
-from core import chat, history  # noqa: E402
+from core import chat, history, names  # noqa: E402
 from core.catalog.estimate import estimate_features  # noqa: E402
-from core.chat.pool import _primary_artist  # noqa: E402
 
 FOLDS = 5
 REPORTED = ("energy", "valence", "danceability")
@@ -40,7 +39,7 @@ def evaluate(label: str, export: str, catalog_path: str) -> list[dict]:
     music = plays[(plays["content_type"].astype(object) == "music").to_numpy() & plays["song_key"].notna().to_numpy()]
     codes = pool.index.get_indexer(music["song_key"].astype(object).to_numpy())
     neighbours = history.neighbour_counts(music, codes, len(pool))
-    artists = pd.factorize(pool["artist_name"].astype(object).map(_primary_artist))[0]
+    artists = pd.factorize(pool["artist_name"].astype(object).map(names.primary_artist))[0]
     values = pool[list(chat.FEATURES)].to_numpy(dtype=float)
     mine = pool["known"].to_numpy(dtype=bool) & np.isfinite(values).any(axis=1)
     held = np.flatnonzero(mine)

@@ -121,7 +121,7 @@ def speed(args: argparse.Namespace) -> None:
         t = time.perf_counter()
         taste.top_n(hybrid.scores(taste.Listener.of_row(matrix[0])), 50)  # a fresh listener: nothing memoised
         scores_times.append(time.perf_counter() - t)
-    streamed = discovery.streamed_columns(inputs, inputs.plays)
+    streamed = discovery.streamed_columns(inputs.interactions, inputs.plays)
     sources = discovery.candidate_sources(inputs, streamed)
     discover_times = []
     for familiar in (0.0, 0.5) * 5:

@@ -154,6 +154,14 @@ def normalise_artist(s: str) -> str:
     return _LEADING_THE.sub("", text)
 
 
+def primary_artist(s: object) -> str | None:
+    """The first credited artist of an artist field ("A, B" and "A; B" credit A first),
+    folded as ``normalise_text``; None when there is none."""
+    if not isinstance(s, str) or not s.strip():
+        return None
+    return normalise_text(_ARTIST_LIST.split(s.strip())[0]) or None
+
+
 def leading_artists(s: str) -> list[str]:
     """The normalised first, first two, ... (up to three) artists of a listed artist field.
 

@@ -39,6 +39,13 @@ def _listener(db_path: str, profile: str, version: int, model_id: int, feedback:
     return _current.listener(_plays, feedback=dict(feedback))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _recommended(db_path: str, profile: str, version: str, model_id: int, feedback: tuple, familiar: float,
+                 _current: taste.Current, _who: taste.Listener):
+    # both tabs ask on every rerun: once per model, likes and dial position
+    return _current.recommend(_who, n=25, familiar=familiar)
+
+
 first, last = plays["start"].min().date(), plays["start"].max().date()
 with st.form("taste_form", border=False):
     dates = st.date_input("Train on plays between (UTC dates)", value=(first, last), min_value=first, max_value=last,
@@ -110,8 +117,8 @@ if current is None:
     st.error(f"The model file {_shared.plain(record['path'])} is missing. Train the model again.")
     st.stop()
 ix = current.interactions
-who = _listener(*_shared.data_key(profile), record["id"], tuple(sorted(store.list_feedback(db, profile).items())),
-                current, plays)
+feedback = tuple(sorted(store.list_feedback(db, profile).items()))
+who = _listener(*_shared.data_key(profile), record["id"], feedback, current, plays)
 
 st.header("Recommendations")
 discover_tab, for_you_tab, forgotten_tab, like_tab = st.tabs(
@@ -123,7 +130,7 @@ with discover_tab:
         st.info("This model was trained before Encore could rank songs you have never heard: press **Train my "
                 "taste model** again.")
     else:
-        found = current.recommend(who, n=25, familiar=0.0)
+        found = _recommended(*_shared.data_key(profile), record["id"], feedback, 0.0, current, who)
         if found.empty:
             st.info("No source offers a song you have not streamed yet. Add a catalog on the Catalog page (for "
                     "example TidyTuesday's spotify_songs.csv) to reach songs beyond your history.")
@@ -147,7 +154,8 @@ with for_you_tab:
         st.dataframe(taste.for_you(current.hybrid, ix, who, familiar=dial), hide_index=True,
                      column_order=("track", "artist", "familiar", "reason"), key="taste_for_you")
     else:
-        st.dataframe(current.recommend(who, n=25, familiar=dial), hide_index=True,
+        st.dataframe(_recommended(*_shared.data_key(profile), record["id"], feedback, dial, current, who),
+                     hide_index=True,
                      column_order=("track_name", "artist_name", "source", "reason"), key="taste_for_you",
                      column_config={"track_name": "track", "artist_name": "artist"})
 with forgotten_tab:

@@ -323,3 +323,13 @@ def test_directions_differ_and_one_is_picked():
     assert talk.version is picked is offered[2][1] and talk.options == [] and talk.parents[-1] == 0
     with pytest.raises(IndexError):
         talk.pick(0)
+
+
+def test_a_song_never_streamed_is_liked_as_the_discover_list_ranks_it():
+    rows = POOL.reset_index(drop=True)
+    rows["liking"] = 0.5
+    rows["discovery"] = 0.9
+    pool = chat.prepare_pool(rows)
+    got = chat.liking(pool)
+    never = (pool["plays"] == 0).to_numpy()
+    assert (got[never] == 0.9).all() and (got[~never] == 0.5).all()

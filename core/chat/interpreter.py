@@ -734,31 +734,28 @@ def _read_qualities(r: _Reading) -> None:
         r.said.extend(_describe(f, d) for f, d in shifts.items())
 
 
+# (words, the dial for a new playlist, for a refinement, what the reply says), tried in order
+_FAMILIARITY = (
+    (r"\b(?:more familiar|stuff i know|songs i know|tracks i know|classics|what i know|i know and love|familiar)\b",
+     "familiar", "more_familiar", "mostly music you know"),
+    (r"\b(?:discover|discovery|new music|something new|fresh|less familiar|more new|unknown to me|new stuff|"
+     r"new songs|new tracks|new artists|surprise me)\b", "discovery", "more_discovery", "mostly music new to you"),
+    (r"\bmix of (?:old and new|new and old|familiar and new)\b", "mix", "mix", "a mix of known and new"),
+)
+
+
 def _read_familiarity(r: _Reading) -> None:
     """"more familiar", "something new", "a mix of old and new" (the dial; "songs I love" and
     "music I've never heard" are read by ``_read_mine``)."""
-    action = r.turn["action"]
     if r.turn.get("mine"):
         return
-    m = next(r.find(r"\b(?:more familiar|stuff i know|songs i know|tracks i know|classics|what i know|"
-                    r"i know and love|familiar)\b"), None)
-    if m:
-        r.turn["familiarity"] = "more_familiar" if action == "refine" else "familiar"
-        r.said.append("mostly music you know")
-        r.take(*m.span())
-        return
-    m = next(r.find(r"\b(?:discover|discovery|new music|something new|fresh|less familiar|more new|unknown to me|"
-                    r"new stuff|new songs|new tracks|new artists|surprise me)\b"), None)
-    if m:
-        r.turn["familiarity"] = "more_discovery" if action == "refine" else "discovery"
-        r.said.append("mostly music new to you")
-        r.take(*m.span())
-        return
-    m = next(r.find(r"\bmix of (?:old and new|new and old|familiar and new)\b"), None)
-    if m:
-        r.turn["familiarity"] = "mix"
-        r.said.append("a mix of known and new")
-        r.take(*m.span())
+    for pattern, new, refine, said in _FAMILIARITY:
+        m = next(r.find(pattern), None)
+        if m:
+            r.turn["familiarity"] = refine if r.turn["action"] == "refine" else new
+            r.said.append(said)
+            r.take(*m.span())
+            return
 
 
 def _read_options(r: _Reading) -> None:

@@ -111,18 +111,11 @@ def build_pool(history_frame: pd.DataFrame, features: pd.DataFrame, catalog: pd.
     counts = _add_neighbours(pool, music)
     if imputed is not None and len(imputed):
         imputed = imputed.assign(tempo=(imputed["tempo"].astype(float) / TEMPO_SCALE).clip(0, 1))
-    primary = pool["artist_name"].astype(object).map(_primary_artist)
+    primary = pool["artist_name"].astype(object).map(names.primary_artist)
     estimates = estimate_frame(pool.assign(primary_artist=primary), list(FEATURES), "primary_artist",
                                neighbours=counts, imputed=imputed)
     pool = pd.concat([pool, estimates], axis=1)
     return prepare_pool(pool.reset_index(drop=True))
-
-
-def _primary_artist(name: object) -> str | None:
-    """The first credited artist, folded (None when unknown)."""
-    if not isinstance(name, str) or not name:
-        return None
-    return _norm(re.split(r"\s*;\s*|,\s+", name)[0]) or None
 
 
 def _add_listening(pool: pd.DataFrame, music: pd.DataFrame) -> None:
@@ -152,7 +145,7 @@ def _add_neighbours(pool: pd.DataFrame, music: pd.DataFrame):
     counts = history.neighbour_counts(music, codes, len(pool))
     keys = pool.index.to_numpy(dtype=object)
     pool["near"] = _top_per_row(counts, keys, NEAR_SONGS)
-    primary = pool["artist_name"].astype(object).map(_primary_artist)
+    primary = pool["artist_name"].astype(object).map(names.primary_artist)
     artist_codes, artists = pd.factorize(primary)
     play_artists = artist_codes[np.maximum(codes, 0)]
     play_artists = np.where(codes >= 0, play_artists, -1)

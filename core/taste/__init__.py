@@ -80,7 +80,7 @@ from core.taste.interactions import (  # noqa: F401
     TasteInputs,
     Weighting,
     build_matrix,
-    catalog_rows,
+    catalog_matrix,
     combine_cells,
     keys_row,
     listener_row,

@@ -12,7 +12,7 @@ offers; each carries the first source that reaches it (``SOURCES``):
 
 The ranking is the hybrid's (``core.taste.scoring.Hybrid``) with weights chosen for this
 task (``choose_discovery_settings``): the catalog's curated playlists and subgenres are rows
-of its co-occurrence part (``core.taste.interactions.catalog_rows``), so a catalog song
+of its co-occurrence part (``core.taste.interactions.catalog_matrix``), so a catalog song
 nobody here played is reached through the lists it shares with songs the listener plays;
 the artists they play and the catalog's popularity are parts of it too.
 
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -35,8 +36,8 @@ import scipy.sparse as sp
 from scipy.stats import rankdata
 
 from core.history.frame import DEFAULT_MIN_MS
-from core.names import normalise_text
-from core.taste.interactions import ITEM, TasteInputs, Weighting, build_matrix, catalog_rows
+from core.names import primary_artist
+from core.taste.interactions import ITEM, Interactions, TasteInputs, Weighting, build_matrix
 from core.taste.model import TasteModel, top_n
 from core.taste.scoring import (
     ALSOnly,
@@ -58,17 +59,13 @@ MIN_TRAIN_PLAYS = 1000  # a cut-off with less history before it is skipped
 DISCOVERY_K = 50  # recall@K
 
 
-def streamed_columns(inputs: TasteInputs, plays: pd.DataFrame) -> np.ndarray:
-    """Per column of ``inputs.interactions``: streamed (>= 30 s) in ``plays``."""
-    out = np.zeros(inputs.interactions.n_tracks, dtype=bool)
+def streamed_columns(ix: Interactions, plays: pd.DataFrame) -> np.ndarray:
+    """Per column of ``ix``: streamed (>= 30 s) in ``plays``."""
+    out = np.zeros(ix.n_tracks, dtype=bool)
     streams = plays[plays["ms_played"].to_numpy() >= DEFAULT_MIN_MS]
-    idx = inputs.interactions.track_idx(streams[ITEM].astype(object).unique().tolist())
+    idx = ix.track_idx(streams[ITEM].astype(object).unique().tolist())
     out[idx[idx >= 0]] = True
     return out
-
-
-def _primary(name: object) -> str:
-    return normalise_text(str(name).split(",")[0].split(";")[0]) if isinstance(name, str) else ""
 
 
 SOURCE_MASKS = ("your playlists", "shared profile", "catalog")  # what a saved model keeps per column
@@ -102,8 +99,8 @@ def sources_of(masks: dict[str, np.ndarray], artist_names: Sequence, streamed: n
     """Per column, the first source in ``SOURCES`` that offers it; None for a song streamed
     already or one no source offers. "artist you play": a catalog song by a (primary)
     artist of a streamed song."""
-    artists = np.array([_primary(a) for a in artist_names], dtype=object)
-    played = set(artists[streamed]) - {""}
+    artists = np.array([primary_artist(a) for a in artist_names], dtype=object)
+    played = set(artists[streamed]) - {None}
     by_artist = masks["catalog"] & np.fromiter((a in played for a in artists), dtype=bool, count=len(artists))
     out = np.full(len(streamed), None, dtype=object)
     for name, mask in zip(SOURCES, (masks["your playlists"], masks["shared profile"], by_artist, masks["catalog"])):
@@ -191,14 +188,14 @@ def _moment(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, days
 
     ix = inputs.interactions
     w = _windowed(inputs, plays, cutoff, days)
-    streamed = streamed_columns(inputs, w["train"])
+    streamed = streamed_columns(ix, w["train"])
     sources = candidate_sources(inputs, streamed, w["playlists"], w["others"])
     candidates = sources != None  # noqa: E711
-    new = streamed_columns(inputs, w["test"]) & ~streamed
+    new = streamed_columns(ix, w["test"]) & ~streamed
     matrix = build_matrix(ix, w["train"], weighting, w["playlists"], w["others"]).values
     model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features, ix.artist_names_,
                                                                      popularity=inputs.popularity,
-                                                                     cooc_rows=catalog_rows(ix, inputs.catalog_lists))
+                                                                     cooc_rows=inputs.catalog_rows)
     return _Moment(cutoff, sources, candidates, new, np.flatnonzero(new & candidates), matrix, model,
                    Listener.of_plays(ix, w["train"], now=cutoff, weighting=weighting))
 
@@ -335,10 +332,7 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
         top = top_n(scores, fetch)[0] if fetch else np.zeros(0, dtype=int)
         ranked[name] = top[np.isfinite(scores[top])]
     position = {kind: {int(i): p for p, i in enumerate(ranked[kind])} for kind in ranked}
-    if n <= CAPPED_UP_TO:
-        order = _capped(ranked, ix.artist_names_, n, familiar, per_artist)
-    else:
-        order = _interleave(ranked["known"].tolist(), ranked["new"].tolist(), familiar)[:n]
+    order = _merge(ranked, ix.artist_names_, n, familiar, per_artist if n <= CAPPED_UP_TO else None)
     positive = row.data > 0
     seeds = row.indices[positive][np.argsort(-row.data[positive], kind="stable")][:50]
     stats = stats_of(listener)
@@ -360,13 +354,13 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
                                        "familiar", "reason"])
 
 
-def _capped(ranked: dict[str, np.ndarray], artists: Sequence, n: int, familiar: float, per_artist: int,
-            window: int = 25) -> list[tuple[str, int]]:
+def _merge(ranked: dict[str, np.ndarray], artists: Sequence, n: int, familiar: float, per_artist: int | None,
+           window: int = 25) -> list[tuple[str, int]]:
     """Up to ``n`` (kind, column) pairs: each position from the list the dial is short of
-    (the other one when that has no song left whose artist is under the cap), the best song
-    there whose artist has fewer than ``per_artist`` songs in this block of ``window``
-    positions. The share follows the dial unless one list runs out."""
-    pending = {kind: list(ranked[kind]) for kind in ("known", "new")}
+    (the other one when that has no song left that may come), the best song there whose
+    artist has fewer than ``per_artist`` songs in this block of ``window`` positions
+    (``per_artist`` None: no cap). The share follows the dial unless one list runs out."""
+    pending = {kind: deque(int(i) for i in ranked[kind]) for kind in ("known", "new")}
     out: list[tuple[str, int]] = []
     counts: dict[tuple[int, object], int] = {}
     taken_known = 0
@@ -375,12 +369,13 @@ def _capped(ranked: dict[str, np.ndarray], artists: Sequence, n: int, familiar: 
         first = "known" if taken_known < round(familiar * (len(out) + 1)) else "new"
         picked = None
         for kind in (first, "new" if first == "known" else "known"):
-            for place, idx in enumerate(pending[kind]):
+            queue = pending[kind]
+            for place, idx in enumerate(queue):
                 artist = artists[idx]
-                if artist is None or counts.get((block, artist), 0) < per_artist:
-                    picked = (kind, int(idx))
+                if per_artist is None or artist is None or counts.get((block, artist), 0) < per_artist:
+                    picked = (kind, idx)
                     counts[(block, artist)] = counts.get((block, artist), 0) + 1
-                    del pending[kind][place]
+                    del queue[place]  # the head nearly always: O(1) on a deque
                     break
             if picked:
                 break
@@ -388,19 +383,4 @@ def _capped(ranked: dict[str, np.ndarray], artists: Sequence, n: int, familiar: 
             break  # every song left is by an artist capped in this block: the list ends here
         taken_known += picked[0] == "known"
         out.append(picked)
-    return out
-
-
-def _interleave(known: list, new: list, familiar: float) -> list[tuple[str, int]]:
-    """Both lists in one, each position taken from the list the dial is short of."""
-    out: list[tuple[str, int]] = []
-    k = j = 0
-    while k < len(known) or j < len(new):
-        short_of_known = k < round(familiar * (len(out) + 1))
-        if (short_of_known and k < len(known)) or j >= len(new):
-            out.append(("known", known[k]))
-            k += 1
-        else:
-            out.append(("new", new[j]))
-            j += 1
     return out

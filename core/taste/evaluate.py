@@ -45,7 +45,6 @@ from core.taste.interactions import (
     TasteInputs,
     Weighting,
     build_matrix,
-    catalog_rows,
 )
 from core.taste.model import (
     TasteModel,
@@ -253,7 +252,7 @@ def evaluate_time_split(inputs: TasteInputs, params: dict | None = None, weighti
         model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
                                                                          inputs.interactions.artist_names_,
                                                                          popularity=inputs.popularity,
-                                                                         cooc_rows=catalog_rows(ix, inputs.catalog_lists))
+                                                                         cooc_rows=inputs.catalog_rows)
         for name, recommender in recommenders(model, inputs, train, matrix, settings).items():
             if name not in ("als", "hybrid") and seed != seeds[0]:
                 continue  # deterministic: one run is the mean
@@ -338,7 +337,7 @@ def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | Non
         model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
                                                                          inputs.interactions.artist_names_,
                                                                          popularity=inputs.popularity,
-                                                                         cooc_rows=catalog_rows(ix, inputs.catalog_lists))
+                                                                         cooc_rows=inputs.catalog_rows)
         listener = Listener.of_plays(ix, w["train"], now=w["cutoff"], weighting=weighting)
         liked = ItemKNN.fit(matrix).liked
         audio = AudioKNN.fit(inputs.features)
@@ -393,7 +392,7 @@ def evaluate_playlists(inputs: TasteInputs, params: dict | None = None, weightin
         model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features,
                                                                          inputs.interactions.artist_names_,
                                                                          popularity=inputs.popularity,
-                                                                         cooc_rows=catalog_rows(ix, inputs.catalog_lists))
+                                                                         cooc_rows=inputs.catalog_rows)
         chosen = choose_playlist_weights(inputs, visible_lists, split, params, weighting, seed)
         chosen_settings.append(chosen)
         settings = {"hybrid": HybridSettings.from_dict({**chosen, "familiar": 0.0}).to_dict(),
@@ -437,7 +436,7 @@ def choose_playlist_weights(inputs: TasteInputs, visible_lists: dict[str, list[s
     matrix = build_matrix(ix, inputs.plays, weighting, lists, inputs.other_profiles).values
     model = TasteModel(**{**(params or {}), "random_state": seed}).fit(
         matrix, inputs.features, ix.artist_names_, popularity=inputs.popularity,
-        cooc_rows=catalog_rows(ix, inputs.catalog_lists))
+        cooc_rows=inputs.catalog_rows)
     value = float(np.log1p(weighting.playlist_weight))
     cases = []
     for visible, hidden in inner.values():

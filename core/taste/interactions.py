@@ -8,7 +8,7 @@ mood, one activity, one album run — it plays the part a playlist plays in the 
 Playlist Dataset. The person's own playlists are hand-made sets of the same kind, and other
 profiles in the same store add tracks and co-occurrences the person has not met yet. A
 catalog's own lists (TidyTuesday's 471 curated playlists and its subgenres) are rows too,
-but only of the co-occurrence part (``catalog_rows``): they tie catalog songs nobody here
+but only of the co-occurrence part (``catalog_matrix``): they tie catalog songs nobody here
 played to the ones the person plays, while the ALS factors stay learned from the person's
 own listening (fitted on the catalog's rows as well, they ranked re-listens worse). The
 person themselves are not a row: their taste is a vector computed at query time from their
@@ -240,10 +240,10 @@ def build_matrix(interactions: Interactions, plays: pd.DataFrame, weighting: Wei
     return Matrix(values.astype("float32"), np.asarray(kinds, dtype=object), labels)
 
 
-def catalog_rows(interactions: Interactions, catalog_lists: dict[str, list[str]],
-                 weighting: Weighting = Weighting()) -> sp.csr_matrix:
-    """One row per catalog list (a curated playlist, a subgenre) over the columns, valued as
-    the person's own playlists are: the co-occurrence rows ``TasteModel.fit`` adds."""
+def catalog_matrix(interactions: Interactions, catalog_lists: dict[str, list[str]]) -> sp.csr_matrix:
+    """One row per catalog list (a curated playlist, a subgenre) over the columns, 1 where
+    the list has the song: the co-occurrence rows ``TasteModel.fit`` adds (only whether a
+    cell is set counts there, so it has no weighting)."""
     rows, cols = [], []
     for number, keys in enumerate(catalog_lists.values()):
         idx = interactions.track_idx(keys)
@@ -251,7 +251,7 @@ def catalog_rows(interactions: Interactions, catalog_lists: dict[str, list[str]]
         rows.append(np.full(len(idx), number))
         cols.append(idx)
     row, col = (np.concatenate(rows), np.concatenate(cols)) if rows else (np.zeros(0, int), np.zeros(0, int))
-    return sp.csr_matrix((np.full(len(row), np.log1p(weighting.playlist_weight), dtype="float32"), (row, col)),
+    return sp.csr_matrix((np.ones(len(row), dtype="float32"), (row, col)),
                          shape=(len(catalog_lists), interactions.n_tracks))
 
 
@@ -298,6 +298,7 @@ class TasteInputs:
     catalog_lists: dict[str, list[str]] = field(default_factory=dict)  # "playlist 37i9…" -> song keys
     popularity: np.ndarray | None = None  # per column: the catalog's 0..100, NaN where unknown
     track_ids: np.ndarray | None = None  # per column: the Spotify id to save it as (None where unknown)
+    catalog_rows: sp.csr_matrix | None = None  # ``catalog_matrix`` of ``catalog_lists``, built once
 
 
 def _item_key(track_id: str | None, artist: str | None, title: str | None, songs_of: dict[str, str]) -> str:
@@ -380,7 +381,7 @@ def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInp
             if i >= 0 and tid:
                 track_ids[i] = tid
     return TasteInputs(interactions, plays, playlists, added, others, features, genres, catalog_lists, popularity,
-                       track_ids)
+                       track_ids, catalog_matrix(interactions, catalog_lists))
 
 
 def _most_streamed_ids(plays: pd.DataFrame) -> list[tuple[list, list]]:

@@ -99,7 +99,7 @@ class TasteModel:
         of each track from ``artists`` (names, None where unknown). ``popularity``: the
         catalog's 0..100 per track (NaN where unknown), kept for the ``popularity`` part.
         ``cooc_rows``: more rows for the co-occurrence part only (a catalog's lists,
-        ``core.taste.interactions.catalog_rows``), not for ALS.
+        ``TasteInputs.catalog_rows``), not for ALS.
         """
         n_tracks = matrix.shape[1]
         self.catalog_popularity_ = (np.full(n_tracks, np.nan, dtype="float32") if popularity is None

@@ -122,9 +122,9 @@ def explain(model: TasteModel, ix: Interactions, idx: int, seeds: np.ndarray, st
         if matched:
             parts.append(f"its {' and '.join(matched)} match {ix.label(seed)}")
     if model.imputed_[idx]:
-        parts.append("features imputed from similar tracks")
+        parts.append("its sound estimated from songs played like it")
     elif model.factor_source_[idx] == SOURCE_RIDGE:
-        parts.append("never played here: placed by its audio features")
+        parts.append("nobody here has played it: ranked by its sound")
     return "; ".join(parts) if parts else OVERALL
 
 

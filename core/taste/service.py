@@ -22,8 +22,14 @@ from sqlite_utils import Database
 
 from core import store
 from core.base import Progress, file_stem, no_progress
-from core.history.frame import DEFAULT_MIN_MS
-from core.taste.discovery import SOURCE_MASKS, choose_discovery_settings, discover, source_masks, sources_of
+from core.taste.discovery import (
+    SOURCE_MASKS,
+    choose_discovery_settings,
+    discover,
+    source_masks,
+    sources_of,
+    streamed_columns,
+)
 from core.taste.evaluate import SEEDS, choose_settings, evaluate_inputs
 from core.taste.interactions import (
     AUDIO_FEATURES,
@@ -33,7 +39,6 @@ from core.taste.interactions import (
     TasteInputs,
     Weighting,
     build_matrix,
-    catalog_rows,
     load_inputs,
     music_plays,
 )
@@ -75,7 +80,7 @@ def train(db: Database, profile: str, db_path: str | Path, params: dict | None =
     model = TasteModel(**(params or {})).fit(matrix.values, inputs.features, inputs.interactions.artist_names_,
                                              progress=lambda f, m: progress(0.05 + share * 0.6 * f, m),
                                              popularity=inputs.popularity,
-                                             cooc_rows=catalog_rows(inputs.interactions, inputs.catalog_lists))
+                                             cooc_rows=inputs.catalog_rows)
     progress(0.05 + share * 0.6, "Choosing the hybrid's settings on the last weeks of your history")
     settings = choose_settings(inputs, inputs.plays, params, weighting)
     progress(0.05 + share * 0.7, "Choosing how to rank songs you have never streamed")
@@ -131,10 +136,7 @@ class Current:
         """The ranked list of the Taste model page and ``python -m core recommend``
         (``core.taste.discovery.discover``): at ``familiar`` 0 only songs never streamed."""
         plays = listener.plays if listener.plays is not None else pd.DataFrame(columns=[ITEM, "ms_played"])
-        streamed = np.zeros(self.interactions.n_tracks, dtype=bool)
-        streams = plays[plays["ms_played"].to_numpy() >= DEFAULT_MIN_MS]
-        idx = self.interactions.track_idx(streams[ITEM].astype(object).unique().tolist())
-        streamed[idx[idx >= 0]] = True
+        streamed = streamed_columns(self.interactions, plays)
         masks = self.masks or {name: np.zeros(self.interactions.n_tracks, dtype=bool) for name in SOURCE_MASKS}
         sources = sources_of(masks, self.interactions.artist_names_, streamed)
         discovery = self.discovery or dataclasses.replace(self.settings, familiar=0.0)
