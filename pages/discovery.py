@@ -76,7 +76,8 @@ st.subheader("First-listen timeline")
 if timeline.empty:
     st.info("No artist was first heard in this range.")
 else:
-    st.altair_chart(explore.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
+    linked = timeline.assign(link=[_shared.detail_link("artist", a, profile) for a in timeline["artist"]])
+    st.altair_chart(explore.timeline_chart(linked, "Artists by first listen, and how far each went since"),
                     width="stretch")
     st.caption("Biggest discoveries of this range (streams over the whole history since the first listen)")
     biggest = timeline.sort_values("streams", ascending=False, kind="stable").head(15)

@@ -96,7 +96,7 @@ else:
              _shared.detail_link("artist", a if by == "album" else k, profile)
              for k, a in zip(table["key"], table["artist"] if "artist" in table.columns else table["key"])]
     shown = table.assign(change=table["movement"].map(explore.movement_arrow), link=links)
-    chart_data = table.drop(columns="key").assign(label=table["rank"].astype(str) + ". " + table["name"])
+    chart_data = table.drop(columns="key").assign(label=table["rank"].astype(str) + ". " + table["name"], link=links)
     chart_tooltip = ["name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "movement"]
     table_col, chart_col = st.columns([3, 2])
     table_col.dataframe(

@@ -87,6 +87,10 @@ if card.streams == 0:
             "top lists. Choose a lower threshold under “What counts as a stream” in the sidebar.")
 else:
     tables = explore.recap_tables(card)
+    # a click on a bar opens the artist or song on the Artist & track page (an album: its artist)
+    for name, column, kind in (("artists", "artist", "artist"), ("new_artists", "artist", "artist"),
+                               ("tracks", "key", "song"), ("albums", "artist", "artist")):
+        tables[name]["link"] = [_shared.detail_link(kind, v, profile) for v in tables[name][column]]
 
     left, right = st.columns(2)
     left.altair_chart(explore.bar_ranking(tables["artists"], "artist", "streams", "Top artists",

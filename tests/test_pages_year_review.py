@@ -93,9 +93,18 @@ def test_page_shows_the_recap_of_the_newest_year_with_both_downloads(demo_db, mo
     assert f"{card.top_artists[0].name} · {card.top_artists[0].streams:,} streams" in captions
     charts = at.get("vega_lite_chart")
     tables = explore.recap_tables(card)
-    pd.testing.assert_frame_equal(chart_data(charts[0]), tables["artists"])
-    pd.testing.assert_frame_equal(chart_data(charts[1]), tables["tracks"])
-    pd.testing.assert_frame_equal(chart_data(charts[2]), tables["albums"])
+    # each bar opens its artist or song on the Artist & track page (an album: its artist)
+    from urllib.parse import urlencode
+    link = lambda kind, value: "./detail?" + urlencode({kind: value, "profile": "demo"})  # noqa: E731
+    pd.testing.assert_frame_equal(chart_data(charts[0]).drop(columns="link"), tables["artists"])
+    assert chart_data(charts[0])["link"].tolist() == [link("artist", a) for a in tables["artists"]["artist"]]
+    pd.testing.assert_frame_equal(chart_data(charts[1]).drop(columns="link"), tables["tracks"])
+    assert chart_data(charts[1])["link"].tolist() == [link("song", t.key) for t in card.top_tracks]
+    assert all(t.key for t in card.top_tracks)
+    pd.testing.assert_frame_equal(chart_data(charts[2]).drop(columns="link"), tables["albums"])
+    for chart in charts[:3]:
+        spec = json.loads(chart.proto.spec)
+        assert spec["encoding"]["href"] == {"field": "link", "type": "nominal"} and spec["mark"]["cursor"] == "pointer"
 
     buttons = at.get("download_button")
     assert [b.label for b in buttons] == ["Download as image (PNG)", "Download as web page (HTML)",
@@ -120,7 +129,7 @@ def test_choosing_another_year_and_content_recomputes_the_recap(demo_db, monkeyp
     assert card.new_artists > 0  # the first year of the history: everyone is new
     new = at.get("vega_lite_chart")[3]
     assert json.loads(new.proto.spec)["title"] == "Top new artists of 2018"
-    pd.testing.assert_frame_equal(chart_data(new), explore.recap_tables(card)["new_artists"])
+    pd.testing.assert_frame_equal(chart_data(new).drop(columns="link"), explore.recap_tables(card)["new_artists"])
 
 
 def test_a_profile_without_plays_gets_an_explained_empty_state(tmp_path, monkeypatch):

@@ -197,8 +197,10 @@ def test_recap_tables_are_what_the_page_charts(history):
     tables = explore.recap_tables(explore.year_recap(history, 2023))
     assert tables["artists"].to_dict("list") == {"artist": ["Beta", "Alpha"], "streams": [3, 1], "minutes": [6, 3]}
     assert tables["tracks"].to_dict("list") == {"track": ["B1 — Beta", "A1 — Alpha"], "title": ["B1", "A1"],
-                                                "artist": ["Beta", "Alpha"], "streams": [3, 1]}
-    assert tables["albums"].to_dict("list") == {"album": ["BA — Beta", "AA — Alpha"], "streams": [3, 1]}
+                                                "artist": ["Beta", "Alpha"], "streams": [3, 1],
+                                                "key": ["beta\tb1", "alpha\ta1"]}
+    assert tables["albums"].to_dict("list") == {"album": ["BA — Beta", "AA — Alpha"], "artist": ["Beta", "Alpha"],
+                                                "streams": [3, 1]}
     assert tables["new_artists"].to_dict("list") == {"artist": ["Beta", "Alpha"], "streams": [3, 1]}
     assert tables["months"].to_dict("list") == {"month": list(explore.MONTHS),
                                                 "minutes": [0, 0, 0, 0, 0, 3, 0, 0, 0, 0, 0, 6]}

@@ -63,15 +63,26 @@ def _time_x(data: pd.DataFrame, time: str, time_unit: str | None = None) -> alt.
     return alt.X(f"{time}:T", title=None, scale=alt.Scale(type="utc"), axis=time_axis(data[time]), **extra)
 
 
+def _linked(data: pd.DataFrame) -> dict:
+    """Mark and encoding for charts whose rows may carry a ``link`` column (an address on
+    the Artist & track page): a click on the mark opens it."""
+    if "link" not in data.columns or not data["link"].notna().any():
+        return {"mark": {}, "encode": {}}
+    return {"mark": {"cursor": "pointer"}, "encode": {"href": alt.Href("link:N")}}
+
+
 def bar_ranking(data: pd.DataFrame, label: str, value: str, title: str, tooltip: list[str] | None = None) -> alt.Chart:
-    """Horizontal bars, largest first (top artists, tracks, albums, platforms …)."""
+    """Horizontal bars, largest first (top artists, tracks, albums, platforms …). With a
+    ``link`` column, a click on a bar opens that row's address."""
+    linked = _linked(data)
     return (
         alt.Chart(data, title=title)
-        .mark_bar(color=ACCENT)
+        .mark_bar(color=ACCENT, **linked["mark"])
         .encode(
             y=alt.Y(f"{label}:N", sort="-x", title=None, axis=alt.Axis(labelLimit=260)),
             x=alt.X(f"{value}:Q", title=value),
             tooltip=_tooltips(data, tooltip or [label, value]),
+            **linked["encode"],
         )
         .properties(height=max(120, 22 * len(data)), autosize=AUTOSIZE)
     )
@@ -305,14 +316,16 @@ def coverage_over_time(data: pd.DataFrame, time: str, title: str) -> alt.Chart:
 
 def timeline_chart(data: pd.DataFrame, title: str) -> alt.Chart:
     """Artists as points: x = first listen, y = streams since (log scale: every artist here
-    has at least one stream), tooltip name.
+    has at least one stream), tooltip name; with a ``link`` column a click opens the artist.
  The x axis uses a UTC scale
     because ``first_listen`` is a naive wall-clock time: shown as is, in any browser zone.
     """
+    linked = _linked(data)
     return (
         alt.Chart(data, title=title)
-        .mark_circle(color=ACCENT, opacity=0.6, size=40)
+        .mark_circle(color=ACCENT, opacity=0.6, size=40, **linked["mark"])
         .encode(
+            **linked["encode"],
             x=alt.X("first_listen:T", title="first listen", scale=alt.Scale(type="utc"),
                     axis=alt.Axis(format="%b %Y")),
             y=alt.Y("streams:Q", title="streams since (log scale)", scale=alt.Scale(type="log")),

@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import altair as alt
 import numpy as np
@@ -51,6 +51,8 @@ class TopTrack:
     title: str
     artist: str
     streams: int
+    # the song's song_key, for a link to the Artist & track page (not part of what the recap says)
+    key: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -130,7 +132,7 @@ def _top_artists(year: pd.DataFrame) -> tuple[TopArtist, ...]:
 
 def _top_tracks(year: pd.DataFrame) -> tuple[TopTrack, ...]:
     top = ranked_items(year, "track").head(TOP_N)  # songs, named by the spelling streamed most
-    return tuple(TopTrack(r.title, r.artist, int(r.streams)) for r in top.itertuples())
+    return tuple(TopTrack(r.title, r.artist, int(r.streams), str(r.key)) for r in top.itertuples())
 
 
 def _top_albums(year: pd.DataFrame) -> tuple[TopAlbum, ...]:
@@ -215,8 +217,10 @@ def recap_tables(recap: Recap) -> dict[str, pd.DataFrame]:
                                                          for t in recap.top_tracks]),
                                 "title": [t.title for t in recap.top_tracks],
                                 "artist": [t.artist for t in recap.top_tracks],
-                                "streams": [t.streams for t in recap.top_tracks]}),
+                                "streams": [t.streams for t in recap.top_tracks],
+                                "key": [t.key for t in recap.top_tracks]}),
         "albums": pd.DataFrame({"album": _unique_labels([f"{a.album} — {a.artist}" for a in recap.top_albums]),
+                                "artist": [a.artist for a in recap.top_albums],
                                 "streams": [a.streams for a in recap.top_albums]}),
         "new_artists": pd.DataFrame({"artist": [a.name for a in recap.top_new_artists],
                                      "streams": [a.streams for a in recap.top_new_artists]}),
