@@ -88,14 +88,8 @@ def speed(args: argparse.Namespace) -> None:
     settings = taste.choose_settings(inputs, inputs.plays, None, taste.Weighting())
     choose_s = time.perf_counter() - t
     print(f"choosing the hybrid's settings on 3 validation windows (3 more fits + the grid): {choose_s:.1f} s")
-    from core.taste import discovery
-    t = time.perf_counter()
-    found, how = discovery.choose_discovery_settings(inputs, inputs.plays, taste.HybridSettings.from_dict(settings["hybrid"]))
-    discovery_s = time.perf_counter() - t
-    print(f"choosing the discovery weights on {how['validation_windows']} validation windows "
-          f"({how['validation_songs']} songs found there; {how['chosen']}): {discovery_s:.1f} s")
-    print(f"end to end training (load + matrix + fit + settings + discovery weights): "
-          f"{load_s + matrix_s + statistics.median(fits) + choose_s + discovery_s:.1f} s")
+    print(f"end to end training (load + matrix + fit + settings): "
+          f"{load_s + matrix_s + statistics.median(fits) + choose_s:.1f} s")
     hybrid = taste.Hybrid(model, taste.HybridSettings.from_dict(settings["hybrid"]))
     t = time.perf_counter()
     who = taste.Listener.of_plays(inputs.interactions, inputs.plays)
@@ -121,6 +115,8 @@ def speed(args: argparse.Namespace) -> None:
         t = time.perf_counter()
         taste.top_n(hybrid.scores(taste.Listener.of_row(matrix[0])), 50)  # a fresh listener: nothing memoised
         scores_times.append(time.perf_counter() - t)
+    from core.taste import discovery
+    found = discovery.discovery_settings(hybrid.settings)
     streamed = discovery.streamed_columns(inputs.interactions, inputs.plays)
     sources = discovery.candidate_sources(inputs, streamed)
     discover_times = []

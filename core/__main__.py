@@ -134,7 +134,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
 
 def _print_evaluation(results: dict) -> None:
     from core import taste
-    for task in ("time_split", "playlist_continuation"):
+    for task in ("time_split", "playlist_continuation", "discovery"):
+        if task not in results:
+            continue
         if "skipped" in results[task]:
             print(f"{task}: skipped ({results[task]['skipped']})")
         else:

@@ -96,7 +96,8 @@ st.header("How good is it on your data?")
 results = taste.metrics(record)
 if results:
     said = taste.plain_summary(results)
-    for task, label in (("time_split", "Time split"), ("playlist_continuation", "Playlist continuation")):
+    for task, label in (("time_split", "Time split"), ("playlist_continuation", "Playlist continuation"),
+                        ("discovery", "Songs you had never streamed")):
         if "skipped" in results.get(task, {}):
             st.caption(f"{label}: not run — {results[task]['skipped']}.")
         elif results.get(task):
@@ -108,7 +109,9 @@ if results:
         st.altair_chart(explore.model_comparison(chart_data, list(taste.MODELS)))
     st.caption("Time split: trained before a cut-off, judged on what you streamed in the 28 days after it. "
                "Playlist continuation: a quarter of each playlist (≥ 10 tracks) hidden, ranked from the rest "
-               "(RecSys Challenge 2018 protocol).")
+               "(RecSys Challenge 2018 protocol). Songs you had never streamed: the history cut at up to four "
+               "dates, and the songs you first streamed in the 4 weeks after each ranked among every song you had "
+               "not streamed yet (mean percentile rank: 0 % = always first, 50 % = chance).")
 else:
     st.caption("Not evaluated yet: train again with “Evaluate after training”.")
 

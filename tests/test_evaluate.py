@@ -128,8 +128,13 @@ def test_cli_train_and_evaluate_json(tmp_path, capsys):
     ingest.build_demo(store.open_store(path), n_plays=3000)
     assert main(["evaluate", "--db", str(path), "--profile", "demo", "--json", "--seeds", "1"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert set(result) == {"time_split", "playlist_continuation", "info"}
+    assert set(result) == {"time_split", "playlist_continuation", "discovery", "info"}
     assert set(result["time_split"]) == set(taste.MODELS)
+    from core.taste.discovery import DISCOVERY_MODELS
+    if "skipped" not in result["discovery"]:  # the demo's listener finds catalog songs in most histories
+        assert set(result["discovery"]) == set(DISCOVERY_MODELS)
+        assert all(0.0 <= m["mpr"] <= 1.0 for m in result["discovery"].values())
+        assert result["info"]["discovery"]["reached"] <= result["info"]["discovery"]["new_songs"]
     assert all({"ndcg@50", "recall@50"} <= set(m) for m in result["time_split"].values())
     assert result["playlist_continuation"] == {"skipped": "no playlists (account exports have them in Playlist1.json)"}
     assert main(["train", "--db", str(path), "--profile", "demo", "--json", "--iterations", "3"]) == 0
@@ -175,6 +180,19 @@ def test_a_history_with_nothing_to_predict_skips_the_time_split_with_the_reason(
     assert out["time_split"] == {"skipped": "nothing was streamed (30 s or more) in the last 28 days of the history, "
                                             "so there is nothing to predict"}
     assert out["playlist_continuation"] == {"skipped": "no playlist has 10 or more tracks"}
+    assert out["discovery"] == {"skipped": "fewer than 1,000 plays before the last 28 days"}
+
+
+def test_the_discovery_sentence_names_the_model_and_the_best_simple_rule():
+    results = {"info": {"discovery": {"reached": 156}},
+               "discovery": {"hybrid": {"mpr": 0.082, "recall@50": 0.12}, "als": {"mpr": 0.47, "recall@50": 0.03},
+                             "catalog_popularity": {"mpr": 0.248, "recall@50": 0.01},
+                             "artist_then_popularity": {"mpr": 0.126, "recall@50": 0.05}}}
+    assert taste.plain_summary(results)["discovery"] == (
+        "Of the 156 songs you first streamed in the 4 weeks after a cut-off that Encore could offer, the model placed "
+        "the average one in its top 8% of never-streamed songs; the best simple rule, “the artists you play, then the "
+        "most popular”, in its top 13%.")
+    assert taste.table(results, "discovery")["model"].tolist()[0] == "hybrid"
 
 
 def test_each_task_table_holds_only_its_own_metrics():

@@ -183,3 +183,12 @@ def test_artist_scores_share_of_the_row_by_the_tracks_artist():
     row = sp.csr_matrix(np.array([[2.0, 0.0, 1.0, 0.0]], dtype="float32"))
     assert model.artist_scores(row).tolist() == pytest.approx([2 / 3, 2 / 3, 1 / 3, 0.0])
     assert model.artist_codes_.tolist() == [0, 0, 1, -1]  # names compared case-blind; unknown -1
+
+
+def test_artist_ranks_place_every_played_artist_above_the_unplayed_in_the_order_played():
+    model = TasteModel(**PARAMS).fit(checker_board(6), no_features(6), artists=["A", "B", "B", "C", "D", None])
+    row = sp.csr_matrix(np.array([[1.0, 3.0, 0.0, 1.0, 0.0, 0.0]], dtype="float32"))  # B 3/5, A and C 1/5 each
+    assert model.artist_ranks(row).tolist() == pytest.approx([0.5, 1.0, 1.0, 0.5, 0.0, 0.0])
+    # the part the hybrid uses: the least played artist still far above every unplayed one
+    part = model.score_parts(row)["artist_rank"]
+    assert part[0] > part[4] and part[1] == part[2] > part[0] and np.isnan(part[5])

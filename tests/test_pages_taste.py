@@ -29,7 +29,7 @@ def test_train_on_demo_shows_evaluation_and_recommendations(tmp_path, monkeypatc
     at.button(key="taste_train").click().run()
     assert not at.exception
     assert [shown(e.value) for e in at.error] == []
-    table = at.dataframe[0].value  # order: evaluation (time split only here), for you, forgotten, more like
+    table = at.dataframe[0].value  # order: evaluation (time split, discovery here), for you, forgotten, more like
     assert set(table["model"]) == {"hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als"}
     assert list(table.columns) == ["model", "ndcg@50", "recall@50", "relisten_ndcg@50", "new_ndcg@50",
                                    "coverage", "diversity", "novelty"]
@@ -40,14 +40,18 @@ def test_train_on_demo_shows_evaluation_and_recommendations(tmp_path, monkeypatc
     hybrid, best = table.set_index("model").loc["hybrid", "recall@50"], table[table["model"] != "hybrid"]["recall@50"].max()
     assert f"the model had {hybrid:.0%} in its top 50" in said and f"had {best:.0%}." in said
     assert not [w for w in at.warning if "out of date" in w.value]
-    for_you = at.dataframe[1].value  # the dial at its default, 0.5: half the list is the listener's own
+    found = at.dataframe[1].value  # never-streamed songs after the history's cut-offs, ranked
+    assert found["model"].tolist()[0] == "hybrid" and found["mpr"].between(0, 1).all()
+    [said] = [m.value for m in at.markdown if m.value.startswith("**Songs you had never streamed.**")]
+    assert f"in its top {found['mpr'].iloc[0]:.0%} of never-streamed songs" in said
+    for_you = at.dataframe[2].value  # the dial at its default, 0.5: half the list is the listener's own
     assert len(for_you) == 25 and for_you["reason"].str.len().gt(0).all()
     assert for_you["track_key"].is_unique
     assert for_you.groupby("artist_name").size().max() <= 2
     assert (for_you["source"] == "your history").sum() in (12, 13)
     for dial, mine in ((0.0, 0), (1.0, 25)):
         at.slider(key="taste_familiar").set_value(dial).run()
-        assert (at.dataframe[1].value["source"] == "your history").sum() == mine
+        assert (at.dataframe[2].value["source"] == "your history").sum() == mine
     # Discover: never-streamed songs, each with its source in the reason; 👍 and 👎 are kept
     streamed = set(history.load_plays(store.open_store(path), "demo").query("ms_played >= 30000")["song_key"]
                    .astype(object))
@@ -73,7 +77,7 @@ def test_train_on_demo_shows_evaluation_and_recommendations(tmp_path, monkeypatc
     top = plays[plays["content_type"] == "music"]["song_key"].astype(object).value_counts().index[0]
     at.multiselect(key="taste_picked").set_value([top]).run()
     assert not at.exception
-    assert len(at.dataframe) == 4 and len(at.dataframe[3].value) > 0
+    assert len(at.dataframe) == 5 and len(at.dataframe[4].value) > 0
 
 
 def test_empty_profile_says_what_to_do(tmp_path, monkeypatch):

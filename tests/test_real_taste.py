@@ -36,6 +36,10 @@ def test_evaluate_json_on_a_real_export(export, playlists, tmp_path, capsys):
         assert result["info"]["playlist_continuation"]["playlists"] > 0
     else:
         assert result["playlist_continuation"] == {"skipped": "no playlists (account exports have them in Playlist1.json)"}
+    found = result["discovery"]  # extended-2024-a: 4 songs found after its cut-offs are in TidyTuesday
+    if "skipped" not in found:
+        assert all(in_unit_interval(m["mpr"]) and in_unit_interval(m["recall@50"]) for m in found.values())
+        assert found["hybrid"]["mpr"] < 0.5  # better than chance
     assert main(["train", "--db", str(path), "--json"]) == 0
     trained = json.loads(capsys.readouterr().out)
     assert trained["tracks"] > 1000 and trained["path"].endswith(".npz")

@@ -147,6 +147,14 @@ def test_discovery_task_runs_on_the_code_that_ships(trained_demo):
     assert pooled["reached"] == window["reached"] <= pooled["new_songs"]
 
 
+def test_discovery_weights_are_fixed_and_keep_the_chosen_half_lives():
+    base = taste.HybridSettings(taste_half_life=30.0, familiar=0.7, artist_weight=9.0)
+    found = discovery.discovery_settings(base)
+    assert found.taste_half_life == 30.0 and found.familiar == 0.0
+    assert {k: getattr(found, k) for k in discovery.DISCOVERY_WEIGHTS} == discovery.DISCOVERY_WEIGHTS
+    assert base.artist_weight == 9.0  # a copy, never the settings handed in
+
+
 def test_the_default_settings_are_never_handed_out_to_be_changed():
     from core.taste import evaluate
 

@@ -10,8 +10,8 @@ offers; each carries the first source that reaches it (``SOURCES``):
 - ``catalog``: any other catalog song (reached through the catalog's own lists, its genres
   and its audio features).
 
-The ranking is the hybrid's (``core.taste.scoring.Hybrid``) with weights chosen for this
-task (``choose_discovery_settings``): the catalog's curated playlists and subgenres are rows
+The ranking is the hybrid's (``core.taste.scoring.Hybrid``) with this task's fixed weights
+(``DISCOVERY_WEIGHTS``): the catalog's curated playlists and subgenres are rows
 of its co-occurrence part (``core.taste.interactions.catalog_matrix``), so a catalog song
 nobody here played is reached through the lists it shares with songs the listener plays;
 the artists they play and the catalog's popularity are parts of it too.
@@ -25,7 +25,6 @@ the baselines, and the share of the new songs any source reaches.
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -155,17 +154,20 @@ def cutoffs_of(plays: pd.DataFrame, count: int = CUTOFFS, days: int = DISCOVERY_
     return out
 
 
-# The weights the discovery settings are chosen from (HybridSettings' part weights).
-DISCOVERY_GRID: dict[str, tuple[float, ...]] = {
-    "als_weight": (1.0, 0.5, 0.0), "audio_weight": (0.0, 0.1), "artist_weight": (0.25, 1.0, 4.0, 8.0, 16.0),
-    "cooc_weight": (0.5, 1.0, 2.0), "popularity_weight": (0.0, 0.25, 0.5, 1.0),
-}
-DISCOVERY_VALIDATION_WINDOWS = 4
-MIN_VALIDATION_ANSWERS = 10  # fewer songs found in the validation windows: DISCOVERY_PRIOR's weights
-# With too few songs to choose on, every part counts: the artist and the catalog's lists as
-# much as ALS, the catalog's popularity half as much (a prior, not fitted to any listener).
-DISCOVERY_PRIOR = {"als_weight": 1.0, "audio_weight": 0.1, "artist_weight": 1.0, "cooc_weight": 1.0,
-                   "popularity_weight": 0.5}
+# The hybrid's part weights for songs the listener has never streamed: fixed, never tuned
+# per listener. Every part counts, the artist (by rank: ``TasteModel.artist_ranks``), the
+# catalog's lists and ALS alike, the catalog's popularity half as much. Chosen per listener on the songs found in their last
+# 4 x 28 days (a grid of 360 weightings, as this module did before), the pooled mean
+# percentile rank of the real exports got worse, 0.082 -> 0.102 (bench/README.md): a
+# listener finds 13-100 songs in those weeks, a few albums' worth, too few to choose on.
+DISCOVERY_WEIGHTS = {"als_weight": 1.0, "audio_weight": 0.1, "artist_weight": 0.0, "artist_rank_weight": 1.0,
+                     "cooc_weight": 1.0, "popularity_weight": 0.5}
+
+
+def discovery_settings(base: HybridSettings) -> HybridSettings:
+    """The hybrid's settings for never-streamed songs: ``base``'s half-lives (chosen for the
+    whole list), ``DISCOVERY_WEIGHTS``' part weights, the dial at "new"."""
+    return dataclasses.replace(base, familiar=0.0, **DISCOVERY_WEIGHTS)
 
 
 @dataclass
@@ -200,53 +202,13 @@ def _moment(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, days
                    Listener.of_plays(ix, w["train"], now=cutoff, weighting=weighting))
 
 
-def choose_discovery_settings(inputs: TasteInputs, plays: pd.DataFrame, base: HybridSettings,
-                              params: dict | None = None, weighting: Weighting = Weighting(),
-                              days: int = DISCOVERY_DAYS, seed: int = 0) -> tuple[HybridSettings, dict]:
-    """The hybrid's weights for never-streamed songs, chosen on validation windows inside
-    ``plays`` (the last ``DISCOVERY_VALIDATION_WINDOWS`` periods of ``days``): the ``DISCOVERY_GRID``
-    point with the lowest pooled mean percentile rank of the songs found there.
-
-    With fewer than ``MIN_VALIDATION_ANSWERS`` songs to learn from, the weights are
-    ``DISCOVERY_PRIOR``'s: a handful of songs would only teach noise. Half-lives come from
-    ``base`` (the settings chosen for the whole list); the dial is at "new" either way.
-    Returns (settings, what they were chosen on)."""
-    base = dataclasses.replace(base, familiar=0.0)
-    last = plays["start"].max() if len(plays) else None
-    moments = []
-    for k in range(1, DISCOVERY_VALIDATION_WINDOWS + 1):
-        if last is None:
-            break
-        cutoff = last - pd.Timedelta(days=k * days)
-        if int((plays["start"] < cutoff).sum()) < MIN_TRAIN_PLAYS:
-            break
-        moments.append(_moment(inputs, plays, cutoff, days, params, weighting, seed))
-    answers = sum(len(m.answers) for m in moments)
-    info = {"validation_windows": len(moments), "validation_songs": answers}
-    if answers < MIN_VALIDATION_ANSWERS:
-        return dataclasses.replace(base, **DISCOVERY_PRIOR), {**info, "chosen": "prior (too few songs to choose on)"}
-    parts = [m.model.score_parts(m.listener.row(base.taste_half_life)) for m in moments]
-    names = list(DISCOVERY_GRID)
-    best, best_rank = base, np.inf
-    for values in itertools.product(*DISCOVERY_GRID.values()):
-        settings = dataclasses.replace(base, **dict(zip(names, values)))
-        ranks = [percentile_ranks_of(m.model.combine(p, settings.weights()), m.candidates, m.answers)
-                 for m, p in zip(moments, parts)]
-        mean = float(np.concatenate(ranks).mean())
-        if mean < best_rank - 1e-9:
-            best, best_rank = settings, mean
-    return best, {**info, "chosen": "validation", "validation_mpr": best_rank}
-
-
 def evaluate_discovery(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
                        settings: HybridSettings | None = None, cutoffs: Sequence[pd.Timestamp] | None = None,
                        days: int = DISCOVERY_DAYS, seed: int = 0, k: int = DISCOVERY_K) -> dict:
     """The discovery task (see the module docstring).
 
-    At each cut-off the hybrid's discovery weights are chosen on the weeks before it
-    (``choose_discovery_settings``, as training does), never on the weeks it is judged on;
-    the half-lives are ``settings``' (default ``HybridSettings()``'s 90 days), where
-    training takes the ones it chose for the whole list.
+    The hybrid ranks with ``discovery_settings(settings)`` (default ``HybridSettings()``'s
+    90-day half-lives, where training takes the ones it chose for the whole list).
     Returns ``{"windows": [per cut-off: cutoff, new_songs, reached, candidates, reached_by,
     settings, per model its percentile ranks, hits and recall@k]}``; ``pool_discovery``
     pools them.
@@ -255,13 +217,12 @@ def evaluate_discovery(inputs: TasteInputs, params: dict | None = None, weightin
     plays = inputs.plays
     windows = []
     for cutoff in (cutoffs_of(plays, days=days) if cutoffs is None else cutoffs):
-        before = plays[(plays["start"] < cutoff).to_numpy()]
-        chosen, how = choose_discovery_settings(inputs, before, base, params, weighting, days, seed)
+        chosen = discovery_settings(base)
         m = _moment(inputs, plays, cutoff, days, params, weighting, seed)
         result = {"cutoff": cutoff.isoformat(), "new_songs": int(m.new.sum()), "reached": int(len(m.answers)),
                   "candidates": int(m.candidates.sum()),
                   "reached_by": {s: int((m.sources[m.answers] == s).sum()) for s in SOURCES},
-                  "settings": {**chosen.to_dict(), **how}, "models": {}}
+                  "settings": chosen.to_dict(), "models": {}}
         for name, recommender in discovery_recommenders(m.model, inputs, m.matrix, chosen).items():
             scores = recommender.scores(m.listener)
             ranks = percentile_ranks_of(scores, m.candidates, m.answers)

@@ -468,11 +468,12 @@ def choose_playlist_weights(inputs: TasteInputs, visible_lists: dict[str, list[s
 
 def evaluate_inputs(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
                     seeds: Sequence[int] = SEEDS, progress: Progress = no_progress) -> dict:
-    """Both tasks in the JSON shape of ``python -m core evaluate --json``; a task that cannot
+    """Every task in the JSON shape of ``python -m core evaluate --json``; a task that cannot
     run is ``{"skipped": reason}``."""
     out: dict = {"info": {}}
     started = time.perf_counter()
-    for key, task, fraction in (("time_split", evaluate_time_split, 0.0), ("playlist_continuation", evaluate_playlists, 0.5)):
+    for key, task, fraction in (("time_split", evaluate_time_split, 0.0), ("playlist_continuation", evaluate_playlists, 0.4),
+                                ("discovery", evaluate_discovery_task, 0.7)):
         progress(fraction, f"Evaluating: {key.replace('_', ' ')}")
         try:
             out[key], out["info"][key] = task(inputs, params, weighting, seeds)
@@ -481,6 +482,26 @@ def evaluate_inputs(inputs: TasteInputs, params: dict | None = None, weighting: 
     out["info"]["seconds"] = round(time.perf_counter() - started, 2)
     progress(1.0, "Evaluation done")
     return out
+
+
+def evaluate_discovery_task(inputs: TasteInputs, params: dict | None, weighting: Weighting,
+                            seeds: Sequence[int]) -> tuple[dict, dict]:
+    """The discovery task (``core.taste.discovery.evaluate_discovery``, first seed) as
+    ({model: {"mpr", "recall@50"}}, {"cutoffs", "new_songs", "reached", "reach"}); ValueError
+    when no cut-off has enough history before it or no song found after one could be offered."""
+    from core.taste.discovery import DISCOVERY_K, evaluate_discovery, pool_discovery
+
+    result = evaluate_discovery(inputs, params, weighting, seed=seeds[0] if len(seeds) else 0)
+    pooled = pool_discovery([result])
+    if not pooled["windows"]:
+        raise ValueError("fewer than 1,000 plays before the last 28 days")
+    if not pooled["reached"]:
+        raise ValueError(f"none of the {pooled['new_songs']:,} songs first streamed after a cut-off was in a source "
+                         "Encore has (a catalog, your playlists or a profile that shares with yours)")
+    metrics = {name: {"mpr": m["mpr"], f"recall@{DISCOVERY_K}": m["recall"]} for name, m in pooled["models"].items()}
+    info = {"cutoffs": pooled["windows"], "new_songs": pooled["new_songs"], "reached": pooled["reached"],
+            "reach": pooled["reach"]}
+    return metrics, info
 
 
 def evaluate_profile(db, profile: str, params: dict | None = None, weighting: Weighting = Weighting(),
@@ -494,6 +515,7 @@ def evaluate_profile(db, profile: str, params: dict | None = None, weighting: We
 TASK_COLUMNS = {  # the headline metrics of each task, in the order the tables show them
     "time_split": ("ndcg@50", "recall@50", "relisten_ndcg@50", "new_ndcg@50", "coverage", "diversity", "novelty"),
     "playlist_continuation": ("ndcg", "r_precision", "coverage", "diversity", "novelty"),
+    "discovery": ("mpr", "recall@50"),
 }
 
 
@@ -520,7 +542,7 @@ BASELINE_NAMES = {"most_played": "“most played”", "most_recent": "“most re
 
 def plain_summary(results: dict) -> dict[str, str]:
     """One sentence per task that ran, for a listener: what share the model found, against
-    the best of the baselines (``{"time_split": "...", "playlist_continuation": "..."}``)."""
+    the best of the baselines (``{"time_split": "...", "playlist_continuation": "...", "discovery": "..."}``)."""
     out = {}
     info = results.get("info", {})
     split = results.get("time_split", {})
@@ -550,4 +572,19 @@ def plain_summary(results: dict) -> dict[str, str]:
         if best:
             sentence += f"; the best simple rule, {BASELINE_NAMES[best]}, put {lists[best]['r_precision']:.0%}"
         out["playlist_continuation"] = sentence + "."
+    found = results.get("discovery", {})
+    if "hybrid" in found and found["hybrid"].get("mpr") is not None:
+        facts = info.get("discovery", {})
+        rivals = {"catalog_popularity": "“most popular in the catalog”",
+                  "artist_then_popularity": "“the artists you play, then the most popular”"}
+        best = min((m for m in rivals if found.get(m, {}).get("mpr") is not None),
+                   key=lambda m: found[m]["mpr"], default=None)
+        songs = facts.get("reached")
+        sentence = (f"Of the {songs:,} songs you first streamed in the 4 weeks after a cut-off that Encore could offer"
+                    if songs else "Of the songs you first streamed that Encore could offer")
+        sentence += (f", the model placed the average one in its top {found['hybrid']['mpr']:.0%} of "
+                     "never-streamed songs")
+        if best:
+            sentence += f"; the best simple rule, {rivals[best]}, in its top {found[best]['mpr']:.0%}"
+        out["discovery"] = sentence + "."
     return out

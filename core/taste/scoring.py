@@ -142,10 +142,12 @@ class HybridSettings:
     cooc_weight: float = 0.5
     popularity_weight: float = 0.0
     als_weight: float = 1.0
+    artist_rank_weight: float = 0.0
 
     def weights(self) -> dict[str, float]:
         return {"als": self.als_weight, "audio": self.audio_weight, "artist": self.artist_weight,
-                "cooc": self.cooc_weight, "popularity": self.popularity_weight}
+                "cooc": self.cooc_weight, "popularity": self.popularity_weight,
+                "artist_rank": self.artist_rank_weight}
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)

@@ -24,8 +24,8 @@ from core import store
 from core.base import Progress, file_stem, no_progress
 from core.taste.discovery import (
     SOURCE_MASKS,
-    choose_discovery_settings,
     discover,
+    discovery_settings,
     source_masks,
     sources_of,
     streamed_columns,
@@ -83,10 +83,7 @@ def train(db: Database, profile: str, db_path: str | Path, params: dict | None =
                                              cooc_rows=inputs.catalog_rows)
     progress(0.05 + share * 0.6, "Choosing the hybrid's settings on the last weeks of your history")
     settings = choose_settings(inputs, inputs.plays, params, weighting)
-    progress(0.05 + share * 0.7, "Choosing how to rank songs you have never streamed")
-    settings["discovery"], settings["discovery_chosen_on"] = choose_discovery_settings(
-        inputs, inputs.plays, HybridSettings.from_dict(settings["hybrid"]), params, weighting)
-    settings["discovery"] = settings["discovery"].to_dict()
+    settings["discovery"] = discovery_settings(HybridSettings.from_dict(settings["hybrid"])).to_dict()
     results = None
     if evaluate:
         results = evaluate_inputs(inputs, params, weighting, seeds,
