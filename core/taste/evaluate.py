@@ -197,7 +197,7 @@ def _windowed(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, da
                  for label, keys in inputs.playlists.items()}
     others = {name: other[(other["start"] < cutoff).to_numpy()] for name, other in inputs.other_profiles.items()}
     return {"train": before, "test": after, "cutoff": cutoff, "playlists": playlists, "others": others,
-            "train_idx": ix.track_idx(before[ITEM].astype(object).to_numpy()),
+            "train_idx": ix.column_idx(before[ITEM]),
             "test_cols": set(ix.track_idx(streams[ITEM].astype(object).unique().tolist()).tolist())}
 
 

@@ -122,6 +122,13 @@ class Interactions:
         get = self._index.get
         return np.fromiter((get(k, -1) for k in keys), dtype="int64", count=len(keys))
 
+    def column_idx(self, values: pd.Series) -> np.ndarray:
+        """``track_idx`` of a column of plays (a categorical, most often): each distinct key
+        looked up once, not once per play."""
+        codes, distinct = pd.factorize(values)
+        found = self.track_idx(list(distinct))
+        return np.where(codes >= 0, found[np.maximum(codes, 0)], -1) if len(found) else np.full(len(codes), -1)
+
     def has(self, key: str) -> bool:
         return key in self._index
 
@@ -180,7 +187,7 @@ def play_cells(plays: pd.DataFrame, interactions: Interactions, weighting: Weigh
         age = ((now - plays["start"]).dt.total_seconds() / 86400).to_numpy()
     positive, negative = play_weights(plays["ms_played"].to_numpy(), plays["reason_end"].astype(object).to_numpy(),
                                       plays["skip"].to_numpy(dtype=bool), age, weighting)
-    cols = interactions.track_idx(plays[ITEM].astype(object).to_numpy())
+    cols = interactions.column_idx(plays[ITEM])
     return cols, positive, negative
 
 

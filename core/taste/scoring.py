@@ -239,7 +239,7 @@ class MostPlayed(_MineThenPopular):
 
     @classmethod
     def fit(cls, ix: Interactions, plays: pd.DataFrame, matrix: sp.csr_matrix) -> MostPlayed:
-        idx = ix.track_idx(plays[ITEM].astype(object).to_numpy())
+        idx = ix.column_idx(plays[ITEM])
         return cls(play_counts(plays, ix.n_tracks, idx), row_popularity(matrix))
 
 
@@ -248,7 +248,7 @@ class MostRecent(_MineThenPopular):
 
     @classmethod
     def fit(cls, ix: Interactions, plays: pd.DataFrame, matrix: sp.csr_matrix) -> MostRecent:
-        idx = ix.track_idx(plays[ITEM].astype(object).to_numpy())
+        idx = ix.column_idx(plays[ITEM])
         return cls(last_played(plays, ix.n_tracks, idx), row_popularity(matrix))
 
 
