@@ -26,7 +26,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.chat_eval import REAL_EXPORTS, TIDYTUESDAY, load_store  # noqa: E402
 from core.taste import load_inputs  # noqa: E402
-from core.taste.discovery import DISCOVERY_MODELS, evaluate_discovery, pool_discovery  # noqa: E402
+from core.taste.discovery import (  # noqa: E402
+    DISCOVERY_MODELS,
+    DISCOVERY_WEIGHTS,
+    evaluate_discovery,
+    pool_discovery,
+)
 
 
 def show(label: str, pooled: dict) -> None:
@@ -48,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--catalog")
     parser.add_argument("--real", help="the shared data folder")
     parser.add_argument("--json", help="also write every window's figures here")
+    parser.add_argument("--ablate", action="store_true",
+                        help="then the hybrid again with each part's weight set to 0 (mean percentile rank only)")
     args = parser.parse_args(argv)
     if args.real:
         root = Path(args.real)
@@ -56,11 +63,12 @@ def main(argv: list[str] | None = None) -> int:
         runs = [(Path(args.export).name, args.export, args.catalog)]
     else:
         parser.error("give --real FOLDER, or --export (and --catalog)")
-    results = []
+    results, loaded = [], []
     for label, export, catalog_path in runs:
         db, profile = load_store(export, catalog_path)
         start = time.perf_counter()
         inputs = load_inputs(db, profile)
+        loaded.append((label, inputs))
         result = evaluate_discovery(inputs)
         result["label"] = label
         results.append(result)
@@ -69,7 +77,24 @@ def main(argv: list[str] | None = None) -> int:
         show("pooled over every export", pool_discovery(results))
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1))
+    if args.ablate:
+        ablate(loaded)
     return 0
+
+
+def ablate(loaded: list) -> None:
+    """The hybrid's pooled mean percentile rank with each part left out in turn."""
+    print("\n| hybrid | " + " | ".join(label for label, _ in loaded) + " | pooled |")
+    print("|---|" + "---|" * (len(loaded) + 1))
+    for part in (None, *DISCOVERY_WEIGHTS):
+        weights = {part: 0.0} if part else None
+        rows = [evaluate_discovery(inputs, weights=weights) for _, inputs in loaded]
+        for r in rows:
+            r["windows"] = [{**w, "models": {"hybrid": w["models"]["hybrid"]}} for w in r["windows"]]
+        each = [pool_discovery([r])["models"]["hybrid"]["mpr"] for r in rows]
+        cells = ["—" if v is None else f"{v:.3f}" for v in each]
+        print(f"| {'as it ships' if part is None else 'without ' + part} | " + " | ".join(cells)
+              + f" | {pool_discovery(rows)['models']['hybrid']['mpr']:.3f} |", flush=True)
 
 
 if __name__ == "__main__":

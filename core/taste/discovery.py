@@ -164,10 +164,11 @@ DISCOVERY_WEIGHTS = {"als_weight": 1.0, "audio_weight": 0.1, "artist_weight": 0.
                      "cooc_weight": 1.0, "popularity_weight": 0.5}
 
 
-def discovery_settings(base: HybridSettings) -> HybridSettings:
+def discovery_settings(base: HybridSettings, weights: dict[str, float] | None = None) -> HybridSettings:
     """The hybrid's settings for never-streamed songs: ``base``'s half-lives (chosen for the
-    whole list), ``DISCOVERY_WEIGHTS``' part weights, the dial at "new"."""
-    return dataclasses.replace(base, familiar=0.0, **DISCOVERY_WEIGHTS)
+    whole list), ``DISCOVERY_WEIGHTS``' part weights (``weights`` replaces some, for the
+    benchmark's ablation), the dial at "new"."""
+    return dataclasses.replace(base, familiar=0.0, **{**DISCOVERY_WEIGHTS, **(weights or {})})
 
 
 @dataclass
@@ -204,10 +205,11 @@ def _moment(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, days
 
 def evaluate_discovery(inputs: TasteInputs, params: dict | None = None, weighting: Weighting = Weighting(),
                        settings: HybridSettings | None = None, cutoffs: Sequence[pd.Timestamp] | None = None,
-                       days: int = DISCOVERY_DAYS, seed: int = 0, k: int = DISCOVERY_K) -> dict:
+                       days: int = DISCOVERY_DAYS, seed: int = 0, k: int = DISCOVERY_K,
+                       weights: dict[str, float] | None = None) -> dict:
     """The discovery task (see the module docstring).
 
-    The hybrid ranks with ``discovery_settings(settings)`` (default ``HybridSettings()``'s
+    The hybrid ranks with ``discovery_settings(settings, weights)`` (default ``HybridSettings()``'s
     90-day half-lives, where training takes the ones it chose for the whole list).
     Returns ``{"windows": [per cut-off: cutoff, new_songs, reached, candidates, reached_by,
     settings, per model its percentile ranks, hits and recall@k]}``; ``pool_discovery``
@@ -217,7 +219,7 @@ def evaluate_discovery(inputs: TasteInputs, params: dict | None = None, weightin
     plays = inputs.plays
     windows = []
     for cutoff in (cutoffs_of(plays, days=days) if cutoffs is None else cutoffs):
-        chosen = discovery_settings(base)
+        chosen = discovery_settings(base, weights)
         m = _moment(inputs, plays, cutoff, days, params, weighting, seed)
         result = {"cutoff": cutoff.isoformat(), "new_songs": int(m.new.sum()), "reached": int(len(m.answers)),
                   "candidates": int(m.candidates.sum()),
