@@ -124,8 +124,9 @@ st.header("Recommendations")
 discover_tab, for_you_tab, forgotten_tab, like_tab = st.tabs(
     ["Discover", "For you", "Forgotten favourites", "More like these songs"])
 with discover_tab:
-    st.caption("Songs you have never streamed, from your playlists and library, the artists you play and the "
-               "catalogs you added, ranked by your taste model. 👍 and 👎 are kept: the model and the chat use them.")
+    st.caption("Songs you have never streamed, from your playlists and library, songs found on Spotify (the "
+               "Spotify page's “Find new songs for Discover”), the artists you play and the catalogs you added, "
+               "ranked by your taste model. 👍 and 👎 are kept: the model and the chat use them.")
     if current.discovery is None:
         st.info("This model was trained before Encore could rank songs you have never heard: press **Train my "
                 "taste model** again.")
@@ -133,7 +134,8 @@ with discover_tab:
         found = _recommended(*_shared.data_key(profile), record["id"], feedback, 0.0, current, who)
         if found.empty:
             st.info("No source offers a song you have not streamed yet. Add a catalog on the Catalog page (for "
-                    "example TidyTuesday's spotify_songs.csv) to reach songs beyond your history.")
+                    "example TidyTuesday's spotify_songs.csv) or find new songs on the Spotify page, then train "
+                    "again, to reach songs beyond your history.")
         for number, row in enumerate(found.itertuples(), start=1):
             left, up, down = st.columns([10, 1, 1])
             left.markdown(f"**{number}. {_shared.plain(row.artist_name)} — {_shared.plain(row.track_name)}**")

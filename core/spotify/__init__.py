@@ -4,8 +4,25 @@
 - ``sync``: recently played, library, top lists and playlists into the store
 - ``resolve``: track ids for plays without them, through search (cached in the store)
 - ``playlists``: saving a playlist in chunks of 100, resumable; rename, remove tracks
+- ``candidates``: songs never streamed found for Discover (search, artists' albums), every
+  answer cached in the store
 """
 # --- the package's API (generated from its modules' public names) ---
+from core.spotify.candidates import (  # noqa: F401
+    ALBUM_TRACKS_PAGE,
+    ALBUMS_PAGE,
+    ALBUMS_PER_ARTIST,
+    ARTISTS,
+    GENRES,
+    MAX_CALLS,
+    FindResult,
+    find_new_songs,
+    listener_artists,
+    listener_genres,
+    listening_years,
+    planned_calls,
+    write_found_songs,
+)
 from core.spotify.client import (  # noqa: F401
     ACCOUNTS_URL,
     API_URL,
@@ -59,6 +76,7 @@ from core.spotify.resolve import (  # noqa: F401
     ResolveResult,
     accept_result,
     apply_resolved_ids,
+    query_text,
     resolve_track_ids,
     search_query,
 )
