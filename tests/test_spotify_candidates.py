@@ -212,14 +212,15 @@ def test_recommend_json_tags_songs_found_on_spotify(small_store, sp, spotify_wor
     assert fourth["track_uri"] == spotify_world.catalog[2]["uri"]
 
 
-def test_a_model_saved_before_the_spotify_source_still_tags_the_others(small_store, sp, spotify_world, tmp_path):
+def test_a_model_saved_before_the_outside_sources_still_tags_the_others(small_store, sp, spotify_world, tmp_path):
     from core import taste
 
     run(small_store, sp)
     taste.train(small_store, PROFILE, tmp_path / "d.db", evaluate=False)
     record = store.latest_model(small_store, PROFILE)
     model, extra = taste.TasteModel.load(record["path"])
-    del extra["source Spotify"]  # as a model saved before this source existed
+    for name in ("Spotify", "Gemini"):
+        del extra[f"source {name}"]  # as a model saved before the outside sources existed
     model.save(record["path"], extra=extra)
     current = taste.current(small_store, PROFILE)
     assert set(current.masks) == {"your playlists", "shared profile", "catalog"}

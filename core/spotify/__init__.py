@@ -17,6 +17,7 @@ from core.spotify.candidates import (  # noqa: F401
     MAX_CALLS,
     FindResult,
     find_new_songs,
+    find_track,
     listener_artists,
     listener_genres,
     listening_years,

@@ -47,7 +47,7 @@ from core.base import Progress, no_progress
 from core.history.frame import DEFAULT_MIN_MS
 from core.names import primary_artist
 from core.spotify.client import SEARCH_LIMIT, SpotifyClosedError, SpotifyError, call
-from core.spotify.resolve import query_text
+from core.spotify.resolve import accept_result, query_text, search_query
 from core.spotify.sync import first_artist
 
 ARTISTS = 20  # the listener's most-streamed artists a run starts from
@@ -252,6 +252,25 @@ def find_new_songs(db: Database, sp: spotipy.Spotify, profile: str, progress: Pr
     tracks, added = write_found_songs(db, new_answers=asker.calls > 0)
     progress(1.0, "Done.")
     return FindResult(asker.calls, asker.from_store, tracks, added, empty, skipped, stopped_by)
+
+
+def find_track(db: Database, sp: spotipy.Spotify, artist: str, title: str) -> dict | None:
+    """The Spotify track that is this (artist, title) by Encore's name rule (``accept_result``),
+    or None; one search, asked once ever (the answer, found or not, is stored; only the
+    accepted track is kept, and ``write_found_songs`` makes it a catalog row). Raises
+    SpotifyError when Spotify does not answer."""
+    query = search_query(artist, title)
+    request = f"search {query}"
+    answer = store.spotify_request(db, request)
+    if answer is None:
+        result = call(sp, f"searching Spotify for “{artist} — {title}”", sp.search, q=query, type="track",
+                      limit=SEARCH_LIMIT)
+        track = accept_result(artist, title, [t for t in (result.get("tracks") or {}).get("items") or []
+                                              if _is_real(t)])
+        answer = {"genre": None, "tracks": [_track(track)] if track else []}
+        with store.write_transaction(db):
+            store.record_spotify_request(db, request, "search", answer)
+    return answer["tracks"][0] if answer["tracks"] else None
 
 
 def _catalog_row(track: dict, genre: str | None) -> tuple:

@@ -12,9 +12,9 @@ file a function lives in:
 - ``songs``: the person's own song merges and splits
 - ``library``: playlists and saved items
 - ``catalog``: catalog tracks, genres, name keys and matches
-- ``taste``: trained models, imputed features, likes and dislikes
+- ``taste``: trained models, imputed features, likes and dislikes, Gemini's suggestions
 - ``chats``: chat conversations and the playlists they made
-- ``spotify``: syncs, top lists, id searches, playlist saves
+- ``spotify``: syncs, top lists, id searches, playlist saves, requests made to find new songs
 """
 # --- the package's API (generated from its modules' public names) ---
 from core.store.catalog import (  # noqa: F401
@@ -176,9 +176,12 @@ from core.store.spotify import (  # noqa: F401
     update_spotify_save,
 )
 from core.store.taste import (  # noqa: F401
+    gemini_track_ids,
     imputed_features,
+    latest_gemini_suggestions,
     latest_model,
     list_feedback,
+    record_gemini_suggestions,
     save_model_record,
     set_feedback,
     set_model_metrics,

@@ -74,6 +74,7 @@ from core.taste.interactions import (  # noqa: F401
     AUDIO_FEATURES,
     FULL_PLAY_MS,
     ITEM,
+    OUTSIDE_SOURCES,
     ROW_KINDS,
     Interactions,
     Matrix,

@@ -6,6 +6,7 @@ offers; each carries the first source that reaches it (``SOURCES``):
 
 - ``your playlists``: in one of their own playlists or their library;
 - ``shared profile``: streamed by a profile that shares listening with theirs;
+- ``Gemini``: suggested by Gemini for them and resolved to a real track (``core.chat.suggest``);
 - ``Spotify``: found on Spotify for them (``core.spotify.candidates``), a song no catalog they
   imported has;
 - ``artist you play``: a catalog song by an artist they stream;
@@ -52,9 +53,10 @@ from core.taste.scoring import (
     Recommender,
 )
 
-# Spotify comes before "artist you play": the Spotify search starts from the
+# Gemini and Spotify come before "artist you play": the Spotify search starts from the
 # artists they play, so that rule would cover nearly every song it finds and hide where the
-# song came from; the reason still says how it is like their music.
+# song came from; the reason still says how it is like their music. Gemini comes first: a
+# song it suggested that the Spotify search also found was asked for by name.
 SOURCES = ("your playlists", "shared profile", *OUTSIDE_SOURCES, "artist you play", "catalog")
 DISCOVERY_MODELS = ("hybrid", "als", "catalog_popularity", "artist_then_popularity", "audio_knn")
 DISCOVERY_DAYS = 28
@@ -305,6 +307,7 @@ SOURCE_LABELS = {
     "your history": "you stream it",
     "your playlists": "in your playlists or library, never streamed",
     "shared profile": "streamed by a profile that shares with yours",
+    "Gemini": "suggested by Gemini",
     "Spotify": "found on Spotify",
     "artist you play": "a catalog song by an artist you play",
     "catalog": "from the catalog",

@@ -275,9 +275,10 @@ def keys_row(interactions: Interactions, keys: Sequence[str], value: float = 1.0
 # --- everything the model learns from, read from the store -------------------------------
 
 # Sources of songs beyond the person's files and the catalogs they imported (names as
-# ``core.taste.discovery.SOURCES`` tags them): the search for new songs on Spotify
+# ``core.taste.discovery.SOURCES`` tags them): Gemini's suggestions that resolved to a real
+# track (``core.chat.suggest``) and the search for new songs on Spotify
 # (``core.spotify.candidates``: songs only the catalog ``store.SPOTIFY_CATALOG`` has).
-OUTSIDE_SOURCES = ("Spotify",)
+OUTSIDE_SOURCES = ("Gemini", "Spotify")
 
 AUDIO_FEATURES: tuple[str, ...] = (
     "danceability", "energy", "loudness", "mode", "speechiness", "acousticness",
@@ -391,20 +392,24 @@ def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInp
                 track_ids[i] = tid
     return TasteInputs(interactions, plays, playlists, added, others, features, genres, catalog_lists, popularity,
                        track_ids, catalog_matrix(interactions, catalog_lists),
-                       _found(interactions, cat_keys, catalog["source"], store.SPOTIFY_CATALOG))
+                       _found(interactions, cat_keys, catalog["source"], store.SPOTIFY_CATALOG,
+                              [key_of_id[t] for t in store.gemini_track_ids(db, profile) if t in key_of_id]))
 
 
-def _found(interactions: Interactions, cat_keys: Sequence[str], sources: Sequence[str],
-           spotify_catalog: str) -> dict[str, np.ndarray]:
-    """Per OUTSIDE_SOURCES name, its columns: "Spotify", the songs only the catalog found on
-    Spotify has (a song another catalog has too was reachable without it)."""
+def _found(interactions: Interactions, cat_keys: Sequence[str], sources: Sequence[str], spotify_catalog: str,
+           gemini_keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per OUTSIDE_SOURCES name, its columns: "Gemini", the songs its suggestions resolved to;
+    "Spotify", the songs only the catalog found on Spotify has (a song another catalog has
+    too was reachable without it)."""
     n = interactions.n_tracks
     idx = interactions.track_idx(list(cat_keys))
     from_spotify = np.array([s == spotify_catalog for s in sources], dtype=bool)
-    spotify, other = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    spotify, other, gemini = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
     spotify[idx[from_spotify & (idx >= 0)]] = True
     other[idx[~from_spotify & (idx >= 0)]] = True
-    return {"Spotify": spotify & ~other}
+    suggested = interactions.track_idx(list(gemini_keys))
+    gemini[suggested[suggested >= 0]] = True
+    return {"Gemini": gemini, "Spotify": spotify & ~other}
 
 
 def _most_streamed_ids(plays: pd.DataFrame) -> list[tuple[list, list]]:
