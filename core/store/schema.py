@@ -405,16 +405,18 @@ def _found_songs(db: Database) -> None:
     request the search for new songs made (asked once, never again), albums as catalog
     lists, and the songs Gemini suggested with the real track each resolved to (if any)."""
     for statement in (
-        # catalog_lists gains the kind 'album' (a CHECK cannot be altered: the table is rebuilt)
-        """CREATE TABLE catalog_lists_new (
+        # catalog_lists gains the kind 'album' (a CHECK cannot be altered: the table is rebuilt,
+        # without ALTER TABLE RENAME, which would attach a 'temp' schema to the connection)
+        "CREATE TABLE catalog_lists_kept AS SELECT track_id, kind, list FROM catalog_lists",
+        "DROP TABLE catalog_lists",
+        """CREATE TABLE catalog_lists (
             track_id TEXT NOT NULL,
             kind TEXT NOT NULL CHECK (kind IN ('playlist', 'subgenre', 'album')),
             list TEXT NOT NULL,
             PRIMARY KEY (track_id, kind, list)
         ) WITHOUT ROWID""",
-        "INSERT INTO catalog_lists_new SELECT track_id, kind, list FROM catalog_lists",
-        "DROP TABLE catalog_lists",
-        "ALTER TABLE catalog_lists_new RENAME TO catalog_lists",
+        "INSERT INTO catalog_lists SELECT track_id, kind, list FROM catalog_lists_kept",
+        "DROP TABLE catalog_lists_kept",
         # One row per request answered ("search artist:\"X\"", "artist albums <id>", "album
         # tracks <id>"), with the part of the answer Encore keeps. Not per profile: what
         # Spotify's catalog answers does not depend on who asked. A refused request is not
