@@ -79,7 +79,8 @@ if "code" in params or "error" in params:
 
 if not spotify.is_signed_in(state):
     _setup_guide(expanded=False, redirect_uri=config.redirect_uri)
-    st.markdown("Connect your account to keep your history current and save playlists to Spotify.")
+    st.markdown("Connect your account to keep your history current, find new songs for Discover and save "
+                "playlists to Spotify.")
     st.link_button("Sign in with Spotify", _sign_in_url(config), type="primary")
     st.stop()
 
@@ -131,6 +132,27 @@ if st.button("Find track ids", key="spotify_resolve", disabled=unresolved == 0):
                    f"a track id.{more}")
     except spotify.SpotifyError as problem:
         st.error(_shared.plain(problem))
+
+st.subheader("Find new songs for Discover")
+st.caption(f"Songs you have never streamed, for the Discover tab of the Taste model page. Since 2026 Spotify gives "
+           "apps like this one no artist top tracks, new releases, related artists or recommendations, and search "
+           f"answers 10 songs a call. So Encore starts from the {spotify.ARTISTS} artists you stream most: one "
+           f"search for each, one page of its albums, the tracks of its {spotify.ALBUMS_PER_ARTIST} newest, then "
+           f"{spotify.GENRES} searches by the genres you play in the years you listened — at most "
+           f"**{spotify.planned_calls()} requests** (20 artists ≈ 20 searches + 20 album pages + up to 40 album-track "
+           "calls + 5 genre searches; about 20 s). Every answer is kept: a second run asks nothing already answered, "
+           "and a run that stops continues where it ended. Train the taste model again afterwards: the songs appear "
+           "tagged “found on Spotify”.")
+asked = store.count_spotify_requests(db)
+if asked:
+    st.write(f"**{asked:,}** requests answered so far.")
+budget = st.number_input("Requests per run", min_value=10, max_value=1000, value=spotify.MAX_CALLS, step=10,
+                         key="spotify_find_budget")
+if st.button("Find new songs for Discover", key="spotify_find"):
+    bar = st.progress(0.0, text="Starting…")
+    found = spotify.find_new_songs(db, sp, profile, progress=lambda f, m: bar.progress(min(f, 1.0), text=m),
+                                   max_calls=int(budget))
+    (st.warning if found.stopped_by else st.success)(_shared.plain(found.message()))
 
 st.subheader("Audio features")
 st.caption("Spotify stopped serving audio features (danceability, energy, tempo, …) to apps created since "

@@ -1,7 +1,7 @@
 """Taste model: train a model of your own taste, see how good it is, get recommendations with reasons."""
 import streamlit as st
 
-from core import explore, store, taste
+from core import chat, explore, spotify, store, taste
 from core.taste.interactions import Weighting, music_between, music_plays
 from pages import _shared
 
@@ -127,8 +127,29 @@ st.header("Recommendations")
 discover_tab, for_you_tab, forgotten_tab, like_tab = st.tabs(
     ["Discover", "For you", "Forgotten favourites", "More like these songs"])
 with discover_tab:
-    st.caption("Songs you have never streamed, from your playlists and library, the artists you play and the "
-               "catalogs you added, ranked by your taste model. 👍 and 👎 are kept: the model and the chat use them.")
+    st.caption("Songs you have never streamed, from your playlists and library, songs found on Spotify (the "
+               "Spotify page's “Find new songs for Discover”), the artists you play and the catalogs you added, "
+               "ranked by your taste model. 👍 and 👎 are kept: the model and the chat use them.")
+    gemini_key, gemini_model = chat.gemini_config()
+    if not gemini_key:
+        st.caption("Songs suggested by Gemini can join this list: set `GEMINI_API_KEY` (see the README) and "
+                   "restart Encore.")
+    else:
+        if st.button("Ask Gemini for songs", key="taste_gemini",
+                     help="Gemini reads a short summary of your listening and proposes songs; only those that are "
+                          "real tracks in your catalogs (or on Spotify, when signed in) are kept"):
+            sp = None
+            if spotify.is_signed_in(st.session_state):
+                try:
+                    sp = _shared.spotify_client()
+                except spotify.SpotifyConfigError:
+                    sp = None
+            with st.spinner("Asking Gemini and looking for each song…"):
+                asked = chat.suggest_songs(db, profile, chat.make_client(gemini_key), gemini_model, sp=sp)
+            (st.warning if asked.problem else st.success)(_shared.plain(asked.message()))
+        elif last := store.latest_gemini_suggestions(db, profile):  # the last ask, from the store: no new call
+            st.caption(f"Last asked {last[0]['asked_at'][:16].replace('T', ' ')} UTC: "
+                       + _shared.plain(chat.result_of(last).message(fresh=False)))
     if current.discovery is None:
         st.info("This model was trained before Encore could rank songs you have never heard: press **Train my "
                 "taste model** again.")
@@ -136,7 +157,8 @@ with discover_tab:
         found = _recommended(*_shared.data_key(profile), record["id"], feedback, 0.0, current, who)
         if found.empty:
             st.info("No source offers a song you have not streamed yet. Add a catalog on the Catalog page (for "
-                    "example TidyTuesday's spotify_songs.csv) to reach songs beyond your history.")
+                    "example TidyTuesday's spotify_songs.csv) or find new songs on the Spotify page, then train "
+                    "again, to reach songs beyond your history.")
         for number, row in enumerate(found.itertuples(), start=1):
             left, up, down = st.columns([10, 1, 1])
             left.markdown(f"**{number}. {_shared.plain(row.artist_name)} — {_shared.plain(row.track_name)}**")

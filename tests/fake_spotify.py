@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import threading
 import time
 import urllib.parse
@@ -36,11 +37,15 @@ def track_id(n: int) -> str:
 
 
 def track(n: int, name: str | None = None, artist: str | None = None, album: str = "Album",
-          duration_ms: int = 200_000) -> dict:
+          duration_ms: int = 200_000, artist_id: str | None = None, popularity: int = 50,
+          album_id: str | None = None, release_date: str = "2020-05-01") -> dict:
+    """A full track object, as search and the library return it (popularity, album with id and date)."""
     tid = track_id(n)
+    aid = artist_id or f"a{n}"
     return {"id": tid, "uri": f"spotify:track:{tid}", "type": "track", "name": name or f"Song {n}",
-            "artists": [{"id": f"a{n}", "name": artist or f"Artist {n}", "uri": f"spotify:artist:a{n}"}],
-            "album": {"name": album}, "duration_ms": duration_ms, "is_local": False}
+            "artists": [{"id": aid, "name": artist or f"Artist {n}", "uri": f"spotify:artist:{aid}"}],
+            "album": {"id": album_id or f"al{n}", "name": album, "release_date": release_date},
+            "duration_ms": duration_ms, "is_local": False, "popularity": popularity, "explicit": False}
 
 
 def artist(n: int) -> dict:
@@ -85,6 +90,9 @@ class FakeSpotify:
         self.features_open = False  # an app created before November 2024 may still read audio features
         self.playlists: dict[str, dict] = {}  # id -> {name, description, owner, public, items: [uri]}
         self.catalog: list[dict] = []  # tracks that search finds
+        self.genres: dict[str, list[str]] = {}  # track uri -> its artist's genres (search's genre: filter)
+        self.albums: dict[str, dict] = {}  # album id -> {name, artist_id, release_date, tracks: [uri]}
+        self.albums_closed = False  # artists' albums and albums' tracks answer 403 (closed to the app)
         self.tracks_by_uri: dict[str, dict] = {}
         self.server: ThreadingHTTPServer | None = None
 
@@ -168,6 +176,13 @@ class FakeSpotify:
             self.tracks_by_uri[t["uri"]] = t
         if searchable:
             self.catalog.extend(tracks)
+
+    def add_album(self, album_id: str, name: str, artist_id: str, release_date: str, tracks: list[dict]) -> None:
+        """An album of an artist with its tracks (which search finds only if added with add_tracks)."""
+        for t in tracks:
+            self.tracks_by_uri[t["uri"]] = t
+        self.albums[album_id] = {"name": name, "artist_id": artist_id, "release_date": release_date,
+                                 "tracks": [t["uri"] for t in tracks]}
 
     def api_calls(self) -> list[tuple[str, str]]:
         """(method, path) of every API request, in order (accounts requests left out)."""
@@ -318,10 +333,28 @@ class FakeSpotify:
         if method == "GET" and path == "/v1/search":
             if int(q.get("limit", 10)) > 10:
                 return 400, {"error": {"status": 400, "message": "Invalid limit"}}
+            if 'track:"' not in q["q"] and _FILTER.search(q["q"]):
+                return 200, self._page(path, q, self._filtered(q["q"]), wrap="tracks")
             words = _title_words(q["q"])
             hits = [t for t in self.catalog if set(t["name"].lower().split()) & words]
             return 200, {"tracks": {"items": hits[: int(q.get("limit", 10))], "next": None}}
+        if method == "GET" and parts[0] in ("artists", "albums") and len(parts) == 3:
+            if self.albums_closed:
+                return 403, {"error": {"status": 403, "message": "Forbidden"}}
+            if parts[0] == "artists" and parts[2] == "albums":
+                if int(q.get("limit", 20)) > 10:  # development-mode apps: 10 albums a page
+                    return 400, {"error": {"status": 400, "message": "Invalid limit"}}
+                albums = [{"id": aid, "name": a["name"], "release_date": a["release_date"], "album_type": "album",
+                           "uri": f"spotify:album:{aid}"} for aid, a in self.albums.items() if a["artist_id"] == parts[1]]
+                return 200, self._page(path, q, albums)
+            if parts[0] == "albums" and parts[2] == "tracks" and parts[1] in self.albums:
+                simplified = [{k: v for k, v in self.tracks_by_uri[u].items() if k not in ("album", "popularity")}
+                              for u in self.albums[parts[1]]["tracks"]]
+                return 200, self._page(path, q, simplified)
         return 404, {"error": {"status": 404, "message": "Service not found"}}
+
+    def _filtered(self, q: str) -> list[dict]:
+        return [t for t in self.catalog if _matches(t, self.genres.get(t["uri"], []), q)]
 
     def _items(self, method: str, path: str, q: dict, body, playlist: dict) -> tuple[int, object]:
         if method == "GET":
@@ -348,6 +381,23 @@ class FakeSpotify:
         return {"id": pid, "name": p["name"], "description": p["description"], "owner": {"id": p["owner"]},
                 "collaborative": p["collaborative"], "public": p["public"], "uri": f"spotify:playlist:{pid}",
                 "items": {"total": len(p["items"])}}
+
+
+_FILTER = re.compile(r'(artist|genre):"([^"]*)"|year:(\d{4})(?:-(\d{4}))?')
+
+
+def _matches(t: dict, genres: list[str], q: str) -> bool:
+    """Whether a track meets every artist:/genre:/year: filter of a query (case folded)."""
+    for field_, value, first, last in _FILTER.findall(q):
+        if field_ == "artist" and value.lower() not in [a["name"].lower() for a in t["artists"]]:
+            return False
+        if field_ == "genre" and value.lower() not in genres:
+            return False
+        if first:
+            year = int(t["album"]["release_date"][:4])
+            if not int(first) <= year <= int(last or first):
+                return False
+    return True
 
 
 def _title_words(q: str) -> set[str]:

@@ -211,3 +211,26 @@ def test_signed_in_resolves_track_ids_with_progress(fake, db_path):
     assert not at.exception and [shown(e.value) for e in at.error] == []
     assert shown(at.success[-1].value) == "Searched 1, found 1; 1 plays now have a track id."
     assert db.execute("SELECT track_uri FROM plays").fetchall() == [(f"spotify:track:{track_id(3)}",)]
+
+
+def test_signed_in_finds_new_songs_for_discover_and_says_what_stopped_it(fake, db_path):
+    db = store.open_store(db_path)
+    store.ensure_profile(db, store.DEFAULT_PROFILE)
+    row = dict.fromkeys(store.PLAY_COLUMNS)
+    row.update(played_at="2026-05-01T10:00:00Z", ms_played=200_000, content_type="music", track_name="Song 3",
+               artist_name="Artist 3", track_uri=f"spotify:track:{track_id(3)}")
+    store.insert_plays(db, store.DEFAULT_PROFILE, None, "extended", [tuple(row[c] for c in store.PLAY_COLUMNS)])
+    db.conn.commit()
+    fake.add_tracks([track(3), track(4, name="Other Song", artist="Artist 3", artist_id="a3")])
+    fake.fail("GET", "/v1/artists/", status=429, headers={"Retry-After": "7200"})
+    at = open_page(fake.issue_token())
+    assert any("at most **85 requests**" in c.value for c in at.caption)
+    at.button(key="spotify_find").click().run()
+    assert not at.exception and [shown(e.value) for e in at.error] == []
+    said = shown(at.warning[-1].value)
+    assert said.startswith("2 requests to Spotify (0 more answered by earlier runs); 2 songs found on Spotify so far")
+    assert "Spotify is limiting requests" in said and "Train the taste model again" in said
+    at.button(key="spotify_find").click().run()  # Spotify lets it through now: only the albums are asked
+    assert not at.exception
+    assert shown(at.success[-1].value).startswith("1 request to Spotify (1 more answered by earlier runs)")
+    assert store.catalog_track(db, track_id(4))["source"] == store.SPOTIFY_CATALOG

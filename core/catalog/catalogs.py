@@ -57,6 +57,9 @@ def import_catalog(db: Database, path: str | os.PathLike, name: str | None = Non
     if (name or "").strip() == store.SYNTHETIC_CATALOG:
         raise CatalogEditError("name", f"“{store.SYNTHETIC_CATALOG}” is the demo listener's own catalog.",
                                "Import yours under another name.")
+    if (name or "").strip() == store.SPOTIFY_CATALOG:
+        raise CatalogEditError("name", f"“{store.SPOTIFY_CATALOG}” holds the songs Encore finds on Spotify.",
+                               "Import yours under another name.")
     say(0.0, f"Reading {Path(path).name}")
     parsed = read_catalog(path, mapping, data, progress)
     report = parsed.report

@@ -6,6 +6,7 @@
 - ``composer``: a turn folded into settings; the next version of the playlist from the pool
 - ``conversation``: one turn end to end, versions, undo, directions to pick from
 - ``exports``: the playlist as rows, CSV, M3U and JSON
+- ``suggest``: songs Gemini suggests for Discover, kept only when they are real tracks
 """
 # --- the package's API (generated from its modules' public names) ---
 from core.chat.composer import (  # noqa: F401
@@ -69,8 +70,10 @@ from core.chat.gemini import (  # noqa: F401
     GEMINI_TIMEOUT_MS,
     SYSTEM_INSTRUCTION,
     GeminiFailed,
+    ask_structured,
     context_block,
     gemini_config,
+    gemini_schema,
     interpret_gemini,
     make_client,
     turn_schema,

@@ -10,7 +10,7 @@ import json
 import os
 from collections.abc import Iterable
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from core.chat.requests import Turn
 
@@ -65,6 +65,11 @@ def turn_schema() -> dict:
 
     google-genai's ``response_schema=Turn`` is refused before any request is sent: its
     ``Schema`` type has no ``exclusiveMinimum`` (from ``minutes: Field(gt=0)``)."""
+    return gemini_schema(Turn)
+
+
+def gemini_schema(model: type[BaseModel]) -> dict:
+    """A pydantic model's JSON schema, cut down to the keywords Gemini's structured output accepts."""
     def clean(node: object) -> object:
         if isinstance(node, list):
             return [clean(item) for item in node]
@@ -80,7 +85,7 @@ def turn_schema() -> dict:
                 out[key] = clean(value)
         return out
 
-    return clean(Turn.model_json_schema())
+    return clean(model.model_json_schema())
 
 
 def context_block(summary: dict) -> str:
@@ -148,14 +153,21 @@ def interpret_gemini(client, model: str, message: str, summary: dict) -> Turn:
 
     Only transport and service failures and answers that are not a ``Turn`` become
     GeminiFailed; anything else is a bug and surfaces."""
+    return ask_structured(client, model, SYSTEM_INSTRUCTION, [context_block(summary), "Listener's message: " + message],
+                          Turn, turn_schema(), "the playlist edits", temperature=0.2)
+
+
+def ask_structured(client, model: str, instruction: str, contents: list[str], answer: type[BaseModel],
+                   schema: dict, what: str, temperature: float) -> BaseModel:
+    """One structured-output call whose answer must validate as ``answer``; raises
+    GeminiFailed (a message safe to show: never the key nor the service's own text)."""
     from google.genai import errors, types
 
     timeout_errors, transport_errors = _transport_errors()
     config = types.GenerateContentConfig(
-        system_instruction=SYSTEM_INSTRUCTION, response_mime_type="application/json",
-        response_json_schema=turn_schema(), temperature=0.2,
+        system_instruction=instruction, response_mime_type="application/json",
+        response_json_schema=schema, temperature=temperature,
         automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True))
-    contents = [context_block(summary), "Listener's message: " + message]
     try:
         response = client.models.generate_content(model=model, contents=contents, config=config)
     except errors.APIError as exc:
@@ -173,6 +185,6 @@ def interpret_gemini(client, model: str, message: str, summary: dict) -> Turn:
         raise GeminiFailed("Gemini's reply could not be read") from None
     try:
         # text parts only: a function call (none is declared) or an empty answer does not fit
-        return Turn.model_validate_json(response.text or "")
+        return answer.model_validate_json(response.text or "")
     except ValidationError:
-        raise GeminiFailed("Gemini's answer did not fit the playlist edits") from None
+        raise GeminiFailed(f"Gemini's answer did not fit {what}") from None

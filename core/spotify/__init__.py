@@ -4,6 +4,8 @@
 - ``sync``: recently played, library, top lists and playlists into the store
 - ``resolve``: track ids for plays without them, through search (cached in the store)
 - ``playlists``: saving a playlist in chunks of 100, resumable; rename, remove tracks
+- ``candidates``: songs never streamed found for Discover (search, artists' albums), every
+  answer cached in the store
 """
 # --- the package's API (generated from its modules' public names) ---
 from core.spotify.client import (  # noqa: F401
@@ -59,6 +61,7 @@ from core.spotify.resolve import (  # noqa: F401
     ResolveResult,
     accept_result,
     apply_resolved_ids,
+    query_text,
     resolve_track_ids,
     search_query,
 )

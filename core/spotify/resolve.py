@@ -18,13 +18,13 @@ from core.spotify.client import SEARCH_LIMIT, SpotifyError, call
 from core.spotify.sync import first_artist
 
 
-def _query_text(value: str) -> str:
-    # quotes and field prefixes inside names would change the meaning of the query
+def query_text(value: str) -> str:
+    """A name as a search field's value: without the quotes and colons that would change the query."""
     return " ".join(value.replace('"', " ").replace(":", " ").split())
 
 
 def search_query(artist: str, title: str) -> str:
-    return f'track:"{_query_text(title)}" artist:"{_query_text(artist)}"'
+    return f'track:"{query_text(title)}" artist:"{query_text(artist)}"'
 
 
 def accept_result(artist: str, title: str, candidates: Sequence[dict]) -> dict | None:

@@ -12,19 +12,21 @@ file a function lives in:
 - ``songs``: the person's own song merges and splits
 - ``library``: playlists and saved items
 - ``catalog``: catalog tracks, genres, name keys and matches
-- ``taste``: trained models, imputed features, likes and dislikes
+- ``taste``: trained models, imputed features, likes and dislikes, Gemini's suggestions
 - ``chats``: chat conversations and the playlists they made
-- ``spotify``: syncs, top lists, id searches, playlist saves
+- ``spotify``: syncs, top lists, id searches, playlist saves, requests made to find new songs
 """
 # --- the package's API (generated from its modules' public names) ---
 from core.store.catalog import (  # noqa: F401
     BULK_CATALOG_ROWS,
+    SPOTIFY_CATALOG,
     SYNTHETIC_CATALOG,
     catalog_candidates,
     catalog_feature_rows,
     catalog_list_rows,
     catalog_rows_without_keys,
     catalog_track,
+    catalog_tracks_by_name_key,
     catalog_tracks_with_features,
     count_catalog_tracks,
     delete_catalog,
@@ -114,6 +116,7 @@ from core.store.plays import (  # noqa: F401
     play_summary,
     play_title,
     plays_near,
+    streams_by_artist,
     upgrade_plays,
 )
 from core.store.profiles import (  # noqa: F401
@@ -156,12 +159,16 @@ from core.store.songs import (  # noqa: F401
 )
 from core.store.spotify import (  # noqa: F401
     apply_spotify_searches,
+    count_spotify_requests,
     last_spotify_syncs,
     list_spotify_searches,
     list_spotify_top_items,
+    record_spotify_request,
     record_spotify_search,
     record_spotify_sync,
     replace_spotify_top_items,
+    spotify_request,
+    spotify_request_results,
     spotify_save,
     start_spotify_save,
     unfinished_spotify_saves,
@@ -169,9 +176,12 @@ from core.store.spotify import (  # noqa: F401
     update_spotify_save,
 )
 from core.store.taste import (  # noqa: F401
+    gemini_track_ids,
     imputed_features,
+    latest_gemini_suggestions,
     latest_model,
     list_feedback,
+    record_gemini_suggestions,
     save_model_record,
     set_feedback,
     set_model_metrics,

@@ -134,6 +134,11 @@ def history_tracks(db: Database, profile: str) -> dict[str, list]:
 # The demo listener's catalog: synthetic tracks that only the demo profile may ever see
 # (a real person's matches, recommendations, playlists and exports never hold them).
 SYNTHETIC_CATALOG = "demo"
+# The songs Encore found on Spotify for Discover (``core.spotify.candidates``): names, album,
+# release date and popularity, no audio features. They are columns of the taste model like a
+# catalog's songs with features, and never matched to a history (an id match to a row without
+# features would take a song's features from another catalog away).
+SPOTIFY_CATALOG = "found on Spotify"
 
 
 def _real_only(synthetic: bool, column: str = "source") -> str:
@@ -144,7 +149,8 @@ def catalog_candidates(db: Database, track_ids: Sequence[str], title_keys: Seque
                        synthetic: bool = False) -> dict[str, list]:
     """The catalog tracks a history could match: those with one of its track ids, or whose
     name key has one of its title parts (the name key without the artist); the demo's
-    synthetic tracks only when ``synthetic`` (the demo's own history).
+    synthetic tracks only when ``synthetic`` (the demo's own history); never the songs
+    found on Spotify (``SPOTIFY_CATALOG``).
 
     Columns track_id, artist_name, track_name, album_name, name_key, source, ordered by
     track_id. Matching against these gives what matching against the whole catalog gives,
@@ -160,7 +166,7 @@ def catalog_candidates(db: Database, track_ids: Sequence[str], title_keys: Seque
             chunk = values[start:start + IN_CHUNK]
             marks = ", ".join("?" * len(chunk))
             rows = db.execute(f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {expression} IN ({marks})"
-                              f"{_real_only(synthetic)}", chunk)
+                              f"{_real_only(synthetic)} AND source != {sql_literal(SPOTIFY_CATALOG)}", chunk)
             found.update((row[0], row) for row in rows)
     ordered = [found[k] for k in sorted(found)]
     return {name: [r[i] for r in ordered] for i, name in enumerate(columns)}
@@ -398,29 +404,36 @@ def known_track_names(db: Database, track_ids: Sequence[str]) -> dict[str, tuple
     return found
 
 
-def catalog_feature_rows(db: Database, synthetic: bool = False) -> dict[str, list]:
-    """Every catalog track with at least one audio feature, as one list per column (the
-    demo's synthetic tracks only when ``synthetic``).
+def _in_model(column: str = "") -> str:
+    """The catalog tracks the taste model has columns for: those with an audio feature, and
+    the songs found on Spotify."""
+    any_feature = " OR ".join(f"{column}{f} IS NOT NULL" for f in CATALOG_FEATURES)
+    return f"({any_feature} OR {column}source = {sql_literal(SPOTIFY_CATALOG)})"
 
-    Columns ``track_id, track_name, artist_name, genre, release_year, popularity, name_key``
-    and the audio features.
+
+def catalog_feature_rows(db: Database, synthetic: bool = False) -> dict[str, list]:
+    """Every catalog track the taste model has a column for (at least one audio feature, or
+    found on Spotify), as one list per column (the demo's synthetic tracks only when
+    ``synthetic``).
+
+    Columns ``track_id, track_name, artist_name, genre, release_year, popularity, name_key,
+    source`` and the audio features.
     """
-    columns = ("track_id", "track_name", "artist_name", "genre", "release_year", "popularity", "name_key",
+    columns = ("track_id", "track_name", "artist_name", "genre", "release_year", "popularity", "name_key", "source",
                *CATALOG_FEATURES)
-    any_feature = " OR ".join(f"{f} IS NOT NULL" for f in CATALOG_FEATURES)
     rows = db.execute(
-        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE ({any_feature}){_real_only(synthetic)} ORDER BY track_id"
+        f"SELECT {', '.join(columns)} FROM catalog_tracks WHERE {_in_model()}{_real_only(synthetic)} ORDER BY track_id"
     ).fetchall()
     return {name: [r[i] for r in rows] for i, name in enumerate(columns)}
 
 
 def catalog_list_rows(db: Database, synthetic: bool = False) -> dict[str, list]:
-    """The lists (curated playlists, subgenres) of catalog tracks that have audio features,
-    as columns ``track_id, kind, list`` (the demo's synthetic tracks only when ``synthetic``)."""
-    any_feature = " OR ".join(f"c.{f} IS NOT NULL" for f in CATALOG_FEATURES)
+    """The lists (curated playlists, subgenres, albums) of the catalog tracks the taste model
+    has columns for, as columns ``track_id, kind, list`` (the demo's synthetic tracks only
+    when ``synthetic``)."""
     real = _real_only(synthetic, "c.source")
     rows = db.execute(f"SELECT l.track_id, l.kind, l.list FROM catalog_lists l JOIN catalog_tracks c "
-                      f"ON c.track_id = l.track_id WHERE ({any_feature}){real} ORDER BY l.kind, l.list").fetchall()
+                      f"ON c.track_id = l.track_id WHERE {_in_model('c.')}{real} ORDER BY l.kind, l.list").fetchall()
     return {name: [r[i] for r in rows] for i, name in enumerate(("track_id", "kind", "list"))}
 
 
@@ -429,3 +442,17 @@ def track_durations(db: Database, profile: str) -> dict[str, int]:
     return dict(db.execute(
         "SELECT m.track_key, c.duration_ms FROM track_matches m JOIN catalog_tracks c ON c.track_id = m.catalog_track_id "
         "WHERE m.profile = ? AND m.undone = 0 AND c.duration_ms > 0", [profile]).fetchall())
+
+
+def catalog_tracks_by_name_key(db: Database, keys: Sequence[str]) -> dict[str, str]:
+    """name_key -> the id of a real catalog track with that key (the most popular one)."""
+    found: dict[str, str] = {}
+    wanted = list(dict.fromkeys(k for k in keys if k))
+    for start in range(0, len(wanted), IN_CHUNK):
+        chunk = wanted[start:start + IN_CHUNK]
+        marks = ", ".join("?" * len(chunk))
+        for key, track_id in db.execute(
+                f"SELECT name_key, track_id FROM catalog_tracks WHERE name_key IN ({marks}){_real_only(False)} "
+                "ORDER BY popularity IS NULL, popularity, track_id DESC", chunk):
+            found[key] = track_id  # read least popular first: the most popular is kept
+    return found

@@ -237,3 +237,11 @@ def drop_legacy_offline_twins(db: Database, profile: str, first: str, last: str)
         "AND coalesce(n.reason_end, '') = coalesce(plays.reason_end, '') "
         "AND length(n.offline_at) = 24 AND substr(n.offline_at, 1, 19) = substr(plays.offline_at, 1, 19))",
         [profile, first, last]).rowcount
+
+
+def streams_by_artist(db: Database, profile: str, min_ms: int) -> list[tuple[str, int]]:
+    """(artist field, plays of at least ``min_ms``) of a profile's music, most first."""
+    return db.execute(
+        "SELECT artist_name, count(*) AS n FROM plays WHERE profile = ? AND content_type = 'music' "
+        "AND artist_name IS NOT NULL AND ms_played >= ? GROUP BY artist_name ORDER BY n DESC, artist_name",
+        [profile, min_ms]).fetchall()

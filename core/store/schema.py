@@ -400,6 +400,48 @@ def _catalog_lists(db: Database) -> None:
     ) WITHOUT ROWID""")
 
 
+def _found_songs(db: Database) -> None:
+    """Songs found for Discover outside the person's files: the answer to every Spotify
+    request the search for new songs made (asked once, never again), albums as catalog
+    lists, and the songs Gemini suggested with the real track each resolved to (if any)."""
+    for statement in (
+        # catalog_lists gains the kind 'album' (a CHECK cannot be altered: the table is rebuilt,
+        # without ALTER TABLE RENAME, which would attach a 'temp' schema to the connection)
+        "CREATE TABLE catalog_lists_kept AS SELECT track_id, kind, list FROM catalog_lists",
+        "DROP TABLE catalog_lists",
+        """CREATE TABLE catalog_lists (
+            track_id TEXT NOT NULL,
+            kind TEXT NOT NULL CHECK (kind IN ('playlist', 'subgenre', 'album')),
+            list TEXT NOT NULL,
+            PRIMARY KEY (track_id, kind, list)
+        ) WITHOUT ROWID""",
+        "INSERT INTO catalog_lists SELECT track_id, kind, list FROM catalog_lists_kept",
+        "DROP TABLE catalog_lists_kept",
+        # One row per request answered ("search artist:\"X\"", "artist albums <id>", "album
+        # tracks <id>"), with the part of the answer Encore keeps. Not per profile: what
+        # Spotify's catalog answers does not depend on who asked. A refused request is not
+        # stored: it may be answered another day.
+        """CREATE TABLE spotify_requests (
+            request TEXT PRIMARY KEY,
+            kind TEXT NOT NULL CHECK (kind IN ('search', 'artist albums', 'album tracks')),
+            result_json TEXT NOT NULL,
+            fetched_at TEXT NOT NULL
+        ) WITHOUT ROWID""",
+        # What Gemini proposed for a profile, and the real track each proposal resolved to:
+        # track_id NULL = no real track found (the proposal is kept only to be counted).
+        """CREATE TABLE gemini_suggestions (
+            profile TEXT NOT NULL,
+            artist_name TEXT NOT NULL,
+            track_name TEXT NOT NULL,
+            asked_at TEXT NOT NULL,
+            track_id TEXT,
+            resolved_by TEXT CHECK (resolved_by IN ('catalog', 'spotify')),
+            PRIMARY KEY (profile, artist_name, track_name)
+        ) WITHOUT ROWID""",
+    ):
+        db.execute(statement)
+
+
 MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("listening history", _listening_history),
     ("catalogs and matches", _catalogs_and_matches),
@@ -410,6 +452,7 @@ MIGRATIONS: tuple[tuple[str, Callable[[Database], None]], ...] = (
     ("plays by source", _plays_by_source),
     ("chats", _chats),
     ("catalog lists", _catalog_lists),
+    ("songs found on Spotify and suggested by Gemini", _found_songs),
 )
 
 

@@ -1,6 +1,8 @@
-"""What the Spotify connection keeps: syncs, top lists, id searches and playlist saves."""
+"""What the Spotify connection keeps: syncs, top lists, id searches, playlist saves and the
+requests made to find new songs."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from sqlite_utils import Database
@@ -114,3 +116,28 @@ def apply_spotify_searches(db: Database, profile: str) -> int:
         "AND artist_name = ? AND track_name = ?",
         [(uri, profile, artist, track) for uri, artist, track in found])
     return db.conn.total_changes - before
+
+
+# --- requests made to find new songs (core.spotify.candidates) ----------------------------------
+
+
+def spotify_request(db: Database, request: str) -> object | None:
+    """The stored answer to a request (decoded JSON), or None when it was never answered."""
+    row = db.execute("SELECT result_json FROM spotify_requests WHERE request = ?", [request]).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def record_spotify_request(db: Database, request: str, kind: str, result: object) -> None:
+    """Keep the answer to a request (what Encore uses of it, as JSON)."""
+    db.execute("INSERT OR REPLACE INTO spotify_requests(request, kind, result_json, fetched_at) VALUES (?, ?, ?, ?)",
+               [request, kind, json.dumps(result, ensure_ascii=False), utc_now()])
+
+
+def spotify_request_results(db: Database, kind: str) -> list[tuple[str, object]]:
+    """(request, decoded answer) of every stored request of one kind, in request order."""
+    return [(r, json.loads(j)) for r, j in db.execute(
+        "SELECT request, result_json FROM spotify_requests WHERE kind = ? ORDER BY request", [kind])]
+
+
+def count_spotify_requests(db: Database) -> int:
+    return db.execute("SELECT count(*) FROM spotify_requests").fetchone()[0]

@@ -1,4 +1,4 @@
-"""The taste model's records, imputed features, and likes and dislikes."""
+"""The taste model's records, imputed features, likes and dislikes, and Gemini's suggestions for Discover."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -54,3 +54,27 @@ def imputed_features(db: Database, model_id: int) -> dict[str, str]:
     """track_key -> features JSON imputed by one model."""
     return dict(db.execute(
         "SELECT track_key, features_json FROM imputed_features WHERE model_id = ?", [model_id]).fetchall())
+
+
+def record_gemini_suggestions(db: Database, profile: str, asked_at: str,
+                              rows: Iterable[tuple[str, str, str | None, str | None]]) -> None:
+    """Keep (artist_name, track_name, track_id or None, resolved_by or None) proposals of one
+    ask; a proposal made before is updated (its newest resolution wins)."""
+    db.conn.executemany(
+        "INSERT OR REPLACE INTO gemini_suggestions(profile, artist_name, track_name, asked_at, track_id, resolved_by) "
+        "VALUES (?, ?, ?, ?, ?, ?)", [(profile, a, t, asked_at, tid, by) for a, t, tid, by in rows])
+
+
+def latest_gemini_suggestions(db: Database, profile: str) -> list[dict]:
+    """The proposals of a profile's latest ask, in the order stored."""
+    return list(db.query(
+        "SELECT artist_name, track_name, asked_at, track_id, resolved_by FROM gemini_suggestions "
+        "WHERE profile = ? AND asked_at = (SELECT max(asked_at) FROM gemini_suggestions WHERE profile = ?) "
+        "ORDER BY artist_name, track_name", [profile, profile]))
+
+
+def gemini_track_ids(db: Database, profile: str) -> list[str]:
+    """The real tracks Gemini's proposals for a profile resolved to (every ask)."""
+    return [r[0] for r in db.execute(
+        "SELECT DISTINCT track_id FROM gemini_suggestions WHERE profile = ? AND track_id IS NOT NULL "
+        "ORDER BY track_id", [profile])]

@@ -6,6 +6,9 @@ offers; each carries the first source that reaches it (``SOURCES``):
 
 - ``your playlists``: in one of their own playlists or their library;
 - ``shared profile``: streamed by a profile that shares listening with theirs;
+- ``Gemini``: suggested by Gemini for them and resolved to a real track (``core.chat.suggest``);
+- ``Spotify``: found on Spotify for them (``core.spotify.candidates``), a song no catalog they
+  imported has;
 - ``artist you play``: a catalog song by an artist they stream;
 - ``catalog``: any other catalog song (reached through the catalog's own lists, its genres
   and its audio features).
@@ -36,7 +39,7 @@ from scipy.stats import rankdata
 
 from core.history.frame import DEFAULT_MIN_MS
 from core.names import primary_artist
-from core.taste.interactions import ITEM, Interactions, TasteInputs, Weighting, build_matrix
+from core.taste.interactions import ITEM, OUTSIDE_SOURCES, Interactions, TasteInputs, Weighting, build_matrix
 from core.taste.model import TasteModel, top_n
 from core.taste.scoring import (
     ALSOnly,
@@ -49,7 +52,11 @@ from core.taste.scoring import (
     Recommender,
 )
 
-SOURCES = ("your playlists", "shared profile", "artist you play", "catalog")
+# Gemini and Spotify come before "artist you play": the Spotify search starts from the
+# artists they play, so that rule would cover nearly every song it finds and hide where the
+# song came from; the reason still says how it is like their music. Gemini comes first: a
+# song it suggested that the Spotify search also found was asked for by name.
+SOURCES = ("your playlists", "shared profile", *OUTSIDE_SOURCES, "artist you play", "catalog")
 DISCOVERY_MODELS = ("hybrid", "als", "catalog_popularity", "artist_then_popularity", "audio_knn")
 DISCOVERY_DAYS = 28
 CUTOFFS = 4  # cut-offs per history: the last DISCOVERY_DAYS, then every CUTOFF_STEP_DAYS before
@@ -67,14 +74,16 @@ def streamed_columns(ix: Interactions, plays: pd.DataFrame) -> np.ndarray:
     return out
 
 
-SOURCE_MASKS = ("your playlists", "shared profile", "catalog")  # what a saved model keeps per column
+# what a saved model keeps per column (one saved before the outside sources has only the others)
+SOURCE_MASKS = ("your playlists", "shared profile", *OUTSIDE_SOURCES, "catalog")
 
 
 def source_masks(inputs: TasteInputs, playlists: dict[str, list[str]] | None = None,
                  others: dict[str, pd.DataFrame] | None = None) -> dict[str, np.ndarray]:
-    """Per column: in the listener's playlists or library, streamed by a shared profile, in
-    a catalog (features, popularity or a catalog list). ``playlists`` and ``others`` as
-    known at the moment asked (default: all of them)."""
+    """Per column: in the listener's playlists or library, streamed by a shared profile, found
+    by an outside source (``OUTSIDE_SOURCES``), in a catalog (features, popularity or a
+    catalog list). ``playlists`` and ``others`` as known at the moment asked (default: all
+    of them)."""
     ix = inputs.interactions
     n = ix.n_tracks
 
@@ -91,19 +100,22 @@ def source_masks(inputs: TasteInputs, playlists: dict[str, list[str]] | None = N
     shared = having(other.loc[other["ms_played"].to_numpy() >= DEFAULT_MIN_MS, ITEM].astype(object).unique().tolist()
                     for other in (inputs.other_profiles if others is None else others).values())
     mine = having((inputs.playlists if playlists is None else playlists).values())
-    return {"your playlists": mine, "shared profile": shared, "catalog": catalog}
+    found = {name: inputs.found.get(name, np.zeros(n, dtype=bool)) for name in OUTSIDE_SOURCES}
+    return {"your playlists": mine, "shared profile": shared, **found, "catalog": catalog}
 
 
 def sources_of(masks: dict[str, np.ndarray], artist_names: Sequence, streamed: np.ndarray) -> np.ndarray:
     """Per column, the first source in ``SOURCES`` that offers it; None for a song streamed
     already or one no source offers. "artist you play": a catalog song by a (primary)
-    artist of a streamed song."""
+    artist of a streamed song. A source ``masks`` lacks (a model saved before it) offers nothing."""
     artists = np.array([primary_artist(a) for a in artist_names], dtype=object)
     played = set(artists[streamed]) - {None}
     by_artist = masks["catalog"] & np.fromiter((a in played for a in artists), dtype=bool, count=len(artists))
     out = np.full(len(streamed), None, dtype=object)
-    for name, mask in zip(SOURCES, (masks["your playlists"], masks["shared profile"], by_artist, masks["catalog"])):
-        out[mask & ~streamed & (out == None)] = name  # noqa: E711 (elementwise)
+    for name in SOURCES:
+        mask = by_artist if name == "artist you play" else masks.get(name)
+        if mask is not None:
+            out[mask & ~streamed & (out == None)] = name  # noqa: E711 (elementwise)
     return out
 
 
@@ -258,6 +270,8 @@ SOURCE_LABELS = {
     "your history": "you stream it",
     "your playlists": "in your playlists or library, never streamed",
     "shared profile": "streamed by a profile that shares with yours",
+    "Gemini": "suggested by Gemini",
+    "Spotify": "found on Spotify",
     "artist you play": "a catalog song by an artist you play",
     "catalog": "from the catalog",
 }

@@ -281,6 +281,12 @@ def keys_row(interactions: Interactions, keys: Sequence[str], value: float = 1.0
 
 # --- everything the model learns from, read from the store -------------------------------
 
+# Sources of songs beyond the person's files and the catalogs they imported (names as
+# ``core.taste.discovery.SOURCES`` tags them): Gemini's suggestions that resolved to a real
+# track (``core.chat.suggest``) and the search for new songs on Spotify
+# (``core.spotify.candidates``: songs only the catalog ``store.SPOTIFY_CATALOG`` has).
+OUTSIDE_SOURCES = ("Gemini", "Spotify")
+
 AUDIO_FEATURES: tuple[str, ...] = (
     "danceability", "energy", "loudness", "mode", "speechiness", "acousticness",
     "instrumentalness", "liveness", "valence", "tempo",
@@ -306,6 +312,7 @@ class TasteInputs:
     popularity: np.ndarray | None = None  # per column: the catalog's 0..100, NaN where unknown
     track_ids: np.ndarray | None = None  # per column: the Spotify id to save it as (None where unknown)
     catalog_rows: sp.csr_matrix | None = None  # ``catalog_matrix`` of ``catalog_lists``, built once
+    found: dict[str, np.ndarray] = field(default_factory=dict)  # per OUTSIDE_SOURCES name: the columns it found
 
 
 def _item_key(track_id: str | None, artist: str | None, title: str | None, songs_of: dict[str, str]) -> str:
@@ -358,7 +365,10 @@ def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInp
     id_to_song = {cid: songs_of[key] for cid, key in zip(matched["catalog_track_id"], matched["track_key"])
                   if key in songs_of}
     catalog = store.catalog_feature_rows(db, synthetic=store.is_demo_profile(db, profile))
-    cat_keys = [id_to_song.get(tid) or name_key or tid for tid, name_key in zip(catalog["track_id"], catalog["name_key"])]
+    # a catalog id the person streamed is that song's column even without a match (the songs
+    # found on Spotify are never matched: ``store.SPOTIFY_CATALOG``)
+    cat_keys = [id_to_song.get(tid) or songs_of.get(tid) or name_key or tid
+                for tid, name_key in zip(catalog["track_id"], catalog["name_key"])]
     interactions.add_tracks(cat_keys, catalog["track_name"], catalog["artist_name"])
     key_of_id = dict(zip(catalog["track_id"], cat_keys))
     lists = store.catalog_list_rows(db, synthetic=store.is_demo_profile(db, profile))
@@ -388,7 +398,25 @@ def load_inputs(db, profile: str, plays: pd.DataFrame | None = None) -> TasteInp
             if i >= 0 and tid:
                 track_ids[i] = tid
     return TasteInputs(interactions, plays, playlists, added, others, features, genres, catalog_lists, popularity,
-                       track_ids, catalog_matrix(interactions, catalog_lists))
+                       track_ids, catalog_matrix(interactions, catalog_lists),
+                       _found(interactions, cat_keys, catalog["source"], store.SPOTIFY_CATALOG,
+                              [key_of_id[t] for t in store.gemini_track_ids(db, profile) if t in key_of_id]))
+
+
+def _found(interactions: Interactions, cat_keys: Sequence[str], sources: Sequence[str], spotify_catalog: str,
+           gemini_keys: Sequence[str]) -> dict[str, np.ndarray]:
+    """Per OUTSIDE_SOURCES name, its columns: "Gemini", the songs its suggestions resolved to;
+    "Spotify", the songs only the catalog found on Spotify has (a song another catalog has
+    too was reachable without it)."""
+    n = interactions.n_tracks
+    idx = interactions.track_idx(list(cat_keys))
+    from_spotify = np.array([s == spotify_catalog for s in sources], dtype=bool)
+    spotify, other, gemini = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+    spotify[idx[from_spotify & (idx >= 0)]] = True
+    other[idx[~from_spotify & (idx >= 0)]] = True
+    suggested = interactions.track_idx(list(gemini_keys))
+    gemini[suggested[suggested >= 0]] = True
+    return {"Gemini": gemini, "Spotify": spotify & ~other}
 
 
 def _most_streamed_ids(plays: pd.DataFrame) -> list[tuple[list, list]]:

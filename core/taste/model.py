@@ -247,12 +247,17 @@ class TasteModel:
 
     def combine(self, parts: dict[str, np.ndarray], weights: dict[str, float]) -> np.ndarray:
         """Weighted sum of the parts (a missing part adds 0); -inf for tracks that neither
-        ALS (or the ridge) nor audio features can place."""
+        ALS (or the ridge), audio features nor a catalog's own knowledge (its lists, its
+        popularity) can place: a song found on Spotify has no features, but its album and
+        its popularity say where it belongs."""
         out = np.zeros(len(parts["als"]))
         for name, weight in weights.items():
             if weight:
                 out += weight * np.nan_to_num(parts.get(name, 0.0), nan=0.0)
         usable = np.isfinite(parts["als"]) | np.isfinite(parts["audio"])
+        for name in ("cooc", "popularity"):
+            if name in parts:
+                usable |= np.isfinite(parts[name])
         return np.where(usable, out, -np.inf)
 
     def artist_scores(self, row: sp.csr_matrix) -> np.ndarray:

@@ -162,8 +162,8 @@ def current(db: Database, profile: str) -> Current | None:
     meta = json.loads(record["params_json"])
     settings = HybridSettings.from_dict(meta["settings"]["hybrid"]) if "settings" in meta else LEGACY_SETTINGS
     discovery = meta.get("settings", {}).get("discovery")
-    masks = ({name: np.asarray(extra[f"source {name}"], dtype=bool) for name in SOURCE_MASKS}
-             if all(f"source {name}" in extra for name in SOURCE_MASKS) else None)
+    masks = {name: np.asarray(extra[f"source {name}"], dtype=bool) for name in SOURCE_MASKS
+             if f"source {name}" in extra} or None  # a model saved before a source has no mask of it
     track_ids = (np.asarray([v or None for v in extra["track_ids"]], dtype=object) if "track_ids" in extra else None)
     return Current(record, model, Interactions.from_arrays(arrays), settings,
                    HybridSettings.from_dict(discovery) if discovery else None, masks, track_ids)
