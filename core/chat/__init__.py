@@ -107,3 +107,15 @@ from core.chat.requests import (  # noqa: F401
     Shift,
     Turn,
 )
+from core.chat.suggest import (  # noqa: F401
+    MAX_SUGGESTIONS,
+    SUGGEST_INSTRUCTION,
+    SUGGESTIONS,
+    Suggestion,
+    Suggestions,
+    SuggestResult,
+    ask_suggestions,
+    listener_summary,
+    result_of,
+    suggest_songs,
+)

@@ -8,6 +8,22 @@
   answer cached in the store
 """
 # --- the package's API (generated from its modules' public names) ---
+from core.spotify.candidates import (  # noqa: F401
+    ALBUM_TRACKS_PAGE,
+    ALBUMS_PAGE,
+    ALBUMS_PER_ARTIST,
+    ARTISTS,
+    GENRES,
+    MAX_CALLS,
+    FindResult,
+    find_new_songs,
+    find_track,
+    listener_artists,
+    listener_genres,
+    listening_years,
+    planned_calls,
+    write_found_songs,
+)
 from core.spotify.client import (  # noqa: F401
     ACCOUNTS_URL,
     API_URL,
