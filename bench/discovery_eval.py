@@ -83,17 +83,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def ablate(loaded: list) -> None:
-    """The hybrid's pooled mean percentile rank with each part left out in turn."""
+    """The hybrid's mean percentile rank with each part left out in turn, and with the
+    artist part by share (the re-listen ranking's) instead of by rank."""
     print("\n| hybrid | " + " | ".join(label for label, _ in loaded) + " | pooled |")
     print("|---|" + "---|" * (len(loaded) + 1))
-    for part in (None, *DISCOVERY_WEIGHTS):
-        weights = {part: 0.0} if part else None
+    trials = [("as it ships", None)] + [(f"without {part.removesuffix('_weight')}", {part: 0.0})
+                                        for part, weight in DISCOVERY_WEIGHTS.items() if weight]
+    trials.append(("artist by share instead of rank", {"artist_rank_weight": 0.0,
+                                                       "artist_weight": DISCOVERY_WEIGHTS["artist_rank_weight"]}))
+    for label, weights in trials:
         rows = [evaluate_discovery(inputs, weights=weights) for _, inputs in loaded]
         for r in rows:
             r["windows"] = [{**w, "models": {"hybrid": w["models"]["hybrid"]}} for w in r["windows"]]
         each = [pool_discovery([r])["models"]["hybrid"]["mpr"] for r in rows]
         cells = ["—" if v is None else f"{v:.3f}" for v in each]
-        print(f"| {'as it ships' if part is None else 'without ' + part} | " + " | ".join(cells)
+        print(f"| {label} | " + " | ".join(cells)
               + f" | {pool_discovery(rows)['models']['hybrid']['mpr']:.3f} |", flush=True)
 
 

@@ -182,7 +182,7 @@ def train_and_see_the_evaluation(page) -> None:
     for model_name in ("hybrid", "most_played", "most_recent", "item_knn", "audio_knn", "als"):
         expect(table).to_contain_text(model_name)
     # Discover: songs never streamed, each with where it came from
-    expect(main.get_by_text(re.compile(r"^(a catalog song by an artist you play|from the catalog|in your playlists)"))
+    expect(main.get_by_text(re.compile(r"^(a catalog song by |from the catalog|in your playlists|found on Spotify|suggested by Gemini)"))
            .first).to_be_visible()
     check_explore_page(page, "taste", shot="taste-evaluation")
 

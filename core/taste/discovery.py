@@ -291,7 +291,7 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
     track_key, track_uri, track_name, artist_name, score (0..1, the song's percentile in
     its own list), source, familiar, reason.
     """
-    from core.taste.recommend import OVERALL, explain, stats_of
+    from core.taste.recommend import explain, stats_of
 
     familiar = float(min(max(familiar, 0.0), 1.0))
     row = listener.row(settings.taste_half_life)
@@ -313,22 +313,55 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
     positive = row.data > 0
     seeds = row.indices[positive][np.argsort(-row.data[positive], kind="stable")][:50]
     stats = stats_of(listener)
+    places = model.artist_places(listener.row(discovery.taste_half_life))[0] if familiar < 1 else None
     rows = []
     for kind, idx in order:
         source = "your history" if kind == "known" else str(sources[idx])
-        why = explain(model, ix, idx, seeds, stats)
-        popular = model.catalog_popularity_[idx]
-        if why == OVERALL and kind == "new" and np.isfinite(popular):  # nothing closer to say: the plain truth
-            why = f"popular in the catalog ({popular:.0f}/100)"
+        why = explain(model, ix, idx, seeds, stats) if kind == "known" else new_song_reason(model, ix, idx, source,
+                                                                                              seeds, places)
         rows.append({"track_key": ix.track_keys_[idx],
                      "track_uri": f"spotify:track:{track_ids[idx]}" if track_ids is not None and track_ids[idx]
                      else None,
                      "track_name": ix.track_names_[idx], "artist_name": ix.artist_names_[idx],
                      "score": round(1.0 - position[kind][int(idx)] / max(len(ranked[kind]), 1), 4), "source": source,
                      "familiar": kind == "known",
-                     "reason": why if kind == "known" else f"{SOURCE_LABELS[source]}; {why}"})
+                     "reason": why})
     return pd.DataFrame(rows, columns=["track_key", "track_uri", "track_name", "artist_name", "score", "source",
                                        "familiar", "reason"])
+
+
+def _ordinal(n: int) -> str:
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+def new_song_reason(model: TasteModel, ix, idx: int, source: str, seeds: np.ndarray, places: np.ndarray) -> str:
+    """Why a never-streamed song is on the Discover list: where it came from (``source``'s
+    label), then the parts that rank it (``DISCOVERY_WEIGHTS``): its artist's place among
+    the listener's, a catalog list or listening row it shares with one of their songs
+    (``seeds``, most liked first), its popularity; its sound only when none of those applies."""
+    from core.taste.recommend import _closest, _feature_match
+
+    place = int(places[idx]) if places is not None else 0
+    artist = ix.artist_names_[idx]
+    which = "the artist you play most" if place == 1 else f"your {_ordinal(place)} most played artist"
+    if source == "artist you play" and place:
+        clauses = [f"a catalog song by {artist}, {which}"]  # the source, said with the artist
+    else:
+        clauses = [SOURCE_LABELS[source]] + ([f"by {artist}, {which}"] if place else [])
+    rows = model.cooc_[:, [idx]].nonzero()[0] if idx < model.cooc_.shape[1] else []
+    if len(rows) and len(seeds):
+        together = np.asarray(model.cooc_[rows][:, seeds].sum(axis=0)).ravel()
+        if together.max(initial=0) > 0:
+            clauses.append(f"listed with {ix.label(int(seeds[int(np.argmax(together))]))}")  # first best: most liked
+    popular = model.catalog_popularity_[idx]
+    if np.isfinite(popular):
+        clauses.append(f"popular in the catalog ({popular:.0f}/100)")
+    if len(clauses) == 1:
+        seed, how = _closest(model, idx, np.asarray(seeds, dtype="int64"))
+        matched = _feature_match(model, idx, seed) if seed is not None and how == "features" else []
+        if matched:
+            clauses.append(f"its {' and '.join(matched)} match {ix.label(seed)}")
+    return "; ".join(clauses)
 
 
 def _merge(ranked: dict[str, np.ndarray], artists: Sequence, n: int, familiar: float, per_artist: int | None,

@@ -288,13 +288,21 @@ class TasteModel:
         (re-listen NDCG@50 on extended-2026-b 0.954 by share, 0.838 by rank), so the
         ``artist`` part stays the share.
         """
+        places, count = self.artist_places(row)
+        return np.where(places > 0, 1.0 - (places - 1) / max(count, 1), 0.0)
+
+    def artist_places(self, row: sp.csr_matrix) -> tuple[np.ndarray, int]:
+        """Per track, its artist's place among the row's artists by share (1 = the most
+        played; artists with equal shares share a place; 0 = not in the row), and how many
+        places there are."""
         share = self.artist_scores(row)
-        out = np.zeros(len(share))
+        out = np.zeros(len(share), dtype="int64")
         played = share > 0
-        if played.any():
-            distinct, place = np.unique(-share[played], return_inverse=True)  # largest share first
-            out[played] = 1.0 - place / len(distinct)
-        return out
+        if not played.any():
+            return out, 0
+        distinct, place = np.unique(-share[played], return_inverse=True)  # largest share first
+        out[played] = place + 1
+        return out, len(distinct)
 
     def similar_items(self, track_idx: np.ndarray, n: int = 25,
                       audio_weight: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
