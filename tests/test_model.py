@@ -192,3 +192,19 @@ def test_artist_ranks_place_every_played_artist_above_the_unplayed_in_the_order_
     # the part the hybrid uses: the least played artist still far above every unplayed one
     part = model.score_parts(row)["artist_rank"]
     assert part[0] > part[4] and part[1] == part[2] > part[0] and np.isnan(part[5])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_top_n_is_the_n_best_finite_scores_ties_by_index(seed):
+    from core.taste.model import top_n
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 400))
+    scores = rng.normal(size=m).round(int(rng.integers(0, 3)))  # rounding makes ties
+    scores[rng.random(m) < rng.random()] = -np.inf
+    scores[rng.random(m) < (0.05 if seed % 3 == 0 else 0.0)] = np.nan
+    scores[rng.random(m) < (0.05 if seed % 4 == 0 else 0.0)] = np.inf
+    n = int(rng.integers(1, 80))
+    finite = [i for i in range(m) if np.isfinite(scores[i])]
+    expected = sorted(finite, key=lambda i: (-scores[i], i))[:n]
+    idx, values = top_n(scores, n)
+    assert idx.tolist() == expected and values.tolist() == scores[expected].tolist()
