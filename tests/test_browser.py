@@ -313,6 +313,19 @@ def test_newcomer_imports_real_export_zip(real_zip, chromium, live_app):  # noqa
         expect(tab.get_by_test_id("stException")).to_have_count(0)
         screenshot_full(tab, ARTIFACTS / "detail-from-link.png")
 
+    with live_app.diagnostics(page, name="failure-chart-link"):
+        # a click on a chart's bar opens it on the Artist & track page: Year in review's top artist
+        open_explore_page(page, "Year in review", "year")
+        top = page.get_by_test_id("stMetric").filter(has_text="Top artist").get_by_test_id("stMetricValue")
+        artist = top.inner_text().strip()
+        chart = page.get_by_test_id("stVegaLiteChart").first
+        expect(chart.locator("canvas, svg").first).to_be_visible()
+        box = chart.locator("canvas, svg").first.bounding_box()
+        page.mouse.click(box["x"] + box["width"] * 0.6, box["y"] + 54)  # the first (longest) bar, past its label
+        expect(page).to_have_url(re.compile(r"/detail\?artist="))
+        expect(page.get_by_test_id("stMain").get_by_role("heading", name=artist, exact=True)).to_be_visible()
+        screenshot_full(page, ARTIFACTS / "detail-from-chart.png")
+
     wrong = {slug: shown for slug, shown in seen.items()
              if {k: v for k, v in shown.items() if k in expected} != expected
              or shown.get("zone named in the page", NEW_TZ) != NEW_TZ}
