@@ -120,3 +120,4 @@ def test_likes_and_dislikes_change_the_row_and_dislikes_are_never_suggested():
     assert row[1] == -1.0 and row[2] == 1.0 and row[0] > 0
     out = for_you(hybrid, ix, who, n=12, familiar=0.0)
     assert "k1" not in set(out["track_key"]) and len(out) == 11
+

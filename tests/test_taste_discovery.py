@@ -196,3 +196,23 @@ def test_a_listener_with_a_handful_of_plays_gets_the_catalogs_popular_songs_said
     table = current.recommend(current.listener(history.load_plays(db, "me")), n=4)
     assert table["track_name"].tolist()[0] == "Elsewhere"  # the catalog's most popular (90)
     assert table["reason"].iloc[0] == "from the catalog; popular in the catalog (90/100)"
+
+
+def test_the_hybrids_top_is_the_top_of_its_scores_at_every_dial(trained_demo):
+    """Hybrid.top (what choosing the settings uses) equals ranking Hybrid.scores."""
+    import dataclasses
+
+    from core.taste.model import top_n
+    db = store.open_store(trained_demo)
+    current = taste.current(db, "demo")
+    listener = current.listener(history.load_plays(db, "demo"))
+    allowed = np.random.default_rng(0).random(listener.n_columns) < 0.7
+    for familiar in (0.0, 0.1, 0.5, 0.9, 1.0):
+        for half_life in (1.0, 90.0):
+            hybrid = taste.Hybrid(current.model, dataclasses.replace(current.hybrid.settings, familiar=familiar,
+                                                                    history_half_life=half_life))
+            scores = hybrid.scores(listener)
+            for n in (1, 50, 500):
+                assert hybrid.top(listener, n).tolist() == top_n(scores, n)[0].tolist()
+                assert hybrid.top(listener, n, allowed).tolist() == top_n(np.where(allowed, scores, -np.inf),
+                                                                          n)[0].tolist()

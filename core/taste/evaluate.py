@@ -349,8 +349,9 @@ def choose_settings(inputs: TasteInputs, train: pd.DataFrame, params: dict | Non
             totals.setdefault(("als", hl), []).append(score(ALSOnly(model, hl)))
             totals.setdefault(("item_knn", hl), []).append(score(ItemKNN(liked, hl)))
             totals.setdefault(("audio_knn", hl), []).append(score(dataclasses.replace(audio, half_life=hl)))
-        for settings in hybrid_grid:
-            totals.setdefault(("hybrid", settings), []).append(score(Hybrid(model, settings)))
+        for settings in hybrid_grid:  # Hybrid.top: the same list as ranking its scores, quicker
+            totals.setdefault(("hybrid", settings), []).append(
+                ndcg_at_k(Hybrid(model, settings).top(listener, K, allowed), relevant))
     if not totals:
         return copy.deepcopy(DEFAULT_SETTINGS)  # never the shared dict: callers add to it
     best = {}

@@ -29,6 +29,7 @@ from core.taste.model import (
     liked_cells,
     percentile_ranks,
     scale_features,
+    top_n,
 )
 
 LIKE_VALUE = 1.0  # a like counts as much as a couple of full plays (log1p(1.5) = 0.92 per play)
@@ -185,6 +186,35 @@ class Hybrid:
         share = listener.memo(("history", s.history_half_life),
                               lambda: history_share(listener.row(s.history_half_life), listener.n_columns))
         return np.where(np.isfinite(taste) | (share > 0), (1 - s.familiar) * ranks + s.familiar * share, -np.inf)
+
+    def top(self, listener: Listener, n: int, allowed: np.ndarray | None = None) -> np.ndarray:
+        """The ``n`` best columns of ``scores`` (among ``allowed``), best first, ties by
+        column: ``top_n``'s answer, computed on the listener's own songs and the ``n`` best
+        of the rest only. Off the history a song scores ``(1 - familiar) x`` its taste rank,
+        whatever the dial and the history's half-life, so the rest's order is the taste's
+        (what choosing the settings asks ~1,700 times per window, each over every song)."""
+        s = self.settings
+        if not 0 < s.familiar < 1:
+            scores = self.scores(listener)
+            return top_n(scores if allowed is None else np.where(allowed, scores, -np.inf), n)[0]
+        taste = self.taste(listener)
+        weights = tuple(sorted(s.weights().items()))
+        ranks = listener.memo(("ranks", id(self.model), s.taste_half_life, weights), lambda: rank_share(taste))
+        share = listener.memo(("history", s.history_half_life),
+                              lambda: history_share(listener.row(s.history_half_life), listener.n_columns))
+        allowed_key = None if allowed is None else hash(np.packbits(allowed).tobytes())
+        mine = share > 0
+
+        def best_of_the_rest() -> np.ndarray:
+            rest = np.isfinite(taste) & ~mine & (True if allowed is None else allowed)
+            return top_n(np.where(rest, ranks, -np.inf), n)[0]
+
+        rest = listener.memo(("rest", id(self.model), s.taste_half_life, weights, s.history_half_life, n, allowed_key),
+                             best_of_the_rest)
+        columns = np.union1d(np.flatnonzero(mine if allowed is None else mine & allowed), rest)  # sorted: ties by column
+        scores = (1 - s.familiar) * ranks[columns] + s.familiar * share[columns]
+        scores = np.where(np.isfinite(taste[columns]) | mine[columns], scores, -np.inf)
+        return columns[top_n(scores, n)[0]]
 
     def with_familiar(self, familiar: float) -> Hybrid:
         return Hybrid(self.model, dataclasses.replace(self.settings, familiar=float(familiar)))
