@@ -2,7 +2,6 @@
 exactly what core computes (chart data read back from the Vega-Lite element's Arrow datasets)."""
 import datetime as dt
 import json
-from urllib.parse import urlencode
 
 import pandas as pd
 import pyarrow as pa
