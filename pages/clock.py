@@ -55,11 +55,15 @@ top = _top_by_hour(key, filters, n)
 if top.empty:
     st.info("No artist plays in this range: podcasts and audiobooks have no artists. Pick Music in the sidebar.")
 else:
-    cells = top.assign(cell=top["artist"] + " · " + top["hours"].map("{:.1f} h".format))
-    table = cells.pivot(index="hour", columns="rank", values="cell").reindex(range(24)).fillna("–")
+    # each cell opens its artist on the Artist & track page: the address, then "#" and what is shown
+    # (an address made by urlencode holds no "#" of its own)
+    cells = top.assign(cell=[f"{_shared.detail_link('artist', a, profile)}#{a} · {h:.1f} h"
+                             for a, h in zip(top["artist"], top["hours"])])
+    table = cells.pivot(index="hour", columns="rank", values="cell").reindex(range(24))
     table.index = [f"{h:02d}:00" for h in table.index]
     table.columns = [f"#{r}" for r in table.columns]
-    st.dataframe(table, width="stretch", height=35 * 25)
+    st.dataframe(table, width="stretch", height=35 * 25,
+                 column_config={c: st.column_config.LinkColumn(c, display_text=r"^[^#]*#(.*)$") for c in table.columns})
     st.caption("Ranked by time listened (every play) among plays started in that hour, over the whole range.")
 
 st.subheader("Weekdays and weekends")

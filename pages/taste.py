@@ -123,6 +123,16 @@ ix = current.interactions
 feedback = tuple(sorted(store.list_feedback(db, profile).items()))
 who = _listener(*_shared.data_key(profile), record["id"], feedback, current, plays)
 
+def _linked(table, familiar_column: str = "familiar"):
+    """The table with a link to the Artist & track page on each song the listener streams
+    (a song they never streamed has nothing to show there)."""
+    return table.assign(link=[_shared.detail_link("song", key, profile) if mine else None
+                              for key, mine in zip(table["track_key"], table[familiar_column])])
+
+
+LINK = st.column_config.LinkColumn("", display_text="Artist & track ↗", width="small",
+                                   help="Open the song on the Artist & track page")
+
 st.header("Recommendations")
 discover_tab, for_you_tab, forgotten_tab, like_tab = st.tabs(
     ["Discover", "For you", "Forgotten favourites", "More like these songs"])
@@ -176,16 +186,18 @@ with for_you_tab:
                           "of the list is yours")
     if current.discovery is None:
         st.caption("Trained before discovery: the list can only hold songs you stream. Train again for new ones.")
-        st.dataframe(taste.for_you(current.hybrid, ix, who, familiar=dial), hide_index=True,
-                     column_order=("track", "artist", "familiar", "reason"), key="taste_for_you")
+        st.dataframe(_linked(taste.for_you(current.hybrid, ix, who, familiar=dial)), hide_index=True,
+                     column_order=("track", "artist", "familiar", "reason", "link"), key="taste_for_you",
+                     column_config={"link": LINK})
     else:
-        st.dataframe(_recommended(*_shared.data_key(profile), record["id"], feedback, dial, current, who),
+        st.dataframe(_linked(_recommended(*_shared.data_key(profile), record["id"], feedback, dial, current, who)),
                      hide_index=True,
-                     column_order=("track_name", "artist_name", "source", "reason"), key="taste_for_you",
-                     column_config={"track_name": "track", "artist_name": "artist"})
+                     column_order=("track_name", "artist_name", "source", "reason", "link"), key="taste_for_you",
+                     column_config={"track_name": "track", "artist_name": "artist", "link": LINK})
 with forgotten_tab:
-    st.dataframe(taste.forgotten_favourites(plays), hide_index=True,
-                 column_order=("track", "artist", "reason"), key="taste_forgotten")
+    st.dataframe(_linked(taste.forgotten_favourites(plays)), hide_index=True,
+                 column_order=("track", "artist", "reason", "link"), key="taste_forgotten",
+                 column_config={"link": LINK})
 with like_tab:
     counts = plays["song_key"].astype(object).value_counts()
     options = [k for k in counts.index[:500] if ix.has(k)]
@@ -195,5 +207,6 @@ with like_tab:
     picked = st.multiselect("Songs", options, format_func=labels.get, key="taste_picked",
                             placeholder="Pick one or more of your songs")
     if picked:
-        st.dataframe(taste.more_like(current.model, ix, picked, who), hide_index=True,
-                     column_order=("track", "artist", "familiar", "reason"), key="taste_more_like")
+        st.dataframe(_linked(taste.more_like(current.model, ix, picked, who)), hide_index=True,
+                     column_order=("track", "artist", "familiar", "reason", "link"), key="taste_more_like",
+                     column_config={"link": LINK})

@@ -166,7 +166,10 @@ def test_clock_heatmap_and_weekday_weekend_equal_the_aggregates(db_path):
     top = explore.top_artist_by_hour(frame, 2)
     assert table.shape == (24, 2) and table.columns.tolist() == ["#1", "#2"]
     first = top[top["rank"] == 1].iloc[0]
-    assert table.loc[f"{first['hour']:02d}:00", "#1"] == f"{first['artist']} · {first['hours']:.1f} h"
+    from urllib.parse import urlencode
+    link = "./detail?" + urlencode({"artist": first["artist"], "profile": "demo"})
+    # shown as "artist · hours", a link to the artist (LinkColumn shows what follows the "#")
+    assert table.loc[f"{first['hour']:02d}:00", "#1"] == f"{link}#{first['artist']} · {first['hours']:.1f} h"
 
 
 def test_detail_artist_charts_equal_the_aggregates(db_path):
