@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_MINUTE
-from core.explore.charts import ACCENT
+from core.explore.charts import ACCENT, unchecked
 from core.explore.tops import ranked_items
 
 TOP_N = 5
@@ -450,6 +450,7 @@ def _card_layout(recap: Recap) -> tuple[list[dict], list[dict], int]:
     return texts, rects, int(y + 26)
 
 
+@unchecked
 def recap_chart(recap: Recap) -> alt.LayerChart:
     """The recap card as an Altair chart of text and rectangle marks placed in pixels."""
     texts, rects, height = _card_layout(recap)
