@@ -322,6 +322,12 @@ def without_rule(filters: explore.Filters) -> explore.Filters:
     return dataclasses.replace(filters, min_ms=0)
 
 
+def content_plays(profile: str, tz: str, content: tuple[str, ...]) -> pd.DataFrame:
+    """Every play of the chosen content, localised, whatever the dates and stream rule (the
+    rows the date range is a slice of; cached per zone and content, a shallow copy)."""
+    return _content_rows(*data_key(profile), tz, content).copy(deep=False)
+
+
 def download_buttons(frame: pd.DataFrame, name: str) -> None:
     """Download the cleaned plays behind the page, honouring the filters (CSV and Parquet)."""
     columns = ["local", "ms_played", "content_type", "track_name", "artist_name", "album_name", "track_id",
