@@ -65,14 +65,21 @@ class Filters:
 
 def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Add ``local`` (the start in the time zone), ``wall`` (the same as naive wall-clock
-    time, for periods and date ranges), ``date``, ``hour`` and ``weekday`` (0 = Monday)."""
+    time, for periods and date ranges), ``hour`` and ``weekday`` (0 = Monday).
+
+    Hour and weekday are read off the wall clock's integer microseconds (pandas' field
+    accessors took 0.2 s over a million times; a ``date`` column of Python objects, 0.3 s
+    more, is not made: ``local.dt.date`` gives it where wanted).
+    """
     local = plays["start"].dt.tz_convert(tz)
+    wall = local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    micros = wall.view("int64")
+    days = micros // 86_400_000_000  # floor division: days since 1970-01-01, a Thursday
     return plays.assign(
         local=local,
-        wall=local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]"),
-        date=local.dt.date,
-        hour=local.dt.hour.astype("int8"),
-        weekday=local.dt.day_of_week.astype("int8"),
+        wall=wall,
+        hour=(micros // 3_600_000_000 % 24).astype("int8"),
+        weekday=((days + 3) % 7).astype("int8"),
     )
 
 
