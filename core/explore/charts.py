@@ -53,10 +53,13 @@ def unchecked(build: _Build) -> _Build:
     """A chart builder whose charts skip the schema check when drawn (see VALIDATE_ENV)."""
     @functools.wraps(build)
     def wrapper(*args, **kwargs):
-        chart = build(*args, **kwargs)
-        if not os.environ.get(VALIDATE_ENV):
-            # an instance attribute: SchemaBase routes attribute writes into the spec
-            object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+        if os.environ.get(VALIDATE_ENV):
+            return build(*args, **kwargs)
+        # nor each part (axis, scale, tooltip…) as it is made
+        with alt.utils.schemapi.debug_mode(False):
+            chart = build(*args, **kwargs)
+        # an instance attribute: SchemaBase routes attribute writes into the spec
+        object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
         return chart
     return wrapper  # type: ignore[return-value]
 

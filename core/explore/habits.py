@@ -266,7 +266,7 @@ def offline_incognito(frame: pd.DataFrame) -> pd.DataFrame:
     One row per ``mode`` (offline, incognito): ``plays``, ``hours``, ``share_of_plays``,
     ``share_of_time`` (NaN when no play has details).
     """
-    detailed = frame[has_details(frame)]
+    detailed = frame.loc[has_details(frame), ["ms_played", "offline", "incognito"]]  # not a copy of every column
     ms = detailed["ms_played"].to_numpy()
     total_ms = ms.sum()
     rows = []
