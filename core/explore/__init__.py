@@ -124,6 +124,7 @@ from core.explore.periods import (  # noqa: F401
     PERIODS,
     UNIT,
     Period,
+    calendar_years,
     local_wall,
     period_codes,
     period_starts,
