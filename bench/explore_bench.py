@@ -15,8 +15,8 @@ browser would trigger it), in six situations:
 - warm, a value seen before: the control goes back to a value of an earlier run, so the
   page's own caches answer (what flipping between two settings costs);
 - warm (date change): like the first warm case, with the date range moved to a start no
-  earlier run used — unlike the stream rule, a new range also re-selects the rows
-  (pages/_shared.py);
+  earlier run used — unlike the stream rule, a new range also selects the rows again (a
+  slice of the chosen content's rows, pages/_shared.py);
 - baseline: a control change recomputing from the raw table (all caches and the snapshot
   dropped before the run) — what a page without the cache layer would cost.
 
