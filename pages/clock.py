@@ -38,7 +38,7 @@ st.caption(f"Local time in {filters.tz}. Each play counts in full in the hour it
 
 st.subheader("Hour by weekday")
 value = VALUES[st.radio("Colour by", list(VALUES), horizontal=True, key="clock_value")]
-grid = _heatmap(key, filters, value)
+grid = _heatmap(key, filters if value == "streams" else _shared.without_rule(filters), value)
 if grid[value].sum() == 0:
     st.info("No streams in this range: every play is shorter than the stream rule in the sidebar. "
             "Colour by hours, or count all plays as streams.")
@@ -67,7 +67,7 @@ else:
     st.caption("Ranked by time listened (every play) among plays started in that hour, over the whole range.")
 
 st.subheader("Weekdays and weekends")
-split = _week_split(key, filters)
+split = _week_split(key, _shared.without_rule(filters))  # hours only
 per_day = split.groupby("day_type")["hours_per_day"].sum()
 left, right = st.columns(2)
 for column, day_type, label in ((left, "weekday", "Weekday (Mon–Fri)"), (right, "weekend", "Weekend (Sat, Sun)")):

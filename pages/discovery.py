@@ -19,13 +19,10 @@ if _shared.empty_state(frame, profile):
     st.stop()
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
 def _history(key: tuple, tz: str, content: tuple[str, ...]) -> pd.DataFrame:
     # Every play of the chosen content, whatever the date range: a first listen is the first
-    # in the whole history. cache_resource (as _shared does for frames): read-only and large,
-    # so no copy per use. Keyed on data_key: a new import invalidates exactly this.
-    plays = _shared.all_plays(key[1])
-    return explore.localise(plays[plays["content_type"].isin(content)], tz)
+    # in the whole history (the rows the date range is a slice of: no second copy).
+    return _shared.content_plays(key[1], tz, content)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -37,11 +34,13 @@ def _discoveries(key: tuple, filters: explore.Filters) -> tuple[pd.DataFrame, pd
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _forgotten(key: tuple, filters: explore.Filters, level: str, min_streams: int, quiet_days: int) -> pd.DataFrame:
-    # "now" is the end of the chosen range: what had fallen silent by then
-    now = pd.Timestamp(filters.end + dt.timedelta(days=1), tz=filters.tz) if filters.end else None
-    return history.forgotten_favourites(_history(key, filters.tz, filters.content), now=now, level=level,
-                                          min_streams=min_streams, quiet_days=quiet_days, min_ms=filters.min_ms)
+def _forgotten(key: tuple, tz: str, content: tuple[str, ...], end: dt.date | None, min_ms: int, level: str,
+               min_streams: int, quiet_days: int) -> pd.DataFrame:
+    # the whole history up to "now", the end of the chosen range (what had fallen silent by
+    # then): the start of the range plays no part, so it is not in the key
+    now = pd.Timestamp(end + dt.timedelta(days=1), tz=tz) if end else None
+    return history.forgotten_favourites(_history(key, tz, content), now=now, level=level,
+                                          min_streams=min_streams, quiet_days=quiet_days, min_ms=min_ms)
 
 
 key = _shared.data_key(profile)
@@ -98,7 +97,8 @@ min_streams = cols[1].number_input("Streams in the best 90 days, at least", min_
                                    key="discovery_min_streams")
 quiet_days = cols[2].number_input("Not streamed for … days", min_value=30, max_value=3650, value=365, step=30,
                                   key="discovery_quiet_days")
-forgotten = _forgotten(key, filters, level, int(min_streams), int(quiet_days))
+forgotten = _forgotten(key, filters.tz, filters.content, filters.end, filters.min_ms, level, int(min_streams),
+                       int(quiet_days))
 st.caption(f"Once on heavy rotation — at least {min_streams} streams within 90 days — and not streamed in the "
            f"{quiet_days} days before the end of the chosen range.")
 if forgotten.empty:

@@ -19,8 +19,14 @@ if _shared.empty_state(frame, profile):
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
-    # key = _shared.data_key(profile): a new import invalidates exactly this
+    # key = _shared.data_key(profile): a new import invalidates exactly this. Called
+    # without the stream rule (_shared.without_rule): only the streams column counts it
     return explore.sessions(_shared.explore_frame(key[1], filters), gap_minutes)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _session_streams(key: tuple, filters: explore.Filters, gap_minutes: int):
+    return explore.session_streams(_shared.explore_frame(key[1], filters), gap_minutes)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -48,14 +54,15 @@ def _breakdowns(key: tuple, filters: explore.Filters) -> dict:
 percent = explore.percent_label  # short of all never reads "100%", above none never "0%"
 
 key = _shared.data_key(profile)
-facts = _breakdowns(key, filters)
+rows = _shared.without_rule(filters)  # what skips, reasons, devices and places are counted on
+facts = _breakdowns(key, rows)
 
 # --- Sessions ---------------------------------------------------------------------------
 st.subheader("Sessions")
 gap = st.columns([1, 2])[0].number_input(
     "A new session starts after a break of more than … minutes", min_value=1, max_value=24 * 60, value=30, step=5,
     key="habits_gap", help="Breaks are measured between one play's end and the next play's start.")
-table = _sessions(key, filters, int(gap))
+table = _sessions(key, rows, int(gap)).assign(streams=_session_streams(key, filters, int(gap)))
 cols = st.columns(4)
 cols[0].metric("Sessions", f"{len(table):,}")
 cols[1].metric("Median length", f"{table['minutes'].median():,.0f} min")
@@ -74,7 +81,7 @@ st.dataframe(explore.longest_sessions(table, 10), hide_index=True, width="stretc
 # --- Skips and shuffle over time ----------------------------------------------------------
 st.subheader("Skips and shuffle")
 period = st.radio("Per", ["month", "week", "year"], horizontal=True, key="habits_period")
-skip_rate, shuffle = _over_time(key, filters, period)
+skip_rate, shuffle = _over_time(key, rows, period)
 skips = facts["skips"]
 if skips["plays"] == 0:
     st.info("No plays to judge for skips in this selection.")

@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from core import store
+from core.explore import charts
+
+# every chart a test draws is checked against the Vega-Lite schema (pages skip the check)
+os.environ[charts.VALIDATE_ENV] = "1"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_DATA_ENV = "ENCORE_REAL_DATA"

@@ -36,7 +36,8 @@ ROWS = [
 def test_localised_frame_places_plays_at_their_local_start():
     plays = history.load_plays(a_history(ROWS), "me")
     frame = explore.apply_filters(plays, explore.Filters(tz="Europe/Berlin"))
-    got = frame[["track_name", "date", "hour", "weekday", "is_stream"]].astype({"track_name": object})
+    got = (frame.assign(date=frame["local"].dt.date)[["track_name", "date", "hour", "weekday", "is_stream"]]
+           .astype({"track_name": object}))
     expected = pd.DataFrame({
         "track_name": pd.Series(["Before DST", "After DST", "Across midnight", "Too short", "Just long enough"],
                                 dtype=object, index=frame.index),
@@ -117,6 +118,32 @@ def test_date_range_keeps_exactly_the_plays_whose_local_start_date_is_inside(tz)
     for first, last in [(dt.date(2021, 3, 28), dt.date(2021, 3, 28)), (dt.date(2021, 10, 30), dt.date(2021, 11, 1)),
                         (dt.date(2022, 4, 2), dt.date(2022, 9, 4)), (None, dt.date(2021, 1, 1))]:
         chosen = explore.select_rows(localised, explore.Filters(start=first, end=last, tz=tz))
-        dates = localised["date"]
+        dates = localised["local"].dt.date
         inside = (dates >= (first or dt.date.min)) & (dates <= last)
         assert chosen.index.tolist() == localised.index[inside].tolist(), (tz, first, last)
+
+
+@pytest.mark.parametrize("first, last", [(dt.date(2021, 10, 31), None), (None, dt.date(2021, 10, 30)),
+                                         (dt.date(2021, 10, 30), dt.date(2021, 10, 31)), (None, None),
+                                         (dt.date(2021, 11, 2), dt.date(2021, 11, 1))])
+def test_date_range_is_exact_where_the_clocks_go_back_across_a_bound(first, last):
+    # clocks going back from 00:30 to 23:30 (no zone in use does this today): the wall clock
+    # crosses midnight twice, so the plays inside a range starting or ending there are not one run
+    wall = pd.to_datetime(["2021-10-30 22:00", "2021-10-30 23:45", "2021-10-31 00:10", "2021-10-31 00:25",
+                           "2021-10-30 23:40", "2021-10-30 23:55", "2021-10-31 00:05", "2021-10-31 09:00"])
+    rows = pd.DataFrame({"wall": wall.to_numpy(dtype="datetime64[us]"), "n": range(len(wall))})
+    chosen = explore.select_dates(rows, first, last)
+    dates = wall.date
+    inside = [(first is None or d >= first) and (last is None or d <= last) for d in dates]
+    assert chosen["n"].tolist() == rows["n"][inside].tolist()
+
+
+def test_a_page_draws_a_chart_unchecked_and_the_spec_is_the_checked_one(monkeypatch):
+    monkeypatch.delenv(explore.charts.VALIDATE_ENV, raising=False)
+    data = pd.DataFrame({"hour": [0, 1], "weekday": ["Mon", "Tue"], "hours": [1.0, 2.0]})
+    chart = explore.heatmap(data, x="hour", y="weekday", value="hours", title="t")
+    calls = []
+    monkeypatch.setattr(type(chart), "validate", classmethod(lambda cls, *a, **k: calls.append(1)))
+    unchecked = chart.to_dict()
+    assert calls == []
+    assert unchecked == chart.to_dict(validate=True) and calls

@@ -313,7 +313,7 @@ def test_weekday_vs_weekend_averages_over_every_day_of_the_range(clock_frame):
 
 
 def test_weekday_vs_weekend_leaves_out_a_day_type_with_no_day_in_range(clock_frame):
-    monday = clock_frame[clock_frame["date"] == dt.date(2024, 3, 4)]
+    monday = clock_frame[clock_frame["local"].dt.date == dt.date(2024, 3, 4)]
     result = explore.weekday_vs_weekend(monday)
     assert result["day_type"].unique().tolist() == ["weekday"]
     assert result["hours_per_day"].sum() == pytest.approx(1.5 + 10_000 / H)

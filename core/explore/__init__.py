@@ -68,6 +68,8 @@ from core.explore.filters import (  # noqa: F401
     localise,
     mark_streams,
     select,
+    select_content,
+    select_dates,
     select_rows,
 )
 from core.explore.habits import (  # noqa: F401
@@ -81,6 +83,7 @@ from core.explore.habits import (  # noqa: F401
     offline_incognito,
     platforms,
     reasons,
+    session_streams,
     sessions,
     shuffle_share,
     skip_rate_over_time,
@@ -121,6 +124,7 @@ from core.explore.periods import (  # noqa: F401
     PERIODS,
     UNIT,
     Period,
+    calendar_years,
     local_wall,
     period_codes,
     period_starts,

@@ -5,7 +5,11 @@ to draw, so a chart's data is exactly the aggregate (tests read it back from the
 """
 from __future__ import annotations
 
+import functools
 import json
+import os
+from collections.abc import Callable
+from typing import TypeVar
 
 import altair as alt
 import pandas as pd
@@ -34,6 +38,30 @@ PERIOD_INDEX = {
     "month": "utcyear(datum[{t!r}]) * 12 + utcmonth(datum[{t!r}])",
     "year": "utcyear(datum[{t!r}])",
 }
+
+
+# Altair checks a chart against the whole Vega-Lite schema each time it becomes a spec
+# (Streamlit asks on every run): 20-50 ms a chart, 0.15-0.3 s for a page of seven at any
+# data size. The builders here make the same shapes whatever the data, so a page draws
+# them unchecked; the tests check every chart they draw (tests/conftest.py sets
+# VALIDATE_ENV), and ``to_dict(validate=True)`` still checks one.
+VALIDATE_ENV = "ENCORE_VALIDATE_CHARTS"
+_Build = TypeVar("_Build", bound=Callable)
+
+
+def unchecked(build: _Build) -> _Build:
+    """A chart builder whose charts skip the schema check when drawn (see VALIDATE_ENV)."""
+    @functools.wraps(build)
+    def wrapper(*args, **kwargs):
+        if os.environ.get(VALIDATE_ENV):
+            return build(*args, **kwargs)
+        # nor each part (axis, scale, tooltip…) as it is made
+        with alt.utils.schemapi.debug_mode(False):
+            chart = build(*args, **kwargs)
+        # an instance attribute: SchemaBase routes attribute writes into the spec
+        object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+        return chart
+    return wrapper  # type: ignore[return-value]
 
 
 def _tooltips(data: pd.DataFrame, columns: list[str]) -> list[alt.Tooltip]:
@@ -71,6 +99,7 @@ def _linked(data: pd.DataFrame) -> dict:
     return {"mark": {"cursor": "pointer"}, "encode": {"href": alt.Href("link:N")}}
 
 
+@unchecked
 def bar_ranking(data: pd.DataFrame, label: str, value: str, title: str, tooltip: list[str] | None = None) -> alt.Chart:
     """Horizontal bars, largest first (top artists, tracks, albums, platforms …). With a
     ``link`` column, a click on a bar opens that row's address."""
@@ -88,6 +117,7 @@ def bar_ranking(data: pd.DataFrame, label: str, value: str, title: str, tooltip:
     )
 
 
+@unchecked
 def line_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
                    time_unit: str | None = None, tooltip: list[str] | None = None,
                    period: str | None = None) -> alt.Chart:
@@ -134,6 +164,7 @@ def rank_ticks(worst: int) -> list[int]:
     return [1] + list(range(step, worst + 1, step))
 
 
+@unchecked
 def rank_over_time(data: pd.DataFrame, time: str, rank: str, title: str,
                    tooltip: list[str] | None = None) -> alt.Chart:
     """A rank (by streams) per period as points, rank 1 at the top.
@@ -156,6 +187,7 @@ def rank_over_time(data: pd.DataFrame, time: str, rank: str, title: str,
     )
 
 
+@unchecked
 def bars_over_time(data: pd.DataFrame, time: str, value: str, title: str, color: str | None = None,
                    tooltip: list[str] | None = None) -> alt.Chart:
     """Columns per period (day, week, month, year), stacked by ``color`` if given.
@@ -194,6 +226,7 @@ def _bar_width(times: pd.Series) -> pd.Timedelta:
     return (gaps.min() if len(gaps) else pd.Timedelta(days=28)) * BAR_SHARE
 
 
+@unchecked
 def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: list | None = None,
             y_sort: list | None = None, tooltip: list[str] | None = None, height: int = HEIGHT) -> alt.Chart:
     """A grid coloured by ``value`` (hour x weekday); ``height`` of the grid in pixels."""
@@ -210,6 +243,7 @@ def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: 
     )
 
 
+@unchecked
 def histogram(data: pd.DataFrame, value: str, title: str, bins: int = 30) -> alt.Chart:
     """Distribution of a numeric column (session lengths …)."""
     return (
@@ -224,6 +258,7 @@ def histogram(data: pd.DataFrame, value: str, title: str, bins: int = 30) -> alt
     )
 
 
+@unchecked
 def share_bars(data: pd.DataFrame, label: str, share: str, title: str, tooltip: list[str] | None = None) -> alt.Chart:
     """Shares (0..1) as horizontal bars with percentage axis."""
     return (
@@ -254,6 +289,7 @@ def _feature_y(title: str, unit_scale: bool) -> alt.Y:
     return alt.Y("value:Q", title=title, scale=scale)
 
 
+@unchecked
 def features_over_time(data: pd.DataFrame, title: str, unit_scale: bool = True, y_title: str = "mean") -> alt.Chart:
     """One line per audio feature over months, from ``core.mood.long_features`` (month, feature,
     value, coverage, matched_hours); a month without a value breaks its line."""
@@ -266,6 +302,7 @@ def features_over_time(data: pd.DataFrame, title: str, unit_scale: bool = True, 
                                                  tooltip=_feature_tooltips(data, first, value_format))
 
 
+@unchecked
 def features_by_hour(data: pd.DataFrame, title: str, unit_scale: bool = True, y_title: str = "mean") -> alt.Chart:
     """One line per audio feature over the 24 local hours, from ``core.mood.long_features``
     (hour, feature, value, coverage, matched_hours); an hour without a value breaks its line."""
@@ -287,6 +324,7 @@ def features_by_hour(data: pd.DataFrame, title: str, unit_scale: bool = True, y_
     )
 
 
+@unchecked
 def share_columns(data: pd.DataFrame, label: str, share: str, title: str, sort: list | None = None,
                   tooltip: list[str] | None = None) -> alt.Chart:
     """Shares (0..1) as vertical bars in the given order (release decades …)."""
@@ -303,6 +341,7 @@ def share_columns(data: pd.DataFrame, label: str, share: str, title: str, sort: 
     )
 
 
+@unchecked
 def coverage_over_time(data: pd.DataFrame, time: str, title: str) -> alt.Chart:
     """The share of listening with audio features per period, as columns on a 0..100 % axis."""
     return bars_over_time(data, time, "coverage", title).encode(
@@ -314,6 +353,7 @@ def coverage_over_time(data: pd.DataFrame, time: str, title: str) -> alt.Chart:
     )
 
 
+@unchecked
 def timeline_chart(data: pd.DataFrame, title: str) -> alt.Chart:
     """Artists as points: x = first listen, y = streams since (log scale: every artist here
     has at least one stream), tooltip name; with a ``link`` column a click opens the artist.
@@ -338,6 +378,7 @@ def timeline_chart(data: pd.DataFrame, title: str) -> alt.Chart:
     )
 
 
+@unchecked
 def month_chart(months: pd.DataFrame, title: str) -> alt.Chart:
     """Minutes per calendar month as columns, January to December (``recap_tables(...)["months"]``).
 
@@ -375,6 +416,7 @@ def percent_label(share: float | None) -> str:
     return "<0.001%" if share < 0.5 else ">99.999%"
 
 
+@unchecked
 def model_comparison(data: pd.DataFrame, models: list[str]) -> alt.Chart:
     """NDCG of each model on each evaluation task, as bars (``taste.ndcg_frame``: model, metric, value)."""
     return alt.Chart(data).mark_bar().encode(
@@ -384,6 +426,7 @@ def model_comparison(data: pd.DataFrame, models: list[str]) -> alt.Chart:
         tooltip=["model", "metric", alt.Tooltip("value:Q", format=".3f")])
 
 
+@unchecked
 def monthly_axes(chart: alt.Chart, value: str, tooltip: list[str]) -> alt.Chart:
     """Readable axes for a monthly chart: plain-word titles, shares in %, month tooltips
     (the time axis is this module's own: UTC, year-aware)."""
@@ -403,6 +446,7 @@ PERIOD_TIME_UNITS = {"day": "utcyearmonthdate", "week": "utcyearmonthdate", "mon
 PERIOD_FORMATS = {"day": "%d %b %Y", "week": "week of %d %b %Y", "month": "%b %Y", "year": "%Y"}
 
 
+@unchecked
 def rate_over_time(data: pd.DataFrame, value: str, title: str, period: str, extra: list[str]) -> alt.Chart:
     """A share (0..1) per period as a line, with a percent axis and period-aware tooltips."""
     tooltip = [alt.Tooltip("period_start:T", title=period, timeUnit=PERIOD_TIME_UNITS[period],
@@ -415,12 +459,14 @@ def rate_over_time(data: pd.DataFrame, value: str, title: str, period: str, extr
         y=alt.Y(f"{value}:Q", title=value.replace("_", " "), axis=alt.Axis(format="%")), tooltip=tooltip)
 
 
+@unchecked
 def tall(chart: alt.Chart, rows: int) -> alt.Chart:
     """Room for ``rows`` labelled bars: Streamlit fits the whole chart (title and axes too)
     into its height, and labels of a few words need width."""
     return chart.properties(height=150 + 28 * rows).configure_axisY(labelLimit=220)
 
 
+@unchecked
 def coverage_by_year(shares: pd.DataFrame) -> alt.Chart:
     """Stacked share of each year's listening time with audio features, by how it was matched
     (columns ``year``, ``matched`` "by id" / "by artist and title", ``percent``)."""

@@ -23,10 +23,10 @@ def clock_heatmap(frame: pd.DataFrame, value: Literal["hours", "streams"] = "hou
     """
     if value not in ("hours", "streams"):
         raise ValueError(f"value must be 'hours' or 'streams', not {value!r}")
-    measure = frame["ms_played"] if value == "hours" else frame["is_stream"].astype("int64")
-    grid = pd.MultiIndex.from_product([range(7), range(24)], names=["weekday", "hour"])
-    sums = measure.groupby([frame["weekday"].astype("int64"), frame["hour"].astype("int64")]).sum()
-    sums = sums.reindex(grid, fill_value=0).to_numpy(dtype="int64")
+    measure = frame["ms_played"].to_numpy() if value == "hours" else frame["is_stream"].to_numpy(dtype="int64")
+    # cell = weekday * 24 + hour: the 7 x 24 grid, weekday by weekday (whole numbers: exact)
+    cells = frame["weekday"].to_numpy(dtype="int64") * 24 + frame["hour"].to_numpy(dtype="int64")
+    sums = np.bincount(cells, weights=measure, minlength=7 * 24).astype("int64")
     return pd.DataFrame({
         "weekday": pd.Series(np.repeat(WEEKDAYS, 24), dtype="str"),
         "hour": np.tile(np.arange(24, dtype="int64"), 7),
@@ -42,10 +42,24 @@ def top_artist_by_hour(frame: pd.DataFrame, n: int = 1) -> pd.DataFrame:
     """
     if not 1 <= n <= 3:
         raise ValueError(f"n must be 1, 2 or 3, not {n}")
-    values = pd.DataFrame({"hour": frame["hour"].to_numpy(dtype="int64"), "artist": frame["artist_name"].array,
-                           "ms": frame["ms_played"].to_numpy(),
-                           "streams": frame["is_stream"].to_numpy(dtype="int64")})
-    table = values.groupby(["hour", "artist"], observed=True)[["ms", "streams"]].sum().reset_index()
+    artists = frame["artist_name"]
+    if isinstance(artists.dtype, pd.CategoricalDtype) and len(artists.cat.categories):
+        # (hour, artist) on the categorical's codes, as the groupby below numbers them
+        size = len(artists.cat.categories)
+        codes = artists.cat.codes.to_numpy()
+        known = codes >= 0
+        cell = frame["hour"].to_numpy(dtype="int64")[known] * size + codes[known]
+        present = np.flatnonzero(np.bincount(cell, minlength=24 * size))
+        ms = np.bincount(cell, weights=frame["ms_played"].to_numpy()[known], minlength=24 * size)
+        streams = np.bincount(cell, weights=frame["is_stream"].to_numpy()[known], minlength=24 * size)
+        table = pd.DataFrame({"hour": present // size,
+                              "artist": artists.cat.categories.to_numpy(dtype=object)[present % size],
+                              "ms": ms[present].astype("int64"), "streams": streams[present].astype("int64")})
+    else:
+        values = pd.DataFrame({"hour": frame["hour"].to_numpy(dtype="int64"), "artist": artists.array,
+                               "ms": frame["ms_played"].to_numpy(),
+                               "streams": frame["is_stream"].to_numpy(dtype="int64")})
+        table = values.groupby(["hour", "artist"], observed=True)[["ms", "streams"]].sum().reset_index()
     table = table[table["ms"] > 0].assign(artist=lambda t: _text(t["artist"]))
     table = table.sort_values(["hour", "ms", "streams", "artist"], ascending=[True, False, False, True], kind="stable")
     table["rank"] = table.groupby("hour").cumcount().astype("int64") + 1
@@ -72,14 +86,14 @@ def weekday_vs_weekend(frame: pd.DataFrame) -> pd.DataFrame:
     weekend_days = int(calendar.day_of_week.isin(WEEKEND).sum())
     day_counts = {"weekday": len(calendar) - weekend_days, "weekend": weekend_days}
     is_weekend = frame["weekday"].isin(WEEKEND).to_numpy()
-    grid = pd.MultiIndex.from_product([[False, True], range(24)])
-    sums = (frame["ms_played"].groupby([is_weekend, frame["hour"].to_numpy(dtype="int64")]).sum()
-            .reindex(grid, fill_value=0))
+    # cell = 24 * weekend + hour: weekday hours first, then weekend hours (whole ms: exact)
+    cells = is_weekend.astype("int64") * 24 + frame["hour"].to_numpy(dtype="int64")
+    sums = np.bincount(cells, weights=frame["ms_played"].to_numpy(), minlength=48).astype("int64")
     parts = []
     for kind, count in day_counts.items():
         if not count:
             continue
-        ms = sums.loc[kind == "weekend"].to_numpy(dtype="int64")
+        ms = sums[24:] if kind == "weekend" else sums[:24]
         total = ms.sum()
         parts.append(pd.DataFrame({"day_type": kind, "hour": np.arange(24, dtype="int64"),
                                    "hours_per_day": ms / MS_PER_HOUR / count,

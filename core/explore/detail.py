@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from typing import Literal
 
+import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import UNIT, local_wall, period_starts, span, totals_per_period
+from core.explore.periods import UNIT, local_wall, period_codes, period_starts, span, totals_per_period
 from core.explore.tops import SEPARATOR, _item_table, _text, top_items
 
 
@@ -19,10 +20,26 @@ def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str
     keep = frame[column].notna().to_numpy()
     if by == "track":
         keep = keep & frame["track_name"].notna().to_numpy()
-    values = pd.DataFrame({"month": period_starts(local_wall(frame), "month"), "item": frame[column].array,
-                           "streams": frame["is_stream"].to_numpy(dtype="int64"),
-                           "ms": frame["ms_played"].to_numpy()})[keep]
-    table = values.groupby(["month", "item"], observed=True)[["streams", "ms"]].sum().reset_index()
+    items = frame[column]
+    if isinstance(items.dtype, pd.CategoricalDtype) and len(items.cat.categories):
+        # (month, item) numbered by hashing one integer per play, summed with bincount: the
+        # groupby's rows (in another order, which the sort below makes irrelevant)
+        month_codes, months = period_codes(local_wall(frame), "month")
+        size = len(items.cat.categories)
+        pair = month_codes[keep] * size + items.cat.codes.to_numpy()[keep]
+        inverse, pairs = pd.factorize(pair)
+        table = pd.DataFrame({
+            "month": months[pairs // size],
+            "item": items.cat.categories.to_numpy(dtype=object)[pairs % size],
+            "streams": np.bincount(inverse, weights=frame["is_stream"].to_numpy()[keep],
+                                   minlength=len(pairs)).astype("int64"),
+            "ms": np.bincount(inverse, weights=frame["ms_played"].to_numpy()[keep], minlength=len(pairs)).astype("int64"),
+        })
+    else:
+        values = pd.DataFrame({"month": period_starts(local_wall(frame), "month"), "item": items.array,
+                               "streams": frame["is_stream"].to_numpy(dtype="int64"),
+                               "ms": frame["ms_played"].to_numpy()})[keep]
+        table = values.groupby(["month", "item"], observed=True)[["streams", "ms"]].sum().reset_index()
     table = table[table["streams"] > 0]
     table["key"] = _text(table["item"]).to_numpy(dtype=object)
     names = _item_table(frame, by).set_index("key")[["name"] + (["artist"] if by == "track" else [])]
@@ -36,7 +53,8 @@ def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str
 
 def _item_detail(frame: pd.DataFrame, mine: pd.DataFrame, by: Literal["artist", "track"], key: str) -> dict:
     streams = mine[mine["is_stream"]]
-    months = span(period_starts(local_wall(frame), "month"), "month")
+    wall = local_wall(frame)  # every month from the first to the last: the ends are enough
+    months = span(period_starts(np.array([wall.min(), wall.max()]) if len(wall) else wall, "month"), "month")
     per_month = totals_per_period(mine, "month", months).rename(columns={"period_start": "month"})
     return {
         "first_listen": streams["local"].min() if len(streams) else None,

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import local_wall
+from core.explore.periods import local_wall, period_codes, period_starts
 from core.history.frame import (
     DEFAULT_MIN_MS,
     creator_names,
@@ -105,7 +105,7 @@ def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DE
     ``share_of_listening_new``.
     """
     positions = _positions(plays_all, frame)
-    month = local_wall(plays_all).astype("datetime64[M]").astype("datetime64[us]")
+    month = period_starts(local_wall(plays_all), "month")
     in_frame = np.zeros(len(plays_all), dtype=bool)
     in_frame[positions] = True
     ms = plays_all["ms_played"].to_numpy()
@@ -122,8 +122,13 @@ def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DE
     frame_month = month[positions]
     is_new = first_month[positions] == frame_month
 
-    hours = pd.DataFrame({"month": frame_month, "ms": ms[positions], "new_ms": np.where(is_new, ms[positions], 0)})
-    out = hours.groupby("month").sum()
+    # per month of the frame (in time order), on the months' numbers rather than a groupby
+    codes, months = period_codes(frame_month, "month")
+    frame_ms = ms[positions]
+    out = pd.DataFrame({"ms": np.bincount(codes, weights=frame_ms, minlength=len(months)).astype("int64"),
+                        "new_ms": np.bincount(codes, weights=np.where(is_new, frame_ms, 0),
+                                              minlength=len(months)).astype("int64")},
+                       index=pd.Index(months, name="month"))
     out["new_artists"] = counts["new_artists"].reindex(out.index, fill_value=0).astype("int64")
     out["new_tracks"] = counts["new_tracks"].reindex(out.index, fill_value=0).astype("int64")
     out["hours"] = out["ms"] / MS_PER_HOUR

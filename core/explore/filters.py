@@ -12,6 +12,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from core.explore.periods import local_wall
@@ -64,31 +65,66 @@ class Filters:
 
 def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Add ``local`` (the start in the time zone), ``wall`` (the same as naive wall-clock
-    time, for periods and date ranges), ``date``, ``hour`` and ``weekday`` (0 = Monday)."""
+    time, for periods and date ranges), ``hour`` and ``weekday`` (0 = Monday).
+
+    Hour and weekday are read off the wall clock's integer microseconds (pandas' field
+    accessors took 0.2 s over a million times; a ``date`` column of Python objects, 0.3 s
+    more, is not made: ``local.dt.date`` gives it where wanted).
+    """
     local = plays["start"].dt.tz_convert(tz)
+    wall = local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    micros = wall.view("int64")
+    days = micros // 86_400_000_000  # floor division: days since 1970-01-01, a Thursday
     return plays.assign(
         local=local,
-        wall=local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]"),
-        date=local.dt.date,
-        hour=local.dt.hour.astype("int8"),
-        weekday=local.dt.day_of_week.astype("int8"),
+        wall=wall,
+        hour=(micros // 3_600_000_000 % 24).astype("int8"),
+        weekday=((days + 3) % 7).astype("int8"),
     )
 
 
 def select_rows(localised: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """Keep the chosen content and local date range of a localised frame (streams unmarked).
+    """Keep the chosen content and local date range of a localised frame (streams unmarked):
+    ``select_content``, then ``select_dates``."""
+    return select_dates(select_content(localised, filters.content), filters.start, filters.end)
 
-    Dates are compared on the local wall clock (a datetime64 column), not on the ``date``
-    objects: the same rows, without a Python comparison per play.
+
+def select_content(localised: pd.DataFrame, content: Iterable[str]) -> pd.DataFrame:
+    """Keep the plays of the chosen content types (the frame itself when every play is one)."""
+    keep = localised["content_type"].isin(tuple(content)).to_numpy()
+    return localised if keep.all() else localised[keep]
+
+
+def select_dates(rows: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    """Keep the plays whose local start date is from ``start`` to ``end`` (inclusive; None:
+    open-ended) of a localised frame in order of start time.
+
+    Dates are compared on the local wall clock (a datetime64 column), not on ``date``
+    objects. The plays are in UTC order, so the wall clock only ever goes back where the
+    clocks did (DST ending): the range is found by binary search on its running maximum, a
+    slice that copies nothing, then checked; where a change of the clocks straddles a bound
+    (rows inside the slice before it, outside after it), every play is compared instead.
     """
-    keep = localised["content_type"].isin(filters.content).to_numpy().copy()
-    if filters.start is not None or filters.end is not None:
-        wall = pd.Series(local_wall(localised), index=localised.index)
-        if filters.start is not None:
-            keep &= (wall >= pd.Timestamp(filters.start)).to_numpy()
-        if filters.end is not None:
-            keep &= (wall < pd.Timestamp(filters.end) + pd.Timedelta(days=1)).to_numpy()
-    return localised[keep]
+    if start is None and end is None:
+        return rows
+    wall = local_wall(rows).view("int64")
+    low_at = None if start is None else np.datetime64(start, "us").astype("int64")
+    end_at = None if end is None else (np.datetime64(end, "us") + np.timedelta64(1, "D")).astype("int64")
+    if len(wall) == 0:
+        return rows
+    peak = np.maximum.accumulate(wall)  # wall[i] <= peak[i]: rows before ``lo`` are all before ``start``
+    lo = 0 if low_at is None else int(np.searchsorted(peak, low_at, side="left"))
+    hi = len(wall) if end_at is None else int(np.searchsorted(peak, end_at, side="left"))
+    exact = (low_at is None or lo >= hi or wall[lo:hi].min() >= low_at) and \
+            (end_at is None or hi >= len(wall) or wall[hi:].min() >= end_at)
+    if exact:
+        return rows.iloc[lo:max(lo, hi)]
+    keep = np.ones(len(wall), dtype=bool)
+    if low_at is not None:
+        keep &= wall >= low_at
+    if end_at is not None:
+        keep &= wall < end_at
+    return rows[keep]
 
 
 def mark_streams(frame: pd.DataFrame, min_ms: int) -> pd.DataFrame:

@@ -69,6 +69,14 @@ def sessions(frame: pd.DataFrame, gap_minutes: float = 30) -> pd.DataFrame:
     return out[columns]
 
 
+
+def session_streams(frame: pd.DataFrame, gap_minutes: float = 30) -> np.ndarray:
+    """The ``streams`` column of ``sessions(frame, gap_minutes)`` alone: what a new stream
+    rule changes in that table."""
+    ids = split_sessions(frame, gap_minutes).to_numpy()
+    count = int(ids.max()) + 1 if len(ids) else 0
+    return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
+
 def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> pd.Series:
     """Per session 0..count-1, the name with the most ms_played (ties: alphabetically first)."""
     codes, uniques = pd.factorize(names)
@@ -77,13 +85,24 @@ def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) 
     rank = np.empty(len(uniques), dtype=np.int64)
     rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
     width = max(len(uniques), 1)
-    pairs, inverse = np.unique(ids[known].astype(np.int64) * width + rank[codes[known]], return_inverse=True)
-    total = np.bincount(inverse, weights=ms[known])
+    # one number per (session, name); hashed, not sorted (a sort of a million pairs was
+    # most of the time): numbered in order of first appearance
+    inverse, pairs = pd.factorize(ids[known].astype(np.int64) * width + rank[codes[known]])
+    total = np.bincount(inverse, weights=ms[known]).astype(np.int64)  # whole milliseconds
     session, name_rank = pairs // width, pairs % width
-    best = np.lexsort((name_rank, -total, session))  # per session: most time, then first name
-    best = best[np.r_[True, session[best][1:] != session[best][:-1]]]
     top = np.full(count, None, dtype=object)
-    top[session[best]] = alphabetical[name_rank[best]]
+    if len(pairs) == 0:
+        return pd.Series(top, dtype="str")
+    if np.all(session[1:] >= session[:-1]) and int(total.max()) < (2 ** 62) // width:
+        # plays in session order (sessions are numbered in time order): each session's pairs
+        # are one run; the largest (time, then earliest name) per run is the answer
+        bounds = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
+        best = np.maximum.reduceat(total * width + (width - 1 - name_rank), bounds)
+        top[session[bounds]] = alphabetical[width - 1 - best % width]
+    else:
+        best = np.lexsort((name_rank, -total, session))  # per session: most time, then first name
+        best = best[np.r_[True, session[best][1:] != session[best][:-1]]]
+        top[session[best]] = alphabetical[name_rank[best]]
     return pd.Series(top, dtype="str")
 
 
@@ -247,7 +266,7 @@ def offline_incognito(frame: pd.DataFrame) -> pd.DataFrame:
     One row per ``mode`` (offline, incognito): ``plays``, ``hours``, ``share_of_plays``,
     ``share_of_time`` (NaN when no play has details).
     """
-    detailed = frame[has_details(frame)]
+    detailed = frame.loc[has_details(frame), ["ms_played", "offline", "incognito"]]  # not a copy of every column
     ms = detailed["ms_played"].to_numpy()
     total_ms = ms.sum()
     rows = []

@@ -30,7 +30,8 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_MINUTE
-from core.explore.charts import ACCENT
+from core.explore.charts import ACCENT, unchecked
+from core.explore.periods import calendar_years, local_wall
 from core.explore.tops import ranked_items
 
 TOP_N = 5
@@ -118,7 +119,7 @@ def years_available(frame_all: pd.DataFrame) -> list[int]:
     """The local years (of the start time) that have at least one play, oldest first."""
     if frame_all.empty:
         return []
-    return sorted(int(y) for y in frame_all["local"].dt.year.unique())
+    return sorted(int(y) for y in np.unique(calendar_years(local_wall(frame_all))))
 
 
 def _minutes(ms: int | np.integer) -> int:
@@ -140,10 +141,21 @@ def _top_albums(year: pd.DataFrame) -> tuple[TopAlbum, ...]:
     return tuple(TopAlbum(r.name, r.artist, int(r.streams)) for r in top.itertuples())
 
 
-def _new_artists(frame_all: pd.DataFrame, year: pd.DataFrame, which: int) -> tuple[int, tuple[NewArtist, ...]]:
-    streams = frame_all[frame_all["is_stream"] & frame_all["artist_name"].notna()]
-    first_year = streams["local"].dt.year.groupby(streams["artist_name"].astype(object), sort=False).min()
-    new = set(first_year.index[first_year == which])
+def _new_artists(frame_all: pd.DataFrame, year: pd.DataFrame, which: int,
+                 local_years: np.ndarray) -> tuple[int, tuple[NewArtist, ...]]:
+    streamed = (frame_all["is_stream"] & frame_all["artist_name"].notna()).to_numpy()
+    artists = frame_all["artist_name"]
+    if isinstance(artists.dtype, pd.CategoricalDtype):
+        # each artist's first year of streams on the categorical's codes (no copy of the
+        # streams, no hashing a million names)
+        codes = artists.cat.codes.to_numpy()[streamed]
+        first_year = np.full(len(artists.cat.categories), np.iinfo(np.int64).max)
+        np.minimum.at(first_year, codes, local_years[streamed])
+        new = set(artists.cat.categories.to_numpy(dtype=object)[first_year == which])
+    else:
+        first_year = pd.Series(local_years[streamed]).groupby(artists[streamed].astype(object).to_numpy(),
+                                                             sort=False).min()
+        new = set(first_year.index[first_year == which])
     if not new:
         return 0, ()
     ranked = ranked_items(year[year["artist_name"].isin(new).to_numpy()], "artist").head(TOP_N)
@@ -175,7 +187,7 @@ def year_recap(frame_all: pd.DataFrame, year: int) -> Recap:
     docstring for what counts where.
     """
     tz = str(frame_all["local"].dt.tz)
-    local_year = frame_all["local"].dt.year
+    local_year = calendar_years(local_wall(frame_all))
     plays = frame_all[local_year == year]
     if plays.empty:
         return Recap(year, tz, 0, 0, 0, (), (), (), (0,) * 12, None, 0, (), None, None)
@@ -188,7 +200,7 @@ def year_recap(frame_all: pd.DataFrame, year: int) -> Recap:
     day_ms = plays["ms_played"].groupby(days).sum()
     busiest = day_ms.index[int(np.argmax(day_ms.to_numpy()))]
 
-    new_count, top_new = _new_artists(frame_all, plays, year)
+    new_count, top_new = _new_artists(frame_all, plays, year, local_year)
     return Recap(
         year=year,
         time_zone=tz,
@@ -450,6 +462,7 @@ def _card_layout(recap: Recap) -> tuple[list[dict], list[dict], int]:
     return texts, rects, int(y + 26)
 
 
+@unchecked
 def recap_chart(recap: Recap) -> alt.LayerChart:
     """The recap card as an Altair chart of text and rectangle marks placed in pixels."""
     texts, rects, height = _card_layout(recap)

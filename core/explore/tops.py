@@ -37,6 +37,18 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
     values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
+    if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
+        # counted on the categorical's codes (a groupby costs 20-30 ms a million plays): every
+        # artist with a play, in the categories' order, as the groupby gives them
+        codes = frame["artist_name"].cat.codes.to_numpy()
+        known = codes >= 0
+        size = len(frame["artist_name"].cat.categories)
+        present = np.flatnonzero(np.bincount(codes[known], minlength=size))
+        streams = np.bincount(codes[known], weights=values["streams"].to_numpy()[known], minlength=size)
+        ms = np.bincount(codes[known], weights=values["ms"].to_numpy()[known], minlength=size)
+        name = _text(pd.Series(frame["artist_name"].cat.categories.to_numpy(dtype=object)[present]))
+        return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
+                             "streams": streams[present].astype("int64"), "ms": ms[present].astype("int64")})
     if by == "artist":
         values["artist_name"] = frame["artist_name"].array
         table = values.groupby("artist_name", observed=True)[["streams", "ms"]].sum().reset_index()

@@ -28,7 +28,8 @@ def split_sessions(frame: pd.DataFrame, gap_minutes: float = 30) -> pd.Series:
         return pd.Series(np.zeros(0, dtype="int64"), index=frame.index, name="session")
     start = _utc_wall(frame["start"])
     end = _utc_wall(frame["end"])
-    order = np.argsort(start, kind="stable")
+    # plays usually come in start order (explore.load_plays): sort only when they do not
+    order = np.arange(len(start)) if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
     latest_end = np.maximum.accumulate(end[order])
     gaps = start[order][1:] - latest_end[:-1]
     new = np.concatenate([[True], gaps > np.timedelta64(int(round(gap_minutes * 60_000_000)), "us")])
