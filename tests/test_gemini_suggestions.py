@@ -60,7 +60,7 @@ def test_proposals_are_kept_only_when_they_resolve_to_real_tracks(small_store, c
     assert result == chat.SuggestResult(proposed=5, kept=2, from_catalog=1, from_spotify=1, problem=None)
     assert result.message() == (
         "Gemini suggested 5 songs; 2 are real tracks Encore could find (1 in your catalogs, 1 on Spotify). The other "
-        "3 were left out: no catalog or Spotify track is them. Train the taste model again to see them on Discover, "
+        "3 were left out: no track in your catalogs or on Spotify is them. Train the taste model again to see them on Discover, "
         "tagged “suggested by Gemini”.")
     fourth = spotify_world.catalog[2]["id"]
     rows = [{k: r[k] for k in ("artist_name", "track_name", "track_id", "resolved_by")}
@@ -212,3 +212,15 @@ def test_without_a_key_the_discover_tab_says_how_to_add_one(small_store, tmp_pat
     at = open_discover(monkeypatch, tmp_path / "d.db")
     assert not [b for b in at.button if b.key == "taste_gemini"]
     assert any("set `GEMINI_API_KEY` (see the README)" in shown(c.value) for c in at.caption)
+
+
+def test_asking_again_without_spotify_never_loses_a_song_found_before(fresh_db):
+    from core import store
+    with store.write_transaction(fresh_db):
+        store.record_gemini_suggestions(fresh_db, "me", "2026-01-01T00:00:00", [("Band", "Song", "abc", "spotify")])
+        store.record_gemini_suggestions(fresh_db, "me", "2026-01-02T00:00:00", [("Band", "Song", None, None),
+                                                                                ("Other", "Tune", None, None)])
+    latest = store.latest_gemini_suggestions(fresh_db, "me")
+    assert [(r["artist_name"], r["track_id"], r["resolved_by"]) for r in latest] == [
+        ("Band", "abc", "spotify"), ("Other", None, None)]  # both in the latest ask; the found one still found
+    assert store.gemini_track_ids(fresh_db, "me") == ["abc"]

@@ -201,6 +201,20 @@ def test_found_songs_are_tagged_spotify_in_the_model_and_streamed_ones_never_off
     assert "album al1" in inputs.catalog_lists  # an album is a row of the co-occurrence part
 
 
+def test_the_discovery_task_never_counts_songs_only_spotify_offered(small_store, sp, spotify_world):
+    # Spotify was asked from the whole history, the weeks judged included: what it alone found
+    # cannot be a candidate at an earlier cut-off
+    import pandas as pd
+
+    from core.taste.interactions import Weighting
+    run(small_store, sp)
+    inputs = load_inputs(small_store, PROFILE)
+    assert inputs.found["Spotify"].any()
+    moment = discovery._moment(inputs, inputs.plays, inputs.plays["start"].max() - pd.Timedelta(days=5), 28,
+                               {"iterations": 2}, Weighting(), 0)
+    assert moment.candidates.any() and not (moment.candidates & inputs.found["Spotify"]).any()
+
+
 def test_recommend_json_tags_songs_found_on_spotify(small_store, sp, spotify_world, tmp_path, capsys):
     run(small_store, sp)
     code = main(["recommend", "--db", str(tmp_path / "d.db"), "--n", "500", "--json"])
@@ -246,3 +260,32 @@ def test_migration_10_keeps_the_catalog_lists_and_admits_albums(tmp_path):
                                                                                  ("t1", "playlist", "pl1")]
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("INSERT INTO catalog_lists VALUES ('t1', 'mixtape', 'x')")
+
+
+def test_a_catalog_imported_after_spotify_takes_its_songs_over(tmp_path):
+    """A song found on Spotify first, then in an imported catalog, belongs to that catalog:
+    matched to the plays, and never removed with "found on Spotify"."""
+    import orjson
+
+    from core import catalog, ingest
+    from core.catalog.edits import remove_catalog
+    from tests.test_habits import play
+    from tests.test_taste_discovery import CATALOG
+    db = store.open_store(tmp_path / "d.db")
+    rows = [play(f"2024-03-{d:02d}T10:00:00Z", 200, artist="Band A", track="First", uri="a") for d in range(1, 21)]
+    ingest.import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(rows))])
+    found = {"id": ID["a"], "name": "First", "artists": [{"id": "x", "name": "Band A"}],
+             "album": {"id": "al1", "name": "X", "release_date": "2019"}, "popularity": 60, "explicit": False,
+             "duration_ms": 200000}
+    with store.write_transaction(db):
+        store.record_spotify_request(db, 'search artist:"Band A"', "search", {"genre": None, "tracks": [found]})
+    spotify.write_found_songs(db)
+    assert db.execute("SELECT source FROM catalog_tracks WHERE track_id = ?", [ID["a"]]).fetchone() == (
+        store.SPOTIFY_CATALOG,)
+    (tmp_path / "tt.csv").write_text(CATALOG)
+    catalog.import_catalog(db, tmp_path / "tt.csv")
+    assert db.execute("SELECT source, energy FROM catalog_tracks WHERE track_id = ?", [ID["a"]]).fetchone() == (
+        "tt.csv", 0.8)
+    assert db.execute("SELECT catalog_track_id FROM track_matches").fetchall() == [(ID["a"],)]
+    remove_catalog(db, store.SPOTIFY_CATALOG)
+    assert db.execute("SELECT count(*) FROM catalog_tracks WHERE track_id = ?", [ID["a"]]).fetchone() == (1,)

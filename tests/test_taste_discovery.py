@@ -170,8 +170,8 @@ def test_a_new_songs_reason_says_where_it_came_from_and_what_ranked_it(small_sto
     current = taste.current(small_store, "me")
     table = current.recommend(current.listener(history.load_plays(small_store, "me")), n=10).set_index("track_name")
     # Band A holds 2/3 of the streams: its catalog song "Third" shares the list pl1 with "First"
-    assert table.loc["Third", "reason"] == ("a catalog song by Band A, the artist you play most; listed with "
-                                            "First — Band A; popular in the catalog (40/100)")
+    assert table.loc["Third", "reason"] == ("a catalog song by Band A, the artist you play most lately; in a list "
+                                            "or session with First — Band A; popular in the catalog (40/100)")
     assert table.loc["Elsewhere", "reason"] == "from the catalog; popular in the catalog (90/100)"
     assert table.loc["Saved Song", "reason"].startswith("in your playlists or library, never streamed; ")
     assert discovery._ordinal(2) == "2nd" and discovery._ordinal(13) == "13th" and discovery._ordinal(23) == "23rd"

@@ -17,6 +17,7 @@ page shows the last ask without calling Gemini again.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
@@ -57,13 +58,15 @@ class SuggestResult:
     from_catalog: int
     from_spotify: int
     problem: str | None = None  # what kept the ask or the Spotify searches from finishing
+    searched_spotify: bool = True  # False: not signed in, so the rest were looked for in the catalogs only
 
     def message(self, fresh: bool = True) -> str:
         """What happened, in a sentence or three (``fresh``: just asked, so say to train again)."""
         said = (f"Gemini suggested {self.proposed} songs; {self.kept} are real tracks Encore could find "
                 f"({self.from_catalog} in your catalogs, {self.from_spotify} on Spotify).")
         if self.proposed > self.kept:
-            said += f" The other {self.proposed - self.kept} were left out: no catalog or Spotify track is them."
+            said += (f" The other {self.proposed - self.kept} were left out: no track in your catalogs"
+                     f"{' or on Spotify' if self.searched_spotify else ''} is them.")
         if self.problem:
             said += f" {self.problem}"
         if self.kept and fresh:
@@ -130,7 +133,10 @@ def suggest_songs(db: Database, profile: str, client, model: str, sp=None, n: in
         if set(store.gemini_track_ids(db, profile)) - before:
             store.bump_catalog_version(db)
     progress(1.0, "Done.")
-    return result_of(rows, problem)
+    stored = {(r["artist_name"], r["track_name"]): r for r in store.latest_gemini_suggestions(db, profile)}
+    rows = [(a, t, stored[(a, t)]["track_id"], stored[(a, t)]["resolved_by"]) if (a, t) in stored else (a, t, tid, by)
+            for a, t, tid, by in rows]  # what is kept: a song found by an earlier ask stays found
+    return dataclasses.replace(result_of(rows, problem), searched_spotify=sp is not None)
 
 
 def result_of(rows: list[tuple] | list[dict], problem: str | None = None) -> SuggestResult:

@@ -35,11 +35,17 @@ def _upsert_catalog_sql(source: str) -> str:
     # A track id already stored from another catalog keeps its values and only has its
     # empty ones filled; from the same catalog (a new version of it) the new values win,
     # but a value the new version leaves empty is kept. Nothing is ever lost, and
-    # importing the same file again changes nothing.
+    # importing the same file again changes nothing. A row only found on Spotify
+    # (SPOTIFY_CATALOG) is taken over by a catalog the person imports: it becomes that
+    # catalog's, so it is matched to their plays and removing "found on Spotify" never
+    # takes it away. (SQLite evaluates every SET expression on the old row.)
+    spotify = sql_literal(SPOTIFY_CATALOG)
+    takes_over = f"(catalog_tracks.source = excluded.source OR catalog_tracks.source = {spotify})"
     updates = ", ".join(
-        f"{c} = CASE WHEN catalog_tracks.source = excluded.source THEN coalesce(excluded.{c}, catalog_tracks.{c}) "
-        f"ELSE coalesce(catalog_tracks.{c}, excluded.{c}) END"
-        for c in CATALOG_COLUMNS[1:]
+        [f"source = CASE WHEN catalog_tracks.source = {spotify} THEN excluded.source ELSE catalog_tracks.source END"]
+        + [f"{c} = CASE WHEN {takes_over} THEN coalesce(excluded.{c}, catalog_tracks.{c}) "
+           f"ELSE coalesce(catalog_tracks.{c}, excluded.{c}) END"
+           for c in CATALOG_COLUMNS[1:]]
     )
     return (
         f"INSERT INTO catalog_tracks(source, {', '.join(CATALOG_COLUMNS)}) "
@@ -453,6 +459,6 @@ def catalog_tracks_by_name_key(db: Database, keys: Sequence[str]) -> dict[str, s
         marks = ", ".join("?" * len(chunk))
         for key, track_id in db.execute(
                 f"SELECT name_key, track_id FROM catalog_tracks WHERE name_key IN ({marks}){_real_only(False)} "
-                "ORDER BY popularity IS NULL, popularity, track_id DESC", chunk):
-            found[key] = track_id  # read least popular first: the most popular is kept
+                "ORDER BY popularity IS NOT NULL, popularity, track_id DESC", chunk):
+            found[key] = track_id  # read unknown, then least popular first: the most popular is kept
     return found

@@ -59,10 +59,16 @@ def imputed_features(db: Database, model_id: int) -> dict[str, str]:
 def record_gemini_suggestions(db: Database, profile: str, asked_at: str,
                               rows: Iterable[tuple[str, str, str | None, str | None]]) -> None:
     """Keep (artist_name, track_name, track_id or None, resolved_by or None) proposals of one
-    ask; a proposal made before is updated (its newest resolution wins)."""
+    ask; a proposal made before joins this ask, and its newest resolution wins, but an
+    unresolved answer (e.g. asked while not signed in to Spotify) never takes away a track
+    found before."""
     db.conn.executemany(
-        "INSERT OR REPLACE INTO gemini_suggestions(profile, artist_name, track_name, asked_at, track_id, resolved_by) "
-        "VALUES (?, ?, ?, ?, ?, ?)", [(profile, a, t, asked_at, tid, by) for a, t, tid, by in rows])
+        "INSERT INTO gemini_suggestions(profile, artist_name, track_name, asked_at, track_id, resolved_by) "
+        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(profile, artist_name, track_name) DO UPDATE SET "
+        "asked_at = excluded.asked_at, "
+        "track_id = CASE WHEN excluded.track_id IS NULL THEN track_id ELSE excluded.track_id END, "
+        "resolved_by = CASE WHEN excluded.track_id IS NULL THEN resolved_by ELSE excluded.resolved_by END",
+        [(profile, a, t, asked_at, tid, by) for a, t, tid, by in rows])
 
 
 def latest_gemini_suggestions(db: Database, profile: str) -> list[dict]:

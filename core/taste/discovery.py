@@ -205,7 +205,12 @@ def _moment(inputs: TasteInputs, plays: pd.DataFrame, cutoff: pd.Timestamp, days
     w = _windowed(inputs, plays, cutoff, days)
     streamed = streamed_columns(ix, w["train"])
     sources = candidate_sources(inputs, streamed, w["playlists"], w["others"])
-    candidates = sources != None  # noqa: E711
+    # songs only Spotify or Gemini offered were found from the whole history, the weeks judged
+    # included: never a candidate here (Encore cannot know what they would have offered then)
+    outside = np.zeros(ix.n_tracks, dtype=bool)
+    for name in OUTSIDE_SOURCES:
+        outside |= inputs.found.get(name, outside)
+    candidates = (sources != None) & ~outside  # noqa: E711
     new = streamed_columns(ix, w["test"]) & ~streamed
     matrix = build_matrix(ix, w["train"], weighting, w["playlists"], w["others"]).values
     model = TasteModel(**{**(params or {}), "random_state": seed}).fit(matrix, inputs.features, ix.artist_names_,
@@ -337,13 +342,15 @@ def _ordinal(n: int) -> str:
 def new_song_reason(model: TasteModel, ix, idx: int, source: str, seeds: np.ndarray, places: np.ndarray) -> str:
     """Why a never-streamed song is on the Discover list: where it came from (``source``'s
     label), then the parts that rank it (``DISCOVERY_WEIGHTS``): its artist's place among
-    the listener's, a catalog list or listening row it shares with one of their songs
+    the listener's (on the taste's recency-weighted row), a catalog list or listening row it
+    shares with one of their songs
     (``seeds``, most liked first), its popularity; its sound only when none of those applies."""
     from core.taste.recommend import _closest, _feature_match
 
     place = int(places[idx]) if places is not None else 0
     artist = ix.artist_names_[idx]
-    which = "the artist you play most" if place == 1 else f"your {_ordinal(place)} most played artist"
+    # the place is on the taste's row: recent plays count more (its half-life), 👍 too
+    which = "the artist you play most lately" if place == 1 else f"your {_ordinal(place)} artist by recent listening"
     if source == "artist you play" and place:
         clauses = [f"a catalog song by {artist}, {which}"]  # the source, said with the artist
     else:
@@ -352,7 +359,8 @@ def new_song_reason(model: TasteModel, ix, idx: int, source: str, seeds: np.ndar
     if len(rows) and len(seeds):
         together = np.asarray(model.cooc_[rows][:, seeds].sum(axis=0)).ravel()
         if together.max(initial=0) > 0:
-            clauses.append(f"listed with {ix.label(int(seeds[int(np.argmax(together))]))}")  # first best: most liked
+            # a catalog list, a playlist or a sharing profile's session: "in a list or session"
+            clauses.append(f"in a list or session with {ix.label(int(seeds[int(np.argmax(together))]))}")
     popular = model.catalog_popularity_[idx]
     if np.isfinite(popular):
         clauses.append(f"popular in the catalog ({popular:.0f}/100)")

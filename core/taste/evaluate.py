@@ -490,15 +490,16 @@ def evaluate_discovery_task(inputs: TasteInputs, params: dict | None, weighting:
     """The discovery task (``core.taste.discovery.evaluate_discovery``, first seed) as
     ({model: {"mpr", "recall@50"}}, {"cutoffs", "new_songs", "reached", "reach"}); ValueError
     when no cut-off has enough history before it or no song found after one could be offered."""
-    from core.taste.discovery import DISCOVERY_K, evaluate_discovery, pool_discovery
+    from core.taste.discovery import DISCOVERY_DAYS, DISCOVERY_K, MIN_TRAIN_PLAYS, evaluate_discovery, pool_discovery
 
     result = evaluate_discovery(inputs, params, weighting, seed=seeds[0] if len(seeds) else 0)
     pooled = pool_discovery([result])
     if not pooled["windows"]:
-        raise ValueError("fewer than 1,000 plays before the last 28 days")
+        raise ValueError(f"fewer than {MIN_TRAIN_PLAYS:,} plays before the last {DISCOVERY_DAYS} days")
     if not pooled["reached"]:
         raise ValueError(f"none of the {pooled['new_songs']:,} songs first streamed after a cut-off was in a source "
-                         "Encore has (a catalog, your playlists or a profile that shares with yours)")
+                         "Encore can judge offline (a catalog, your playlists or a profile that shares with yours; "
+                         "songs only Spotify or Gemini found are left out of this task)")
     metrics = {name: {"mpr": m["mpr"], f"recall@{DISCOVERY_K}": m["recall"]} for name, m in pooled["models"].items()}
     info = {"cutoffs": pooled["windows"], "new_songs": pooled["new_songs"], "reached": pooled["reached"],
             "reach": pooled["reach"]}
