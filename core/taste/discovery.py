@@ -104,13 +104,23 @@ def source_masks(inputs: TasteInputs, playlists: dict[str, list[str]] | None = N
     return {"your playlists": mine, "shared profile": shared, **found, "catalog": catalog}
 
 
-def sources_of(masks: dict[str, np.ndarray], artist_names: Sequence, streamed: np.ndarray) -> np.ndarray:
+def lead_artist_codes(artist_names: Sequence) -> np.ndarray:
+    """Per column, a code of its (primary) artist (``core.names.primary_artist``, each
+    distinct name read once); -1 where there is none. Fixed for a model's columns: worth
+    keeping (``Current.lead_artists``)."""
+    codes, names = pd.factorize(pd.Series(list(artist_names), dtype=object))
+    lead, _ = pd.factorize(pd.Series([primary_artist(a) for a in names], dtype=object))
+    return np.append(lead, -1)[codes]  # a column without a name (code -1) reads the appended -1
+
+
+def sources_of(masks: dict[str, np.ndarray], lead_artists: np.ndarray, streamed: np.ndarray) -> np.ndarray:
     """Per column, the first source in ``SOURCES`` that offers it; None for a song streamed
     already or one no source offers. "artist you play": a catalog song by a (primary)
-    artist of a streamed song. A source ``masks`` lacks (a model saved before it) offers nothing."""
-    artists = np.array([primary_artist(a) for a in artist_names], dtype=object)
-    played = set(artists[streamed]) - {None}
-    by_artist = masks["catalog"] & np.fromiter((a in played for a in artists), dtype=bool, count=len(artists))
+    artist of a streamed song (``lead_artists``: ``lead_artist_codes`` of the columns). A
+    source ``masks`` lacks (a model saved before it) offers nothing."""
+    played = np.zeros(int(lead_artists.max(initial=-1)) + 2, dtype=bool)
+    played[lead_artists[streamed & (lead_artists >= 0)]] = True
+    by_artist = masks["catalog"] & (lead_artists >= 0) & played[lead_artists]
     out = np.full(len(streamed), None, dtype=object)
     for name in SOURCES:
         mask = by_artist if name == "artist you play" else masks.get(name)
@@ -122,7 +132,8 @@ def sources_of(masks: dict[str, np.ndarray], artist_names: Sequence, streamed: n
 def candidate_sources(inputs: TasteInputs, streamed: np.ndarray, playlists: dict[str, list[str]] | None = None,
                       others: dict[str, pd.DataFrame] | None = None) -> np.ndarray:
     """``sources_of`` the columns of ``inputs`` (``source_masks`` as known at the moment asked)."""
-    return sources_of(source_masks(inputs, playlists, others), inputs.interactions.artist_names_, streamed)
+    return sources_of(source_masks(inputs, playlists, others), lead_artist_codes(inputs.interactions.artist_names_),
+                      streamed)
 
 
 def discovery_recommenders(model: TasteModel, inputs: TasteInputs, matrix: sp.csr_matrix,
@@ -235,8 +246,8 @@ def evaluate_discovery(inputs: TasteInputs, params: dict | None = None, weightin
     base = settings or HybridSettings()
     plays = inputs.plays
     windows = []
+    chosen = discovery_settings(base, weights)
     for cutoff in (cutoffs_of(plays, days=days) if cutoffs is None else cutoffs):
-        chosen = discovery_settings(base, weights)
         m = _moment(inputs, plays, cutoff, days, params, weighting, seed)
         result = {"cutoff": cutoff.isoformat(), "new_songs": int(m.new.sum()), "reached": int(len(m.answers)),
                   "candidates": int(m.candidates.sum()),
@@ -319,11 +330,12 @@ def discover(model: TasteModel, ix, listener: Listener, streamed: np.ndarray, so
     seeds = row.indices[positive][np.argsort(-row.data[positive], kind="stable")][:50]
     stats = stats_of(listener)
     places = model.artist_places(listener.row(discovery.taste_half_life))[0] if familiar < 1 else None
+    together = _listed_with(model, [idx for kind, idx in order if kind == "new"], seeds)
     rows = []
     for kind, idx in order:
         source = "your history" if kind == "known" else str(sources[idx])
-        why = explain(model, ix, idx, seeds, stats) if kind == "known" else new_song_reason(model, ix, idx, source,
-                                                                                              seeds, places)
+        why = explain(model, ix, idx, seeds, stats) if kind == "known" else new_song_reason(
+            model, ix, idx, source, seeds, places, together.get(idx))
         rows.append({"track_key": ix.track_keys_[idx],
                      "track_uri": f"spotify:track:{track_ids[idx]}" if track_ids is not None and track_ids[idx]
                      else None,
@@ -339,12 +351,25 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
-def new_song_reason(model: TasteModel, ix, idx: int, source: str, seeds: np.ndarray, places: np.ndarray) -> str:
+def _listed_with(model: TasteModel, songs: Sequence[int], seeds: np.ndarray) -> dict[int, int]:
+    """Per song, the seed (most liked first on ties) sharing the most co-occurrence rows with
+    it — a catalog list, a playlist, a sharing profile's session — for the songs that share
+    any. One sparse product for the whole list."""
+    songs = [s for s in songs if s < model.cooc_.shape[1]]
+    if not songs or not len(seeds):
+        return {}
+    shared = (model.cooc_[:, songs].T @ model.cooc_[:, seeds]).toarray()  # songs x seeds: rows in common
+    best = shared.argmax(axis=1)  # the first of the largest: the most liked seed
+    return {song: int(seeds[b]) for song, b, row in zip(songs, best, shared) if row[b] > 0}
+
+
+def new_song_reason(model: TasteModel, ix, idx: int, source: str, seeds: np.ndarray, places: np.ndarray,
+                    listed_with: int | None = None) -> str:
     """Why a never-streamed song is on the Discover list: where it came from (``source``'s
     label), then the parts that rank it (``DISCOVERY_WEIGHTS``): its artist's place among
-    the listener's (on the taste's recency-weighted row), a catalog list or listening row it
-    shares with one of their songs
-    (``seeds``, most liked first), its popularity; its sound only when none of those applies."""
+    the listener's (on the taste's recency-weighted row), the seed it shares a catalog list
+    or listening row with (``listed_with``, from ``_listed_with``), its popularity; its sound
+    (closest of ``seeds``) only when none of those applies."""
     from core.taste.recommend import _closest, _feature_match
 
     place = int(places[idx]) if places is not None else 0
@@ -355,12 +380,8 @@ def new_song_reason(model: TasteModel, ix, idx: int, source: str, seeds: np.ndar
         clauses = [f"a catalog song by {artist}, {which}"]  # the source, said with the artist
     else:
         clauses = [SOURCE_LABELS[source]] + ([f"by {artist}, {which}"] if place else [])
-    rows = model.cooc_[:, [idx]].nonzero()[0] if idx < model.cooc_.shape[1] else []
-    if len(rows) and len(seeds):
-        together = np.asarray(model.cooc_[rows][:, seeds].sum(axis=0)).ravel()
-        if together.max(initial=0) > 0:
-            # a catalog list, a playlist or a sharing profile's session: "in a list or session"
-            clauses.append(f"in a list or session with {ix.label(int(seeds[int(np.argmax(together))]))}")
+    if listed_with is not None:
+        clauses.append(f"in a list or session with {ix.label(listed_with)}")
     popular = model.catalog_popularity_[idx]
     if np.isfinite(popular):
         clauses.append(f"popular in the catalog ({popular:.0f}/100)")

@@ -40,6 +40,7 @@ import scipy.sparse as sp
 
 from core.base import Progress, no_progress
 from core.history.frame import DEFAULT_MIN_MS
+from core.taste.discovery import DISCOVERY_DAYS, DISCOVERY_K
 from core.taste.interactions import (
     ITEM,
     TasteInputs,
@@ -490,7 +491,7 @@ def evaluate_discovery_task(inputs: TasteInputs, params: dict | None, weighting:
     """The discovery task (``core.taste.discovery.evaluate_discovery``, first seed) as
     ({model: {"mpr", "recall@50"}}, {"cutoffs", "new_songs", "reached", "reach"}); ValueError
     when no cut-off has enough history before it or no song found after one could be offered."""
-    from core.taste.discovery import DISCOVERY_DAYS, DISCOVERY_K, MIN_TRAIN_PLAYS, evaluate_discovery, pool_discovery
+    from core.taste.discovery import MIN_TRAIN_PLAYS, evaluate_discovery, pool_discovery
 
     result = evaluate_discovery(inputs, params, weighting, seed=seeds[0] if len(seeds) else 0)
     pooled = pool_discovery([result])
@@ -517,7 +518,7 @@ def evaluate_profile(db, profile: str, params: dict | None = None, weighting: We
 TASK_COLUMNS = {  # the headline metrics of each task, in the order the tables show them
     "time_split": ("ndcg@50", "recall@50", "relisten_ndcg@50", "new_ndcg@50", "coverage", "diversity", "novelty"),
     "playlist_continuation": ("ndcg", "r_precision", "coverage", "diversity", "novelty"),
-    "discovery": ("mpr", "recall@50"),
+    "discovery": ("mpr", f"recall@{DISCOVERY_K}"),
 }
 
 
@@ -582,7 +583,8 @@ def plain_summary(results: dict) -> dict[str, str]:
         best = min((m for m in rivals if found.get(m, {}).get("mpr") is not None),
                    key=lambda m: found[m]["mpr"], default=None)
         songs = facts.get("reached")
-        sentence = (f"Of the {songs:,} songs you first streamed in the 4 weeks after a cut-off that Encore could offer"
+        sentence = (f"Of the {songs:,} songs you first streamed in the {DISCOVERY_DAYS // 7} weeks after a cut-off "
+                    "that Encore could offer"
                     if songs else "Of the songs you first streamed that Encore could offer")
         sentence += (f", the model placed the average one in its top {found['hybrid']['mpr']:.0%} of "
                      "never-streamed songs")

@@ -104,11 +104,8 @@ class TasteModel:
         n_tracks = matrix.shape[1]
         self.catalog_popularity_ = (np.full(n_tracks, np.nan, dtype="float32") if popularity is None
                                     else np.asarray(popularity, dtype="float32"))
-        if artists is None:
-            self.artist_codes_ = np.full(n_tracks, -1, dtype="int32")
-        else:
-            names = pd.Series(list(artists), dtype=object).str.casefold()
-            self.artist_codes_ = pd.factorize(names)[0].astype("int32")  # NaN -> -1
+        self.artist_codes_ = (np.full(n_tracks, -1, dtype="int32") if artists is None
+                              else artist_codes(artists))
         progress(0.05, f"Factorising {matrix.shape[0]:,} rows × {n_tracks:,} tracks (ALS)")
 
         def each_iteration(iteration: int, elapsed: float, loss: float | None) -> None:
@@ -370,6 +367,12 @@ def liked_cells(matrix: sp.csr_matrix) -> sp.csr_matrix:
     binary.data = (binary.data > 0).astype("float32")
     binary.eliminate_zeros()
     return binary
+
+
+def artist_codes(artists: Sequence) -> np.ndarray:
+    """A code per artist name, case-blind (the artist part's and the discovery baseline's one
+    rule for "the same artist"); -1 where the name is missing."""
+    return pd.factorize(pd.Series(list(artists), dtype=object).str.casefold())[0].astype("int32")
 
 
 def cooccurrence_scores(binary: sp.csr_matrix, row: sp.csr_matrix, counts: np.ndarray | None = None) -> np.ndarray:

@@ -25,6 +25,7 @@ from core.history.frame import DEFAULT_MIN_MS
 from core.taste.interactions import ITEM, Interactions, Weighting, keys_row, listener_row
 from core.taste.model import (
     TasteModel,
+    artist_codes,
     cooccurrence_scores,
     liked_cells,
     percentile_ranks,
@@ -176,16 +177,25 @@ class Hybrid:
         return listener.memo(("taste", id(self.model), s.taste_half_life, weights),
                              lambda: self.model.combine(parts, s.weights()))
 
-    def scores(self, listener: Listener) -> np.ndarray:
+    def _mix_parts(self, listener: Listener) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(taste, its percentile rank, the history's share), each memoised on the listener."""
         s = self.settings
         taste = self.taste(listener)
-        if s.familiar <= 0:
-            return taste
         ranks = listener.memo(("ranks", id(self.model), s.taste_half_life, tuple(sorted(s.weights().items()))),
                               lambda: rank_share(taste))
         share = listener.memo(("history", s.history_half_life),
                               lambda: history_share(listener.row(s.history_half_life), listener.n_columns))
-        return np.where(np.isfinite(taste) | (share > 0), (1 - s.familiar) * ranks + s.familiar * share, -np.inf)
+        return taste, ranks, share
+
+    def _mix(self, taste: np.ndarray, ranks: np.ndarray, share: np.ndarray) -> np.ndarray:
+        """The dial's mix of the taste's rank and the history's share (of the columns given)."""
+        f = self.settings.familiar
+        return np.where(np.isfinite(taste) | (share > 0), (1 - f) * ranks + f * share, -np.inf)
+
+    def scores(self, listener: Listener) -> np.ndarray:
+        if self.settings.familiar <= 0:
+            return self.taste(listener)
+        return self._mix(*self._mix_parts(listener))
 
     def top(self, listener: Listener, n: int, allowed: np.ndarray | None = None) -> np.ndarray:
         """The ``n`` best columns of ``scores`` (among ``allowed``), best first, ties by
@@ -197,24 +207,18 @@ class Hybrid:
         if not 0 < s.familiar < 1:
             scores = self.scores(listener)
             return top_n(scores if allowed is None else np.where(allowed, scores, -np.inf), n)[0]
-        taste = self.taste(listener)
-        weights = tuple(sorted(s.weights().items()))
-        ranks = listener.memo(("ranks", id(self.model), s.taste_half_life, weights), lambda: rank_share(taste))
-        share = listener.memo(("history", s.history_half_life),
-                              lambda: history_share(listener.row(s.history_half_life), listener.n_columns))
-        allowed_key = None if allowed is None else hash(np.packbits(allowed).tobytes())
+        taste, ranks, share = self._mix_parts(listener)
         mine = share > 0
+        allowed_key = None if allowed is None else hash(np.packbits(allowed).tobytes())
 
         def best_of_the_rest() -> np.ndarray:
             rest = np.isfinite(taste) & ~mine & (True if allowed is None else allowed)
             return top_n(np.where(rest, ranks, -np.inf), n)[0]
 
-        rest = listener.memo(("rest", id(self.model), s.taste_half_life, weights, s.history_half_life, n, allowed_key),
-                             best_of_the_rest)
+        rest = listener.memo(("rest", id(self.model), s.taste_half_life, tuple(sorted(s.weights().items())),
+                              s.history_half_life, n, allowed_key), best_of_the_rest)
         columns = np.union1d(np.flatnonzero(mine if allowed is None else mine & allowed), rest)  # sorted: ties by column
-        scores = (1 - s.familiar) * ranks[columns] + s.familiar * share[columns]
-        scores = np.where(np.isfinite(taste[columns]) | mine[columns], scores, -np.inf)
-        return columns[top_n(scores, n)[0]]
+        return columns[top_n(self._mix(taste[columns], ranks[columns], share[columns]), n)[0]]
 
     def with_familiar(self, familiar: float) -> Hybrid:
         return Hybrid(self.model, dataclasses.replace(self.settings, familiar=float(familiar)))
@@ -312,8 +316,7 @@ class ArtistThenPopularity:
 
     @classmethod
     def fit(cls, ix: Interactions, popularity: CatalogPopularity) -> ArtistThenPopularity:
-        names = pd.Series(ix.artist_names_, dtype=object).str.casefold()
-        return cls(pd.factorize(names)[0].astype("int64"), popularity.popularity)
+        return cls(artist_codes(ix.artist_names_).astype("int64"), popularity.popularity)
 
     def scores(self, listener: Listener) -> np.ndarray:
         row = sp.csr_matrix(listener.row(None))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ from core.taste.discovery import (
     SOURCE_MASKS,
     discover,
     discovery_settings,
+    lead_artist_codes,
     source_masks,
     sources_of,
     streamed_columns,
@@ -129,13 +131,18 @@ class Current:
     def hybrid(self) -> Hybrid:
         return Hybrid(self.model, self.settings)
 
+    @functools.cached_property
+    def lead_artists(self) -> np.ndarray:
+        """``lead_artist_codes`` of the columns, read once per model (not on every query)."""
+        return lead_artist_codes(self.interactions.artist_names_)
+
     def recommend(self, listener: Listener, n: int = 25, familiar: float = 0.0) -> pd.DataFrame:
         """The ranked list of the Taste model page and ``python -m core recommend``
         (``core.taste.discovery.discover``): at ``familiar`` 0 only songs never streamed."""
         plays = listener.plays if listener.plays is not None else pd.DataFrame(columns=[ITEM, "ms_played"])
         streamed = streamed_columns(self.interactions, plays)
         masks = self.masks or {name: np.zeros(self.interactions.n_tracks, dtype=bool) for name in SOURCE_MASKS}
-        sources = sources_of(masks, self.interactions.artist_names_, streamed)
+        sources = sources_of(masks, self.lead_artists, streamed)
         discovery = self.discovery or dataclasses.replace(self.settings, familiar=0.0)
         return discover(self.model, self.interactions, listener, streamed, sources, self.settings, discovery,
                          self.track_ids, n=n, familiar=familiar)
