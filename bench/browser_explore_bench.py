@@ -30,49 +30,49 @@ sys.path.insert(0, str(REPO))
 from tests import browser  # noqa: E402
 
 
-def bench_code(repo: Path, export: Path, repeat: int, chromium) -> dict[str, list[float]]:
-    """Time the import and the control changes against the code in ``repo``."""
+def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
+    """Time one import and three control changes against the code in ``repo`` (a fresh
+    server and store each call, so no value of a change is cached from an earlier call)."""
     from playwright.sync_api import expect
 
     browser.REPO = repo  # start_app runs `streamlit run Home.py` in this folder
     timings: dict[str, list[float]] = {"import until Overview is drawn": [], "control change until redrawn": []}
-    for run in range(repeat):
-        with tempfile.TemporaryDirectory(prefix="encore-browser-bench-") as workdir:
-            app = browser.start_app(Path(workdir))
-            try:
-                page = app.new_page(chromium)
-                page.goto(f"{app.url}/import")
-                main = page.get_by_test_id("stMain")
-                uploader = page.get_by_test_id("stFileUploader").filter(has_text="Export zip, or JSON / CSV files from it")
-                uploader.locator("input[type=file]").set_input_files(str(export))
-                expect(uploader.get_by_text(export.name)).to_be_visible(timeout=120_000)
-                button = main.get_by_role("button", name="Import", exact=True)
-                expect(button).to_be_enabled()
-                start = time.perf_counter()
-                button.click()
-                success = page.get_by_test_id("stAlert").filter(has_text=re.compile(r"^\s*Imported into profile"))
-                expect(success).to_be_visible(timeout=300_000)
-                browser.sidebar_link(page, "Overview").click()
-                expect(main.get_by_role("heading", name="Overview", exact=True)).to_be_visible(timeout=120_000)
-                browser.wait_for_app_run(page, timeout=120_000)
-                browser.expect_charts_rendered(page, min_count=2, timeout=120_000)
-                timings["import until Overview is drawn"].append(time.perf_counter() - start)
+    with tempfile.TemporaryDirectory(prefix="encore-browser-bench-") as workdir:
+        app = browser.start_app(Path(workdir))
+        try:
+            page = app.new_page(chromium)
+            page.goto(f"{app.url}/import")
+            main = page.get_by_test_id("stMain")
+            uploader = page.get_by_test_id("stFileUploader").filter(has_text="Export zip, or JSON / CSV files from it")
+            uploader.locator("input[type=file]").set_input_files(str(export))
+            expect(uploader.get_by_text(export.name)).to_be_visible(timeout=120_000)
+            button = main.get_by_role("button", name="Import", exact=True)
+            expect(button).to_be_enabled()
+            start = time.perf_counter()
+            button.click()
+            success = page.get_by_test_id("stAlert").filter(has_text=re.compile(r"^\s*Imported into profile"))
+            expect(success).to_be_visible(timeout=300_000)
+            browser.sidebar_link(page, "Overview").click()
+            expect(main.get_by_role("heading", name="Overview", exact=True)).to_be_visible(timeout=120_000)
+            browser.wait_for_app_run(page, timeout=120_000)
+            browser.expect_charts_rendered(page, min_count=2, timeout=120_000)
+            timings["import until Overview is drawn"].append(time.perf_counter() - start)
 
-                sidebar = page.get_by_test_id("stSidebar")
+            sidebar = page.get_by_test_id("stSidebar")
+            with browser.one_rerun(page, timeout=60_000):
+                sidebar.get_by_text("Custom threshold", exact=True).click()
+            browser.expect_charts_rendered(page, min_count=2)
+            seconds = sidebar.get_by_label("Seconds", exact=True)
+            for value in (31, 32, 33):  # values no earlier change in this server used
+                seconds.fill(str(value))
                 with browser.one_rerun(page, timeout=60_000):
-                    sidebar.get_by_text("Custom threshold", exact=True).click()
+                    start = time.perf_counter()
+                    seconds.press("Enter")
                 browser.expect_charts_rendered(page, min_count=2)
-                seconds = sidebar.get_by_label("Seconds", exact=True)
-                for value in (31 + 3 * run, 32 + 3 * run, 33 + 3 * run):  # values no earlier change used
-                    seconds.fill(str(value))
-                    with browser.one_rerun(page, timeout=60_000):
-                        start = time.perf_counter()
-                        seconds.press("Enter")
-                    browser.expect_charts_rendered(page, min_count=2)
-                    timings["control change until redrawn"].append(time.perf_counter() - start)
-                assert page.get_by_test_id("stException").count() == 0, "the page raised"
-            finally:
-                browser.stop_app(app)
+                timings["control change until redrawn"].append(time.perf_counter() - start)
+            assert page.get_by_test_id("stException").count() == 0, "the page raised"
+        finally:
+            browser.stop_app(app)
     return timings
 
 
@@ -93,7 +93,7 @@ def main() -> int:
         try:
             for _ in range(args.repeat):  # old and new in turn, one run each, so drift hits both alike
                 for name, repo in versions:
-                    for label, runs in bench_code(repo, args.export, 1, chromium).items():
+                    for label, runs in bench_code(repo, args.export, chromium).items():
                         results[name].setdefault(label, []).extend(runs)
         finally:
             chromium.close()

@@ -11,6 +11,7 @@ import io
 import os
 import re
 import zoneinfo
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
@@ -236,7 +237,7 @@ def _selected(db_path: str, profile: str, version: str, filters: explore.Filters
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _filtered(db_path: str, profile: str, version: str, filters: explore.Filters) -> pd.DataFrame:
-    rows = _selected(db_path, profile, version, dataclasses.replace(filters, min_ms=0))
+    rows = _selected(db_path, profile, version, without_rule(filters))
     return explore.mark_streams(rows, filters.min_ms)
 
 
@@ -267,14 +268,12 @@ def explore_controls(profile: str) -> explore.Filters:
     """The sidebar controls every Explore page shares; values persist across pages.
 
     Defaults go into session state before the widgets are drawn (never both a default
-    and a state value), and each page writes the values back: Streamlit ties a widget's
-    state to the page that drew it and would otherwise drop it on a page switch.
+    and a state value); ``keep_controls``, run before every page, writes the values back:
+    Streamlit ties a widget's state to the page that drew it and would otherwise drop it on
+    a page switch.
     """
     plays = all_plays(profile)
     state = st.session_state
-    for key in CONTROL_KEYS:
-        if key in state:
-            state[key] = state[key]
     if state.get("f_profile") != profile:  # another person's history: start from their defaults
         for key in CONTROL_KEYS:
             state.pop(key, None)
@@ -367,8 +366,6 @@ def detail_link(kind: str, key: object, profile: str | None = None) -> str | Non
     """The address of an artist (``kind`` "artist", key: its name) or a song (``kind`` "song",
     key: its song key) on the Artist & track page, relative to any page; with ``profile``, a
     new tab opens in that profile."""
-    from urllib.parse import urlencode
-
     if not isinstance(key, str) or not key:
         return None
     return f"./detail?{urlencode({kind: key, **({'profile': profile} if profile else {})})}"

@@ -65,7 +65,13 @@ if not keys:
     st.stop()
 if st.session_state.get(f"detail_{by}") not in labels:  # a link to something not in this range
     if linked:
-        st.info("That one has no stream in the date range chosen in the sidebar: widen it to see it.")
+        what = f"“{_shared.plain(linked[next(iter(linked))])}”" if by == "artist" else "That song"
+        if total > len(keys):
+            st.info(f"{what} is not among the {len(keys):,} most streamed {kind.lower()}s in this date range: "
+                    "narrow the date range in the sidebar to find it.")
+        else:
+            st.info(f"{what} has no stream in the date range chosen in the sidebar, under its stream rule: widen "
+                    "the range or lower the stream rule to see it.")
     st.session_state.pop(f"detail_{by}", None)
 item = st.selectbox(kind, keys, format_func=labels.get, key=f"detail_{by}",
                     help="Ordered by streams in the date range; type to search.")

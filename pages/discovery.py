@@ -19,18 +19,16 @@ if _shared.empty_state(frame, profile):
     st.stop()
 
 
-def _history(key: tuple, tz: str, content: tuple[str, ...]) -> pd.DataFrame:
-    # Every play of the chosen content, whatever the date range: a first listen is the first
-    # in the whole history (the rows the date range is a slice of: no second copy).
-    return _shared.content_plays(key[1], tz, content)
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _discoveries(key: tuple, filters: explore.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    history = _history(key, filters.tz, filters.content)
+    # every play of the chosen content, whatever the date range: a first listen is the first
+    # in the whole history (the rows the date range is a slice of: no second copy)
+    history = _shared.content_plays(key[1], filters.tz, filters.content)
     frame = _shared.explore_frame(key[1], filters)
-    return (explore.new_per_month(history, frame, filters.min_ms),
-            explore.first_listen_timeline(history, frame, filters.min_ms))
+    timeline = explore.first_listen_timeline(history, frame, filters.min_ms)
+    # each artist a link to the Artist & track page, made once per range and rule, not on every rerun
+    linked = timeline.assign(link=[_shared.detail_link("artist", a, key[1]) for a in timeline["artist"]])
+    return explore.new_per_month(history, frame, filters.min_ms), linked
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -39,7 +37,7 @@ def _forgotten(key: tuple, tz: str, content: tuple[str, ...], end: dt.date | Non
     # the whole history up to "now", the end of the chosen range (what had fallen silent by
     # then): the start of the range plays no part, so it is not in the key
     now = pd.Timestamp(end + dt.timedelta(days=1), tz=tz) if end else None
-    return history.forgotten_favourites(_history(key, tz, content), now=now, level=level,
+    return history.forgotten_favourites(_shared.content_plays(key[1], tz, content), now=now, level=level,
                                           min_streams=min_streams, quiet_days=quiet_days, min_ms=min_ms)
 
 
@@ -75,12 +73,10 @@ st.subheader("First-listen timeline")
 if timeline.empty:
     st.info("No artist was first heard in this range.")
 else:
-    linked = timeline.assign(link=[_shared.detail_link("artist", a, profile) for a in timeline["artist"]])
-    st.altair_chart(explore.timeline_chart(linked, "Artists by first listen, and how far each went since"),
+    st.altair_chart(explore.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
                     width="stretch")
     st.caption("Biggest discoveries of this range (streams over the whole history since the first listen)")
     biggest = timeline.sort_values("streams", ascending=False, kind="stable").head(15)
-    biggest = biggest.assign(link=[_shared.detail_link("artist", a, profile) for a in biggest["artist"]])
     st.dataframe(biggest, hide_index=True,
                  width="stretch", height="content",
                  column_config={"first_listen": st.column_config.DatetimeColumn("first listen", format=DATE),

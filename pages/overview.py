@@ -92,9 +92,8 @@ if table.empty:
 else:
     value = "streams" if rank_by == "streams" else "hours"
     # each row opens its artist or song on the Artist & track page (an album: its artist)
-    links = [_shared.detail_link("song", k, profile) if by == "track" else
-             _shared.detail_link("artist", a if by == "album" else k, profile)
-             for k, a in zip(table["key"], table["artist"] if "artist" in table.columns else table["key"])]
+    link_kind, link_column = ("song", "key") if by == "track" else ("artist", "artist" if by == "album" else "key")
+    links = [_shared.detail_link(link_kind, v, profile) for v in table[link_column]]
     shown = table.assign(change=table["movement"].map(explore.movement_arrow), link=links)
     chart_data = table.drop(columns="key").assign(label=table["rank"].astype(str) + ". " + table["name"], link=links)
     chart_tooltip = ["name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "movement"]
