@@ -19,16 +19,22 @@ if _shared.empty_state(frame, profile):
     st.stop()
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _listens(key: tuple, tz: str, content: tuple[str, ...]) -> explore.FirstListens:
+    # every play of the chosen content, whatever the date range: a first listen is the first
+    # in the whole history (the rows the date range is a slice of: no second copy). Read-only,
+    # kept per zone and content: a new stream rule or date range starts from it
+    return explore.FirstListens(_shared.content_plays(key[1], tz, content))
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _discoveries(key: tuple, filters: explore.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    # every play of the chosen content, whatever the date range: a first listen is the first
-    # in the whole history (the rows the date range is a slice of: no second copy)
-    history = _shared.content_plays(key[1], filters.tz, filters.content)
+    listens = _listens(key, filters.tz, filters.content)
     frame = _shared.explore_frame(key[1], filters)
-    timeline = explore.first_listen_timeline(history, frame, filters.min_ms)
+    timeline = explore.first_listen_timeline(listens.plays, frame, filters.min_ms, listens=listens)
     # each artist a link to the Artist & track page, made once per range and rule, not on every rerun
     linked = timeline.assign(link=[_shared.detail_link("artist", a, key[1]) for a in timeline["artist"]])
-    return explore.new_per_month(history, frame, filters.min_ms), linked
+    return explore.new_per_month(listens.plays, frame, filters.min_ms, listens=listens), linked
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -183,3 +183,52 @@ def test_forgotten_favourites_boundaries_and_plays_after_now():
     empty = history.forgotten_favourites(plays_all.iloc[:0])
     assert empty.empty and list(empty.columns) == ["track", "artist", "streams", "peak_streams", "peak_from",
                                                    "last_played", "days_quiet", "key"]
+
+
+def _random_history(seed: int, n: int = 400) -> pd.DataFrame:
+    """A localised history with ties in ms_played, plays without an artist, not in start order."""
+    rng = np.random.default_rng(seed)
+    start = pd.Timestamp("2020-01-01", tz="UTC") + pd.to_timedelta(rng.integers(0, 3 * 365 * 86_400, n), unit="s")
+    artists = np.array(["A", "B", "C", "D", None], dtype=object)[rng.integers(0, 5, n)]
+    plays = pd.DataFrame({
+        "start": start, "end": start + pd.Timedelta(minutes=3),
+        "ms_played": rng.choice([0, 5_000, 30_000, 31_000, 90_000, 200_000], n),
+        "artist_name": artists, "show_name": None, "audiobook_title": None,
+        "track_name": np.array(["x", "y", "z"], dtype=object)[rng.integers(0, 3, n)],
+        "episode_name": None, "track_id": None, "content_type": "music",
+    })
+    plays["track_key"] = plays["artist_name"].fillna("?") + " — " + plays["track_name"]
+    return explore.localise(plays, BERLIN)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_first_listens_from_records_match_the_first_stream_in_time_order(seed):
+    plays = _random_history(seed)
+    listens = explore.FirstListens(plays)
+    by_time = plays.sort_values("start", kind="stable")
+    for level in ("artist", "track"):
+        _, keys, _, _ = listens.level(level)
+        for min_ms in (0, 30_000, 31_000, 90_000, 200_000, 300_000):
+            first = listens.first(level, min_ms)
+            streamed = by_time[by_time["ms_played"] >= min_ms]
+            names = history.level_keys(streamed, level)
+            expected = streamed.index[~names.duplicated() & names.notna()]
+            expected_by_key = dict(zip(names[expected], expected))
+            found = {keys[code]: plays.index[row] for code, row in enumerate(first) if row >= 0}
+            assert found == expected_by_key
+
+
+def test_first_listens_kept_by_the_page_give_the_same_tables_for_any_range():
+    plays = _random_history(4)
+    listens = explore.FirstListens(plays)
+    by_time = plays.sort_values("start", kind="stable").reset_index(drop=True)
+    ranged = explore.FirstListens(by_time)
+    for rows, kept in ((by_time.iloc[50:300], ranged), (by_time[by_time["ms_played"] > 0], ranged),
+                       (plays.iloc[10:200], listens)):
+        for min_ms in (0, 31_000):
+            pd.testing.assert_frame_equal(explore.new_per_month(kept.plays, rows, min_ms, listens=kept),
+                                          explore.new_per_month(kept.plays, rows, min_ms))
+            pd.testing.assert_frame_equal(explore.first_listen_timeline(kept.plays, rows, min_ms, listens=kept),
+                                          explore.first_listen_timeline(kept.plays, rows, min_ms))
+    with pytest.raises(ValueError, match="built from plays_all"):
+        explore.new_per_month(plays.iloc[:5], plays.iloc[:5], listens=listens)

@@ -56,6 +56,7 @@ from core.explore.detail import (  # noqa: F401
     track_detail,
 )
 from core.explore.discovery import (  # noqa: F401
+    FirstListens,
     first_listen_timeline,
     first_listens,
     new_per_month,

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import local_wall, period_codes, period_starts
+from core.explore.periods import local_wall, period_codes
 from core.history.frame import (
     DEFAULT_MIN_MS,
     creator_names,
@@ -34,117 +34,166 @@ from core.history.frame import (
 )
 
 
-def _positions(plays_all: pd.DataFrame, frame: pd.DataFrame) -> np.ndarray:
-    """Where each row of ``frame`` sits in ``plays_all`` (by index label)."""
-    positions = plays_all.index.get_indexer(frame.index)
-    if (positions < 0).any():
-        raise ValueError("frame must be a row subset of plays_all (same index labels): build both from "
-                         "the same explore.load_plays result")
-    return positions
+class FirstListens:
+    """A whole history's plays as first listens need them, whatever the stream rule.
+
+    Built once per history (the Discovery page keeps one per zone and content), so a new
+    stream rule costs a pass over a few plays per artist and track, not over every play:
+    the first stream of an artist under a rule "at least ``min_ms``" is always a *record*
+    play, one longer than every earlier play of that artist (any earlier play was shorter
+    than ``min_ms``), and each keeps only its records.
+    """
+
+    def __init__(self, plays_all: pd.DataFrame):
+        self.plays = plays_all
+        self.ms = plays_all["ms_played"].to_numpy()
+        starts = epoch_us(plays_all["start"])
+        # explore.load_plays returns plays in start order; sort only when given something else
+        self.order = (np.arange(len(starts)) if np.all(starts[1:] >= starts[:-1])
+                      else np.argsort(starts, kind="stable"))
+        self.month_codes, self.months = period_codes(local_wall(plays_all), "month")
+        self._levels: dict[str, tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]] = {}
+
+    def level(self, level: str) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]:
+        """(code of each play, -1 for none; the keys; the record plays' positions in time
+        order; all ms_played per key)."""
+        if level not in self._levels:
+            codes, keys = pd.factorize(level_keys(self.plays, level))
+            codes = np.asarray(codes)
+            timed = self.order[codes[self.order] >= 0]
+            # a record is longer than every earlier play of its key: made unique by breaking
+            # ties of ms_played towards the earlier play, a record is a play equal to its
+            # key's running maximum (one cumulative max; no sort)
+            count = len(timed)
+            value = self.ms[timed].astype(np.int64) * max(count, 1) + np.arange(count - 1, -1, -1)
+            longest = pd.Series(value).groupby(codes[timed], sort=False).cummax().to_numpy()
+            records = timed[value == longest]
+            known = codes >= 0
+            total_ms = np.bincount(codes[known], weights=self.ms[known], minlength=len(keys))
+            self._levels[level] = (codes, keys, records, total_ms)
+        return self._levels[level]
+
+    def first(self, level: str, min_ms: int) -> np.ndarray:
+        """Per key, the position of its first stream (a play of at least ``min_ms``), -1 if never streamed."""
+        codes, keys, records, _ = self.level(level)
+        streams = records[self.ms[records] >= min_ms]  # in time order
+        firsts = pd.Series(codes[streams]).drop_duplicates().index.to_numpy()
+        first = np.full(len(keys), -1, dtype=np.int64)
+        first[codes[streams[firsts]]] = streams[firsts]
+        return first
+
+    def positions(self, frame: pd.DataFrame) -> slice | np.ndarray:
+        """Where the rows of ``frame`` sit in the history (by index label): a slice when they
+        are one run of its rows (a date range usually is), else each row's position."""
+        index = self.plays.index
+        if len(frame) and index.is_unique:  # a date range is usually one slice of the history's rows
+            at = index.get_indexer(frame.index[[0, -1]])
+            if at[0] >= 0 and at[1] - at[0] + 1 == len(frame) and index[at[0]:at[1] + 1].equals(frame.index):
+                return slice(int(at[0]), int(at[1]) + 1)
+        positions = index.get_indexer(frame.index)
+        if (positions < 0).any():
+            raise ValueError("frame must be a row subset of plays_all (same index labels): build both from "
+                             "the same explore.load_plays result")
+        return positions
 
 
-def _first_plays(plays_all: pd.DataFrame, level: str, min_ms: int) -> tuple[np.ndarray, pd.Index, np.ndarray]:
-    """(code of each play, the keys, position of each key's first stream or -1 if never streamed)."""
-    codes, keys = pd.factorize(level_keys(plays_all, level))
-    codes = np.asarray(codes)
-    starts = epoch_us(plays_all["start"])
-    # explore.load_plays returns plays in start order; sort only when given something else
-    order = (np.arange(len(starts)) if np.all(starts[1:] >= starts[:-1])
-             else np.argsort(starts, kind="stable"))
-    eligible = order[(plays_all["ms_played"].to_numpy()[order] >= min_ms) & (codes[order] >= 0)]
-    eligible_codes = codes[eligible]
-    # first occurrence of each code in time order (hash-based, no second sort)
-    first_of_each = pd.Series(eligible_codes).drop_duplicates().index.to_numpy()
-    first = np.full(len(keys), -1, dtype=np.int64)
-    first[eligible_codes[first_of_each]] = eligible[first_of_each]
-    return codes, keys, first
+def _listens(plays_all: pd.DataFrame, listens: FirstListens | None) -> FirstListens:
+    if listens is None:
+        return FirstListens(plays_all)
+    if listens.plays is not plays_all and not listens.plays.index.equals(plays_all.index):
+        raise ValueError("listens must be built from plays_all")
+    return listens
 
 
-def _first_table(plays_all: pd.DataFrame, level: str, min_ms: int) -> pd.DataFrame:
+def _first_table(listens: FirstListens, level: str, min_ms: int) -> pd.DataFrame:
     """One row per streamed artist/track with its first listen's position ``row``, in discovery order."""
-    codes, _, first = _first_plays(plays_all, level, min_ms)
-    valid = codes >= 0
-    stream = valid & (plays_all["ms_played"].to_numpy() >= min_ms)
+    codes, _, _, total_ms = listens.level(level)
+    first = listens.first(level, min_ms)
+    stream = (codes >= 0) & (listens.ms >= min_ms)
     streams = np.bincount(codes[stream], minlength=len(first))
-    hours = np.bincount(codes[valid], weights=plays_all["ms_played"].to_numpy()[valid], minlength=len(first))
     streamed = np.flatnonzero(first >= 0)
     rows = first[streamed]
-    firsts = plays_all.iloc[rows]
+    firsts = listens.plays.iloc[rows]
     table = {"artist": creator_names(firsts).astype("str").to_numpy()}
     if level == "track":
         table = {"track": item_names(firsts).astype("str").to_numpy(), **table}
     table |= {
         "first_listen": local_wall(firsts),
         "streams": streams[streamed].astype("int64"),
-        "hours": hours[streamed] / MS_PER_HOUR,
+        "hours": total_ms[streamed] / MS_PER_HOUR,
         "row": rows,
     }
     out = pd.DataFrame(table)
     return out.sort_values(["first_listen", "row"], kind="stable").reset_index(drop=True)
 
 
-def first_listens(plays_all: pd.DataFrame, level: str = "artist", min_ms: int = DEFAULT_MIN_MS) -> pd.DataFrame:
+def first_listens(plays_all: pd.DataFrame, level: str = "artist", min_ms: int = DEFAULT_MIN_MS,
+                  listens: FirstListens | None = None) -> pd.DataFrame:
     """Every artist (or track) ever streamed, in order of discovery, over the whole history.
 
     Columns: [``track``,] ``artist``, ``first_listen`` (local wall clock), ``streams`` (all
     streams ever, which all come at or after the first listen) and ``hours`` (all plays).
     """
-    return _first_table(plays_all, level, min_ms).drop(columns="row")
+    return _first_table(_listens(plays_all, listens), level, min_ms).drop(columns="row")
 
 
-def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DEFAULT_MIN_MS) -> pd.DataFrame:
+def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DEFAULT_MIN_MS,
+                  listens: FirstListens | None = None) -> pd.DataFrame:
     """Per local month of ``frame``: new artists, new tracks, and the share of listening that was new.
 
     A discovery is counted in the month of its first listen over the whole history, and
     only if that first listen is in ``frame`` (so the date range on screen is honoured
     exactly). ``share_of_listening_new`` = hours that month on tracks first heard that same
     month / hours that month (all plays of ``frame``). Months without plays in ``frame``
-    are left out.
+    are left out. ``listens``: ``FirstListens(plays_all)``, when the caller keeps one.
 
     Columns: ``month``, ``new_artists``, ``new_tracks``, ``hours``, ``new_hours``,
     ``share_of_listening_new``.
     """
-    positions = _positions(plays_all, frame)
-    month = period_starts(local_wall(plays_all), "month")
-    in_frame = np.zeros(len(plays_all), dtype=bool)
+    listens = _listens(plays_all, listens)
+    positions = listens.positions(frame)
+    month, size = listens.month_codes, len(listens.months)
+    in_frame = np.zeros(len(month), dtype=bool)
     in_frame[positions] = True
-    ms = plays_all["ms_played"].to_numpy()
-
-    _, _, artist_first = _first_plays(plays_all, "artist", min_ms)
-    track_codes, _, track_first = _first_plays(plays_all, "track", min_ms)
     counts = {}
-    for column, first in (("new_artists", artist_first), ("new_tracks", track_first)):
+    for column, level in (("new_artists", "artist"), ("new_tracks", "track")):
+        first = listens.first(level, min_ms)
         rows = first[first >= 0]
-        counts[column] = pd.Series(month[rows[in_frame[rows]]]).value_counts()
+        counts[column] = np.bincount(month[rows[in_frame[rows]]], minlength=size)
     # hours on tracks whose first listen falls in the month being played
-    item_first = np.where(track_codes >= 0, track_first[track_codes], -1)
-    first_month = np.where(item_first >= 0, month[np.maximum(item_first, 0)], np.datetime64("NaT", "us"))
+    track_codes = listens.level("track")[0]
+    track_first = listens.first("track", min_ms)
+    # each track's first month, -1 when never streamed and (the last entry) for plays without a track
+    first_month = np.append(np.where(track_first >= 0, month[np.maximum(track_first, 0)], -1), -1)
     frame_month = month[positions]
-    is_new = first_month[positions] == frame_month
+    frame_ms = listens.ms[positions]
+    is_new = first_month[track_codes[positions]] == frame_month
 
     # per month of the frame (in time order), on the months' numbers rather than a groupby
-    codes, months = period_codes(frame_month, "month")
-    frame_ms = ms[positions]
-    out = pd.DataFrame({"ms": np.bincount(codes, weights=frame_ms, minlength=len(months)).astype("int64"),
-                        "new_ms": np.bincount(codes, weights=np.where(is_new, frame_ms, 0),
-                                              minlength=len(months)).astype("int64")},
-                       index=pd.Index(months, name="month"))
-    out["new_artists"] = counts["new_artists"].reindex(out.index, fill_value=0).astype("int64")
-    out["new_tracks"] = counts["new_tracks"].reindex(out.index, fill_value=0).astype("int64")
+    present = np.flatnonzero(np.bincount(frame_month, minlength=size))
+    out = pd.DataFrame({"ms": np.bincount(frame_month, weights=frame_ms, minlength=size).astype("int64")[present],
+                        "new_ms": np.bincount(frame_month[is_new], weights=frame_ms[is_new],
+                                              minlength=size).astype("int64")[present],
+                        "new_artists": counts["new_artists"][present].astype("int64"),
+                        "new_tracks": counts["new_tracks"][present].astype("int64")},
+                       index=pd.Index(listens.months[present], name="month"))
     out["hours"] = out["ms"] / MS_PER_HOUR
     out["new_hours"] = out["new_ms"] / MS_PER_HOUR
     out["share_of_listening_new"] = (out["new_ms"] / out["ms"]).where(out["ms"] > 0)
     return out.reset_index()[["month", "new_artists", "new_tracks", "hours", "new_hours", "share_of_listening_new"]]
 
 
-def first_listen_timeline(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DEFAULT_MIN_MS) -> pd.DataFrame:
+def first_listen_timeline(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DEFAULT_MIN_MS,
+                          listens: FirstListens | None = None) -> pd.DataFrame:
     """The artists first heard within ``frame``, in order of discovery.
 
     Columns: ``artist``, ``first_listen`` (local wall clock), ``streams`` and ``hours`` since
     (over the whole history, not only the date range: "how far did this discovery go").
+    ``listens``: ``FirstListens(plays_all)``, when the caller keeps one.
     """
-    positions = _positions(plays_all, frame)
-    table = _first_table(plays_all, "artist", min_ms)
-    in_frame = np.zeros(len(plays_all), dtype=bool)
+    listens = _listens(plays_all, listens)
+    positions = listens.positions(frame)
+    table = _first_table(listens, "artist", min_ms)
+    in_frame = np.zeros(len(listens.ms), dtype=bool)
     in_frame[positions] = True
     return table[in_frame[table["row"].to_numpy()]].drop(columns="row").reset_index(drop=True)

@@ -81,6 +81,13 @@ def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = Non
     codes = np.asarray(codes)
     start_us = epoch_us(plays_all["start"])
     rows = np.flatnonzero((codes >= 0) & (plays_all["ms_played"].to_numpy() >= min_ms) & (start_us < now_us))
+    # only what could be a forgotten favourite: enough streams, the last one long enough ago
+    # (two passes of bincount and max; the windows below sort what is left)
+    streams = np.bincount(codes[rows], minlength=len(keys))
+    last = np.full(len(keys), np.iinfo(np.int64).min)
+    np.maximum.at(last, codes[rows], start_us[rows])
+    candidate = (streams >= min_streams) & (now_us - last >= quiet_days * _US_PER_DAY)
+    rows = rows[candidate[codes[rows]]]
     order, in_window = _peak_windows(codes[rows], start_us[rows], window_days * _US_PER_DAY)
     ranked = pd.DataFrame({"code": codes[rows][order], "row": rows[order], "start": start_us[rows][order],
                            "in_window": in_window})
