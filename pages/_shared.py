@@ -209,7 +209,8 @@ def _plays(db_path: str, profile: str, version: str) -> pd.DataFrame:
     # invalidates exactly this.
     db = store.open_store(db_path)
     try:
-        return history.load_plays_snapshot(db, db_path, profile)
+        # the frame is kept here: the Parquet file (for the next server) is written behind
+        return history.load_plays_snapshot(db, db_path, profile, write_behind=True)
     finally:
         db.close()
 

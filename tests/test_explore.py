@@ -107,6 +107,22 @@ def test_snapshot_round_trips_and_is_replaced_after_an_import(tmp_path):
     assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == [history.snapshot_path(db_path, "me", "2.0", store.store_id(db)).name]
 
 
+def test_a_snapshot_written_behind_holds_the_same_plays(tmp_path):
+    import threading
+    db_path = tmp_path / "s.db"
+    db = store.open_store(db_path)
+    import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(
+        [{"ts": f"2024-01-0{day}T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "One"}
+         for day in range(1, 4)]))])
+    plays = history.load_plays_snapshot(db, db_path, "me", write_behind=True)
+    pd.testing.assert_frame_equal(plays, history.load_plays(db, "me"))
+    for writer in [t for t in threading.enumerate() if t.name == "encore-snapshot"]:
+        writer.join()
+    files = list((tmp_path / "s.db.explore").iterdir())  # the file, and no temporary one left
+    assert [p.name for p in files] == [history.snapshot_path(db_path, "me", "1.0", store.store_id(db)).name]
+    pd.testing.assert_frame_equal(history.load_plays_snapshot(db, db_path, "me"), plays)
+
+
 @pytest.mark.parametrize("tz", ["Europe/Berlin", "Asia/Beirut", "America/Santiago", "UTC"])
 def test_date_range_keeps_exactly_the_plays_whose_local_start_date_is_inside(tz):
     # every 20 minutes through two years: DST changes, including zones whose clocks jump

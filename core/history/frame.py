@@ -21,6 +21,7 @@ second instead of seconds; see ``load_plays_snapshot``.
 """
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 
@@ -136,8 +137,13 @@ def snapshot_path(db_path: str | Path, profile: str, version: int | str, store_i
     return Path(f"{db_path}.explore") / f"{file_stem(profile)}{store_part}-v{version}.parquet"
 
 
-def load_plays_snapshot(db: Database, db_path: str | Path, profile: str) -> pd.DataFrame:
-    """``load_plays`` through a Parquet snapshot of the current version of this store."""
+def load_plays_snapshot(db: Database, db_path: str | Path, profile: str, write_behind: bool = False) -> pd.DataFrame:
+    """``load_plays`` through a Parquet snapshot of the current version of this store.
+
+    ``write_behind``: when the snapshot has to be made, return the plays at once and write
+    the file in a thread of its own (a long-lived server that keeps the frame in memory:
+    the file is for the next process; the interpreter waits for the thread before it exits).
+    """
     path = snapshot_path(db_path, profile, store.frame_version(db), store.store_id(db))
     if path.exists():
         plays = pd.read_parquet(path)
@@ -149,10 +155,20 @@ def load_plays_snapshot(db: Database, db_path: str | Path, profile: str) -> pd.D
     plays = load_plays(db, profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     forget_snapshots(db_path, profile, keep=path)
-    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # two sessions may write at once
-    plays.to_parquet(tmp, index=False)
-    tmp.replace(path)  # atomic: a reader never sees half a file
+    if write_behind:
+        threading.Thread(target=_write_snapshot, args=(plays, path), name="encore-snapshot").start()
+    else:
+        _write_snapshot(plays, path)
     return plays
+
+
+def _write_snapshot(plays: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # two sessions may write at once
+    try:
+        plays.to_parquet(tmp, index=False)
+        tmp.replace(path)  # atomic: a reader never sees half a file
+    finally:
+        tmp.unlink(missing_ok=True)  # nothing left behind when the write failed
 
 
 def forget_snapshots(db_path: str | Path, profile: str, keep: Path | None = None) -> None:
