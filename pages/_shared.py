@@ -372,6 +372,19 @@ def detail_link(kind: str, key: object, profile: str | None = None) -> str | Non
     return f"./detail?{urlencode({kind: key, **({'profile': profile} if profile else {})})}"
 
 
+def detail_links(kind: str, keys, profile: str | None = None, where=None) -> list[str | None]:
+    """``detail_link`` for each key; None where ``where`` (one flag per key) is false, e.g. a
+    song the listener never streamed: the Artist & track page has nothing to show for it."""
+    keys = list(keys)
+    shown = [True] * len(keys) if where is None else list(where)
+    return [detail_link(kind, key, profile) if show else None for key, show in zip(keys, shown)]
+
+
+def link_column(help: str = "Open it on the Artist & track page"):
+    """How a table shows ``detail_links``: a narrow "Artist & track ↗" link."""
+    return st.column_config.LinkColumn("", display_text="Artist & track ↗", width="small", help=help)
+
+
 def spotify_client_id_from_secrets() -> str | None:
     """SPOTIFY_CLIENT_ID from .streamlit/secrets.toml (the environment is read by core.spotify)."""
     try:

@@ -141,9 +141,12 @@ if conversation.options:
                 log.append(("assistant", f"Took direction {index + 1}: {label}."))
                 _save()
                 st.rerun()
-            st.dataframe(rows[["artist_name", "track_name", "release_year", "energy", "valence", "reason"]],
+            # a song the listener streams opens on the Artist & track page
+            shown = rows.assign(link=_shared.detail_links("song", rows["track_key"], profile, where=rows["known"]))
+            st.dataframe(shown[["artist_name", "track_name", "release_year", "energy", "valence", "reason", "link"]],
                          hide_index=True, width="stretch",
-                         column_config={"release_year": st.column_config.NumberColumn("year", format="%d")})
+                         column_config={"release_year": st.column_config.NumberColumn("year", format="%d"),
+                                        "link": _shared.link_column("Open the song on the Artist & track page")})
 
 version = conversation.version
 if version is None:
@@ -191,7 +194,11 @@ for number, row in enumerate(frame.itertuples(), start=1):
     if not pd.isna(row.tempo) and "tempo" not in row.reason:
         sound += f"{' · ' if sound else ''}{row.tempo:.0f} BPM"
     # names are data: escaped, never read as markdown or HTML
-    cols[1].markdown(f"**{number}. {_shared.plain(row.artist_name)} — {_shared.plain(row.track_name)}**{year}{album}")
+    # a song the listener streams links to the Artist & track page (the address is url-encoded)
+    link = _shared.detail_link("song", row.track_key, profile) if row.known else None
+    more = f" · [Artist & track ↗]({link})" if link else ""
+    cols[1].markdown(f"**{number}. {_shared.plain(row.artist_name)} — {_shared.plain(row.track_name)}**{year}{album}"
+                     + more)
     cols[1].caption(_shared.plain(row.reason) + ("  ·  " + sound if sound else ""))
     if cols[2].button("👍", key=f"chat_like_{conversation.current}_{row.track_key}", help="More like this"):
         store.set_feedback(db, profile, row.track_key, 1)

@@ -33,7 +33,7 @@ def _discoveries(key: tuple, filters: explore.Filters) -> tuple[pd.DataFrame, pd
     frame = _shared.explore_frame(key[1], filters)
     timeline = explore.first_listen_timeline(listens.plays, frame, filters.min_ms, listens=listens)
     # each artist a link to the Artist & track page, made once per range and rule, not on every rerun
-    linked = timeline.assign(link=[_shared.detail_link("artist", a, key[1]) for a in timeline["artist"]])
+    linked = timeline.assign(link=_shared.detail_links("artist", timeline["artist"], key[1]))
     return explore.new_per_month(listens.plays, frame, filters.min_ms, listens=listens), linked
 
 
@@ -86,7 +86,7 @@ else:
     st.dataframe(biggest, hide_index=True,
                  width="stretch", height="content",
                  column_config={"first_listen": st.column_config.DatetimeColumn("first listen", format=DATE),
-                                "link": st.column_config.LinkColumn("", display_text="Artist & track ↗"),
+                                "link": _shared.link_column(),
                                 "streams": st.column_config.NumberColumn("streams", format="%,d"),
                                 "hours": st.column_config.NumberColumn("hours", format="%,.1f")})
 
@@ -108,10 +108,10 @@ if forgotten.empty:
             "Lower the streams or the days to widen the net.")
 else:
     # the internal key becomes a link to the song (or artist) on the Artist & track page
-    linked = forgotten.assign(key=[_shared.detail_link("song" if level == "track" else "artist", k, profile)
-                                   for k in forgotten["key"]])
+    linked = forgotten.assign(key=_shared.detail_links("song" if level == "track" else "artist", forgotten["key"],
+                                                       profile))
     st.dataframe(linked, hide_index=True, width="stretch", height="content",
-                 column_config={"key": st.column_config.LinkColumn("", display_text="Artist & track ↗"),
+                 column_config={"key": _shared.link_column(),
                                 "streams": st.column_config.NumberColumn("streams", format="%,d"),
                                 "peak_streams": st.column_config.NumberColumn("streams in best 90 days", format="%,d"),
                                 "peak_from": st.column_config.DateColumn("best 90 days from", format=DATE),

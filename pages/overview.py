@@ -93,7 +93,7 @@ else:
     value = "streams" if rank_by == "streams" else "hours"
     # each row opens its artist or song on the Artist & track page (an album: its artist)
     link_kind, link_column = ("song", "key") if by == "track" else ("artist", "artist" if by == "album" else "key")
-    links = [_shared.detail_link(link_kind, v, profile) for v in table[link_column]]
+    links = _shared.detail_links(link_kind, table[link_column], profile)
     shown = table.assign(change=table["movement"].map(explore.movement_arrow), link=links)
     chart_data = table.drop(columns="key").assign(label=table["rank"].astype(str) + ". " + table["name"], link=links)
     chart_tooltip = ["name"] + (["artist"] if by == "album" else []) + ["streams", "hours", "movement"]
@@ -110,9 +110,8 @@ else:
             "hours": st.column_config.NumberColumn("Hours", format="%,.1f"),
             "change": st.column_config.TextColumn("vs before", help="Rank change against the previous period "
                                                                      "of the same length: ↑ up, ↓ down, new."),
-            "link": st.column_config.LinkColumn(
-                "", display_text="Artist & track ↗", width="small",
-                help="Open it on the Artist & track page" + (" (an album: its artist)" if by == "album" else "")),
+            "link": _shared.link_column("Open it on the Artist & track page"
+                                        + (" (an album: its artist)" if by == "album" else "")),
         },
     )
     chart_col.altair_chart(

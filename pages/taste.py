@@ -126,12 +126,10 @@ who = _listener(*_shared.data_key(profile), record["id"], feedback, current, pla
 def _linked(table, familiar_column: str = "familiar"):
     """The table with a link to the Artist & track page on each song the listener streams
     (a song they never streamed has nothing to show there)."""
-    return table.assign(link=[_shared.detail_link("song", key, profile) if mine else None
-                              for key, mine in zip(table["track_key"], table[familiar_column])])
+    return table.assign(link=_shared.detail_links("song", table["track_key"], profile, where=table[familiar_column]))
 
 
-LINK = st.column_config.LinkColumn("", display_text="Artist & track ↗", width="small",
-                                   help="Open the song on the Artist & track page")
+LINK = _shared.link_column("Open the song on the Artist & track page")
 
 st.header("Recommendations")
 discover_tab, for_you_tab, forgotten_tab, like_tab = st.tabs(

@@ -32,8 +32,17 @@ def messages(at: AppTest) -> list[tuple[str, str]]:
 
 def playlist_rows(at: AppTest) -> list[str]:
     """The playlist's tracks as "Artist — Title (year)", in order."""
-    rows = [m.value for m in at.markdown if m.value.startswith("**") and " — " in m.value]
+    rows = [m.value.split(LINK)[0] for m in at.markdown if m.value.startswith("**") and " — " in m.value]
     return [shown(row.split("  \n")[0].split(". ", 1)[1].replace("**", "")) for row in rows]
+
+
+LINK = " · [Artist & track ↗]("
+
+
+def playlist_links(at: AppTest) -> dict[str, str | None]:
+    """Each playlist row's link to the Artist & track page (None without one), by row."""
+    rows = [m.value for m in at.markdown if m.value.startswith("**") and " — " in m.value]
+    return {row.split(LINK)[0]: (row.split(LINK)[1].rstrip(")") if LINK in row else None) for row in rows}
 
 
 def test_a_chat_of_several_turns(chat_db):
@@ -187,3 +196,22 @@ def test_playlists_are_kept_renamed_duplicated_and_deleted(chat_db):
     older = store.list_chats(db, "demo")[1]["id"]
     picker.set_value(older).run()
     assert playlist_rows(at) == first
+
+
+def test_songs_the_listener_streams_link_to_the_artist_and_track_page(chat_db):
+    from urllib.parse import parse_qs, urlsplit
+
+    from core import history
+    at = chat_page()
+    say(at, "songs I love")
+    links = playlist_links(at)
+    plays = history.load_plays(store.open_store(chat_db), at.session_state["profile"])
+    streamed = set(plays["song_key"].dropna().astype(str))
+    linked = [parse_qs(urlsplit(link).query)["song"][0] for link in links.values() if link]
+    assert linked and set(linked) <= streamed  # loved songs are streamed songs: each opens on the detail page
+    say(at, "jazz, give me three directions")
+    table = at.dataframe[0].value
+    assert "link" in table.columns
+    known = table["link"].notna()
+    assert known.any() and not known.all()  # streamed songs link, songs new to the listener do not
+    assert all(parse_qs(urlsplit(link).query)["song"][0] in streamed for link in table.loc[known, "link"])
