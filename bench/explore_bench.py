@@ -135,16 +135,20 @@ def main() -> int:
             parser.error("give --export or --db")
         args.db = Path(tempfile.mkdtemp(prefix="encore-explore-")) / "bench.db"
         t = time.perf_counter()
-        import_files(store.open_store(args.db), paths=[args.export], profile=args.profile)
+        db = store.open_store(args.db)
+        import_files(db, paths=[args.export], profile=args.profile)
+        db.close()
         print(f"imported {args.export} in {time.perf_counter() - t:.1f} s")
     os.environ["ENCORE_DB"] = str(args.db)
-    plays = store.count_plays(store.open_store(args.db), args.profile)
+    db = store.open_store(args.db)
+    plays = store.count_plays(db, args.profile)
     print(f"store: {args.db} — profile '{args.profile}' with {plays:,} plays; median of {args.repeat} runs\n")
 
     situations = QUICK if args.quick else SITUATIONS
     if args.quick:
         from core import history
-        history.load_plays_snapshot(store.open_store(args.db), args.db, args.profile)
+        history.load_plays_snapshot(db, args.db, args.profile)
+    db.close()  # the pages open their own
     from streamlit.testing.v1 import AppTest
     warmup = AppTest.from_file(str(REPO / "Home.py"), default_timeout=300)
     warmup.session_state["profile"] = args.profile
