@@ -232,3 +232,19 @@ def test_first_listens_kept_by_the_page_give_the_same_tables_for_any_range():
                                           explore.first_listen_timeline(kept.plays, rows, min_ms))
     with pytest.raises(ValueError, match="built from plays_all"):
         explore.new_per_month(plays.iloc[:5], plays.iloc[:5], listens=listens)
+
+
+def test_first_listens_in_another_zone_share_the_records_and_give_that_zones_months():
+    plays = _random_history(5)
+    berlin = explore.FirstListens(plays)
+    berlin.first("artist", 30_000)  # built in Berlin
+    tokyo_plays = explore.localise(plays, "Asia/Tokyo")
+    tokyo = berlin.in_zone(tokyo_plays)
+    assert tokyo.level("artist") is berlin.level("artist")
+    for min_ms in (0, 31_000):
+        pd.testing.assert_frame_equal(explore.new_per_month(tokyo_plays, tokyo_plays, min_ms, listens=tokyo),
+                                      explore.new_per_month(tokyo_plays, tokyo_plays, min_ms))
+        pd.testing.assert_frame_equal(explore.first_listens(tokyo_plays, "track", min_ms, listens=tokyo),
+                                      explore.first_listens(tokyo_plays, "track", min_ms))
+    with pytest.raises(ValueError, match="same plays"):
+        berlin.in_zone(tokyo_plays.iloc[1:])

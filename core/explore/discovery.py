@@ -20,6 +20,8 @@ Rules every function here shares:
 """
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pandas as pd
 
@@ -51,8 +53,32 @@ class FirstListens:
         # explore.load_plays returns plays in start order; sort only when given something else
         self.order = (np.arange(len(starts)) if np.all(starts[1:] >= starts[:-1])
                       else np.argsort(starts, kind="stable"))
-        self.month_codes, self.months = period_codes(local_wall(plays_all), "month")
+        self._months: tuple[np.ndarray, np.ndarray] | None = None
         self._levels: dict[str, tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]] = {}
+
+    def in_zone(self, plays_all: pd.DataFrame) -> FirstListens:
+        """The same history's plays localised in another zone: what does not depend on the
+        zone (every artist's and track's codes and records) is shared, not built again."""
+        if not plays_all.index.equals(self.plays.index):
+            raise ValueError("in_zone needs the same plays (same index labels) in another zone")
+        other = copy.copy(self)
+        other.plays, other._months = plays_all, None
+        return other
+
+    @property
+    def month_codes(self) -> np.ndarray:
+        """Each play's local month as 0..k-1 in time order (``period_codes``)."""
+        return self._month_numbers()[0]
+
+    @property
+    def months(self) -> np.ndarray:
+        """The k local months' starts."""
+        return self._month_numbers()[1]
+
+    def _month_numbers(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._months is None:
+            self._months = period_codes(local_wall(self.plays), "month")
+        return self._months
 
     def level(self, level: str) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]:
         """(code of each play, -1 for none; the keys; the record plays' positions in time
