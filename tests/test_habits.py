@@ -1,10 +1,13 @@
 """core.habits on tiny hand-made histories run through the real import and explore path."""
 import datetime as dt
+import functools
 
 import numpy as np
 import orjson
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core import explore, history, ingest, store
 
@@ -341,3 +344,58 @@ def test_day_counts_follow_the_wall_clock_where_it_goes_back_across_midnight():
         selected = explore.select_dates(frame, start, end)
         assert len(selected) in (2, 3)
         assert_same(habit_aggregates(explore.days_between(counts, start, end)), habit_aggregates(selected))
+
+
+SESSION_ROWS = RANGE_ROWS + [
+    # a long play that overlaps the next three: cut by a range, they are sessions of their own
+    play("2024-06-01T20:00:00Z", 4 * 3600, artist="Marathon", uri="h"),
+    play("2024-06-01T21:00:00Z", 180, artist="Inside", uri="i"),
+    play("2024-06-01T22:30:00Z", 180, artist="Inside", uri="j"),
+    play("2024-06-01T23:40:00Z", 180, artist="Late", uri="k"),
+    play("2024-06-02T00:10:00Z", 180, artist="Later", uri="k"),
+    play("2024-06-02T01:00:00Z", 20, artist="Later", uri="l"),
+]
+
+
+@pytest.mark.parametrize("gap", [10, 30, 45])
+@pytest.mark.parametrize("start, end", RANGES + [(dt.date(2024, 6, 2), None), (None, dt.date(2024, 6, 1))])
+def test_sessions_of_a_date_range_from_the_whole_historys_sessions(gap, start, end):
+    rows = frame_of(SESSION_ROWS, tz=BERLIN)
+    split = explore.split_rows(rows, gap)
+    frame = explore.select_dates(rows, start, end)
+    pd.testing.assert_frame_equal(explore.sessions(frame, gap, within=split), explore.sessions(frame, gap))
+    np.testing.assert_array_equal(explore.session_streams(frame, gap, within=split),
+                                  explore.session_streams(frame, gap))
+
+
+def test_a_range_cuts_the_session_of_a_play_that_began_before_it():
+    rows = frame_of(SESSION_ROWS, tz="UTC")
+    frame = explore.select_dates(rows, dt.date(2024, 6, 2), dt.date(2024, 6, 2))
+    table = explore.sessions(frame, 30, within=explore.split_rows(rows, 30))
+    # the Marathon play (20:00-24:00 on 1 June) is outside: 00:10 and 01:00 are 47 minutes apart
+    assert table[["plays", "top_artist"]].to_dict("records") == [{"plays": 1, "top_artist": "Later"},
+                                                                 {"plays": 1, "top_artist": "Later"}]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.booleans(), min_size=len(SESSION_ROWS), max_size=len(SESSION_ROWS)),
+       st.sampled_from([5, 30, 90]))
+def test_sessions_of_any_selection_from_the_whole_historys_sessions(keep, gap):
+    rows = _session_rows()
+    frame = rows[np.array(keep)]
+    expected = explore.sessions(frame, gap)
+    pd.testing.assert_frame_equal(explore.sessions(frame, gap, within=explore.split_rows(rows, gap)), expected)
+
+
+def test_sessions_outside_the_split_rows_or_of_another_gap_are_split_afresh():
+    rows = _session_rows()
+    other = frame_of(SESSION_ROWS[::-1][:5], tz=BERLIN)  # labels that are not the split rows'
+    split = explore.split_rows(rows, 30)
+    for frame, gap in [(other, 30), (rows, 45), (rows.iloc[::-1], 30)]:
+        pd.testing.assert_frame_equal(explore.sessions(frame, gap, within=split), explore.sessions(frame, gap))
+    assert explore.split_rows(rows.iloc[::-1], 30) is None  # not in order of start: nothing to reuse
+
+
+@functools.cache
+def _session_rows() -> pd.DataFrame:
+    return frame_of(SESSION_ROWS, tz=BERLIN)

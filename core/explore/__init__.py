@@ -78,6 +78,7 @@ from core.explore.habits import (  # noqa: F401
     UNKNOWN_COUNTRY,
     UNKNOWN_COUNTRY_LABEL,
     DayCounts,
+    SessionSplit,
     countries,
     coverage,
     day_counts,
@@ -93,6 +94,7 @@ from core.explore.habits import (  # noqa: F401
     skip_rate_over_time,
     skip_rules_by_year,
     skip_summary,
+    split_rows,
 )
 from core.explore.mood import (  # noqa: F401
     FEATURES,

@@ -1,7 +1,9 @@
 """How a person listens: sessions, skips, why plays start and end, shuffle, devices, places.
 
 Skips, reasons, devices, places and shuffle are sums over plays, kept per local day
-(``DayCounts``): a date range adds up its days.
+(``DayCounts``): a date range adds up its days. Sessions of a range are split on the
+range's plays alone, reusing the sessions of every play of the content (``SessionSplit``)
+that the range holds whole.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.periods import calendar_years, local_wall, period_codes
 from core.history.frame import creator_names
-from core.history.sessions import _utc_wall, split_sessions
+from core.history.sessions import _utc_wall, session_starts, split_sessions
 
 # What Spotify's reason codes mean, by where they appear (the same code reads differently
 # at the start and at the end of a play). Unknown codes are shown as they are.
@@ -42,47 +44,140 @@ UNKNOWN_COUNTRY = "ZZ"
 UNKNOWN_COUNTRY_LABEL = f"unknown ({UNKNOWN_COUNTRY})"
 
 
-def sessions(frame: pd.DataFrame, gap_minutes: float = 30) -> pd.DataFrame:
-    """One row per listening session (see ``split_sessions``).
+@dataclass(frozen=True, eq=False)
+class SessionSplit:
+    """The sessions of a localised frame's rows for one gap, split and named once, so that
+    the sessions of a selection of those rows (a date range) reuse every session the
+    selection holds whole (``sessions(frame, gap, within=...)``). Made by ``split_rows``."""
+
+    gap_minutes: float
+    labels: np.ndarray  # the rows' index labels (increasing)
+    start: np.ndarray  # UTC start and end (datetime64[us]) per row, in row order = start order
+    end: np.ndarray
+    first: np.ndarray  # per session: its first and last row
+    last: np.ndarray
+    top_artist: np.ndarray  # per session (object: str or None)
+    names: pd.Series  # per row: ``creator_names`` and ms_played, to name a session again
+    ms: np.ndarray
+
+
+def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | None:
+    """``rows``' sessions (see ``SessionSplit``); None when the rows are not in order of start
+    with increasing integer labels (as ``explore.load_plays`` gives them), where nothing is reused."""
+    labels = rows.index.to_numpy()
+    start, end = _utc_wall(rows["start"]), _utc_wall(rows["end"])
+    if labels.dtype.kind not in "iu" or np.any(labels[1:] <= labels[:-1]) or np.any(start[1:] < start[:-1]):
+        return None
+    new = session_starts(start, end, gap_minutes)
+    ids = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    count = len(first)
+    names, ms = creator_names(rows), rows["ms_played"].to_numpy()
+    return SessionSplit(gap_minutes=gap_minutes, labels=labels, start=start, end=end, first=first,
+                        last=np.r_[first[1:], len(rows)] - 1,
+                        top_artist=_top_artists(ids, names, ms, count).to_numpy(dtype=object), names=names, ms=ms)
+
+
+def _positions(split: SessionSplit, frame: pd.DataFrame, gap_minutes: float) -> slice | np.ndarray | None:
+    """Where ``frame``'s rows are among ``split``'s rows, found by index label (a slice for a
+    run of rows); None — nothing to reuse — for another gap, a label that is not there,
+    labels out of order, or first and last plays that are not the split's at those labels."""
+    labels = frame.index.to_numpy()
+    if split.gap_minutes != gap_minutes or labels.dtype.kind not in "iu" or len(labels) == 0:
+        return None
+    lo, hi = (int(i) for i in np.searchsorted(split.labels, [labels[0], labels[-1]]))
+    if hi - lo + 1 == len(labels) and hi < len(split.labels) and np.array_equal(split.labels[lo:hi + 1], labels):
+        at = slice(lo, hi + 1)
+    else:
+        at = np.searchsorted(split.labels, labels)
+        if at[-1] >= len(split.labels) or np.any(at[1:] <= at[:-1]) or not np.array_equal(split.labels[at], labels):
+            return None
+    # the same labels should mean the same plays (the frame is a selection of the split's rows):
+    # a frame of other plays numbered alike is caught here at its ends, cheaply, not proved
+    where = [lo, hi] if isinstance(at, slice) else at[[0, -1]]
+    return at if np.array_equal(_utc_wall(frame["start"].iloc[[0, -1]]), split.start[where]) else None
+
+
+def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> pd.DataFrame:
+    """One row per listening session (see ``split_sessions``) of ``frame``'s plays.
 
     Columns: ``session``, ``start`` and ``end`` (local, tz-aware), ``minutes`` (elapsed from
     the first start to the last end), ``plays``, ``streams``, ``top_artist`` (the artist —
     or show — with the most listening time in the session, ties by name; missing if no
     play names one). Text columns use pandas' default ``str`` dtype.
+
+    ``within``: ``split_rows`` of rows that ``frame`` is a selection of (the same index
+    labels, same gap): sessions the selection holds whole are not named again. The
+    result is the same: sessions are split on ``frame``'s plays alone.
     """
-    ids = split_sessions(frame, gap_minutes)
     columns = ["session", "start", "end", "minutes", "plays", "streams", "top_artist"]
     if frame.empty:
         return pd.DataFrame({"session": pd.Series(dtype="int64"), "start": frame["local"], "end": frame["local"],
                              "minutes": pd.Series(dtype="float64"), "plays": pd.Series(dtype="int64"),
                              "streams": pd.Series(dtype="int64"), "top_artist": pd.Series(dtype="str")})[columns]
-    ids_np = ids.to_numpy()
-    count = int(ids_np.max()) + 1
-    # sorted by session id, each session is one contiguous run of rows: reduce each run
-    order = np.argsort(ids_np, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, np.diff(ids_np[order]) != 0])
-    start = np.minimum.reduceat(_utc_wall(frame["start"])[order], bounds)
-    end = np.maximum.reduceat(_utc_wall(frame["end"])[order], bounds)
+    at = None if within is None else _positions(within, frame, gap_minutes)
+    if at is None:
+        start, end = _utc_wall(frame["start"]), _utc_wall(frame["end"])
+        # sessions are runs of plays in start order (explore.load_plays keeps that order)
+        order = None if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
+        plays = frame if order is None else frame.iloc[order]
+        if order is not None:
+            start, end = start[order], end[order]
+    else:
+        start, end, plays = within.start[at], within.end[at], frame
+    new = session_starts(start, end, gap_minutes)
+    bounds = np.flatnonzero(new)
+    count = len(bounds)
+    ends = np.maximum.reduceat(end, bounds)
+    sizes = np.diff(np.r_[bounds, len(start)])
+    if at is None:
+        top = _top_artists(np.cumsum(new) - 1, creator_names(plays), plays["ms_played"].to_numpy(), count)
+    else:
+        top = _reused_top_artists(within, at, bounds, sizes)
     tz = frame["local"].dt.tz
     out = pd.DataFrame({
         "session": np.arange(count, dtype="int64"),
-        "start": pd.Series(start).dt.tz_localize("UTC").dt.tz_convert(tz),
-        "end": pd.Series(end).dt.tz_localize("UTC").dt.tz_convert(tz),
-        "minutes": (end - start) / np.timedelta64(60_000_000, "us"),
-        "plays": np.bincount(ids_np, minlength=count).astype("int64"),
-        "streams": np.bincount(ids_np, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64"),
+        "start": pd.Series(start[bounds]).dt.tz_localize("UTC").dt.tz_convert(tz),  # in start order: the first
+        "end": pd.Series(ends).dt.tz_localize("UTC").dt.tz_convert(tz),
+        "minutes": (ends - start[bounds]) / np.timedelta64(60_000_000, "us"),
+        "plays": sizes.astype("int64"),
+        "streams": np.add.reduceat(plays["is_stream"].to_numpy(dtype="int64"), bounds),
+        "top_artist": top,
     })
-    out["top_artist"] = _top_artists(ids_np, creator_names(frame), frame["ms_played"].to_numpy(), count)
     return out[columns]
 
 
+def _reused_top_artists(split: SessionSplit, at: slice | np.ndarray, bounds: np.ndarray,
+                        sizes: np.ndarray) -> pd.Series:
+    """The top artist of each session of ``split``'s rows at ``at`` (its sessions begin at
+    ``bounds`` and hold ``sizes`` plays): ``split``'s own where a session is one of its
+    sessions whole (the same plays), worked out again for the others (at a range's bounds)."""
+    place = (lambda i: at.start + i) if isinstance(at, slice) else (lambda i: at[i])
+    first, last = place(bounds), place(bounds + sizes - 1)
+    whole = np.searchsorted(split.first, first, side="right") - 1  # the split's session of each first play
+    same = (split.first[whole] == first) & (split.last[whole] == last) & (last - first + 1 == sizes)
+    top = np.where(same, split.top_artist[whole], None)
+    redo = np.flatnonzero(~same)
+    if len(redo):
+        lengths = sizes[redo]
+        session = np.repeat(np.arange(len(redo)), lengths)
+        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        rows = place(np.repeat(bounds[redo], lengths) + offset)
+        top[redo] = _top_artists(session, split.names.iloc[rows], split.ms[rows], len(redo)).to_numpy(dtype=object)
+    return pd.Series(top, dtype="str")
 
-def session_streams(frame: pd.DataFrame, gap_minutes: float = 30) -> np.ndarray:
-    """The ``streams`` column of ``sessions(frame, gap_minutes)`` alone: what a new stream
-    rule changes in that table."""
-    ids = split_sessions(frame, gap_minutes).to_numpy()
-    count = int(ids.max()) + 1 if len(ids) else 0
-    return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
+
+def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> np.ndarray:
+    """The ``streams`` column of ``sessions(frame, gap_minutes, within)`` alone: what a new
+    stream rule changes in that table."""
+    at = None if within is None else _positions(within, frame, gap_minutes)
+    if at is None:
+        ids = split_sessions(frame, gap_minutes).to_numpy()
+        count = int(ids.max()) + 1 if len(ids) else 0
+        return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
+    bounds = np.flatnonzero(session_starts(within.start[at], within.end[at], gap_minutes))
+    return np.add.reduceat(frame["is_stream"].to_numpy(dtype="int64"), bounds)
+
 
 def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> pd.Series:
     """Per session 0..count-1, the name with the most ms_played (ties: alphabetically first)."""
