@@ -25,9 +25,11 @@ def _day_counts(key: tuple, tz: str, content: tuple[str, ...]) -> explore.DayCou
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _session_split(key: tuple, tz: str, content: tuple[str, ...], gap_minutes: int) -> explore.SessionSplit | None:
-    # the sessions of every play of the content: a date range names only the sessions it cuts
-    return explore.split_rows(_shared.content_plays(key[1], tz, content), gap_minutes)
+def _session_split(key: tuple, content: tuple[str, ...], gap_minutes: int, _tz: str) -> explore.SessionSplit | None:
+    # the sessions of every play of the content: a date range names only the sessions it cuts.
+    # Split on UTC times: the same in every zone, so the zone (unhashed: _tz) only picks which
+    # cached rows to read
+    return explore.split_rows(_shared.content_plays(key[1], _tz, content), gap_minutes)
 
 
 def _counts(key: tuple, filters: explore.Filters) -> explore.DayCounts:
@@ -38,13 +40,13 @@ def _counts(key: tuple, filters: explore.Filters) -> explore.DayCounts:
 def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
     # called without the stream rule (_shared.without_rule): only the streams column counts it
     return explore.sessions(_shared.explore_frame(key[1], filters), gap_minutes,
-                            within=_session_split(key, filters.tz, filters.content, gap_minutes))
+                            within=_session_split(key, filters.content, gap_minutes, filters.tz))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _session_streams(key: tuple, filters: explore.Filters, gap_minutes: int):
     return explore.session_streams(_shared.explore_frame(key[1], filters), gap_minutes,
-                                   within=_session_split(key, filters.tz, filters.content, gap_minutes))
+                                   within=_session_split(key, filters.content, gap_minutes, filters.tz))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

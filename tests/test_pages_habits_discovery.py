@@ -117,6 +117,22 @@ def test_habits_page_after_a_new_date_range_and_stream_rule_equals_the_aggregate
     assert metrics["Sessions"] == f"{len(table):,}"
     assert metrics["Skipped plays"] == f"{explore.skip_summary(frame)['skipped']:,}"
 
+    # another zone: other local days, the same sessions (split on UTC times) shown in its clock
+    at.selectbox(key="f_tz").set_value("America/New_York").run()
+    assert not at.exception
+    db = store.open_store(db_path)
+    plays = history.load_plays(db, "demo")
+    db.close()
+    frame = explore.apply_filters(plays, explore.Filters(start=start, end=end, tz="America/New_York", min_ms=0))
+    table = explore.sessions(frame, 30)
+    assert str(table["start"].dt.tz) == "America/New_York"
+    shown_longest = at.dataframe[0].value
+    longest = explore.longest_sessions(table)
+    assert shown_longest["session"].tolist() == longest["session"].tolist()
+    assert shown_longest["top_artist"].tolist() == longest["top_artist"].tolist()
+    assert {m.label: m.value for m in at.metric}["Sessions"] == f"{len(table):,}"
+    pd.testing.assert_frame_equal(charts_by_title(at)["Skip rate"], explore.skip_rate_over_time(frame))
+
 
 def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_path):
     at = open_page("pages/discovery.py")
