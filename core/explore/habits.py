@@ -46,9 +46,10 @@ UNKNOWN_COUNTRY_LABEL = f"unknown ({UNKNOWN_COUNTRY})"
 
 @dataclass(frozen=True, eq=False)
 class SessionSplit:
-    """The sessions of a localised frame's rows for one gap, split and named once, so that
-    the sessions of a selection of those rows (a date range) reuse every session the
-    selection holds whole (``sessions(frame, gap, within=...)``). Made by ``split_rows``."""
+    """The sessions of some plays for one gap, split and named once, so that the sessions
+    of a selection of those plays (a date range) reuse every session the selection holds
+    whole (``sessions(frame, gap, within=...)``). Made by ``split_rows``; split on UTC
+    times, so the same in every time zone."""
 
     gap_minutes: float
     labels: np.ndarray  # the rows' index labels (increasing)
