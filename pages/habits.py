@@ -17,37 +17,57 @@ if _shared.empty_state(frame, profile):
 # utc time units: period starts are naive local wall-clock times, shown as they are in any browser
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _day_counts(key: tuple, tz: str, content: tuple[str, ...]) -> explore.DayCounts:
+    # key = _shared.data_key(profile): a new import invalidates exactly this. Once per zone and
+    # content: a date range is a run of these days, so a new range adds up days, not plays
+    return explore.day_counts(_shared.content_plays(key[1], tz, content))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _session_split(key: tuple, content: tuple[str, ...], gap_minutes: int, _tz: str) -> explore.SessionSplit | None:
+    # the sessions of every play of the content: a date range names only the sessions it cuts.
+    # Split on UTC times: the same in every zone, so the zone (unhashed: _tz) only picks which
+    # cached rows to read
+    return explore.split_rows(_shared.content_plays(key[1], _tz, content), gap_minutes)
+
+
+def _counts(key: tuple, filters: explore.Filters) -> explore.DayCounts:
+    return explore.days_between(_day_counts(key, filters.tz, filters.content), filters.start, filters.end)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
-    # key = _shared.data_key(profile): a new import invalidates exactly this. Called
-    # without the stream rule (_shared.without_rule): only the streams column counts it
-    return explore.sessions(_shared.explore_frame(key[1], filters), gap_minutes)
+    # called without the stream rule (_shared.without_rule): only the streams column counts it
+    return explore.sessions(_shared.explore_frame(key[1], filters), gap_minutes,
+                            within=_session_split(key, filters.content, gap_minutes, filters.tz))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _session_streams(key: tuple, filters: explore.Filters, gap_minutes: int):
-    return explore.session_streams(_shared.explore_frame(key[1], filters), gap_minutes)
+    return explore.session_streams(_shared.explore_frame(key[1], filters), gap_minutes,
+                                   within=_session_split(key, filters.content, gap_minutes, filters.tz))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _over_time(key: tuple, filters: explore.Filters, period: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    frame = _shared.explore_frame(key[1], filters)
-    return explore.skip_rate_over_time(frame, period), explore.shuffle_share(frame, period)
+    counts = _counts(key, filters)
+    return explore.skip_rate_over_time(counts, period), explore.shuffle_share(counts, period)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _breakdowns(key: tuple, filters: explore.Filters) -> dict:
-    frame = _shared.explore_frame(key[1], filters)
+    counts = _counts(key, filters)
     return {
-        "skips": explore.skip_summary(frame),
-        "skip_rules": explore.skip_rules_by_year(frame),
-        "start": explore.reasons(frame, "start"),
-        "end": explore.reasons(frame, "end"),
-        "platforms": explore.platforms(frame),
-        "countries": explore.countries(frame),
-        "modes": explore.offline_incognito(frame),
-        "coverage": {c: explore.coverage(frame, c) for c in ("reason_start", "reason_end", "platform_family",
-                                                            "conn_country", "shuffle")},
+        "skips": explore.skip_summary(counts),
+        "skip_rules": explore.skip_rules_by_year(counts),
+        "start": explore.reasons(counts, "start"),
+        "end": explore.reasons(counts, "end"),
+        "platforms": explore.platforms(counts),
+        "countries": explore.countries(counts),
+        "modes": explore.offline_incognito(counts),
+        "coverage": {c: explore.coverage(counts, c) for c in ("reason_start", "reason_end", "platform_family",
+                                                             "conn_country", "shuffle")},
     }
 
 

@@ -1,10 +1,13 @@
 """core.habits on tiny hand-made histories run through the real import and explore path."""
 import datetime as dt
+import functools
 
 import numpy as np
 import orjson
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core import explore, history, ingest, store
 
@@ -250,3 +253,149 @@ def test_offline_and_incognito_by_plays_and_by_time():
     only_account = frame[~explore.has_details(frame)]
     result = explore.offline_incognito(only_account)
     assert result["plays"].tolist() == [0, 0] and result["share_of_time"].isna().all()
+
+
+# --- a date range from per-day counts and the whole history's sessions ----------------------
+
+# around both of Berlin's 2024 clock changes and midnight, with details and an account export
+RANGE_ROWS = [
+    play("2024-03-30T22:50:00Z", 20 * 60, artist="Night Owls", uri="a", platform="android", conn_country="DE",
+         reason_start="clickrow", reason_end="trackdone", shuffle=True),
+    play("2024-03-30T23:25:00Z", 10 * 60, artist="Dawn Chorus", uri="b", platform="ios", conn_country="FR",
+         reason_start="trackdone", reason_end="fwdbtn", skipped=True, offline=True),
+    # 01:40 CET, the clocks jump to 03:00: a long play that ends after the next ones began
+    play("2024-03-31T00:40:00Z", 90 * 60, artist="Spring Forward", uri="c", conn_country="ZZ", incognito_mode=True),
+    play("2024-03-31T01:10:00Z", 20, artist="Short Skip", uri="d", skipped=True, reason_end="fwdbtn"),
+    play("2024-03-31T01:50:00Z", 200, artist="Short Skip", uri="d", reason_start="fwdbtn"),
+    play("2024-10-26T23:50:00Z", 15 * 60, artist="Fall Back", uri="e", platform="android", shuffle=True),
+    # 02:20 CEST, then the clocks fall back to 02:00 CET: the next play starts at 02:25 CET
+    play("2024-10-27T00:20:00Z", 30 * 60, artist="Fall Back", uri="e", reason_end="endplay", offline=True),
+    play("2024-10-27T01:25:00Z", 5 * 60, artist="Zed", uri="f", platform="ios", conn_country="DE"),
+    play("2024-10-27T01:30:00Z", 5 * 60, artist="Abe", track="Other", uri=None),
+    play("2024-10-27T22:59:00Z", 3 * 60, artist="Abe", uri="g", reason_start="remote", shuffle=True),
+    play("2024-10-27T23:01:00Z", 4, artist="Abe", uri="g", skipped=True),
+]
+RANGE_ACCOUNT = [{"endTime": "2024-10-27 09:00", "artistName": "Band", "trackName": "Song", "msPlayed": 720_000},
+                 {"endTime": "2024-10-28 00:30", "artistName": "Band", "trackName": "Song", "msPlayed": 5_000}]
+RANGES = [(None, None), (dt.date(2024, 3, 31), None), (None, dt.date(2024, 3, 30)), (dt.date(2024, 3, 31),
+          dt.date(2024, 3, 31)), (dt.date(2024, 10, 27), dt.date(2024, 10, 27)), (dt.date(2024, 10, 28), None),
+          (dt.date(2024, 4, 1), dt.date(2024, 10, 25))]
+
+
+def habit_aggregates(plays) -> dict:
+    """Every Habits aggregate of a frame or of its day counts."""
+    out = {"summary": explore.skip_summary(plays), "rules": explore.skip_rules_by_year(plays),
+           "start": explore.reasons(plays, "start"), "end": explore.reasons(plays, "end"),
+           "platforms": explore.platforms(plays), "countries": explore.countries(plays),
+           "modes": explore.offline_incognito(plays),
+           "coverage": {c: explore.coverage(plays, c) for c in ("reason_start", "reason_end", "platform_family",
+                                                               "conn_country", "shuffle", "offline", "incognito")}}
+    for period in ("day", "week", "month", "year"):
+        out[f"skips by {period}"] = explore.skip_rate_over_time(plays, period)
+        out[f"shuffle by {period}"] = explore.shuffle_share(plays, period)
+    return out
+
+
+def assert_same(got: dict, expected: dict):
+    assert got.keys() == expected.keys()
+    for name, value in expected.items():
+        if isinstance(value, pd.DataFrame):
+            pd.testing.assert_frame_equal(got[name], value, check_exact=True, obj=name)
+        else:
+            assert got[name] == value, name
+
+
+@pytest.mark.parametrize("tz", ["UTC", BERLIN, "America/New_York"])
+@pytest.mark.parametrize("start, end", RANGES)
+def test_a_date_range_of_the_day_counts_equals_the_counts_of_its_plays(tz, start, end):
+    rows = frame_of(RANGE_ROWS, tz=tz, account=RANGE_ACCOUNT, min_ms=0)
+    selected = explore.select_dates(rows, start, end)
+    assert_same(habit_aggregates(explore.days_between(explore.day_counts(rows), start, end)),
+                habit_aggregates(selected))
+
+
+def test_aggregates_of_day_counts_equal_a_straightforward_count():
+    frame = frame_of(RANGE_ROWS, tz=BERLIN, account=RANGE_ACCOUNT)
+    counts = explore.day_counts(frame)
+    days = frame["local"].dt.date
+    assert counts.days.tolist() == sorted(pd.to_datetime(days.unique()).to_numpy(dtype="datetime64[us]").tolist())
+    per_day = frame.groupby(days, observed=True)
+    assert counts.skips[:, 0].tolist() == per_day.size().tolist()
+    assert counts.skips[:, 1].tolist() == per_day["skip"].sum().tolist()
+    platforms = frame.dropna(subset=["platform_family"]).groupby("platform_family", observed=True)["ms_played"]
+    assert explore.platforms(counts).set_index("platform_family")["hours"].to_dict() == \
+        (platforms.sum() / 3_600_000).to_dict()
+    detailed = frame[explore.has_details(frame)]
+    assert explore.offline_incognito(counts)["plays"].tolist() == [int(detailed["offline"].sum()),
+                                                                   int(detailed["incognito"].sum())]
+    assert explore.coverage(counts, "conn_country") == frame["conn_country"].notna().mean()
+    with pytest.raises(ValueError, match="column must be one of"):
+        explore.coverage(counts, "track_id")
+
+
+def test_day_counts_follow_the_wall_clock_where_it_goes_back_across_midnight():
+    # a zone whose clocks go back from 00:30 to 23:30: select_dates compares every play there
+    frame = frame_of(RANGE_ROWS[:5], min_ms=0)
+    wall = pd.to_datetime(["2024-03-30 23:40", "2024-03-31 00:10", "2024-03-31 00:20", "2024-03-30 23:45",
+                           "2024-03-31 00:50"]).to_numpy(dtype="datetime64[us]")
+    frame = frame.assign(wall=wall)
+    counts = explore.day_counts(frame)
+    for start, end in [(None, dt.date(2024, 3, 30)), (dt.date(2024, 3, 31), None)]:
+        selected = explore.select_dates(frame, start, end)
+        assert len(selected) in (2, 3)
+        assert_same(habit_aggregates(explore.days_between(counts, start, end)), habit_aggregates(selected))
+
+
+SESSION_ROWS = RANGE_ROWS + [
+    # a long play that overlaps the next three: cut by a range, they are sessions of their own
+    play("2024-06-01T20:00:00Z", 4 * 3600, artist="Marathon", uri="h"),
+    play("2024-06-01T21:00:00Z", 180, artist="Inside", uri="i"),
+    play("2024-06-01T22:30:00Z", 180, artist="Inside", uri="j"),
+    play("2024-06-01T23:40:00Z", 180, artist="Late", uri="k"),
+    play("2024-06-02T00:10:00Z", 180, artist="Later", uri="k"),
+    play("2024-06-02T01:00:00Z", 20, artist="Later", uri="l"),
+]
+
+
+@pytest.mark.parametrize("gap", [10, 30, 45])
+@pytest.mark.parametrize("start, end", RANGES + [(dt.date(2024, 6, 2), None), (None, dt.date(2024, 6, 1))])
+def test_sessions_of_a_date_range_from_the_whole_historys_sessions(gap, start, end):
+    rows = frame_of(SESSION_ROWS, tz=BERLIN)
+    split = explore.split_rows(rows, gap)
+    frame = explore.select_dates(rows, start, end)
+    pd.testing.assert_frame_equal(explore.sessions(frame, gap, within=split), explore.sessions(frame, gap))
+    np.testing.assert_array_equal(explore.session_streams(frame, gap, within=split),
+                                  explore.session_streams(frame, gap))
+
+
+def test_a_range_cuts_the_session_of_a_play_that_began_before_it():
+    rows = frame_of(SESSION_ROWS, tz="UTC")
+    frame = explore.select_dates(rows, dt.date(2024, 6, 2), dt.date(2024, 6, 2))
+    table = explore.sessions(frame, 30, within=explore.split_rows(rows, 30))
+    # the Marathon play (20:00-24:00 on 1 June) is outside: 00:10 and 01:00 are 47 minutes apart
+    assert table[["plays", "top_artist"]].to_dict("records") == [{"plays": 1, "top_artist": "Later"},
+                                                                 {"plays": 1, "top_artist": "Later"}]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.booleans(), min_size=len(SESSION_ROWS), max_size=len(SESSION_ROWS)),
+       st.sampled_from([5, 30, 90]))
+def test_sessions_of_any_selection_from_the_whole_historys_sessions(keep, gap):
+    rows = _session_rows()
+    frame = rows[np.array(keep)]
+    expected = explore.sessions(frame, gap)
+    pd.testing.assert_frame_equal(explore.sessions(frame, gap, within=explore.split_rows(rows, gap)), expected)
+
+
+def test_sessions_outside_the_split_rows_or_of_another_gap_are_split_afresh():
+    rows = _session_rows()
+    other = frame_of(SESSION_ROWS[::-1][:5], tz=BERLIN)  # labels that are not the split rows'
+    split = explore.split_rows(rows, 30)
+    for frame, gap in [(other, 30), (rows, 45), (rows.iloc[::-1], 30)]:
+        pd.testing.assert_frame_equal(explore.sessions(frame, gap, within=split), explore.sessions(frame, gap))
+    assert explore.split_rows(rows.iloc[::-1], 30) is None  # not in order of start: nothing to reuse
+
+
+@functools.cache
+def _session_rows() -> pd.DataFrame:
+    return frame_of(SESSION_ROWS, tz=BERLIN)

@@ -91,6 +91,49 @@ def test_habits_page_charts_equal_the_aggregates(db_path):
                                   explore.skip_rate_over_time(frame, "year"))
 
 
+def test_habits_page_after_a_new_date_range_and_stream_rule_equals_the_aggregates_of_that_range(db_path):
+    # the page adds up per-day counts and reuses the whole history's sessions: the same answer
+    at = open_page("pages/habits.py")
+    start, end = dt.date(2024, 3, 31), dt.date(2024, 10, 27)  # from one change of Berlin's clocks to the next
+    at.date_input(key="f_dates").set_value((start, end)).run()
+    at.radio(key="f_rule").set_value("All plays").run()
+    assert not at.exception
+    _, frame = page_frames(db_path, start=start, end=end)
+    frame = explore.mark_streams(frame, 0)
+    drawn = charts_by_title(at)
+    table = explore.sessions(frame, 30)
+    pd.testing.assert_frame_equal(drawn["How long sessions last (minutes)"], table[["minutes"]])
+    longest = explore.longest_sessions(table)
+    shown_longest = at.dataframe[0].value
+    assert shown_longest["session"].tolist() == longest["session"].tolist()
+    assert shown_longest["top_artist"].tolist() == longest["top_artist"].tolist()
+    assert shown_longest["streams"].tolist() == longest["streams"].tolist()
+    pd.testing.assert_frame_equal(drawn["Skip rate"], explore.skip_rate_over_time(frame))
+    pd.testing.assert_frame_equal(drawn["Share of plays in shuffle mode"], explore.shuffle_share(frame))
+    pd.testing.assert_frame_equal(drawn["Why plays started"], explore.reasons(frame, "start"))
+    pd.testing.assert_frame_equal(drawn["Listening time by country"], explore.countries(frame))
+    pd.testing.assert_frame_equal(at.dataframe[1].value.reset_index(drop=True), explore.skip_rules_by_year(frame))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Sessions"] == f"{len(table):,}"
+    assert metrics["Skipped plays"] == f"{explore.skip_summary(frame)['skipped']:,}"
+
+    # another zone: other local days, the same sessions (split on UTC times) shown in its clock
+    at.selectbox(key="f_tz").set_value("America/New_York").run()
+    assert not at.exception
+    db = store.open_store(db_path)
+    plays = history.load_plays(db, "demo")
+    db.close()
+    frame = explore.apply_filters(plays, explore.Filters(start=start, end=end, tz="America/New_York", min_ms=0))
+    table = explore.sessions(frame, 30)
+    assert str(table["start"].dt.tz) == "America/New_York"
+    shown_longest = at.dataframe[0].value
+    longest = explore.longest_sessions(table)
+    assert shown_longest["session"].tolist() == longest["session"].tolist()
+    assert shown_longest["top_artist"].tolist() == longest["top_artist"].tolist()
+    assert {m.label: m.value for m in at.metric}["Sessions"] == f"{len(table):,}"
+    pd.testing.assert_frame_equal(charts_by_title(at)["Skip rate"], explore.skip_rate_over_time(frame))
+
+
 def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_path):
     at = open_page("pages/discovery.py")
     assert at.title[0].value == "Discovery"

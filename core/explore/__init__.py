@@ -77,8 +77,12 @@ from core.explore.habits import (  # noqa: F401
     REASON_MEANINGS,
     UNKNOWN_COUNTRY,
     UNKNOWN_COUNTRY_LABEL,
+    DayCounts,
+    SessionSplit,
     countries,
     coverage,
+    day_counts,
+    days_between,
     has_details,
     longest_sessions,
     offline_incognito,
@@ -90,6 +94,7 @@ from core.explore.habits import (  # noqa: F401
     skip_rate_over_time,
     skip_rules_by_year,
     skip_summary,
+    split_rows,
 )
 from core.explore.mood import (  # noqa: F401
     FEATURES,

@@ -1,13 +1,22 @@
-"""HABITSDOC"""
+"""How a person listens: sessions, skips, why plays start and end, shuffle, devices, places.
+
+Skips, reasons, devices, places and shuffle are sums over plays, kept per local day
+(``DayCounts``): a date range adds up its days. Sessions of a range are split on the
+range's plays alone, reusing the sessions of every play of the content (``SessionSplit``)
+that the range holds whole.
+"""
 from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import local_wall, period_codes
+from core.explore.periods import calendar_years, local_wall, period_codes
 from core.history.frame import creator_names
-from core.history.sessions import _utc_wall, split_sessions
+from core.history.sessions import _utc_wall, session_starts, split_sessions
 
 # What Spotify's reason codes mean, by where they appear (the same code reads differently
 # at the start and at the end of a play). Unknown codes are shown as they are.
@@ -35,47 +44,141 @@ UNKNOWN_COUNTRY = "ZZ"
 UNKNOWN_COUNTRY_LABEL = f"unknown ({UNKNOWN_COUNTRY})"
 
 
-def sessions(frame: pd.DataFrame, gap_minutes: float = 30) -> pd.DataFrame:
-    """One row per listening session (see ``split_sessions``).
+@dataclass(frozen=True, eq=False)
+class SessionSplit:
+    """The sessions of some plays for one gap, split and named once, so that the sessions
+    of a selection of those plays (a date range) reuse every session the selection holds
+    whole (``sessions(frame, gap, within=...)``). Made by ``split_rows``; split on UTC
+    times, so the same in every time zone."""
+
+    gap_minutes: float
+    labels: np.ndarray  # the rows' index labels (increasing)
+    start: np.ndarray  # UTC start and end (datetime64[us]) per row, in row order = start order
+    end: np.ndarray
+    first: np.ndarray  # per session: its first and last row
+    last: np.ndarray
+    top_artist: np.ndarray  # per session (object: str or None)
+    names: pd.Series  # per row: ``creator_names`` and ms_played, to name a session again
+    ms: np.ndarray
+
+
+def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | None:
+    """``rows``' sessions (see ``SessionSplit``); None when the rows are not in order of start
+    with increasing integer labels (as ``explore.load_plays`` gives them), where nothing is reused."""
+    labels = rows.index.to_numpy()
+    start, end = _utc_wall(rows["start"]), _utc_wall(rows["end"])
+    if labels.dtype.kind not in "iu" or np.any(labels[1:] <= labels[:-1]) or np.any(start[1:] < start[:-1]):
+        return None
+    new = session_starts(start, end, gap_minutes)
+    ids = np.cumsum(new) - 1
+    first = np.flatnonzero(new)
+    count = len(first)
+    names, ms = creator_names(rows), rows["ms_played"].to_numpy()
+    return SessionSplit(gap_minutes=gap_minutes, labels=labels, start=start, end=end, first=first,
+                        last=np.r_[first[1:], len(rows)] - 1,
+                        top_artist=_top_artists(ids, names, ms, count).to_numpy(dtype=object), names=names, ms=ms)
+
+
+def _positions(split: SessionSplit, frame: pd.DataFrame, gap_minutes: float) -> slice | np.ndarray | None:
+    """Where ``frame``'s rows are among ``split``'s rows, found by index label (a slice for a
+    run of rows); None — nothing to reuse — for another gap, a label that is not there,
+    labels out of order, or first and last plays that are not the split's at those labels."""
+    labels = frame.index.to_numpy()
+    if split.gap_minutes != gap_minutes or labels.dtype.kind not in "iu" or len(labels) == 0:
+        return None
+    lo, hi = (int(i) for i in np.searchsorted(split.labels, [labels[0], labels[-1]]))
+    if hi - lo + 1 == len(labels) and hi < len(split.labels) and np.array_equal(split.labels[lo:hi + 1], labels):
+        at = slice(lo, hi + 1)
+    else:
+        at = np.searchsorted(split.labels, labels)
+        if at[-1] >= len(split.labels) or np.any(at[1:] <= at[:-1]) or not np.array_equal(split.labels[at], labels):
+            return None
+    # the same labels should mean the same plays (the frame is a selection of the split's rows):
+    # a frame of other plays numbered alike is caught here at its ends, cheaply, not proved
+    where = [lo, hi] if isinstance(at, slice) else at[[0, -1]]
+    return at if np.array_equal(_utc_wall(frame["start"].iloc[[0, -1]]), split.start[where]) else None
+
+
+def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> pd.DataFrame:
+    """One row per listening session (see ``split_sessions``) of ``frame``'s plays.
 
     Columns: ``session``, ``start`` and ``end`` (local, tz-aware), ``minutes`` (elapsed from
     the first start to the last end), ``plays``, ``streams``, ``top_artist`` (the artist —
     or show — with the most listening time in the session, ties by name; missing if no
     play names one). Text columns use pandas' default ``str`` dtype.
+
+    ``within``: ``split_rows`` of rows that ``frame`` is a selection of (the same index
+    labels, same gap): sessions the selection holds whole are not named again. The
+    result is the same: sessions are split on ``frame``'s plays alone.
     """
-    ids = split_sessions(frame, gap_minutes)
     columns = ["session", "start", "end", "minutes", "plays", "streams", "top_artist"]
     if frame.empty:
         return pd.DataFrame({"session": pd.Series(dtype="int64"), "start": frame["local"], "end": frame["local"],
                              "minutes": pd.Series(dtype="float64"), "plays": pd.Series(dtype="int64"),
                              "streams": pd.Series(dtype="int64"), "top_artist": pd.Series(dtype="str")})[columns]
-    ids_np = ids.to_numpy()
-    count = int(ids_np.max()) + 1
-    # sorted by session id, each session is one contiguous run of rows: reduce each run
-    order = np.argsort(ids_np, kind="stable")
-    bounds = np.flatnonzero(np.r_[True, np.diff(ids_np[order]) != 0])
-    start = np.minimum.reduceat(_utc_wall(frame["start"])[order], bounds)
-    end = np.maximum.reduceat(_utc_wall(frame["end"])[order], bounds)
+    at = None if within is None else _positions(within, frame, gap_minutes)
+    if at is None:
+        start, end = _utc_wall(frame["start"]), _utc_wall(frame["end"])
+        # sessions are runs of plays in start order (explore.load_plays keeps that order)
+        order = None if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
+        plays = frame if order is None else frame.iloc[order]
+        if order is not None:
+            start, end = start[order], end[order]
+    else:
+        start, end, plays = within.start[at], within.end[at], frame
+    new = session_starts(start, end, gap_minutes)
+    bounds = np.flatnonzero(new)
+    count = len(bounds)
+    ends = np.maximum.reduceat(end, bounds)
+    sizes = np.diff(np.r_[bounds, len(start)])
+    if at is None:
+        top = _top_artists(np.cumsum(new) - 1, creator_names(plays), plays["ms_played"].to_numpy(), count)
+    else:
+        top = _reused_top_artists(within, at, bounds, sizes)
     tz = frame["local"].dt.tz
     out = pd.DataFrame({
         "session": np.arange(count, dtype="int64"),
-        "start": pd.Series(start).dt.tz_localize("UTC").dt.tz_convert(tz),
-        "end": pd.Series(end).dt.tz_localize("UTC").dt.tz_convert(tz),
-        "minutes": (end - start) / np.timedelta64(60_000_000, "us"),
-        "plays": np.bincount(ids_np, minlength=count).astype("int64"),
-        "streams": np.bincount(ids_np, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64"),
+        "start": pd.Series(start[bounds]).dt.tz_localize("UTC").dt.tz_convert(tz),  # in start order: the first
+        "end": pd.Series(ends).dt.tz_localize("UTC").dt.tz_convert(tz),
+        "minutes": (ends - start[bounds]) / np.timedelta64(60_000_000, "us"),
+        "plays": sizes.astype("int64"),
+        "streams": np.add.reduceat(plays["is_stream"].to_numpy(dtype="int64"), bounds),
+        "top_artist": top,
     })
-    out["top_artist"] = _top_artists(ids_np, creator_names(frame), frame["ms_played"].to_numpy(), count)
     return out[columns]
 
 
+def _reused_top_artists(split: SessionSplit, at: slice | np.ndarray, bounds: np.ndarray,
+                        sizes: np.ndarray) -> pd.Series:
+    """The top artist of each session of ``split``'s rows at ``at`` (its sessions begin at
+    ``bounds`` and hold ``sizes`` plays): ``split``'s own where a session is one of its
+    sessions whole (the same plays), worked out again for the others (at a range's bounds)."""
+    place = (lambda i: at.start + i) if isinstance(at, slice) else (lambda i: at[i])
+    first, last = place(bounds), place(bounds + sizes - 1)
+    whole = np.searchsorted(split.first, first, side="right") - 1  # the split's session of each first play
+    same = (split.first[whole] == first) & (split.last[whole] == last) & (last - first + 1 == sizes)
+    top = np.where(same, split.top_artist[whole], None)
+    redo = np.flatnonzero(~same)
+    if len(redo):
+        lengths = sizes[redo]
+        session = np.repeat(np.arange(len(redo)), lengths)
+        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        rows = place(np.repeat(bounds[redo], lengths) + offset)
+        top[redo] = _top_artists(session, split.names.iloc[rows], split.ms[rows], len(redo)).to_numpy(dtype=object)
+    return pd.Series(top, dtype="str")
 
-def session_streams(frame: pd.DataFrame, gap_minutes: float = 30) -> np.ndarray:
-    """The ``streams`` column of ``sessions(frame, gap_minutes)`` alone: what a new stream
-    rule changes in that table."""
-    ids = split_sessions(frame, gap_minutes).to_numpy()
-    count = int(ids.max()) + 1 if len(ids) else 0
-    return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
+
+def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> np.ndarray:
+    """The ``streams`` column of ``sessions(frame, gap_minutes, within)`` alone: what a new
+    stream rule changes in that table."""
+    at = None if within is None else _positions(within, frame, gap_minutes)
+    if at is None:
+        ids = split_sessions(frame, gap_minutes).to_numpy()
+        count = int(ids.max()) + 1 if len(ids) else 0
+        return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
+    bounds = np.flatnonzero(session_starts(within.start[at], within.end[at], gap_minutes))
+    return np.add.reduceat(frame["is_stream"].to_numpy(dtype="int64"), bounds)
+
 
 def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> pd.Series:
     """Per session 0..count-1, the name with the most ms_played (ties: alphabetically first)."""
@@ -112,12 +215,105 @@ def longest_sessions(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
     return longest.head(n).reset_index(drop=True)
 
 
-def _rate(part: pd.Series, whole: pd.Series) -> pd.Series:
+def _rate(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
     """part / whole as float, NaN where whole is 0."""
-    return (part / whole.where(whole > 0)).astype("float64")
+    rate = np.full(np.shape(part), np.nan)
+    return np.divide(part, whole, out=rate, where=np.asarray(whole) > 0)
 
 
 _BASIS_COLUMNS = {basis: f"by_{basis}" for basis in ("reason", "flag", "length")}
+_SKIP_COLUMNS = ("plays", "skipped", *_BASIS_COLUMNS.values())
+# per day, over the plays with details: these counts (the ms columns are whole milliseconds)
+_DETAIL_COLUMNS = ("plays", "shuffled", "ms", "offline", "offline_ms", "incognito", "incognito_ms")
+_FLAGS = ("shuffle", "offline", "incognito")  # known for plays with details (``has_details``)
+_COUNTED = {"reason_start": False, "reason_end": False, "platform_family": True, "conn_country": True}  # with ms?
+
+
+@dataclass(frozen=True, eq=False)
+class DayCounts:
+    """What the Habits aggregates add up, per local day with plays (in order), made once by
+    ``day_counts``. A date range is a run of these days (``days_between``), so skips,
+    reasons, devices, places and shuffle over any range need no pass over its plays.
+    Every aggregate below takes a frame or these counts of it, with the same result."""
+
+    days: np.ndarray  # datetime64[us]: the local days with plays
+    skips: np.ndarray  # int64 (days, _SKIP_COLUMNS)
+    details: np.ndarray  # int64 (days, _DETAIL_COLUMNS)
+    values: dict[str, np.ndarray]  # per _COUNTED column: its values (object)
+    plays: dict[str, np.ndarray]  # int64 (days, values): plays per day and value
+    ms: dict[str, np.ndarray]  # the same in whole milliseconds (platform_family and conn_country)
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(a number per row, -1 for missing; the values numbered), on a categorical's own codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy().astype(np.int64), np.asarray(column.cat.categories, dtype=object)
+    codes, values = pd.factorize(column)
+    return codes.astype(np.int64), np.asarray(values, dtype=object)
+
+
+def _per_day(day: np.ndarray, n: int, value: np.ndarray, width: int, weights: np.ndarray | None = None) -> np.ndarray:
+    """int64 (n, width): per day, how many rows (or how much of their ``weights``) have each
+    ``value`` (0..width-1). One pass, no mask: the thing counted is in the value's bits."""
+    counted = np.bincount(day * width + value, weights=weights, minlength=n * width)
+    return counted.astype(np.int64).reshape(n, width)  # weights are whole milliseconds: exact below 2**53
+
+
+def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
+    """Per day, the total of the values (columns) that have ``bit`` set."""
+    return counts[:, (np.arange(counts.shape[1]) & bit) > 0].sum(axis=1)
+
+
+def day_counts(frame: pd.DataFrame) -> DayCounts:
+    """``frame``'s Habits counts per local day (see ``DayCounts``)."""
+    day, days = period_codes(local_wall(frame), "day")
+    day = day.astype(np.int64)
+    n = len(days)
+    ms = frame["ms_played"].to_numpy()
+    width = len(_BASIS_COLUMNS) + 1
+    # skipped or not, times which signal decided it (0: none)
+    skip = _per_day(day, n, frame["skip"].to_numpy(dtype=np.int64) * width + _basis_codes(frame) + 1, 2 * width)
+    skips = np.column_stack([skip.sum(axis=1), skip[:, width:].sum(axis=1),
+                             (skip[:, 1:width] + skip[:, width + 1:])])
+    # with details (bit 1), in shuffle (2), offline (4), in a private session (8)
+    flags = (has_details(frame).to_numpy(dtype=np.int64)
+             * (1 + 2 * frame["shuffle"].to_numpy(dtype=np.int64) + 4 * frame["offline"].to_numpy(dtype=np.int64)
+                + 8 * frame["incognito"].to_numpy(dtype=np.int64)))
+    flagged, flagged_ms = _per_day(day, n, flags, 16), _per_day(day, n, flags, 16, ms)
+    details = np.column_stack([_bits(flagged, 1), _bits(flagged, 2), _bits(flagged_ms, 1), _bits(flagged, 4),
+                               _bits(flagged_ms, 4), _bits(flagged, 8), _bits(flagged_ms, 8)])
+    values, plays, times = {}, {}, {}
+    for column, with_ms in _COUNTED.items():
+        codes, values[column] = _codes(frame[column])
+        width = len(values[column]) + 1  # 0: missing
+        plays[column] = _per_day(day, n, codes + 1, width)[:, 1:]
+        if with_ms:
+            times[column] = _per_day(day, n, codes + 1, width, ms)[:, 1:]
+    return DayCounts(days=days, skips=skips, details=details, values=values, plays=plays, ms=times)
+
+
+def days_between(counts: DayCounts, start: dt.date | None, end: dt.date | None) -> DayCounts:
+    """The counts of the local days from ``start`` to ``end`` (inclusive; None: open-ended):
+    those of ``select_dates(frame, start, end)`` when ``counts`` are ``day_counts(frame)``."""
+    lo = 0 if start is None else int(np.searchsorted(counts.days, np.datetime64(start, "us")))
+    hi = len(counts.days) if end is None else int(
+        np.searchsorted(counts.days, np.datetime64(end, "us") + np.timedelta64(1, "D")))
+    hi = max(lo, hi)
+    return DayCounts(days=counts.days[lo:hi], skips=counts.skips[lo:hi], details=counts.details[lo:hi],
+                     values=counts.values, plays={c: p[lo:hi] for c, p in counts.plays.items()},
+                     ms={c: m[lo:hi] for c, m in counts.ms.items()})
+
+
+def _counts_of(plays: pd.DataFrame | DayCounts) -> DayCounts:
+    return plays if isinstance(plays, DayCounts) else day_counts(plays)
+
+
+def _per_period(days: np.ndarray, counts: np.ndarray, period: str) -> tuple[np.ndarray, np.ndarray]:
+    """(the local periods of ``days`` in order, ``counts`` (days, k) added up per period)."""
+    codes, starts = period_codes(days, period)
+    if len(days) == 0:
+        return starts, np.zeros((0, counts.shape[1]), dtype=np.int64)
+    return starts, np.add.reduceat(counts, np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]), axis=0)
 
 
 def _basis_codes(frame: pd.DataFrame) -> np.ndarray:
@@ -128,22 +324,7 @@ def _basis_codes(frame: pd.DataFrame) -> np.ndarray:
     return pd.Categorical(basis, categories=list(_BASIS_COLUMNS)).codes
 
 
-def _skip_parts(frame: pd.DataFrame, period: str) -> pd.DataFrame:
-    """Per local period (in time order): plays, skipped, and how many plays each signal decided."""
-    codes, starts = period_codes(local_wall(frame), period)
-    n, width = len(starts), len(_BASIS_COLUMNS)
-    basis = _basis_codes(frame)
-    known = basis >= 0
-    # integer counts only (a weighted bincount converts a million weights each time)
-    by_basis = np.bincount(codes[known] * width + basis[known], minlength=n * width).reshape(n, width)
-    parts = {"period_start": starts, "plays": np.bincount(codes, minlength=n),
-             "skipped": np.bincount(codes[frame["skip"].to_numpy(dtype=bool)], minlength=n)}
-    for number, column in enumerate(_BASIS_COLUMNS.values()):
-        parts[column] = by_basis[:, number]
-    return pd.DataFrame(parts)
-
-
-def skip_rate_over_time(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
+def skip_rate_over_time(plays: pd.DataFrame | DayCounts, period: str = "month") -> pd.DataFrame:
     """Skip rate per local period, by the one skip rule (``core.history.skips``).
 
     Columns: ``period_start`` (local, naive), ``plays``, ``skipped``, ``skip_rate`` and how
@@ -151,36 +332,48 @@ def skip_rate_over_time(frame: pd.DataFrame, period: str = "month") -> pd.DataFr
     (Spotify's skipped flag) and ``by_length`` (a short play; account exports). Periods
     without plays are left out.
     """
-    out = _skip_parts(frame, period)
-    out["skip_rate"] = _rate(out["skipped"], out["plays"])
-    return out[["period_start", "plays", "skipped", "skip_rate", *_BASIS_COLUMNS.values()]]
+    counts = _counts_of(plays)
+    starts, sums = _per_period(counts.days, counts.skips, period)
+    return _skip_table({"period_start": starts}, sums)
 
 
-def skip_rules_by_year(frame: pd.DataFrame) -> pd.DataFrame:
+def _skip_table(first: dict, sums: np.ndarray) -> pd.DataFrame:
+    """The skip columns of ``sums`` (per row, ``_SKIP_COLUMNS``) after the ``first`` ones."""
+    columns = dict(zip(_SKIP_COLUMNS, sums.T))
+    return pd.DataFrame({**first, "plays": columns["plays"], "skipped": columns["skipped"],
+                         "skip_rate": _rate(columns["skipped"], columns["plays"]),
+                         **{column: columns[column] for column in _BASIS_COLUMNS.values()}})
+
+
+def skip_rules_by_year(plays: pd.DataFrame | DayCounts) -> pd.DataFrame:
     """Which signal decided the skips of each local year, and how many plays it covers.
 
     Columns ``year``, ``plays``, ``skipped``, ``skip_rate``, ``by_reason``, ``by_flag``,
     ``by_length`` and ``rule`` (the signal that decided most of that year's plays).
     """
-    out = skip_rate_over_time(frame, "year")
-    out.insert(0, "year", pd.to_datetime(out.pop("period_start")).dt.year.astype("int64"))
-    counts = out[list(_BASIS_COLUMNS.values())].to_numpy()
+    counts = _counts_of(plays)
+    starts, sums = _per_period(counts.days, counts.skips, "year")
+    out = _skip_table({"year": calendar_years(starts)}, sums)
     names = np.array(list(_BASIS_COLUMNS), dtype=object)
-    out["rule"] = pd.Series(names[counts.argmax(axis=1)] if len(out) else [], dtype="str")
+    out["rule"] = pd.Series(names[sums[:, 2:].argmax(axis=1)] if len(out) else [], dtype="str")
     return out
 
 
-def skip_summary(frame: pd.DataFrame) -> dict:
-    """Skips over the whole frame: ``plays``, ``skipped``, ``skip_rate`` (None without plays)
+def skip_summary(plays: pd.DataFrame | DayCounts) -> dict:
+    """Skips over all the plays: ``plays``, ``skipped``, ``skip_rate`` (None without plays)
     and how many plays each signal decided (``by_reason``, ``by_flag``, ``by_length``)."""
-    plays = len(frame)
-    skipped = int(frame["skip"].sum())
-    counts = np.bincount(_basis_codes(frame) + 1, minlength=len(_BASIS_COLUMNS) + 1)[1:]  # +1: unknown (-1) first
-    return {"plays": plays, "skipped": skipped, "skip_rate": skipped / plays if plays else None,
-            **{column: int(count) for column, count in zip(_BASIS_COLUMNS.values(), counts)}}
+    total = dict(zip(_SKIP_COLUMNS, (int(n) for n in _counts_of(plays).skips.sum(axis=0))))
+    return {"plays": total["plays"], "skipped": total["skipped"],
+            "skip_rate": total["skipped"] / total["plays"] if total["plays"] else None,
+            **{column: total[column] for column in _BASIS_COLUMNS.values()}}
 
 
-def reasons(frame: pd.DataFrame, which: str = "start") -> pd.DataFrame:
+def _totals(counts: DayCounts, column: str, table: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """Per value of ``column``, its plays (or ``table``'s counts) over all days."""
+    return (counts.plays if table is None else table)[column].sum(axis=0)
+
+
+def reasons(plays: pd.DataFrame | DayCounts, which: str = "start") -> pd.DataFrame:
     """Why plays started (``which="start"``) or ended, over the plays whose export records it.
 
     Columns: ``reason`` (Spotify's code), ``meaning`` (plain words), ``plays``, ``share``
@@ -188,12 +381,24 @@ def reasons(frame: pd.DataFrame, which: str = "start") -> pd.DataFrame:
     """
     if which not in REASON_MEANINGS:
         raise ValueError(f"which must be 'start' or 'end', not {which!r}")
-    counts = frame[f"reason_{which}"].value_counts(dropna=True)
-    out = pd.DataFrame({"reason": counts.index.astype("str"), "plays": counts.to_numpy(dtype="int64")})
-    out = out[out["plays"] > 0].sort_values(["plays", "reason"], ascending=[False, True], kind="stable")
-    out.insert(1, "meaning", out["reason"].map(lambda code: REASON_MEANINGS[which].get(code, code)).astype("str"))
-    out["share"] = (out["plays"] / out["plays"].sum()).astype("float64") if len(out) else pd.Series(dtype="float64")
-    return out.reset_index(drop=True)
+    counts = _counts_of(plays)
+    column = f"reason_{which}"
+    total = _totals(counts, column)
+    at, codes = _by_value(counts, column, total)
+    played = total[at].astype("int64")
+    meanings = REASON_MEANINGS[which]
+    return pd.DataFrame({"reason": pd.Series(codes, dtype="str"),
+                         "meaning": pd.Series([meanings.get(code, code) for code in codes], dtype="str"),
+                         "plays": played, "share": played / played.sum() if len(played) else np.zeros(0)})
+
+
+def _by_value(counts: DayCounts, column: str, most: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """The values of ``column`` that have plays (their places in ``counts.values[column]``,
+    and as text), the largest ``most`` first, ties by value."""
+    seen = np.flatnonzero(_totals(counts, column) > 0)
+    names = [str(value) for value in counts.values[column][seen]]
+    order = sorted(range(len(seen)), key=lambda i: (-most[seen[i]], names[i]))  # a few dozen values
+    return seen[order], [names[i] for i in order]
 
 
 def has_details(frame: pd.DataFrame) -> pd.Series:
@@ -205,75 +410,72 @@ def has_details(frame: pd.DataFrame) -> pd.Series:
             | frame["reason_start"].notna() | frame["reason_end"].notna())
 
 
-def coverage(frame: pd.DataFrame, column: str) -> float:
-    """Share of plays that know ``column`` (for a flag column: that come with details); 0 if empty."""
-    if frame.empty:
+def coverage(plays: pd.DataFrame | DayCounts, column: str) -> float:
+    """Share of plays that know ``column`` (a reason, platform_family or conn_country; for a
+    flag — shuffle, offline, incognito — that come with details); 0 if there are no plays."""
+    if column not in (*_COUNTED, *_FLAGS):
+        raise ValueError(f"column must be one of {(*_COUNTED, *_FLAGS)}, not {column!r}")
+    counts = _counts_of(plays)
+    total = int(counts.skips[:, 0].sum())
+    if total == 0:
         return 0.0
-    known = has_details(frame) if column in ("shuffle", "offline", "incognito") else frame[column].notna()
-    return float(known.mean())
+    known = counts.details[:, 0].sum() if column in _FLAGS else _totals(counts, column).sum()
+    return float(int(known) / total)
 
 
-def shuffle_share(frame: pd.DataFrame, period: str = "month") -> pd.DataFrame:
+def shuffle_share(plays: pd.DataFrame | DayCounts, period: str = "month") -> pd.DataFrame:
     """Share of plays started in shuffle mode per local period, over plays with details.
 
     Columns: ``period_start``, ``plays`` (with details), ``shuffled``, ``shuffle_share``.
     Periods with no detailed plays are left out.
     """
-    detailed = has_details(frame).to_numpy()
-    codes, starts = period_codes(local_wall(frame)[detailed], period)
-    plays = np.bincount(codes, minlength=len(starts))
-    shuffled = np.bincount(codes[frame["shuffle"].to_numpy(dtype=bool)[detailed]], minlength=len(starts))
-    out = pd.DataFrame({"period_start": starts, "plays": plays.astype("int64"), "shuffled": shuffled.astype("int64")})
-    out["shuffle_share"] = _rate(out["shuffled"], out["plays"])
-    return out
+    counts = _counts_of(plays)
+    detailed = counts.details[:, 0] > 0
+    starts, sums = _per_period(counts.days[detailed], counts.details[detailed, :2], period)
+    return pd.DataFrame({"period_start": starts, "plays": sums[:, 0], "shuffled": sums[:, 1],
+                         "shuffle_share": _rate(sums[:, 1], sums[:, 0])})
 
 
-def _hours_by(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
+def _hours_by(counts: DayCounts, column: str, label: str) -> pd.DataFrame:
     """Listening time and plays per known value of ``column``, most hours first, share of known hours."""
-    codes, values = pd.factorize(frame[column])  # NaN -> -1: unknown values are left out
-    known = codes >= 0
-    ms = np.bincount(codes[known], weights=frame["ms_played"].to_numpy()[known], minlength=len(values))
-    out = pd.DataFrame({label: pd.Series(np.asarray(values, dtype=object), dtype="str"), "ms": ms,
-                        "plays": np.bincount(codes[known], minlength=len(values)).astype("int64")})
-    out["hours"] = out["ms"] / MS_PER_HOUR
-    out["share"] = _rate(out["ms"], pd.Series(out["ms"].sum(), index=out.index))
-    out = out.sort_values(["hours", label], ascending=[False, True], kind="stable").reset_index(drop=True)
-    return out[[label, "hours", "plays", "share"]]
+    ms = _totals(counts, column, counts.ms).astype("float64")  # whole milliseconds: exact below 2**53
+    hours = ms / MS_PER_HOUR
+    at, names = _by_value(counts, column, hours)
+    total = ms[at].sum()
+    return pd.DataFrame({label: pd.Series(names, dtype="str"), "hours": hours[at],
+                         "plays": _totals(counts, column)[at].astype("int64"),
+                         "share": _rate(ms[at], np.full(len(at), total))})
 
 
-def platforms(frame: pd.DataFrame) -> pd.DataFrame:
+def platforms(plays: pd.DataFrame | DayCounts) -> pd.DataFrame:
     """Listening time per device family (android, ios, desktop, web, cast, other).
 
     Columns: ``platform_family``, ``hours``, ``plays``, ``share`` (of hours whose platform is known).
     """
-    return _hours_by(frame, "platform_family", "platform_family")
+    return _hours_by(_counts_of(plays), "platform_family", "platform_family")
 
 
-def countries(frame: pd.DataFrame) -> pd.DataFrame:
+def countries(plays: pd.DataFrame | DayCounts) -> pd.DataFrame:
     """Listening time per country of the connection (``conn_country``).
 
     Columns: ``country`` (the code; Spotify's ``ZZ`` reads "unknown (ZZ)"), ``hours``,
     ``plays``, ``share`` (of hours whose country field is filled, ``ZZ`` included).
     """
-    out = _hours_by(frame, "conn_country", "country")
+    out = _hours_by(_counts_of(plays), "conn_country", "country")
     out["country"] = out["country"].replace(UNKNOWN_COUNTRY, UNKNOWN_COUNTRY_LABEL)
     return out
 
 
-def offline_incognito(frame: pd.DataFrame) -> pd.DataFrame:
+def offline_incognito(plays: pd.DataFrame | DayCounts) -> pd.DataFrame:
     """How much listening was offline and how much in a private session, over plays with details.
 
     One row per ``mode`` (offline, incognito): ``plays``, ``hours``, ``share_of_plays``,
     ``share_of_time`` (NaN when no play has details).
     """
-    detailed = frame.loc[has_details(frame), ["ms_played", "offline", "incognito"]]  # not a copy of every column
-    ms = detailed["ms_played"].to_numpy()
-    total_ms = ms.sum()
-    rows = []
-    for mode in ("offline", "incognito"):
-        flag = detailed[mode].to_numpy(dtype=bool)
-        rows.append({"mode": mode, "plays": int(flag.sum()), "hours": ms[flag].sum() / MS_PER_HOUR,
-                     "share_of_plays": flag.sum() / len(detailed) if len(detailed) else np.nan,
-                     "share_of_time": ms[flag].sum() / total_ms if total_ms else np.nan})
-    return pd.DataFrame(rows).astype({"plays": "int64", "hours": "float64", "share_of_plays": "float64",
-                                      "share_of_time": "float64"})
+    total = dict(zip(_DETAIL_COLUMNS, _counts_of(plays).details.sum(axis=0)))
+    modes = ["offline", "incognito"]
+    flagged = np.array([total[mode] for mode in modes], dtype="int64")
+    ms = np.array([total[f"{mode}_ms"] for mode in modes], dtype="int64")
+    return pd.DataFrame({"mode": pd.Series(modes, dtype="str"), "plays": flagged, "hours": ms / MS_PER_HOUR,
+                         "share_of_plays": _rate(flagged, np.full(2, total["plays"])),
+                         "share_of_time": _rate(ms, np.full(2, total["ms"]))})

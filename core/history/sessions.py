@@ -30,12 +30,21 @@ def split_sessions(frame: pd.DataFrame, gap_minutes: float = 30) -> pd.Series:
     end = _utc_wall(frame["end"])
     # plays usually come in start order (explore.load_plays): sort only when they do not
     order = np.arange(len(start)) if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
-    latest_end = np.maximum.accumulate(end[order])
-    gaps = start[order][1:] - latest_end[:-1]
-    new = np.concatenate([[True], gaps > np.timedelta64(int(round(gap_minutes * 60_000_000)), "us")])
     ids = np.empty(len(frame), dtype="int64")
-    ids[order] = np.cumsum(new) - 1
+    ids[order] = np.cumsum(session_starts(start[order], end[order], gap_minutes)) - 1
     return pd.Series(ids, index=frame.index, name="session")
+
+
+def session_starts(start: np.ndarray, end: np.ndarray, gap_minutes: float = 30) -> np.ndarray:
+    """True for each play that starts a session (``split_sessions``' rule), given the plays'
+    UTC start and end times (``datetime64[us]``) in order of start."""
+    new = np.empty(len(start), dtype=bool)
+    if len(start):
+        latest_end = np.maximum.accumulate(end)
+        new[0] = True
+        np.greater(start[1:] - latest_end[:-1], np.timedelta64(int(round(gap_minutes * 60_000_000)), "us"),
+                   out=new[1:])
+    return new
 
 
 def neighbour_counts(frame: pd.DataFrame, codes: np.ndarray, size: int, reach: int = 2) -> sp.csr_matrix:
