@@ -8,47 +8,74 @@ import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.periods import UNIT, local_wall, period_codes, period_starts, span, totals_per_period
-from core.explore.tops import SEPARATOR, _item_table, _text, top_items
+from core.explore.tops import SEPARATOR, _item_table, top_items
+
+DENSE_CELLS = 1 << 21  # (month, item) cells counted in arrays of their own below this (16 MB of float64)
 
 
 def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str) -> pd.DataFrame:
     """The item's rank among all artists/tracks in each month it was streamed: month, rank.
 
-    Same order as ``top_items`` by streams: streams, then time, then name.
+    Same order as ``top_items`` by streams: streams, then time, then name. The rank is one
+    more than the number of items ahead of it that month, counted from each (month, item)'s
+    totals without sorting them; names are looked up only for items level on both measures.
     """
-    column = "artist_name" if by == "artist" else "song_key"
-    keep = frame[column].notna().to_numpy()
+    items = frame["artist_name" if by == "artist" else "song_key"]
+    if not isinstance(items.dtype, pd.CategoricalDtype):
+        items = items.astype("category")
+    codes = items.cat.codes.to_numpy().astype("int64")
+    keep = codes >= 0
     if by == "track":
-        keep = keep & frame["track_name"].notna().to_numpy()
-    items = frame[column]
-    if isinstance(items.dtype, pd.CategoricalDtype) and len(items.cat.categories):
-        # (month, item) numbered by hashing one integer per play, summed with bincount: the
-        # groupby's rows (in another order, which the sort below makes irrelevant)
-        month_codes, months = period_codes(local_wall(frame), "month")
-        size = len(items.cat.categories)
-        pair = month_codes[keep] * size + items.cat.codes.to_numpy()[keep]
-        inverse, pairs = pd.factorize(pair)
-        table = pd.DataFrame({
-            "month": months[pairs // size],
-            "item": items.cat.categories.to_numpy(dtype=object)[pairs % size],
-            "streams": np.bincount(inverse, weights=frame["is_stream"].to_numpy()[keep],
-                                   minlength=len(pairs)).astype("int64"),
-            "ms": np.bincount(inverse, weights=frame["ms_played"].to_numpy()[keep], minlength=len(pairs)).astype("int64"),
-        })
+        keep &= frame["track_name"].notna().to_numpy()
+    target = items.cat.categories.get_indexer([key])
+    month_codes, months = period_codes(local_wall(frame), "month")
+    streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
+    target = int(target[0])
+    if target < 0 or not len(months):
+        return pd.DataFrame({"month": np.array([], dtype=UNIT), "rank": np.array([], dtype="int64")})
+    mine = keep & (codes == target)
+    my_streams = np.bincount(month_codes[mine], weights=streams[mine], minlength=len(months)).astype("int64")
+    my_ms = np.bincount(month_codes[mine], weights=ms[mine], minlength=len(months)).astype("int64")
+    ranked = my_streams > 0
+    # every item's totals in the months the item is ranked in, one (month, item) pair at a time
+    rows = keep & ranked[month_codes]
+    size = len(items.cat.categories)
+    pair = (np.cumsum(ranked) - 1)[month_codes[rows]] * size + codes[rows]  # ranked months numbered 0..
+    cells = int(ranked.sum()) * size
+    if cells <= DENSE_CELLS:  # a cell for every (month, item): no hashing
+        pair_streams = np.bincount(pair, weights=streams[rows], minlength=cells).astype("int64")
+        pair_ms = np.bincount(pair, weights=ms[rows], minlength=cells).astype("int64")
+        pairs = np.flatnonzero(pair_streams)
+        pair_streams, pair_ms = pair_streams[pairs], pair_ms[pairs]
     else:
-        values = pd.DataFrame({"month": period_starts(local_wall(frame), "month"), "item": items.array,
-                               "streams": frame["is_stream"].to_numpy(dtype="int64"),
-                               "ms": frame["ms_played"].to_numpy()})[keep]
-        table = values.groupby(["month", "item"], observed=True)[["streams", "ms"]].sum().reset_index()
-    table = table[table["streams"] > 0]
-    table["key"] = _text(table["item"]).to_numpy(dtype=object)
-    names = _item_table(frame, by).set_index("key")[["name"] + (["artist"] if by == "track" else [])]
-    table = table.join(names, on="key")
-    order = ["month", "streams", "ms", "name"] + (["artist"] if by == "track" else []) + ["key"]
-    table = table.sort_values(order, ascending=[True, False, False] + [True] * (len(order) - 3), kind="stable")
-    table["rank"] = table.groupby("month").cumcount().astype("int64") + 1
-    mine = table[table["key"] == key]
-    return pd.DataFrame({"month": mine["month"].to_numpy(dtype=UNIT), "rank": mine["rank"].to_numpy(dtype="int64")})
+        inverse, pairs = pd.factorize(pair)
+        pair_streams = np.bincount(inverse, weights=streams[rows], minlength=len(pairs)).astype("int64")
+        pair_ms = np.bincount(inverse, weights=ms[rows], minlength=len(pairs)).astype("int64")
+    month, item = np.flatnonzero(ranked)[pairs // size], pairs % size
+    level = pair_streams == my_streams[month]
+    ahead = (pair_streams > my_streams[month]) | (level & (pair_ms > my_ms[month]))
+    tied = level & (pair_ms == my_ms[month]) & (item != target)
+    if tied.any():
+        ahead[tied] = _named_before(frame, by, items, keep, item[tied], target)
+    rank = np.bincount(month[ahead], minlength=len(months)) + 1
+    return pd.DataFrame({"month": months[ranked].astype(UNIT), "rank": rank[ranked].astype("int64")})
+
+
+def _named_before(frame: pd.DataFrame, by: Literal["artist", "track"], items: pd.Series, keep: np.ndarray,
+                  others: np.ndarray, target: int) -> np.ndarray:
+    """Whether each of ``others`` (item codes level with ``target`` on streams and time) comes
+    before it by name, [artist,] then key, as ``top_items`` orders them."""
+    categories = items.cat.categories.to_numpy(dtype=object)
+    if by == "artist":  # an artist's name is its key
+        names = {str(name): (str(name), str(name)) for name in categories[np.append(others, target)]}
+    else:  # a song's name and artist: its spelling streamed most in the whole frame
+        codes = items.cat.codes.to_numpy()
+        plays = frame[["ms_played", "is_stream", "track_name", "song_key", "artist_name"]][
+            keep & np.isin(codes, np.append(others, target))]
+        table = _item_table(plays, "track")
+        names = {k: (n, a, k) for k, n, a in zip(table["key"].astype(str), table["name"], table["artist"])}
+    mine = names[str(categories[target])]
+    return np.array([names[str(categories[code])] < mine for code in others], dtype=bool)
 
 
 def _item_detail(frame: pd.DataFrame, mine: pd.DataFrame, by: Literal["artist", "track"], key: str) -> dict:
