@@ -78,15 +78,24 @@ def _named_before(frame: pd.DataFrame, by: Literal["artist", "track"], items: pd
     return np.array([names[str(categories[code])] < mine for code in others], dtype=bool)
 
 
+# what the page needs of the item's own plays: copying only these is a third of copying all
+_MINE = ("local", "wall", "ms_played", "is_stream", "track_name", "artist_name", "album_name", "song_key",
+         "track_key", "track_id")
+
+
+def _plays_of(frame: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
+    return frame[[c for c in _MINE if c in frame.columns]][chosen]
+
+
 def _item_detail(frame: pd.DataFrame, mine: pd.DataFrame, by: Literal["artist", "track"], key: str) -> dict:
-    streams = mine[mine["is_stream"]]
+    streamed = mine["local"][mine["is_stream"].to_numpy()]
     wall = local_wall(frame)  # every month from the first to the last: the ends are enough
     months = span(period_starts(np.array([wall.min(), wall.max()]) if len(wall) else wall, "month"), "month")
     per_month = totals_per_period(mine, "month", months).rename(columns={"period_start": "month"})
     return {
-        "first_listen": streams["local"].min() if len(streams) else None,
-        "last_listen": streams["local"].max() if len(streams) else None,
-        "streams": len(streams),
+        "first_listen": streamed.min() if len(streamed) else None,
+        "last_listen": streamed.max() if len(streamed) else None,
+        "streams": len(streamed),
         "hours": int(mine["ms_played"].sum()) / MS_PER_HOUR,
         "plays_over_time": per_month[["month", "streams", "hours"]],
         "rank_over_time": _monthly_ranks(frame, by, key),
@@ -102,7 +111,7 @@ def artist_detail(frame: pd.DataFrame, artist: str) -> dict:
     months without a stream have no row), ``top_tracks`` (with each song's ``key``, for
     links) and ``top_albums`` (``top_items`` by streams, top 10, on the artist's plays).
     """
-    mine = frame[frame["artist_name"] == artist]
+    mine = _plays_of(frame, (frame["artist_name"] == artist).to_numpy())
     return {
         "name": artist,
         **_item_detail(frame, mine, "artist", artist),
@@ -115,7 +124,7 @@ def track_detail(frame: pd.DataFrame, song_key: str) -> dict:
     """One song (by ``song_key``) within the selection: as ``artist_detail`` without the top
     lists, plus ``name`` ("title — artist"), ``title`` and ``artist`` (the spelling streamed
     most), ``album`` (its most played release) and ``versions`` (``song_versions``)."""
-    mine = frame[(frame["song_key"] == song_key).to_numpy()]
+    mine = _plays_of(frame, (frame["song_key"] == song_key).to_numpy())
     label = _item_table(mine, "track")
     title, artist = (label["title"].iloc[0], label["artist"].iloc[0]) if len(label) else ("?", "?")
     album = mine["album_name"].dropna().astype(str)
