@@ -23,55 +23,55 @@ def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str
     items = frame["artist_name" if by == "artist" else "song_key"]
     if not isinstance(items.dtype, pd.CategoricalDtype):
         items = items.astype("category")
-    codes = items.cat.codes.to_numpy().astype("int64")
-    keep = codes >= 0
-    if by == "track":
-        keep &= frame["track_name"].notna().to_numpy()
-    target = items.cat.categories.get_indexer([key])
+    target = int(items.cat.categories.get_indexer([key])[0])
     month_codes, months = period_codes(local_wall(frame), "month")
-    streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
-    target = int(target[0])
     if target < 0 or not len(months):
         return pd.DataFrame({"month": np.array([], dtype=UNIT), "rank": np.array([], dtype="int64")})
-    mine = keep & (codes == target)
-    my_streams = np.bincount(month_codes[mine], weights=streams[mine], minlength=len(months)).astype("int64")
-    my_ms = np.bincount(month_codes[mine], weights=ms[mine], minlength=len(months)).astype("int64")
-    ranked = my_streams > 0
-    # every item's totals in the months the item is ranked in, one (month, item) pair at a time
-    rows = keep & ranked[month_codes]
-    size = len(items.cat.categories)
-    pair = (np.cumsum(ranked) - 1)[month_codes[rows]] * size + codes[rows]  # ranked months numbered 0..
-    cells = int(ranked.sum()) * size
-    if cells <= DENSE_CELLS:  # a cell for every (month, item): no hashing
-        pair_streams = np.bincount(pair, weights=streams[rows], minlength=cells).astype("int64")
-        pair_ms = np.bincount(pair, weights=ms[rows], minlength=cells).astype("int64")
-        pairs = np.flatnonzero(pair_streams)
-        pair_streams, pair_ms = pair_streams[pairs], pair_ms[pairs]
-    else:
-        inverse, pairs = pd.factorize(pair)
+    # each play's item as 1..n, 0 for a play without one (it is ranked with no item)
+    item = items.cat.codes.to_numpy().astype(np.intp) + 1
+    if by == "track":
+        item[frame["track_name"].isna().to_numpy()] = 0
+    streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
+    width = len(items.cat.categories) + 1
+    if len(months) * width <= DENSE_CELLS:  # a cell for every (month, item): no hashing, no masks
+        cell = month_codes * width + item
+        size = len(months) * width
+        pair_streams = np.bincount(cell, weights=streams, minlength=size).astype("int64").reshape(-1, width)
+        pair_ms = np.bincount(cell, weights=ms, minlength=size).astype("int64").reshape(-1, width)
+        my_streams, my_ms = pair_streams[:, target + 1], pair_ms[:, target + 1]
+        ranked = my_streams > 0
+        pair_streams, pair_ms = pair_streams[ranked, 1:], pair_ms[ranked, 1:]
+        month = np.broadcast_to(np.flatnonzero(ranked)[:, None], pair_streams.shape)
+        other = np.broadcast_to(np.arange(width - 1), pair_streams.shape)
+    else:  # the (month, item) pairs of the months the item is ranked in, numbered by hashing
+        mine = item == target + 1
+        my_streams = np.bincount(month_codes[mine], weights=streams[mine], minlength=len(months)).astype("int64")
+        my_ms = np.bincount(month_codes[mine], weights=ms[mine], minlength=len(months)).astype("int64")
+        ranked = my_streams > 0
+        rows = (item > 0) & ranked[month_codes]
+        inverse, pairs = pd.factorize(month_codes[rows] * width + item[rows])
         pair_streams = np.bincount(inverse, weights=streams[rows], minlength=len(pairs)).astype("int64")
         pair_ms = np.bincount(inverse, weights=ms[rows], minlength=len(pairs)).astype("int64")
-    month, item = np.flatnonzero(ranked)[pairs // size], pairs % size
+        month, other = pairs // width, pairs % width - 1
     level = pair_streams == my_streams[month]
     ahead = (pair_streams > my_streams[month]) | (level & (pair_ms > my_ms[month]))
-    tied = level & (pair_ms == my_ms[month]) & (item != target)
+    tied = level & (pair_ms == my_ms[month]) & (other != target)
     if tied.any():
-        ahead[tied] = _named_before(frame, by, items, keep, item[tied], target)
+        ahead[tied] = _named_before(frame, by, items, other[tied], target)
     rank = np.bincount(month[ahead], minlength=len(months)) + 1
     return pd.DataFrame({"month": months[ranked].astype(UNIT), "rank": rank[ranked].astype("int64")})
 
 
-def _named_before(frame: pd.DataFrame, by: Literal["artist", "track"], items: pd.Series, keep: np.ndarray,
-                  others: np.ndarray, target: int) -> np.ndarray:
+def _named_before(frame: pd.DataFrame, by: Literal["artist", "track"], items: pd.Series, others: np.ndarray,
+                  target: int) -> np.ndarray:
     """Whether each of ``others`` (item codes level with ``target`` on streams and time) comes
     before it by name, [artist,] then key, as ``top_items`` orders them."""
     categories = items.cat.categories.to_numpy(dtype=object)
     if by == "artist":  # an artist's name is its key
         names = {str(name): (str(name), str(name)) for name in categories[np.append(others, target)]}
     else:  # a song's name and artist: its spelling streamed most in the whole frame
-        codes = items.cat.codes.to_numpy()
         plays = frame[["ms_played", "is_stream", "track_name", "song_key", "artist_name"]][
-            keep & np.isin(codes, np.append(others, target))]
+            np.isin(items.cat.codes.to_numpy(), np.append(others, target))]
         table = _item_table(plays, "track")
         names = {k: (n, a, k) for k, n, a in zip(table["key"].astype(str), table["name"], table["artist"])}
     mine = names[str(categories[target])]
