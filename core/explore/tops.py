@@ -36,19 +36,20 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     (album, artist). Plays without the name are left out.
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
-    values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
     if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
         # counted on the categorical's codes (a groupby costs 20-30 ms a million plays): every
-        # artist with a play, in the categories' order, as the groupby gives them
-        codes = frame["artist_name"].cat.codes.to_numpy()
-        known = codes >= 0
-        size = len(frame["artist_name"].cat.categories)
-        present = np.flatnonzero(np.bincount(codes[known], minlength=size))
-        streams = np.bincount(codes[known], weights=values["streams"].to_numpy()[known], minlength=size)
-        ms = np.bincount(codes[known], weights=values["ms"].to_numpy()[known], minlength=size)
+        # artist with a play, in the categories' order, as the groupby gives them. Codes are
+        # shifted by one so that plays without an artist fall in a bin of their own (a mask
+        # over a million plays costs as much as a count)
+        codes = frame["artist_name"].cat.codes.to_numpy().astype(np.intp) + 1
+        size = len(frame["artist_name"].cat.categories) + 1
+        present = np.flatnonzero(np.bincount(codes, minlength=size)[1:])
+        streams = np.bincount(codes, weights=frame["is_stream"].to_numpy(), minlength=size)[1:]
+        ms = np.bincount(codes, weights=frame["ms_played"].to_numpy(), minlength=size)[1:]
         name = _text(pd.Series(frame["artist_name"].cat.categories.to_numpy(dtype=object)[present]))
         return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
                              "streams": streams[present].astype("int64"), "ms": ms[present].astype("int64")})
+    values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
     if by == "artist":
         values["artist_name"] = frame["artist_name"].array
         table = values.groupby("artist_name", observed=True)[["streams", "ms"]].sum().reset_index()
@@ -59,15 +60,15 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
         # numbered on the two columns' codes (a groupby on two categoricals costs 10-20 ms a
         # million plays), in the categories' order as the groupby gives them
         album, artist = frame["album_name"].cat.codes.to_numpy(), frame["artist_name"].cat.codes.to_numpy()
-        keep = (album >= 0) & (artist >= 0)
         width = len(frame["artist_name"].cat.categories)
-        pairs, streams, ms = _sums(album[keep].astype("int64") * width + artist[keep], values, keep)
+        pairs, streams, ms = _sums(frame, album.astype("int64") * width + artist, (album < 0) | (artist < 0))
         order = np.argsort(pairs, kind="stable")
         pairs, streams, ms = pairs[order], streams[order], ms[order]
         name = _text(pd.Series(_decoded(frame["album_name"], pairs // width)))
         artist_name = _text(pd.Series(_decoded(frame["artist_name"], pairs % width)))
         return pd.DataFrame({"key": list(zip(name, artist_name)), "name": name, "artist": artist_name,
                              "streams": streams, "ms": ms})
+    values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
     if by == "album":
         values["album_name"] = frame["album_name"].array
         values["artist_name"] = frame["artist_name"].array
@@ -76,17 +77,16 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
         return pd.DataFrame({"key": list(zip(name, artist)), "name": name, "artist": artist,
                              "streams": table["streams"], "ms": table["ms"]})
     if by == "track":
-        keep = (frame["track_name"].notna() & frame["song_key"].notna()).to_numpy()
-        song = frame["song_key"].cat.codes.to_numpy()[keep].astype("int64")
-        title = frame["track_name"].cat.codes.to_numpy()[keep].astype("int64")
-        artist = frame["artist_name"].cat.codes.to_numpy()[keep].astype("int64") + 1  # -1 (no artist) -> 0
+        song = frame["song_key"].cat.codes.to_numpy().astype("int64")
+        title = frame["track_name"].cat.codes.to_numpy().astype("int64")
+        artist = frame["artist_name"].cat.codes.to_numpy().astype("int64") + 1  # -1 (no artist) -> 0
         titles, artists = len(frame["track_name"].cat.categories), len(frame["artist_name"].cat.categories) + 1
         if len(frame["song_key"].cat.categories) * titles * artists >= 2 ** 63:
             raise ValueError("too many songs, titles and artists to number their spellings")
         # each spelling (song, title, artist) numbered in order of its first play, as a groupby
         # with sort=False numbers them (the order decides between spellings streamed and played
         # alike), summed with bincount
-        spelling, streams, ms = _sums((song * titles + title) * artists + artist, values, keep)
+        spelling, streams, ms = _sums(frame, (song * titles + title) * artists + artist, (song < 0) | (title < 0))
         song, title, artist = spelling // (titles * artists), spelling // artists % titles, spelling % artists - 1
         # each song's label: the spelling streamed most, then played longest, then played first
         best = np.lexsort((-ms, -streams, song))
@@ -108,14 +108,17 @@ def _coded(frame: pd.DataFrame, *columns: str) -> bool:
     return all(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in columns)
 
 
-def _sums(numbers: np.ndarray, values: pd.DataFrame, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct ``numbers`` (one per kept play) in order of first appearance, with the streams
-    and ms of their plays (``values``' columns, on the kept rows)."""
+def _sums(frame: pd.DataFrame, numbers: np.ndarray, left_out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``numbers`` (one per play, non-negative) in order of first appearance, with the
+    streams and ms of their plays; plays ``left_out`` are not counted. They are numbered -1 rather
+    than taken out: selecting a million plays costs as much as counting them."""
+    numbers = np.where(left_out, -1, numbers)
     inverse, distinct = pd.factorize(numbers)
     size = len(distinct)
-    streams = np.bincount(inverse, weights=values["streams"].to_numpy()[keep], minlength=size).astype("int64")
-    ms = np.bincount(inverse, weights=values["ms"].to_numpy()[keep], minlength=size).astype("int64")
-    return np.asarray(distinct, dtype="int64"), streams, ms
+    streams = np.bincount(inverse, weights=frame["is_stream"].to_numpy(), minlength=size).astype("int64")
+    ms = np.bincount(inverse, weights=frame["ms_played"].to_numpy(), minlength=size).astype("int64")
+    counted = np.asarray(distinct) >= 0
+    return np.asarray(distinct, dtype="int64")[counted], streams[counted], ms[counted]
 
 
 def _decoded(column: pd.Series, codes: np.ndarray) -> np.ndarray:
