@@ -146,18 +146,46 @@ def song_versions(plays: pd.DataFrame) -> pd.DataFrame:
     columns = ["track_key", "track_id", "title", "album", "streams", "hours", "first", "last"]
     if plays.empty:
         return pd.DataFrame(columns=columns)
-    frame = pd.DataFrame({"track_key": plays["track_key"].astype(object).to_numpy(),
-                          "track_id": plays["track_id"].astype(object).to_numpy(),
-                          "title": plays["track_name"].astype(object).to_numpy(),
-                          "album": plays["album_name"].astype(object).to_numpy(),
-                          "stream": plays["is_stream"].to_numpy(dtype="int64"), "ms": plays["ms_played"].to_numpy(),
-                          "when": plays["local"].dt.tz_localize(None).where(plays["is_stream"]).to_numpy()})
-    out = frame.groupby("track_key", sort=False, dropna=False).agg(
-        track_id=("track_id", "first"), title=("title", lambda v: v.mode().iloc[0] if v.notna().any() else None),
-        album=("album", lambda v: v.mode().iloc[0] if v.notna().any() else None),
-        streams=("stream", "sum"), ms=("ms", "sum"), first=("when", "min"), last=("when", "max")).reset_index()
+    # one recording at a time on integer codes (a groupby with a mode per group cost 20 ms for a
+    # song of 20,000 plays); recordings in order of their first play, as a groupby gives them
+    recording, keys = pd.factorize(plays["track_key"].astype(object).to_numpy(), use_na_sentinel=False)
+    title, titles = _codes(plays["track_name"])
+    album, albums = _codes(plays["album_name"])
+    track_ids = plays["track_id"].astype(object).to_numpy()
+    stream, ms = plays["is_stream"].to_numpy(), plays["ms_played"].to_numpy()
+    when = plays["local"].dt.tz_localize(None).to_numpy()
+    rows = []
+    for number in range(len(keys)):
+        mine = recording == number
+        ids = track_ids[mine]
+        ids = ids[pd.notna(ids)]
+        streamed = when[mine & stream]
+        rows.append({"track_key": keys[number], "track_id": ids[0] if len(ids) else None,
+                     "title": _most_common(title[mine], titles), "album": _most_common(album[mine], albums),
+                     "streams": int(stream[mine].sum()), "ms": int(ms[mine].sum()),
+                     "first": streamed.min() if len(streamed) else None,
+                     "last": streamed.max() if len(streamed) else None})
+    out = pd.DataFrame(rows)
     out["hours"] = out["ms"] / MS_PER_HOUR
-    out["first"] = [None if pd.isna(t) else t.date() for t in out["first"]]
-    out["last"] = [None if pd.isna(t) else t.date() for t in out["last"]]
+    out["first"] = [None if t is None or pd.isna(t) else pd.Timestamp(t).date() for t in out["first"]]
+    out["last"] = [None if t is None or pd.isna(t) else pd.Timestamp(t).date() for t in out["last"]]
     out = out.sort_values(["streams", "ms", "track_key"], ascending=[False, False, True], kind="stable")
     return out[columns].reset_index(drop=True)
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value as an integer (-1 for missing) and the values the integers stand for."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy(), values.cat.categories.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values.astype(object).to_numpy())
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _most_common(codes: np.ndarray, values: np.ndarray) -> object:
+    """The value seen most often (the smallest of those seen as often, as ``Series.mode``
+    orders them); None when every value is missing."""
+    known = codes[codes >= 0]
+    if not len(known):
+        return None
+    counts = np.bincount(known)
+    return min(values[np.flatnonzero(counts == counts.max())])
