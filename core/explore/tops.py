@@ -49,8 +49,8 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
         name = _text(pd.Series(frame["artist_name"].cat.categories.to_numpy(dtype=object)[present]))
         return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
                              "streams": streams[present].astype("int64"), "ms": ms[present].astype("int64")})
-    values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
     if by == "artist":
+        values = _measures(frame)
         values["artist_name"] = frame["artist_name"].array
         table = values.groupby("artist_name", observed=True)[["streams", "ms"]].sum().reset_index()
         name = _text(table["artist_name"])
@@ -68,8 +68,8 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
         artist_name = _text(pd.Series(_decoded(frame["artist_name"], pairs % width)))
         return pd.DataFrame({"key": list(zip(name, artist_name)), "name": name, "artist": artist_name,
                              "streams": streams, "ms": ms})
-    values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
     if by == "album":
+        values = _measures(frame)
         values["album_name"] = frame["album_name"].array
         values["artist_name"] = frame["artist_name"].array
         table = values.groupby(["album_name", "artist_name"], observed=True)[["streams", "ms"]].sum().reset_index()
@@ -102,6 +102,10 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
                              "ms": np.bincount(totals, weights=ms, minlength=len(songs)).astype("int64")}
                             ).astype({"name": "str", "artist": "str", "title": "str"})
     raise ValueError(f"by must be 'artist', 'track' or 'album', not {by!r}")
+
+
+def _measures(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
 
 
 def _coded(frame: pd.DataFrame, *columns: str) -> bool:
