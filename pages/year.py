@@ -25,9 +25,10 @@ def _whole_history(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _years(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -> list[int]:
-    # key = _shared.data_key(profile): a new import invalidates exactly this
-    return explore.years_available(_whole_history(key, tz, content, min_ms))
+def _years(key: tuple, tz: str, content: tuple[str, ...]) -> list[int]:
+    # key = _shared.data_key(profile): a new import invalidates exactly this. Years with a
+    # play do not depend on the stream rule: a new rule finds them cached
+    return explore.years_available(_whole_history(key, tz, content, 0))
 
 
 @st.cache_data(show_spinner="Adding up your year…", max_entries=64)
@@ -36,7 +37,7 @@ def _recap(key: tuple, tz: str, content: tuple[str, ...], min_ms: int, year: int
 
 
 key = _shared.data_key(profile)
-years = _years(key, filters.tz, filters.content, filters.min_ms)
+years = _years(key, filters.tz, filters.content)
 if not years:
     if _shared.all_plays(profile).empty:
         st.info(f"Profile “{_shared.plain(profile)}” has no plays yet. Import your export on the Import page, "

@@ -1,6 +1,7 @@
 """The Explore frame: loading, time zones (DST, midnight), filters, stream rule, snapshot."""
 import datetime as dt
 
+import numpy as np
 import orjson
 import pandas as pd
 import pytest
@@ -163,3 +164,105 @@ def test_a_page_draws_a_chart_unchecked_and_the_spec_is_the_checked_one(monkeypa
     unchecked = chart.to_dict()
     assert calls == []
     assert unchecked == chart.to_dict(validate=True) and calls
+
+
+# --- top lists and monthly ranks against the rule written out plainly ----------------------------
+
+def _tied_plays(seed: int) -> pd.DataFrame:
+    """Plays built for ties: few items, few lengths, names that sort in tricky ways (case,
+    spaces, accents), two songs with the same title and artist, plays without names."""
+    rng = np.random.default_rng(seed)
+    n = 400
+    artists = ["b", "B", "a b", "é", "a"]
+    songs = [("k1", "Song", "a"), ("k2", "Song", "a"), ("k3", "song", "B"), ("k4", "Zed", "é"), ("k5", "Zed", "b"),
+             ("k3", "Song (Remaster)", "B"), ("k6", "x", None)]
+    song = rng.integers(0, len(songs), n)
+    ms = rng.choice([0, 10_000, 30_000, 60_000], n)
+    wall = (np.datetime64("2023-11-20") + rng.integers(0, 100, n).astype("timedelta64[D]")
+            + rng.integers(0, 86_400, n).astype("timedelta64[s]")).astype("datetime64[us]")
+    frame = pd.DataFrame({
+        "wall": np.sort(wall),
+        "ms_played": ms,
+        "song_key": [songs[s][0] for s in song],
+        "track_name": [songs[s][1] for s in song],
+        "artist_name": [songs[s][2] if rng.random() > 0.1 else artists[rng.integers(0, len(artists))] for s in song],
+        "album_name": rng.choice(["One", "one", "Two", None], n),
+    })
+    frame.loc[rng.random(n) < 0.05, "track_name"] = None
+    frame["local"] = frame["wall"].dt.tz_localize("UTC")
+    frame["is_stream"] = frame["ms_played"] >= 30_000
+    # categoricals with unused categories, as a date range leaves them
+    for column in ("song_key", "track_name", "artist_name", "album_name"):
+        frame[column] = pd.Categorical(frame[column], categories=sorted(set(frame[column].dropna())) + ["unused"])
+    return frame
+
+
+def _plain_ranking(frame: pd.DataFrame, by: str, rank_by: str, labels: dict | None = None) -> list[tuple]:
+    """(key, name, streams, ms) in rank order, computed play by play; ``labels``: the songs'
+    (name, artist) to rank by instead of the ones of these plays."""
+    totals, spellings = {}, {}
+    for i, play in enumerate(frame.itertuples()):
+        if by == "artist":
+            if pd.isna(play.artist_name):
+                continue
+            key = play.artist_name
+            order = (key,)
+        elif by == "album":
+            if pd.isna(play.album_name) or pd.isna(play.artist_name):
+                continue
+            key = order = (play.album_name, play.artist_name)
+        else:
+            if pd.isna(play.track_name) or pd.isna(play.song_key):
+                continue
+            key, order = play.song_key, None
+            spelling = spellings.setdefault(key, {}).setdefault((play.track_name, play.artist_name), [0, 0, i])
+            spelling[0] += int(play.is_stream)
+            spelling[1] += play.ms_played
+        total = totals.setdefault(key, [0, 0, order])
+        total[0] += int(play.is_stream)
+        total[1] += play.ms_played
+    rows = []
+    for key, (streams, ms, order) in totals.items():
+        if by == "track":  # the spelling streamed most, then played longest, then played first
+            title, artist = min(spellings[key], key=lambda s: (-spellings[key][s][0], -spellings[key][s][1],
+                                                                 spellings[key][s][2]))
+            artist = "?" if pd.isna(artist) else artist
+            order = labels[key] if labels else (f"{title} — {artist}", artist)
+        rows.append((key, order[0], streams, ms, order))
+    first = 2 if rank_by == "streams" else 3
+    rows = [r for r in rows if r[first] > 0]
+    return [r[:4] for r in sorted(rows, key=lambda r: (-r[first], -r[5 - first], *r[4], str(r[0])))]
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("by", ["artist", "track", "album"])
+@pytest.mark.parametrize("rank_by", ["streams", "time"])
+def test_ranked_items_follow_the_rule_through_ties(seed, by, rank_by):
+    frame = _tied_plays(seed)
+    ranked = explore.ranked_items(frame, by, rank_by)
+    assert list(zip(ranked["key"], ranked["name"], ranked["streams"], ranked["ms"])) == \
+        _plain_ranking(frame, by, rank_by)
+    assert ranked["rank"].tolist() == list(range(1, len(ranked) + 1))
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("by", ["artist", "track"])
+@pytest.mark.parametrize("dense", [True, False])
+def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, dense, monkeypatch):
+    from core.explore import detail
+
+    if not dense:  # the (month, item) pairs hashed instead of counted in a table
+        monkeypatch.setattr(detail, "DENSE_CELLS", 0)
+    frame = _tied_plays(seed)
+    months = frame["wall"].to_numpy().astype("datetime64[M]")
+    # a song is ranked under the name it has in the whole selection
+    labels = {key: (name, name.rsplit(" — ", 1)[1]) for key, name, *_ in _plain_ranking(frame, by, "time")
+              } if by == "track" else None
+    for key, *_ in _plain_ranking(frame, by, "streams"):
+        expected = []
+        for month in np.unique(months):
+            place = [k for k, *_ in _plain_ranking(frame[months == month], by, "streams", labels)]
+            if key in place:
+                expected.append((pd.Timestamp(month), place.index(key) + 1))
+        ranks = detail._monthly_ranks(frame, by, key)
+        assert list(zip(ranks["month"], ranks["rank"])) == expected, key

@@ -119,16 +119,17 @@ def years_available(frame_all: pd.DataFrame) -> list[int]:
     """The local years (of the start time) that have at least one play, oldest first."""
     if frame_all.empty:
         return []
-    return sorted(int(y) for y in np.unique(calendar_years(local_wall(frame_all))))
+    years = calendar_years(local_wall(frame_all))
+    low = int(years.min())
+    return [low + int(y) for y in np.flatnonzero(np.bincount(years - low))]
 
 
 def _minutes(ms: int | np.integer) -> int:
     return int(ms) // MS_PER_MINUTE
 
 
-def _top_artists(year: pd.DataFrame) -> tuple[TopArtist, ...]:
-    top = ranked_items(year, "artist").head(TOP_N)  # the one ranking rule (core.explore.tops)
-    return tuple(TopArtist(r.name, int(r.streams), _minutes(r.ms)) for r in top.itertuples())
+def _top_artists(ranked: pd.DataFrame) -> tuple[TopArtist, ...]:
+    return tuple(TopArtist(r.name, int(r.streams), _minutes(r.ms)) for r in ranked.head(TOP_N).itertuples())
 
 
 def _top_tracks(year: pd.DataFrame) -> tuple[TopTrack, ...]:
@@ -141,25 +142,25 @@ def _top_albums(year: pd.DataFrame) -> tuple[TopAlbum, ...]:
     return tuple(TopAlbum(r.name, r.artist, int(r.streams)) for r in top.itertuples())
 
 
-def _new_artists(frame_all: pd.DataFrame, year: pd.DataFrame, which: int,
-                 local_years: np.ndarray) -> tuple[int, tuple[NewArtist, ...]]:
-    streamed = (frame_all["is_stream"] & frame_all["artist_name"].notna()).to_numpy()
+def _new_artists(frame_all: pd.DataFrame, in_year: np.ndarray, earlier: np.ndarray,
+                 ranked: pd.DataFrame) -> tuple[int, tuple[NewArtist, ...]]:
+    """How many artists had their first stream in the year (plays ``in_year``, none of the
+    ``earlier`` plays), and the top ones: ``ranked``, the year's artists ranked, keeps its
+    order on any part of them."""
     artists = frame_all["artist_name"]
-    if isinstance(artists.dtype, pd.CategoricalDtype):
-        # each artist's first year of streams on the categorical's codes (no copy of the
-        # streams, no hashing a million names)
-        codes = artists.cat.codes.to_numpy()[streamed]
-        first_year = np.full(len(artists.cat.categories), np.iinfo(np.int64).max)
-        np.minimum.at(first_year, codes, local_years[streamed])
-        new = set(artists.cat.categories.to_numpy(dtype=object)[first_year == which])
-    else:
-        first_year = pd.Series(local_years[streamed]).groupby(artists[streamed].astype(object).to_numpy(),
-                                                             sort=False).min()
-        new = set(first_year.index[first_year == which])
-    if not new:
+    if not isinstance(artists.dtype, pd.CategoricalDtype):
+        artists = artists.astype("category")
+    # which artists have a stream, on the categorical's codes (no hashing a million names)
+    codes = artists.cat.codes.to_numpy()
+    streamed = frame_all["is_stream"].to_numpy() & (codes >= 0)
+    size = len(artists.cat.categories)
+    new = artists.cat.categories.to_numpy(dtype=object)[
+        (np.bincount(codes[streamed & in_year], minlength=size) > 0)
+        & (np.bincount(codes[streamed & earlier], minlength=size) == 0)]
+    if not len(new):
         return 0, ()
-    ranked = ranked_items(year[year["artist_name"].isin(new).to_numpy()], "artist").head(TOP_N)
-    return len(new), tuple(NewArtist(r.name, int(r.streams)) for r in ranked.itertuples())
+    top = ranked[ranked["key"].isin(set(new))].head(TOP_N)
+    return len(new), tuple(NewArtist(r.name, int(r.streams)) for r in top.itertuples())
 
 
 def longest_streak(days: np.ndarray) -> Streak | None:
@@ -178,6 +179,11 @@ def longest_streak(days: np.ndarray) -> Streak | None:
     return Streak(int(lengths[best]), unique[starts[best]].item(), unique[ends[best]].item())
 
 
+# the columns the recap reads (copying only these is a fraction of copying every column)
+_RECAP_COLUMNS = ("local", "wall", "ms_played", "is_stream", "artist_name", "track_name", "album_name", "song_key",
+                  "track_key")
+
+
 def year_recap(frame_all: pd.DataFrame, year: int) -> Recap:
     """The recap of one local calendar year, computed from the whole-history frame.
 
@@ -188,34 +194,39 @@ def year_recap(frame_all: pd.DataFrame, year: int) -> Recap:
     """
     tz = str(frame_all["local"].dt.tz)
     local_year = calendar_years(local_wall(frame_all))
-    plays = frame_all[local_year == year]
+    in_year = local_year == year
+    plays = frame_all[[c for c in _RECAP_COLUMNS if c in frame_all.columns]][in_year]
     if plays.empty:
         return Recap(year, tz, 0, 0, 0, (), (), (), (0,) * 12, None, 0, (), None, None)
-    wall = plays["local"].dt.tz_localize(None)  # local wall-clock time: what day and month mean here
-    days = wall.to_numpy().astype("datetime64[D]")
+    wall = local_wall(plays)  # local wall-clock time: what day and month mean here
+    days = wall.astype("datetime64[D]")
+    ms = plays["ms_played"].to_numpy()
 
-    month_ms = plays["ms_played"].groupby(wall.dt.month.to_numpy()).sum().reindex(range(1, 13), fill_value=0)
-    top_month_number = int(month_ms.idxmax())  # first maximum: the earliest month on a tie
+    month_ms = np.bincount(wall.astype("datetime64[M]").astype("int64") % 12, weights=ms, minlength=12).astype("int64")
+    top_month_number = int(np.argmax(month_ms)) + 1  # first maximum: the earliest month on a tie
 
-    day_ms = plays["ms_played"].groupby(days).sum()
-    busiest = day_ms.index[int(np.argmax(day_ms.to_numpy()))]
+    day_numbers = days.astype("int64")
+    first_day = int(day_numbers.min())
+    day_ms = np.bincount(day_numbers - first_day, weights=ms).astype("int64")
+    busiest = int(np.argmax(day_ms))  # first maximum: the earliest day on a tie
 
-    new_count, top_new = _new_artists(frame_all, plays, year, local_year)
+    artists = ranked_items(plays, "artist")  # the one ranking rule (core.explore.tops)
+    new_count, top_new = _new_artists(frame_all, in_year, local_year < year, artists)
     return Recap(
         year=year,
         time_zone=tz,
         plays=len(plays),
-        minutes=_minutes(plays["ms_played"].sum()),
+        minutes=_minutes(ms.sum()),
         streams=int(plays["is_stream"].sum()),
-        top_artists=_top_artists(plays),
+        top_artists=_top_artists(artists),
         top_tracks=_top_tracks(plays),
         top_albums=_top_albums(plays),
-        monthly_minutes=tuple(_minutes(v) for v in month_ms.to_numpy()),
-        top_month=TopMonth(top_month_number, MONTHS[top_month_number - 1], _minutes(month_ms[top_month_number])),
+        monthly_minutes=tuple(_minutes(v) for v in month_ms),
+        top_month=TopMonth(top_month_number, MONTHS[top_month_number - 1], _minutes(month_ms[top_month_number - 1])),
         new_artists=new_count,
         top_new_artists=top_new,
         streak=longest_streak(days[plays["is_stream"].to_numpy()]),
-        busiest_day=BusiestDay(pd.Timestamp(busiest).date(), _minutes(day_ms[busiest])),
+        busiest_day=BusiestDay((np.datetime64(first_day + busiest, "D")).item(), _minutes(day_ms[busiest])),
     )
 
 

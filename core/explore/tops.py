@@ -36,26 +36,40 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     (album, artist). Plays without the name are left out.
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
-    values = pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
     if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
         # counted on the categorical's codes (a groupby costs 20-30 ms a million plays): every
-        # artist with a play, in the categories' order, as the groupby gives them
-        codes = frame["artist_name"].cat.codes.to_numpy()
-        known = codes >= 0
-        size = len(frame["artist_name"].cat.categories)
-        present = np.flatnonzero(np.bincount(codes[known], minlength=size))
-        streams = np.bincount(codes[known], weights=values["streams"].to_numpy()[known], minlength=size)
-        ms = np.bincount(codes[known], weights=values["ms"].to_numpy()[known], minlength=size)
+        # artist with a play, in the categories' order, as the groupby gives them. Codes are
+        # shifted by one so that plays without an artist fall in a bin of their own (a mask
+        # over a million plays costs as much as a count)
+        codes = frame["artist_name"].cat.codes.to_numpy().astype(np.intp) + 1
+        size = len(frame["artist_name"].cat.categories) + 1
+        present = np.flatnonzero(np.bincount(codes, minlength=size)[1:])
+        streams = np.bincount(codes, weights=frame["is_stream"].to_numpy(), minlength=size)[1:]
+        ms = np.bincount(codes, weights=frame["ms_played"].to_numpy(), minlength=size)[1:]
         name = _text(pd.Series(frame["artist_name"].cat.categories.to_numpy(dtype=object)[present]))
         return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
                              "streams": streams[present].astype("int64"), "ms": ms[present].astype("int64")})
     if by == "artist":
+        values = _measures(frame)
         values["artist_name"] = frame["artist_name"].array
         table = values.groupby("artist_name", observed=True)[["streams", "ms"]].sum().reset_index()
         name = _text(table["artist_name"])
         return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
                              "streams": table["streams"], "ms": table["ms"]})
+    if by == "album" and _coded(frame, "album_name", "artist_name"):
+        # numbered on the two columns' codes (a groupby on two categoricals costs 10-20 ms a
+        # million plays), in the categories' order as the groupby gives them
+        album, artist = frame["album_name"].cat.codes.to_numpy(), frame["artist_name"].cat.codes.to_numpy()
+        width = len(frame["artist_name"].cat.categories)
+        pairs, streams, ms = _sums(frame, album.astype("int64") * width + artist, (album < 0) | (artist < 0))
+        order = np.argsort(pairs, kind="stable")
+        pairs, streams, ms = pairs[order], streams[order], ms[order]
+        name = _text(pd.Series(_decoded(frame["album_name"], pairs // width)))
+        artist_name = _text(pd.Series(_decoded(frame["artist_name"], pairs % width)))
+        return pd.DataFrame({"key": list(zip(name, artist_name)), "name": name, "artist": artist_name,
+                             "streams": streams, "ms": ms})
     if by == "album":
+        values = _measures(frame)
         values["album_name"] = frame["album_name"].array
         values["artist_name"] = frame["artist_name"].array
         table = values.groupby(["album_name", "artist_name"], observed=True)[["streams", "ms"]].sum().reset_index()
@@ -63,24 +77,52 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
         return pd.DataFrame({"key": list(zip(name, artist)), "name": name, "artist": artist,
                              "streams": table["streams"], "ms": table["ms"]})
     if by == "track":
-        keep = (frame["track_name"].notna() & frame["song_key"].notna()).to_numpy()
-        values = values[keep]
-        values["song"] = frame["song_key"].cat.codes.to_numpy()[keep]
-        values["title"] = frame["track_name"].cat.codes.to_numpy()[keep]
-        values["artist"] = frame["artist_name"].cat.codes.to_numpy()[keep]
-        spellings = values.groupby(["song", "title", "artist"], sort=False)[["streams", "ms"]].sum().reset_index()
-        label = spellings.sort_values(["song", "streams", "ms"], ascending=[True, False, False],
-                                      kind="stable").drop_duplicates("song")
-        table = spellings.groupby("song", sort=True)[["streams", "ms"]].sum()
-        label = label.set_index("song").reindex(table.index)
-        title = _decoded(frame["track_name"], label["title"].to_numpy())
-        artist = pd.Series(_decoded(frame["artist_name"], label["artist"].to_numpy())).fillna("?")
-        return pd.DataFrame({"key": frame["song_key"].cat.categories.to_numpy(dtype=object)[table.index.to_numpy()],
+        song = frame["song_key"].cat.codes.to_numpy().astype("int64")
+        title = frame["track_name"].cat.codes.to_numpy().astype("int64")
+        artist = frame["artist_name"].cat.codes.to_numpy().astype("int64") + 1  # -1 (no artist) -> 0
+        titles, artists = len(frame["track_name"].cat.categories), len(frame["artist_name"].cat.categories) + 1
+        if len(frame["song_key"].cat.categories) * titles * artists >= 2 ** 63:
+            raise ValueError("too many songs, titles and artists to number their spellings")
+        # each spelling (song, title, artist) numbered in order of its first play, as a groupby
+        # with sort=False numbers them (the order decides between spellings streamed and played
+        # alike), summed with bincount
+        spelling, streams, ms = _sums(frame, (song * titles + title) * artists + artist, (song < 0) | (title < 0))
+        song, title, artist = spelling // (titles * artists), spelling // artists % titles, spelling % artists - 1
+        # each song's label: the spelling streamed most, then played longest, then played first
+        best = np.lexsort((-ms, -streams, song))
+        best = best[np.r_[True, song[best][1:] != song[best][:-1]]] if len(best) else best
+        songs = song[best]  # ascending: one row per song, as a sorted groupby gives them
+        totals = np.searchsorted(songs, song)
+        title = _decoded(frame["track_name"], title[best])
+        artist = pd.Series(_decoded(frame["artist_name"], artist[best])).fillna("?")
+        return pd.DataFrame({"key": frame["song_key"].cat.categories.to_numpy(dtype=object)[songs],
                              "name": (pd.Series(title, dtype="str") + SEPARATOR + artist.astype("str")).to_numpy(),
                              "artist": artist.to_numpy(), "title": title,
-                             "streams": table["streams"].to_numpy(), "ms": table["ms"].to_numpy()}
+                             "streams": np.bincount(totals, weights=streams, minlength=len(songs)).astype("int64"),
+                             "ms": np.bincount(totals, weights=ms, minlength=len(songs)).astype("int64")}
                             ).astype({"name": "str", "artist": "str", "title": "str"})
     raise ValueError(f"by must be 'artist', 'track' or 'album', not {by!r}")
+
+
+def _measures(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
+
+
+def _coded(frame: pd.DataFrame, *columns: str) -> bool:
+    return all(isinstance(frame[c].dtype, pd.CategoricalDtype) for c in columns)
+
+
+def _sums(frame: pd.DataFrame, numbers: np.ndarray, left_out: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct ``numbers`` (one per play, non-negative) in order of first appearance, with the
+    streams and ms of their plays; plays ``left_out`` are not counted. They are numbered -1 rather
+    than taken out: selecting a million plays costs as much as counting them."""
+    numbers = np.where(left_out, -1, numbers)
+    inverse, distinct = pd.factorize(numbers)
+    size = len(distinct)
+    streams = np.bincount(inverse, weights=frame["is_stream"].to_numpy(), minlength=size).astype("int64")
+    ms = np.bincount(inverse, weights=frame["ms_played"].to_numpy(), minlength=size).astype("int64")
+    counted = np.asarray(distinct) >= 0
+    return np.asarray(distinct, dtype="int64")[counted], streams[counted], ms[counted]
 
 
 def _decoded(column: pd.Series, codes: np.ndarray) -> np.ndarray:
@@ -99,11 +141,30 @@ def _rank(table: pd.DataFrame, rank_by: RankBy) -> pd.DataFrame:
     if rank_by not in ("streams", "time"):
         raise ValueError(f"rank_by must be 'streams' or 'time', not {rank_by!r}")
     first, second = ("streams", "ms") if rank_by == "streams" else ("ms", "streams")
-    table = table[table[first] > 0]
-    order = [first, second, "name"] + (["artist"] if "artist" in table else [])
-    table = table.assign(_key=table["key"].astype(str)).sort_values(
-        order + ["_key"], ascending=[False, False] + [True] * (len(order) - 1), kind="stable")
-    return table.drop(columns="_key").assign(rank=np.arange(1, len(table) + 1, dtype="int64")).reset_index(drop=True)
+    table = table[table[first] > 0].reset_index(drop=True)
+    return table.iloc[_order(table, first, second)].assign(
+        rank=np.arange(1, len(table) + 1, dtype="int64")).reset_index(drop=True)
+
+
+def _order(table: pd.DataFrame, first: str, second: str) -> np.ndarray:
+    """The rows' positions sorted by ``first`` and ``second`` (largest first), then name,
+    [artist,] and key as text. The measures are sorted as integers; only rows equal on both
+    (few) are sorted by their names, which is what sorting every row by text cost."""
+    by_measure = np.lexsort((-table[second].to_numpy(dtype="int64"), -table[first].to_numpy(dtype="int64")))
+    a, b = table[first].to_numpy()[by_measure], table[second].to_numpy()[by_measure]
+    tied = np.zeros(len(table), dtype=bool)
+    same = (a[1:] == a[:-1]) & (b[1:] == b[:-1])
+    tied[1:] |= same
+    tied[:-1] |= same
+    if tied.any():
+        # the tied rows sorted by the whole rule fill the places the tied rows hold: equal
+        # measures lie next to each other, and the whole rule orders these runs as the measures do
+        ties = table.iloc[by_measure[tied]]
+        order = [first, second, "name"] + (["artist"] if "artist" in table else [])
+        ties = ties.assign(_key=ties["key"].astype(str)).sort_values(
+            order + ["_key"], ascending=[False, False] + [True] * (len(order) - 1), kind="stable")
+        by_measure[tied] = ties.index.to_numpy()
+    return by_measure
 
 
 def ranked_items(frame: pd.DataFrame, by: ItemKind, rank_by: RankBy = "streams") -> pd.DataFrame:
