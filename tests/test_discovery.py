@@ -248,3 +248,23 @@ def test_first_listens_in_another_zone_share_the_records_and_give_that_zones_mon
                                       explore.first_listens(tokyo_plays, "track", min_ms))
     with pytest.raises(ValueError, match="same plays"):
         berlin.in_zone(tokyo_plays.iloc[1:])
+
+
+def test_item_keys_and_creators_of_every_kind_of_play():
+    cat = lambda *values: pd.Categorical(list(values))  # noqa: E731  (the frame's text columns are categoricals)
+    plays = pd.DataFrame({
+        "song_key": cat("s1", None, None, None, None, None, None),
+        "track_key": cat("id1", "Band — Two", None, None, None, None, None),
+        "track_id": cat("id1", None, None, None, None, None, None),
+        "track_name": cat("One", "Two", None, None, None, None, None),
+        "artist_name": cat("Band", "Band", None, None, None, None, None),
+        "episode_name": cat(None, None, "Pilot", "Pilot", "Finale", None, None),
+        "show_name": cat(None, None, "Talk", None, "Band", None, None),  # a show named like an artist
+        "audiobook_title": cat(None, None, None, None, None, "Book", None),
+    })
+    assert history.item_keys(plays).astype(object).tolist() == [
+        "s1", "Band — Two", "episode:Talk — Pilot", "episode:? — Pilot", "episode:Band — Finale", "audiobook:Book",
+        np.nan]
+    creators = history.creator_names(plays)
+    assert creators.astype(object).tolist() == ["Band", "Band", "Talk", np.nan, "Band", "Book", np.nan]
+    assert creators.iloc[0] == creators.iloc[4]  # one name, whichever column it came from

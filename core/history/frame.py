@@ -189,28 +189,71 @@ def creator_names(frame: pd.DataFrame) -> pd.Series:
     """Who made each play: the artist, else the podcast show, else the audiobook title."""
     names = frame["artist_name"]
     if names.isna().any():
-        names = (names.astype(object).fillna(frame["show_name"].astype(object))
-                 .fillna(frame["audiobook_title"].astype(object)))
+        names = _first_known(frame, [(frame["artist_name"], ""), (frame["show_name"], ""),
+                                     (frame["audiobook_title"], "")])
     return names
 
 
 def item_keys(frame: pd.DataFrame) -> pd.Series:
     """What each play was: its song (``song_key``, else ``track_key``), else
-    "episode:show — episode", else "audiobook:title"."""
+    "episode:show — episode", else "audiobook:title" (a categorical)."""
     keys = frame["song_key"] if "song_key" in frame.columns else frame["track_key"]
-    if keys.isna().any():
-        keys = keys.astype(object).fillna(frame["track_key"].astype(object))
-    known_track = frame["track_id"].notna() | frame["track_name"].notna()
-    if not known_track.all():
-        keys = keys.where(known_track)
-    # (music alone stays categorical: factorizing it is a pass over its codes, not a hash of 1M strings)
+    known_track = (frame["track_id"].notna() | frame["track_name"].notna()).to_numpy()
+    if not keys.isna().any() and known_track.all():
+        # (music alone stays as it is: factorizing it is a pass over its codes, not a hash of 1M strings)
+        return keys
+    tracks = keys if not keys.isna().any() else _first_known(frame, [(keys, ""), (frame["track_key"], "")])
+    tracks = tracks.where(known_track) if not known_track.all() else tracks
+    parts = [(tracks, "")]
     if frame["episode_name"].notna().any():
-        keys = keys.astype(object)
-        keys = keys.fillna("episode:" + frame["show_name"].astype(object).fillna("?") + " — "
-                           + frame["episode_name"].astype(object))
+        parts.append((_episodes(frame["show_name"], frame["episode_name"]), "episode:"))
     if frame["audiobook_title"].notna().any():
-        keys = keys.astype(object).fillna("audiobook:" + frame["audiobook_title"].astype(object))
-    return keys
+        parts.append((frame["audiobook_title"], "audiobook:"))
+    return _first_known(frame, parts) if len(parts) > 1 else tracks
+
+
+def _episodes(shows: pd.Series, episodes: pd.Series) -> pd.Series:
+    """"show — episode" per play ("?" for an unknown show; missing without an episode), each
+    distinct pair spelled once."""
+    show, show_names = _coded(shows)
+    episode, episode_names = _coded(episodes)
+    pairs, distinct = pd.factorize(np.where(episode >= 0, (show + 1) * (len(episode_names) + 1) + episode, -1))
+    distinct = np.asarray(distinct, dtype=np.int64)
+    known = distinct >= 0
+    show_of, episode_of = distinct[known] // (len(episode_names) + 1) - 1, distinct[known] % (len(episode_names) + 1)
+    spelled = np.full(len(distinct), None, dtype=object)
+    spelled[known] = [f"{'?' if s < 0 else show_names[s]} — {episode_names[e]}" for s, e in zip(show_of, episode_of)]
+    # renumbered without the missing pair (-1 stays -1)
+    remap = np.append(np.cumsum(known) - 1, -1)  # remap[-1]: a play without an episode
+    codes = remap[np.where(known[pairs], pairs, -1)] if len(distinct) else pairs
+    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(spelled[known], dtype=object)),
+                     index=shows.index)
+
+
+def _coded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(a code per row, -1 for missing; the values), on a categorical's own codes."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy().astype(np.int64), column.cat.categories.to_numpy(dtype=object)
+    codes, values = pd.factorize(column.astype(object))
+    return codes.astype(np.int64), np.asarray(values, dtype=object)
+
+
+def _first_known(frame: pd.DataFrame, parts: list[tuple[pd.Series, str]]) -> pd.Series:
+    """Per row, the first known value of ``parts`` (each a column and a prefix for its values),
+    as a categorical whose categories are the prefixed values, each string once (the same
+    text from two columns is one value, as ``fillna`` on the strings would give)."""
+    coded = [(*_coded(column), prefix) for column, prefix in parts]
+    spelled = np.concatenate([np.array([prefix + str(v) for v in values], dtype=object) if prefix
+                              else values.astype(object) for _, values, prefix in coded]) if coded else np.array([])
+    categories = pd.Index(spelled).unique()
+    codes = np.full(len(frame), -1, dtype=np.int64)
+    offset = 0
+    for part_codes, values, _ in coded:
+        to_union = categories.get_indexer(spelled[offset:offset + len(values)])
+        fill = (codes < 0) & (part_codes >= 0)
+        codes[fill] = to_union[part_codes[fill]]
+        offset += len(values)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=frame.index)
 
 
 def item_names(frame: pd.DataFrame) -> pd.Series:
