@@ -266,3 +266,40 @@ def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, dense, monk
                 expected.append((pd.Timestamp(month), place.index(key) + 1))
         ranks = detail._monthly_ranks(frame, by, key)
         assert list(zip(ranks["month"], ranks["rank"])) == expected, key
+
+
+def test_forgetting_a_profiles_snapshots_waits_for_one_written_behind(tmp_path, monkeypatch):
+    import threading
+    import time
+
+    from core.history import frame
+    db_path = tmp_path / "s.db"
+    db = store.open_store(db_path)
+    import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(
+        [{"ts": "2024-01-01T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "One"}]))])
+    started = threading.Event()
+    write = frame._write_snapshot
+
+    def slow_write(plays, path):
+        started.set()
+        time.sleep(0.5)  # still writing when the profile's snapshots are forgotten
+        write(plays, path)
+
+    monkeypatch.setattr(frame, "_write_snapshot", slow_write)
+    history.load_plays_snapshot(db, db_path, "me", write_behind=True)
+    assert started.wait(5)
+    history.forget_snapshots(db_path, "me")  # e.g. the profile is deleted
+    assert list((tmp_path / "s.db.explore").iterdir()) == []  # the write finished first, then went
+
+
+def test_episodes_that_read_alike_are_one_item():
+    cat = lambda *values: pd.Categorical(list(values))  # noqa: E731
+    plays = pd.DataFrame({
+        "song_key": cat(None, None, None, None), "track_key": cat(None, None, None, None),
+        "track_id": cat(None, None, None, None), "track_name": cat(None, None, None, None),
+        "artist_name": cat(None, None, None, None), "audiobook_title": cat(None, None, None, None),
+        "show_name": cat("Daily — News", "Daily", None, "?"),
+        "episode_name": cat("Monday", "News — Monday", "X", "X"),
+    })
+    assert history.item_keys(plays).astype(object).tolist() == [
+        "episode:Daily — News — Monday", "episode:Daily — News — Monday", "episode:? — X", "episode:? — X"]

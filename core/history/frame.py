@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlite_utils import Database
 
 from core import store
@@ -142,7 +143,8 @@ def load_plays_snapshot(db: Database, db_path: str | Path, profile: str, write_b
 
     ``write_behind``: when the snapshot has to be made, return the plays at once and write
     the file in a thread of its own (a long-lived server that keeps the frame in memory:
-    the file is for the next process; the interpreter waits for the thread before it exits).
+    the file is for the next process). ``forget_snapshots`` waits for such a write first, so
+    a deleted profile's file never comes back; the interpreter waits for it before it exits.
     """
     path = snapshot_path(db_path, profile, store.frame_version(db), store.store_id(db))
     if path.exists():
@@ -156,23 +158,44 @@ def load_plays_snapshot(db: Database, db_path: str | Path, profile: str, write_b
     path.parent.mkdir(parents=True, exist_ok=True)
     forget_snapshots(db_path, profile, keep=path)
     if write_behind:
-        threading.Thread(target=_write_snapshot, args=(plays, path), name="encore-snapshot").start()
+        writer = threading.Thread(target=_write_snapshot, args=(plays, path), name="encore-snapshot")
+        with _WRITING_LOCK:
+            _WRITING.setdefault(_writing_key(db_path, profile), []).append(writer)
+        writer.start()
     else:
         _write_snapshot(plays, path)
     return plays
 
 
+# snapshots being written behind, per (store, profile): forget_snapshots waits for them
+_WRITING: dict[tuple[str, str], list[threading.Thread]] = {}
+_WRITING_LOCK = threading.Lock()
+
+
+def _writing_key(db_path: str | Path, profile: str) -> tuple[str, str]:
+    return str(Path(db_path).resolve()), profile
+
+
 def _write_snapshot(plays: pd.DataFrame, path: Path) -> None:
+    import pyarrow.parquet as pq  # only when a snapshot is written (as pandas does)
+
     tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # two sessions may write at once
     try:
-        plays.to_parquet(tmp, index=False)
+        # one thread (pyarrow's pool refuses work once the interpreter is shutting down, and a
+        # write behind may still be running then)
+        pq.write_table(pa.Table.from_pandas(plays, preserve_index=False, nthreads=1), tmp)
         tmp.replace(path)  # atomic: a reader never sees half a file
     finally:
         tmp.unlink(missing_ok=True)  # nothing left behind when the write failed
 
 
 def forget_snapshots(db_path: str | Path, profile: str, keep: Path | None = None) -> None:
-    """Delete a profile's snapshots (all but ``keep``)."""
+    """Delete a profile's snapshots (all but ``keep``), after any still being written."""
+    with _WRITING_LOCK:
+        writers = _WRITING.pop(_writing_key(db_path, profile), [])
+    for writer in writers:
+        if writer is not threading.current_thread():
+            writer.join()
     folder = Path(f"{db_path}.explore")
     if folder.is_dir():
         for stale in folder.glob(f"{file_stem(profile)}-*.parquet"):
@@ -223,11 +246,12 @@ def _episodes(shows: pd.Series, episodes: pd.Series) -> pd.Series:
     show_of, episode_of = distinct[known] // (len(episode_names) + 1) - 1, distinct[known] % (len(episode_names) + 1)
     spelled = np.full(len(distinct), None, dtype=object)
     spelled[known] = [f"{'?' if s < 0 else show_names[s]} — {episode_names[e]}" for s, e in zip(show_of, episode_of)]
-    # renumbered without the missing pair (-1 stays -1)
-    remap = np.append(np.cumsum(known) - 1, -1)  # remap[-1]: a play without an episode
+    # each spelling once (two pairs can read alike: "A — B" + "C" and "A" + "B — C"); -1 stays -1
+    categories = pd.Index(spelled[known], dtype=object).unique()
+    remap = np.full(len(distinct) + 1, -1, dtype=np.int64)  # remap[-1]: a play without an episode
+    remap[np.flatnonzero(known)] = categories.get_indexer(spelled[known])
     codes = remap[np.where(known[pairs], pairs, -1)] if len(distinct) else pairs
-    return pd.Series(pd.Categorical.from_codes(codes, categories=pd.Index(spelled[known], dtype=object)),
-                     index=shows.index)
+    return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=shows.index)
 
 
 def _coded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
