@@ -171,17 +171,8 @@ def test_recommend_json_tags_gemini_suggestions(small_store, client, gemini, sp,
 
 
 def open_discover(monkeypatch, path):
-    from streamlit.testing.v1 import AppTest
-
-    from tests.test_pages_taste import HOME
-
-    monkeypatch.setenv("ENCORE_DB", str(path))
-    at = AppTest.from_file(HOME, default_timeout=120)
-    at.session_state["profile"] = PROFILE
-    at.run()
-    at.switch_page("pages/taste.py").run()
-    assert not at.exception
-    return at
+    from tests.test_pages_taste import open_taste
+    return open_taste(monkeypatch, path, PROFILE)
 
 
 def test_the_discover_tab_asks_gemini_once_and_shows_the_last_ask_after(small_store, gemini, tmp_path, monkeypatch):

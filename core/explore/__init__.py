@@ -68,6 +68,7 @@ from core.explore.filters import (  # noqa: F401
     guess_timezone,
     localise,
     mark_streams,
+    positions_in,
     select,
     select_content,
     select_dates,
@@ -135,6 +136,7 @@ from core.explore.periods import (  # noqa: F401
     period_codes,
     period_starts,
     span,
+    span_of,
     totals_per_period,
     wall_clock,
 )

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import UNIT, local_wall, period_codes, period_starts, span, totals_per_period
+from core.explore.periods import UNIT, local_wall, period_codes, span_of, totals_per_period
 from core.explore.tops import SEPARATOR, _item_table, top_items
 
 DENSE_CELLS = 1 << 21  # (month, item) cells counted in arrays of their own below this (16 MB of float64)
@@ -89,8 +89,7 @@ def _plays_of(frame: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
 
 def _item_detail(frame: pd.DataFrame, mine: pd.DataFrame, by: Literal["artist", "track"], key: str) -> dict:
     streamed = mine["local"][mine["is_stream"].to_numpy()]
-    wall = local_wall(frame)  # every month from the first to the last: the ends are enough
-    months = span(period_starts(np.array([wall.min(), wall.max()]) if len(wall) else wall, "month"), "month")
+    months = span_of(local_wall(frame), "month")  # every month of the selection
     per_month = totals_per_period(mine, "month", months).rename(columns={"period_start": "month"})
     return {
         "first_listen": streamed.min() if len(streamed) else None,

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
+from core.explore.filters import positions_in
 from core.explore.periods import local_wall, period_codes
 from core.history.frame import (
     DEFAULT_MIN_MS,
@@ -109,15 +110,9 @@ class FirstListens:
         return first
 
     def positions(self, frame: pd.DataFrame) -> slice | np.ndarray:
-        """Where the rows of ``frame`` sit in the history (by index label): a slice when they
-        are one run of its rows (a date range usually is), else each row's position."""
-        index = self.plays.index
-        if len(frame) and index.is_unique:  # a date range is usually one slice of the history's rows
-            at = index.get_indexer(frame.index[[0, -1]])
-            if at[0] >= 0 and at[1] - at[0] + 1 == len(frame) and index[at[0]:at[1] + 1].equals(frame.index):
-                return slice(int(at[0]), int(at[1]) + 1)
-        positions = index.get_indexer(frame.index)
-        if (positions < 0).any():
+        """Where the rows of ``frame`` sit in the history (``filters.positions_in``)."""
+        positions = positions_in(self.plays.index, frame.index)
+        if positions is None:
             raise ValueError("frame must be a row subset of plays_all (same index labels): build both from "
                              "the same explore.load_plays result")
         return positions

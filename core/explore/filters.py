@@ -127,6 +127,19 @@ def select_dates(rows: pd.DataFrame, start: dt.date | None, end: dt.date | None)
     return rows[keep]
 
 
+def positions_in(index: pd.Index, labels: pd.Index) -> slice | np.ndarray | None:
+    """Where the rows labelled ``labels`` (a selection's index) sit among the rows labelled
+    ``index`` (those it was selected from): a slice when they are one run of them (a date
+    range usually is, and a slice copies nothing), else each label's position; None when a
+    label is not there."""
+    if len(labels) and index.is_unique:
+        at = index.get_indexer(labels[[0, -1]])
+        if at[0] >= 0 and at[1] - at[0] + 1 == len(labels) and index[at[0]:at[1] + 1].equals(labels):
+            return slice(int(at[0]), int(at[1]) + 1)
+    positions = index.get_indexer(labels)
+    return None if (positions < 0).any() else positions
+
+
 def mark_streams(frame: pd.DataFrame, min_ms: int) -> pd.DataFrame:
     """Add ``is_stream``: the play lasted at least ``min_ms`` (shares the other columns)."""
     return frame.assign(is_stream=frame["ms_played"].to_numpy() >= min_ms)

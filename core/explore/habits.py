@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
+from core.explore.filters import positions_in
 from core.explore.periods import calendar_years, local_wall, period_codes
-from core.history.frame import creator_names
+from core.history.frame import column_codes, creator_names
 from core.history.sessions import _utc_wall, session_starts, split_sessions
 
 # What Spotify's reason codes mean, by where they appear (the same code reads differently
@@ -52,7 +53,7 @@ class SessionSplit:
     times, so the same in every time zone."""
 
     gap_minutes: float
-    labels: np.ndarray  # the rows' index labels (increasing)
+    index: pd.Index  # the rows' index (increasing integer labels)
     start: np.ndarray  # UTC start and end (datetime64[us]) per row, in row order = start order
     end: np.ndarray
     first: np.ndarray  # per session: its first and last row
@@ -74,28 +75,23 @@ def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | No
     first = np.flatnonzero(new)
     count = len(first)
     names, ms = creator_names(rows), rows["ms_played"].to_numpy()
-    return SessionSplit(gap_minutes=gap_minutes, labels=labels, start=start, end=end, first=first,
+    return SessionSplit(gap_minutes=gap_minutes, index=rows.index, start=start, end=end, first=first,
                         last=np.r_[first[1:], len(rows)] - 1,
                         top_artist=_top_artists(ids, names, ms, count).to_numpy(dtype=object), names=names, ms=ms)
 
 
 def _positions(split: SessionSplit, frame: pd.DataFrame, gap_minutes: float) -> slice | np.ndarray | None:
-    """Where ``frame``'s rows are among ``split``'s rows, found by index label (a slice for a
-    run of rows); None — nothing to reuse — for another gap, a label that is not there,
-    labels out of order, or first and last plays that are not the split's at those labels."""
-    labels = frame.index.to_numpy()
-    if split.gap_minutes != gap_minutes or labels.dtype.kind not in "iu" or len(labels) == 0:
+    """Where ``frame``'s rows are among ``split``'s rows (``filters.positions_in``); None —
+    nothing to reuse — for another gap, a label that is not there, labels out of order, or
+    first and last plays that are not the split's at those labels."""
+    if split.gap_minutes != gap_minutes or frame.empty:
         return None
-    lo, hi = (int(i) for i in np.searchsorted(split.labels, [labels[0], labels[-1]]))
-    if hi - lo + 1 == len(labels) and hi < len(split.labels) and np.array_equal(split.labels[lo:hi + 1], labels):
-        at = slice(lo, hi + 1)
-    else:
-        at = np.searchsorted(split.labels, labels)
-        if at[-1] >= len(split.labels) or np.any(at[1:] <= at[:-1]) or not np.array_equal(split.labels[at], labels):
-            return None
+    at = positions_in(split.index, frame.index)
+    if at is None or (not isinstance(at, slice) and np.any(at[1:] <= at[:-1])):
+        return None
     # the same labels should mean the same plays (the frame is a selection of the split's rows):
     # a frame of other plays numbered alike is caught here at its ends, cheaply, not proved
-    where = [lo, hi] if isinstance(at, slice) else at[[0, -1]]
+    where = [at.start, at.stop - 1] if isinstance(at, slice) else at[[0, -1]]
     return at if np.array_equal(_utc_wall(frame["start"].iloc[[0, -1]]), split.start[where]) else None
 
 
@@ -244,14 +240,6 @@ class DayCounts:
     ms: dict[str, np.ndarray]  # the same in whole milliseconds (platform_family and conn_country)
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(a number per row, -1 for missing; the values numbered), on a categorical's own codes."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        return column.cat.codes.to_numpy().astype(np.int64), np.asarray(column.cat.categories, dtype=object)
-    codes, values = pd.factorize(column)
-    return codes.astype(np.int64), np.asarray(values, dtype=object)
-
-
 def _per_day(day: np.ndarray, n: int, value: np.ndarray, width: int, weights: np.ndarray | None = None) -> np.ndarray:
     """int64 (n, width): per day, how many rows (or how much of their ``weights``) have each
     ``value`` (0..width-1). One pass, no mask: the thing counted is in the value's bits."""
@@ -284,7 +272,7 @@ def day_counts(frame: pd.DataFrame) -> DayCounts:
                                _bits(flagged_ms, 4), _bits(flagged, 8), _bits(flagged_ms, 8)])
     values, plays, times = {}, {}, {}
     for column, with_ms in _COUNTED.items():
-        codes, values[column] = _codes(frame[column])
+        codes, values[column] = column_codes(frame[column])
         width = len(values[column]) + 1  # 0: missing
         plays[column] = _per_day(day, n, codes + 1, width)[:, 1:]
         if with_ms:

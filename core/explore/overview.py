@@ -5,15 +5,13 @@ Two measures: **streams** count plays with ``is_stream``; **hours** sum ``ms_pla
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.periods import (
     Period,
     local_wall,
-    period_starts,
-    span,
+    span_of,
     totals_per_period,
 )
 
@@ -46,6 +44,4 @@ def listening_time(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     Every period from the first to the last play is present, with zeros where nothing was
     played (a year without plays shows as 0, not as a missing bar).
     """
-    wall = local_wall(frame)  # every period from the first to the last: the ends are enough
-    ends = period_starts(np.array([wall.min(), wall.max()]) if len(wall) else wall, period)
-    return totals_per_period(frame, period, span(ends, period))
+    return totals_per_period(frame, period, span_of(local_wall(frame), period))

@@ -97,6 +97,13 @@ def span(starts: np.ndarray, period: Period) -> pd.DatetimeIndex:
     return pd.date_range(starts.min(), starts.max(), freq=_FREQ[period], unit="us", name="period_start")
 
 
+def span_of(wall: np.ndarray, period: Period) -> pd.DatetimeIndex:
+    """Every period from the first to the last of some wall-clock times (``local_wall``'s
+    array), gaps included: the two ends are enough, not every time's period."""
+    ends = np.array([wall.min(), wall.max()]) if len(wall) else wall
+    return span(period_starts(ends, period), period)
+
+
 def totals_per_period(frame: pd.DataFrame, period: Period, periods: pd.DatetimeIndex) -> pd.DataFrame:
     """hours (every play) and streams per period start, zero for periods of ``periods`` without plays."""
     codes, starts = period_codes(local_wall(frame), period)

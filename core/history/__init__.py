@@ -26,6 +26,7 @@ from core.history.frame import (  # noqa: F401
     CONTENT_TYPES,
     DEFAULT_MIN_MS,
     LEVELS,
+    column_codes,
     creator_names,
     epoch_us,
     forget_snapshots,

@@ -238,8 +238,8 @@ def item_keys(frame: pd.DataFrame) -> pd.Series:
 def _episodes(shows: pd.Series, episodes: pd.Series) -> pd.Series:
     """"show — episode" per play ("?" for an unknown show; missing without an episode), each
     distinct pair spelled once."""
-    show, show_names = _coded(shows)
-    episode, episode_names = _coded(episodes)
+    show, show_names = column_codes(shows)
+    episode, episode_names = column_codes(episodes)
     pairs, distinct = pd.factorize(np.where(episode >= 0, (show + 1) * (len(episode_names) + 1) + episode, -1))
     distinct = np.asarray(distinct, dtype=np.int64)
     known = distinct >= 0
@@ -254,7 +254,7 @@ def _episodes(shows: pd.Series, episodes: pd.Series) -> pd.Series:
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=shows.index)
 
 
-def _coded(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def column_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """(a code per row, -1 for missing; the values), on a categorical's own codes."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         return column.cat.codes.to_numpy().astype(np.int64), column.cat.categories.to_numpy(dtype=object)
@@ -266,7 +266,7 @@ def _first_known(frame: pd.DataFrame, parts: list[tuple[pd.Series, str]]) -> pd.
     """Per row, the first known value of ``parts`` (each a column and a prefix for its values),
     as a categorical whose categories are the prefixed values, each string once (the same
     text from two columns is one value, as ``fillna`` on the strings would give)."""
-    coded = [(*_coded(column), prefix) for column, prefix in parts]
+    coded = [(*column_codes(column), prefix) for column, prefix in parts]
     spelled = np.concatenate([np.array([prefix + str(v) for v in values], dtype=object) if prefix
                               else values.astype(object) for _, values, prefix in coded]) if coded else np.array([])
     categories = pd.Index(spelled).unique()
