@@ -215,11 +215,18 @@ def _plays(db_path: str, profile: str, version: str) -> pd.DataFrame:
         db.close()
 
 
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _named_plays(db_path: str, profile: str, version: str) -> pd.DataFrame:
+    # who made each play and what it was, once per load: every content's rows take them along
+    # (worked out per content, they were most of a content change on Discovery and Habits)
+    return history.with_item_columns(_plays(db_path, profile, version))
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _content(db_path: str, profile: str, version: str, content: tuple[str, ...]) -> pd.DataFrame:
     # copying the chosen content's rows is the slow part of filtering (30 ms at 1M plays,
     # twice that once the local columns are added): done once per content, whatever the zone
-    return explore.select_content(_plays(db_path, profile, version), content)
+    return explore.select_content(_named_plays(db_path, profile, version), content)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)

@@ -268,3 +268,27 @@ def test_item_keys_and_creators_of_every_kind_of_play():
     creators = history.creator_names(plays)
     assert creators.astype(object).tolist() == ["Band", "Band", "Talk", np.nan, "Band", "Book", np.nan]
     assert creators.iloc[0] == creators.iloc[4]  # one name, whichever column it came from
+
+
+def test_item_columns_worked_out_once_answer_for_every_selection_of_the_rows():
+    # the Explore pages add them to the whole history; a content choice or date range takes them along
+    plays = _random_history(6)
+    extra = pd.DataFrame({
+        "content_type": pd.Categorical(["podcast", "audiobook", "podcast", "music"]),
+        "episode_name": pd.Categorical(["Pilot", None, "Finale", None]),
+        "show_name": pd.Categorical(["Band", None, None, None]),  # a show named like an artist
+        "audiobook_title": pd.Categorical([None, "Book", None, None]),
+        "start": plays["start"].iloc[[3, 7, 11, 13]].to_numpy(), "ms_played": [90_000, 60_000, 5_000, 40_000],
+    })
+    mixed = pd.concat([plays, extra]).sort_values("start", kind="stable").reset_index(drop=True)
+    for name in history.CATEGORY_COLUMNS:
+        if name in mixed.columns:
+            mixed[name] = mixed[name].astype("category")
+    named = history.with_item_columns(mixed)
+    for rows in (named, named[named["content_type"] == "music"], named[named["content_type"] != "music"],
+                 named.iloc[5:40], named.iloc[[0, 2, 3, 9]]):
+        bare = rows.drop(columns=[history.CREATOR, history.ITEM])
+        for found, fresh in ((history.creator_names(rows), history.creator_names(bare)),
+                             (history.item_keys(rows), history.item_keys(bare))):
+            assert found.astype(object).tolist() == fresh.astype(object).tolist()
+            assert found.index.equals(rows.index)

@@ -24,7 +24,9 @@ from core.history.favourites import (  # noqa: F401
 from core.history.frame import (  # noqa: F401
     CATEGORY_COLUMNS,
     CONTENT_TYPES,
+    CREATOR,
     DEFAULT_MIN_MS,
+    ITEM,
     LEVELS,
     column_codes,
     creator_names,
@@ -37,6 +39,7 @@ from core.history.frame import (  # noqa: F401
     load_plays_snapshot,
     snapshot_path,
     track_keys,
+    with_item_columns,
 )
 from core.history.sessions import (  # noqa: F401
     neighbour_counts,

@@ -206,10 +206,24 @@ def forget_snapshots(db_path: str | Path, profile: str, keep: Path | None = None
 # --- who made a play, and what it was ---------------------------------------------------
 
 LEVELS = ("artist", "track")
+# Columns a frame may carry with ``creator_names`` and ``item_keys`` of its rows already worked
+# out (``with_item_columns``). A row's value depends on that row alone, so every selection of
+# the rows (a content choice, a date range) keeps them right: worked out once per load, not
+# again per selection and per aggregate.
+CREATOR, ITEM = "creator", "item"
+
+
+def with_item_columns(plays: pd.DataFrame) -> pd.DataFrame:
+    """``plays`` with ``CREATOR`` and ``ITEM``: its ``creator_names`` and ``item_keys``, which
+    then answer from them for the frame and any selection of its rows (shares the other
+    columns)."""
+    return plays.assign(**{CREATOR: creator_names(plays), ITEM: item_keys(plays)})
 
 
 def creator_names(frame: pd.DataFrame) -> pd.Series:
     """Who made each play: the artist, else the podcast show, else the audiobook title."""
+    if CREATOR in frame.columns:
+        return frame[CREATOR]
     names = frame["artist_name"]
     if names.isna().any():
         names = _first_known(frame, [(frame["artist_name"], ""), (frame["show_name"], ""),
@@ -220,6 +234,8 @@ def creator_names(frame: pd.DataFrame) -> pd.Series:
 def item_keys(frame: pd.DataFrame) -> pd.Series:
     """What each play was: its song (``song_key``, else ``track_key``), else
     "episode:show — episode", else "audiobook:title" (a categorical)."""
+    if ITEM in frame.columns:
+        return frame[ITEM]
     keys = frame["song_key"] if "song_key" in frame.columns else frame["track_key"]
     known_track = (frame["track_id"].notna() | frame["track_name"].notna()).to_numpy()
     if not keys.isna().any() and known_track.all():
