@@ -52,6 +52,19 @@ def test_localised_frame_places_plays_at_their_local_start():
     pd.testing.assert_frame_equal(got, expected)
 
 
+@pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "Europe/Berlin"])
+def test_local_hour_and_weekday_agree_with_the_calendar_at_every_edge(tz):
+    # the hour and weekday are worked out on numbers (day numbers, microseconds into the day):
+    # the last microsecond of an hour, of a day, times before 1970, half and quarter hours
+    edges = [f"{day}T{h:02d}:59:59.999999" for day in ("1969-12-31", "1965-03-01", "2024-03-31") for h in range(24)]
+    starts = pd.Series(pd.to_datetime(edges + [e.replace(":59:59.999999", ":00:00") for e in edges], utc=True,
+                                      format="ISO8601"))
+    local = explore.localise(pd.DataFrame({"start": starts}), tz)
+    clock = starts.dt.tz_convert(tz)
+    assert local["hour"].tolist() == clock.dt.hour.tolist()
+    assert local["weekday"].tolist() == clock.dt.weekday.tolist()
+
+
 def test_load_plays_columns_and_unknowns():
     plays = history.load_plays(a_history(ROWS), "me")
     assert list(plays["start"].dt.strftime("%Y-%m-%dT%H:%M:%S")) == [
