@@ -273,6 +273,15 @@ def _time_zones() -> tuple[str, ...]:
     return tuple(sorted(zoneinfo.available_timezones()))  # reads the tz database's folder: 20 ms a call
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _history_facts(db_path: str, profile: str, version: str) -> tuple[str, pd.Timestamp | None, pd.Timestamp | None]:
+    # what the controls need of the whole history, once per load, not on every rerun: the
+    # guessed zone and the first and last start (UTC; None without plays)
+    plays = _plays(db_path, profile, version)
+    guessed = explore.guess_timezone(plays["conn_country"])
+    return (guessed, None, None) if plays.empty else (guessed, plays["start"].min(), plays["start"].max())
+
+
 def explore_controls(profile: str) -> explore.Filters:
     """The sidebar controls every Explore page shares; values persist across pages.
 
@@ -281,19 +290,18 @@ def explore_controls(profile: str) -> explore.Filters:
     Streamlit ties a widget's state to the page that drew it and would otherwise drop it on
     a page switch.
     """
-    plays = all_plays(profile)
+    guessed, earliest, latest = _history_facts(*data_key(profile))
     state = st.session_state
     if state.get("f_profile") != profile:  # another person's history: start from their defaults
         for key in CONTROL_KEYS:
             state.pop(key, None)
         state["f_profile"] = profile
-    guessed = explore.guess_timezone(plays["conn_country"])
     state.setdefault("f_tz", guessed)
     tz = state["f_tz"]
-    if plays.empty:
+    if earliest is None:
         first = last = dt.date.today()
     else:
-        first, last = plays["start"].min().tz_convert(tz).date(), plays["start"].max().tz_convert(tz).date()
+        first, last = earliest.tz_convert(tz).date(), latest.tz_convert(tz).date()
     dates = state.get("f_dates")
     if not (isinstance(dates, (tuple, list)) and dates and all(first <= d <= last for d in dates)):
         state["f_dates"] = (first, last)
