@@ -338,6 +338,24 @@ def without_rule(filters: explore.Filters) -> explore.Filters:
     return dataclasses.replace(filters, min_ms=0)
 
 
+def rows_key(profile: str, filters: explore.Filters) -> tuple:
+    """Which plays the controls select, whatever zone chose them: (content, first row label,
+    count) when the date range is one run of the content's rows (it almost always is), else
+    the controls themselves (zone included). The cache key of an aggregate that reads no local
+    time (counts, top lists): a new zone whose dates still hold the same plays finds it
+    cached. The stream rule is not in it."""
+    data = data_key(profile)
+    rows = _selected(*data, without_rule(filters)).index
+    of = _content_rows(*data, filters.tz, filters.content).index
+    if len(rows) == 0:
+        return filters.content, 0
+    if of.is_monotonic_increasing:
+        first, last = of.searchsorted([rows[0], rows[-1]])
+        if last - first + 1 == len(rows):  # every row from the first to the last: one run
+            return filters.content, int(rows[0]), len(rows)
+    return filters.content, without_rule(filters)
+
+
 def content_plays(profile: str, tz: str, content: tuple[str, ...]) -> pd.DataFrame:
     """Every play of the chosen content, localised, whatever the dates and stream rule (the
     rows the date range is a slice of; cached per zone and content, a shallow copy)."""

@@ -20,9 +20,11 @@ if _shared.empty_state(frame, profile):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _choices(key: tuple, filters: explore.Filters, by: str) -> tuple[list[str], dict[str, str], int]:
-    """Keys ordered by streams (at most MAX_CHOICES), their labels, and how many there are in all."""
-    ranked = explore.ranked_items(_shared.explore_frame(key[1], filters), by, "streams")
+def _choices(key: tuple, rows: tuple, min_ms: int, by: str,
+             _filters: explore.Filters) -> tuple[list[str], dict[str, str], int]:
+    """Keys ordered by streams (at most MAX_CHOICES), their labels, and how many there are in
+    all (keyed on the plays selected, not the zone that selected them)."""
+    ranked = explore.ranked_items(_shared.explore_frame(key[1], _filters), by, "streams")
     shown = ranked.head(MAX_CHOICES)
     return shown["key"].tolist(), dict(zip(shown["key"], shown["name"])), len(ranked)
 
@@ -58,7 +60,7 @@ if linked:
     st.query_params.clear()  # once: the person's own picks win from here on (the profile was read already)
 kind = st.radio("Look at", list(KINDS), horizontal=True, key="detail_kind")
 by = KINDS[kind]
-keys, labels, total = _choices(key, filters, by)
+keys, labels, total = _choices(key, _shared.rows_key(profile, filters), filters.min_ms, by, filters)
 if not keys:
     st.info(f"No {kind.lower()} streamed in this range. Podcasts and audiobooks have no artists or tracks: "
             "pick Music in the sidebar, widen the date range, or lower the stream rule.")

@@ -22,8 +22,14 @@ if _shared.empty_state(frame, profile):
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _totals(key: tuple, filters: explore.Filters) -> dict:
-    return explore.totals(_shared.explore_frame(key[1], filters))
+def _counts(key: tuple, rows: tuple, min_ms: int, _filters: explore.Filters) -> dict:
+    # keyed on the plays selected (``rows``), not the zone that selected them
+    return explore.counts(_shared.explore_frame(key[1], _filters))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _days_listened(key: tuple, filters: explore.Filters) -> int:
+    return explore.days_listened(_shared.explore_frame(key[1], filters))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -31,25 +37,32 @@ def _listening_time(key: tuple, filters: explore.Filters, period: str) -> pd.Dat
     return explore.listening_time(_shared.explore_frame(key[1], filters), period)
 
 
-@st.cache_data(show_spinner=False, max_entries=64)
-def _top(key: tuple, filters: explore.Filters, by: str, rank_by: str,
-         n: int) -> tuple[pd.DataFrame, tuple | None, bool]:
-    """The top list, the previous window it is compared with, and whether that window had plays."""
+def _previous(filters: explore.Filters) -> explore.Filters | None:
+    """The controls for the window the top list is compared with (None when open-ended)."""
     window = explore.previous_period(filters)
-    previous = None
-    if window is not None:
-        previous = _shared.explore_frame(key[1], dataclasses.replace(filters, start=window[0], end=window[1]))
+    return None if window is None else dataclasses.replace(filters, start=window[0], end=window[1])
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _top(key: tuple, rows: tuple, previous_rows: tuple | None, min_ms: int, by: str, rank_by: str, n: int,
+         _filters: explore.Filters) -> tuple[pd.DataFrame, bool]:
+    """The top list and whether the window it is compared with had plays (keyed on the plays
+    of both, not the zone that selected them)."""
+    before = _previous(_filters)
+    previous = None if before is None else _shared.explore_frame(key[1], before)
     had_plays = previous is not None and not previous.empty
     # An empty previous window (before the first import) would mark everything "new": say nothing instead.
-    table = explore.top_items(_shared.explore_frame(key[1], filters), by, rank_by, n, previous if had_plays else None,
+    table = explore.top_items(_shared.explore_frame(key[1], _filters), by, rank_by, n, previous if had_plays else None,
                               keys=True)
-    return table, window, had_plays
+    return table, had_plays
 
 
 key = _shared.data_key(profile)
 rule = f"plays of at least {filters.min_ms // 1000} s" if filters.min_ms else "every play"
 
-summary = _totals(key, filters)
+rows = _shared.rows_key(profile, filters)
+summary = {**_counts(key, rows, filters.min_ms, filters),
+           "days_listened": _days_listened(key, _shared.without_rule(filters))}
 content = ", ".join(filters.content)
 # two rows of tiles: seven in one row cut totals of a large history ("29…") at laptop width
 top = st.columns(4)
@@ -83,7 +96,10 @@ rank_label = middle.radio("Ranked by", list(RANK_BY), horizontal=True, key="over
 st.session_state.setdefault("overview_n", 10)
 n = int(right.number_input("How many", min_value=5, max_value=100, step=5, key="overview_n"))
 by, rank_by = KINDS[kind], RANK_BY[rank_label]
-table, window, had_plays = _top(key, filters, by, rank_by, n)
+before = _previous(filters)
+window = explore.previous_period(filters)
+table, had_plays = _top(key, rows, None if before is None else _shared.rows_key(profile, before), filters.min_ms, by,
+                        rank_by, n, filters)
 
 if table.empty:
     counted = f" among streams ({rule})" if rank_by == "streams" else ""

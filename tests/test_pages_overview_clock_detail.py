@@ -1,4 +1,5 @@
 """AppTests for Overview, Listening clock and Artist & track: they run, and their charts show the aggregates."""
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -125,6 +126,36 @@ def test_overview_top_list_with_movement_against_the_previous_period(db_path):
     assert table["change"].tolist() == [explore.movement_arrow(m) for m in expected["movement"]]
     assert set(table["change"]) <= {"new", "="} | {f"{a}{i}" for a in "↑↓" for i in range(1, 1000)}
     assert at.caption[-1].value.startswith(f"Movement compares with {window[0]:%d %b %Y}")
+
+
+def test_overview_after_a_new_zone_counts_the_plays_that_zone_selects(db_path):
+    # counts and top lists are cached on the plays selected, not on the zone: a zone that moves
+    # plays across the range's ends must count again, one that keeps them may not differ
+    at = open_page("pages/overview.py")
+    plays = history.load_plays(store.open_store(db_path), "demo")
+    # a range ending on the UTC date of a play started after noon UTC: Kiritimati (UTC+14)
+    # places that play the next day, Pago Pago (UTC-11) the same day
+    late = plays[(plays["start"].dt.hour >= 12) & (plays["content_type"] == "music")].iloc[len(plays) // 3]["start"]
+    days = (late.date() - dt.timedelta(days=60), late.date())
+    at.date_input(key="f_dates").set_value(days).run()
+    at.radio(key="overview_by").set_value("Tracks").run()
+    seen = []
+    for zone in ("Pacific/Kiritimati", "Pacific/Pago_Pago", "Pacific/Kiritimati", "UTC"):
+        at.selectbox(key="f_tz").set_value(zone).run()
+        assert not at.exception
+        frame = current_frame(at, db_path)
+        totals = explore.totals(frame)
+        metrics = {m.label: m.value for m in at.metric}
+        assert metrics == {"Streams": f"{totals['streams']:,}", "Plays": f"{totals['plays']:,}",
+                           "Hours": f"{totals['hours']:,}", "Tracks": f"{totals['tracks']:,}",
+                           "Artists": f"{totals['artists']:,}", "Albums": f"{totals['albums']:,}",
+                           "Days listened": f"{totals['days_listened']:,}"}
+        window = explore.previous_period(explore.Filters(start=days[0], end=days[1]))
+        previous = explore.apply_filters(plays, explore.Filters(start=window[0], end=window[1], tz=zone))
+        expected = explore.top_items(frame, "track", "streams", 10, previous)
+        pd.testing.assert_frame_equal(chart_data(at, "Top tracks by streams").drop(columns=["label", "link"]), expected)
+        seen.append(metrics["Plays"])
+    assert seen[0] != seen[1] and seen[0] == seen[2]  # 25 hours apart: the range holds other plays
 
 
 def test_overview_says_why_movement_is_missing_at_the_start_of_the_history(db_path):

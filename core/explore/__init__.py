@@ -124,6 +124,8 @@ from core.explore.mood import (  # noqa: F401
     weighted_median,
 )
 from core.explore.overview import (  # noqa: F401
+    counts,
+    days_listened,
     listening_time,
     totals,
 )

@@ -5,6 +5,7 @@ Two measures: **streams** count plays with ``is_stream``; **hours** sum ``ms_pla
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
@@ -17,12 +18,17 @@ from core.explore.periods import (
 
 
 def totals(frame: pd.DataFrame) -> dict:
-    """Headline numbers of a selection.
+    """Headline numbers of a selection: ``counts`` and ``days_listened``."""
+    return {**counts(frame), "days_listened": days_listened(frame)}
+
+
+def counts(frame: pd.DataFrame) -> dict:
+    """The headline numbers that read no local time (the same plays in any zone give the same).
 
     ``streams``: plays that count as streams; ``plays``: every play; ``hours``: ms_played of
-    every play, to one decimal; ``tracks`` (songs, however many ids each has), ``artists``, ``albums``: distinct among music
-    streams (an album is its name with its artist, so two "Greatest Hits" stay apart);
-    ``days_listened``: distinct local dates with any play.
+    every play, to one decimal; ``tracks`` (songs, however many ids each has), ``artists``,
+    ``albums``: distinct among music streams (an album is its name with its artist, so two
+    "Greatest Hits" stay apart).
     """
     music = frame.loc[frame["is_stream"] & (frame["content_type"] == "music"),
                       ["track_name", "song_key", "artist_name", "album_name"]]
@@ -33,8 +39,13 @@ def totals(frame: pd.DataFrame) -> dict:
         "tracks": int(music.loc[music["track_name"].notna(), "song_key"].nunique()),
         "artists": int(music["artist_name"].nunique()),
         "albums": int(music.groupby(["album_name", "artist_name"], observed=True).ngroups),
-        "days_listened": int(pd.unique(local_wall(frame).astype("datetime64[D]")).size),
     }
+
+
+def days_listened(frame: pd.DataFrame) -> int:
+    """Distinct local dates with any play (counted on day numbers)."""
+    days = local_wall(frame).astype("datetime64[D]").view("int64")
+    return int(np.count_nonzero(np.bincount(days - days.min()))) if len(days) else 0
 
 
 def listening_time(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
