@@ -18,10 +18,17 @@ if _shared.empty_state(frame, profile):
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
+def _play_codes(key: tuple, content: tuple[str, ...], _tz: str) -> explore.PlayCodes:
+    # what the day counts count of each play, coded once per content: the same in every zone,
+    # so the zone (unhashed: _tz) only picks which cached rows to read
+    return explore.play_codes(_shared.content_plays(key[1], _tz, content))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _day_counts(key: tuple, tz: str, content: tuple[str, ...]) -> explore.DayCounts:
     # key = _shared.data_key(profile): a new import invalidates exactly this. Once per zone and
     # content: a date range is a run of these days, so a new range adds up days, not plays
-    return explore.day_counts(_shared.content_plays(key[1], tz, content))
+    return explore.day_counts(_shared.content_plays(key[1], tz, content), _play_codes(key, content, tz))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

@@ -314,6 +314,23 @@ def test_a_date_range_of_the_day_counts_equals_the_counts_of_its_plays(tz, start
                 habit_aggregates(selected))
 
 
+@pytest.mark.parametrize("joint", [True, False])
+def test_day_counts_of_plays_coded_in_another_zone_equal_counts_from_scratch(joint, monkeypatch):
+    # the Habits page codes a content's plays once and counts them per zone; two values are
+    # counted in one pass over their pairs unless the table would be too large (joint=False)
+    from core.explore import habits
+    if not joint:
+        monkeypatch.setattr(habits, "_JOINT_CELLS", 0)
+    coded = explore.play_codes(frame_of(RANGE_ROWS, tz="Asia/Tokyo", account=RANGE_ACCOUNT, min_ms=0))
+    for tz in ("UTC", BERLIN, "America/New_York"):
+        rows = frame_of(RANGE_ROWS, tz=tz, account=RANGE_ACCOUNT, min_ms=0)
+        for start, end in RANGES:
+            assert_same(habit_aggregates(explore.days_between(explore.day_counts(rows, coded), start, end)),
+                        habit_aggregates(explore.select_dates(rows, start, end)))
+        # codes of other plays (another index) are not used
+        assert_same(habit_aggregates(explore.day_counts(rows.iloc[3:], coded)), habit_aggregates(rows.iloc[3:]))
+
+
 def test_aggregates_of_day_counts_equal_a_straightforward_count():
     frame = frame_of(RANGE_ROWS, tz=BERLIN, account=RANGE_ACCOUNT)
     counts = explore.day_counts(frame)

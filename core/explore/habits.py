@@ -1,7 +1,8 @@
 """How a person listens: sessions, skips, why plays start and end, shuffle, devices, places.
 
 Skips, reasons, devices, places and shuffle are sums over plays, kept per local day
-(``DayCounts``): a date range adds up its days. Sessions of a range are split on the
+(``DayCounts``): a date range adds up its days. What is counted of each play is coded once
+(``PlayCodes``, the same in every zone): a new zone only places the plays on its days. Sessions of a range are split on the
 range's plays alone, reusing the sessions of every play of the content (``SessionSplit``)
 that the range holds whole.
 """
@@ -223,6 +224,7 @@ _SKIP_COLUMNS = ("plays", "skipped", *_BASIS_COLUMNS.values())
 _DETAIL_COLUMNS = ("plays", "shuffled", "ms", "offline", "offline_ms", "incognito", "incognito_ms")
 _FLAGS = ("shuffle", "offline", "incognito")  # known for plays with details (``has_details``)
 _COUNTED = {"reason_start": False, "reason_end": False, "platform_family": True, "conn_country": True}  # with ms?
+_COUNTED_PAIRS = (("reason_start", "reason_end"), ("platform_family", "conn_country"))  # counted together
 
 
 @dataclass(frozen=True, eq=False)
@@ -252,32 +254,70 @@ def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
     return counts[:, (np.arange(counts.shape[1]) & bit) > 0].sum(axis=1)
 
 
-def day_counts(frame: pd.DataFrame) -> DayCounts:
-    """``frame``'s Habits counts per local day (see ``DayCounts``)."""
-    day, days = period_codes(local_wall(frame), "day")
-    day = day.astype(np.int64)
-    n = len(days)
-    ms = frame["ms_played"].to_numpy()
+_JOINT_CELLS = 1 << 22  # (day, value pair) cells counted in one pass below this (32 MB of float64)
+
+
+@dataclass(frozen=True, eq=False)
+class PlayCodes:
+    """What ``day_counts`` counts of each play, coded once (``play_codes``): none of it depends
+    on the zone, so a new zone only places the plays on its days."""
+
+    index: pd.Index  # the plays' index
+    skip: np.ndarray  # skipped or not, times which signal decided it (0: none): 0..2*_BASIS_WIDTH-1
+    flags: np.ndarray  # with details (bit 1), in shuffle (2), offline (4), in a private session (8)
+    ms: np.ndarray
+    values: dict[str, np.ndarray]  # per _COUNTED column: its values (object)
+    codes: dict[str, np.ndarray]  # per _COUNTED column: each play's value + 1 (0: missing)
+
+
+def play_codes(frame: pd.DataFrame) -> PlayCodes:
+    """``frame``'s plays coded as ``day_counts`` counts them (in any zone)."""
     width = len(_BASIS_COLUMNS) + 1
-    # skipped or not, times which signal decided it (0: none)
-    skip = _per_day(day, n, frame["skip"].to_numpy(dtype=np.int64) * width + _basis_codes(frame) + 1, 2 * width)
-    skips = np.column_stack([skip.sum(axis=1), skip[:, width:].sum(axis=1),
-                             (skip[:, 1:width] + skip[:, width + 1:])])
-    # with details (bit 1), in shuffle (2), offline (4), in a private session (8)
     flags = (has_details(frame).to_numpy(dtype=np.int64)
              * (1 + 2 * frame["shuffle"].to_numpy(dtype=np.int64) + 4 * frame["offline"].to_numpy(dtype=np.int64)
                 + 8 * frame["incognito"].to_numpy(dtype=np.int64)))
-    flagged, flagged_ms = _per_day(day, n, flags, 16), _per_day(day, n, flags, 16, ms)
+    values, codes = {}, {}
+    for column in _COUNTED:
+        coded, values[column] = column_codes(frame[column])
+        codes[column] = coded + 1
+    return PlayCodes(index=frame.index, skip=frame["skip"].to_numpy(dtype=np.int64) * width + _basis_codes(frame) + 1,
+                     flags=flags, ms=frame["ms_played"].to_numpy(), values=values, codes=codes)
+
+
+def _two_per_day(day: np.ndarray, n: int, first: np.ndarray, first_width: int, second: np.ndarray,
+                 second_width: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``_per_day`` of two values: in one pass over the plays (their pairs) when the table of
+    (day, pair) is small enough, else one pass each."""
+    if n * first_width * second_width <= _JOINT_CELLS:
+        pairs = _per_day(day, n, first * second_width + second, first_width * second_width, weights)
+        pairs = pairs.reshape(n, first_width, second_width)
+        return pairs.sum(axis=2), pairs.sum(axis=1)
+    return _per_day(day, n, first, first_width, weights), _per_day(day, n, second, second_width, weights)
+
+
+def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts:
+    """``frame``'s Habits counts per local day (see ``DayCounts``). ``coded``: ``play_codes``
+    of the same plays (the same index), e.g. made in another zone; else made here."""
+    if coded is None or not coded.index.equals(frame.index):
+        coded = play_codes(frame)
+    day, days = period_codes(local_wall(frame), "day")
+    day = day.astype(np.int64)
+    n = len(days)
+    width = len(_BASIS_COLUMNS) + 1
+    skip, flagged = _two_per_day(day, n, coded.skip, 2 * width, coded.flags, 16)
+    skips = np.column_stack([skip.sum(axis=1), skip[:, width:].sum(axis=1),
+                             (skip[:, 1:width] + skip[:, width + 1:])])
+    flagged_ms = _per_day(day, n, coded.flags, 16, coded.ms)
     details = np.column_stack([_bits(flagged, 1), _bits(flagged, 2), _bits(flagged_ms, 1), _bits(flagged, 4),
                                _bits(flagged_ms, 4), _bits(flagged, 8), _bits(flagged_ms, 8)])
-    values, plays, times = {}, {}, {}
-    for column, with_ms in _COUNTED.items():
-        codes, values[column] = column_codes(frame[column])
-        width = len(values[column]) + 1  # 0: missing
-        plays[column] = _per_day(day, n, codes + 1, width)[:, 1:]
-        if with_ms:
-            times[column] = _per_day(day, n, codes + 1, width, ms)[:, 1:]
-    return DayCounts(days=days, skips=skips, details=details, values=values, plays=plays, ms=times)
+    widths = {column: len(values) + 1 for column, values in coded.values.items()}  # 0: missing
+    plays, times = {}, {}
+    for first, second in _COUNTED_PAIRS:
+        args = (day, n, coded.codes[first], widths[first], coded.codes[second], widths[second])
+        plays[first], plays[second] = (counted[:, 1:] for counted in _two_per_day(*args))
+        if _COUNTED[first]:
+            times[first], times[second] = (counted[:, 1:] for counted in _two_per_day(*args, coded.ms))
+    return DayCounts(days=days, skips=skips, details=details, values=dict(coded.values), plays=plays, ms=times)
 
 
 def days_between(counts: DayCounts, start: dt.date | None, end: dt.date | None) -> DayCounts:
