@@ -256,17 +256,16 @@ def _episodes(shows: pd.Series, episodes: pd.Series) -> pd.Series:
     distinct pair spelled once."""
     show, show_names = column_codes(shows)
     episode, episode_names = column_codes(episodes)
-    pairs, distinct = pd.factorize(np.where(episode >= 0, (show + 1) * (len(episode_names) + 1) + episode, -1))
+    rows = np.flatnonzero(episode >= 0)  # only these are spelled (music rows have no episode)
+    pairs, distinct = pd.factorize((show[rows] + 1) * (len(episode_names) + 1) + episode[rows])
     distinct = np.asarray(distinct, dtype=np.int64)
-    known = distinct >= 0
-    show_of, episode_of = distinct[known] // (len(episode_names) + 1) - 1, distinct[known] % (len(episode_names) + 1)
-    spelled = np.full(len(distinct), None, dtype=object)
-    spelled[known] = [f"{'?' if s < 0 else show_names[s]} — {episode_names[e]}" for s, e in zip(show_of, episode_of)]
-    # each spelling once (two pairs can read alike: "A — B" + "C" and "A" + "B — C"); -1 stays -1
-    categories = pd.Index(spelled[known], dtype=object).unique()
-    remap = np.full(len(distinct) + 1, -1, dtype=np.int64)  # remap[-1]: a play without an episode
-    remap[np.flatnonzero(known)] = categories.get_indexer(spelled[known])
-    codes = remap[np.where(known[pairs], pairs, -1)] if len(distinct) else pairs
+    show_of, episode_of = distinct // (len(episode_names) + 1) - 1, distinct % (len(episode_names) + 1)
+    spelled = np.array([f"{'?' if s < 0 else show_names[s]} — {episode_names[e]}" for s, e in zip(show_of, episode_of)],
+                       dtype=object)
+    # each spelling once (two pairs can read alike: "A — B" + "C" and "A" + "B — C")
+    categories = pd.Index(spelled, dtype=object).unique()
+    codes = np.full(len(episode), -1, dtype=np.int64)  # -1: a play without an episode
+    codes[rows] = categories.get_indexer(spelled)[pairs]
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=shows.index)
 
 
