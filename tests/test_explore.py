@@ -316,3 +316,18 @@ def test_episodes_that_read_alike_are_one_item():
     })
     assert history.item_keys(plays).astype(object).tolist() == [
         "episode:Daily — News — Monday", "episode:Daily — News — Monday", "episode:? — X", "episode:? — X"]
+
+
+@pytest.mark.parametrize("index", [pd.RangeIndex(0, 10), pd.RangeIndex(5, 15), pd.Index([3, 4, 8, 9, 11, 12, 20, 21, 22, 30]),
+                                   pd.RangeIndex(0, 20, 2)])
+def test_positions_in_finds_a_selections_rows_among_the_rows_it_came_from(index):
+    values = index.to_numpy()
+    for picked in ([2, 3, 4, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 4, 7], [9], [], [0, 9]):
+        at = explore.positions_in(index, pd.Index(values[picked], dtype=index.dtype))
+        expected = list(range(len(values)))[slice(picked[0], picked[-1] + 1)] if picked else []
+        found = list(range(len(values)))[at] if isinstance(at, slice) else list(at)
+        assert found == picked
+        if picked and expected == picked:
+            assert isinstance(at, slice)  # one run: a slice, nothing copied
+    assert explore.positions_in(index, pd.Index([values[0], values[-1] + 100])) is None  # a label that is not there
+    assert explore.positions_in(index, pd.Index([int(values.min()) - 1])) is None

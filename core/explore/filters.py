@@ -130,6 +130,15 @@ def positions_in(index: pd.Index, labels: pd.Index) -> slice | np.ndarray | None
     ``index`` (those it was selected from): a slice when they are one run of them (a date
     range usually is, and a slice copies nothing), else each label's position; None when a
     label is not there."""
+    if isinstance(index, pd.RangeIndex) and index.step == 1 and labels.dtype.kind in "iu":
+        # rows numbered 0..n-1 as loaded (or from any start): a label is its own position
+        positions = labels.to_numpy().astype(np.int64) - index.start
+        if len(positions) and (positions.min() < 0 or positions.max() >= len(index)):
+            return None
+        one_run = len(positions) and positions[-1] - positions[0] + 1 == len(positions)
+        if one_run and np.all(positions[1:] > positions[:-1]):
+            return slice(int(positions[0]), int(positions[-1]) + 1)
+        return positions
     if len(labels) and index.is_unique:
         at = index.get_indexer(labels[[0, -1]])
         if at[0] >= 0 and at[1] - at[0] + 1 == len(labels) and index[at[0]:at[1] + 1].equals(labels):
