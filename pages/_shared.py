@@ -265,6 +265,12 @@ def all_plays(profile: str) -> pd.DataFrame:
     return _plays(*data_key(profile)).copy(deep=False)
 
 
+def named_plays(profile: str) -> pd.DataFrame:
+    """``all_plays`` with who made each play and what it was (``history.with_item_columns``),
+    cached until the next import (a shallow copy): what every content's rows are taken from."""
+    return _named_plays(*data_key(profile)).copy(deep=False)
+
+
 CONTROL_KEYS = ("f_tz", "f_dates", "f_content", "f_rule", "f_min_s")
 
 

@@ -19,13 +19,21 @@ if _shared.empty_state(frame, profile):
     st.stop()
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _history_listens(key: tuple) -> explore.FirstListens:
+    # every play of every content, its records kept per artist or track and content type:
+    # each content's own records are found among these (a new content choice looks at a few
+    # plays per artist and track, not at every play)
+    return explore.FirstListens.of_history(_shared.named_plays(key[1]))
+
+
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _listens_of(key: tuple, content: tuple[str, ...], _tz: str) -> explore.FirstListens:
     # every play of the chosen content, whatever the date range: a first listen is the first
     # in the whole history. Read-only; what it holds per artist and track does not depend on
     # the zone, so it is kept per content (the zone, unhashed, only picks which cached rows
     # to build it from)
-    return explore.FirstListens(_shared.content_plays(key[1], _tz, content))
+    return _history_listens(key).of_content(_shared.content_plays(key[1], _tz, content))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)

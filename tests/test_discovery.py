@@ -292,3 +292,42 @@ def test_item_columns_worked_out_once_answer_for_every_selection_of_the_rows():
                              (history.item_keys(rows), history.item_keys(bare))):
             assert found.astype(object).tolist() == fresh.astype(object).tolist()
             assert found.index.equals(rows.index)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_first_listens_of_a_content_found_among_the_whole_historys_records(seed):
+    # the Discovery page keeps the records of the whole history per key and content type and
+    # finds each content choice's among them; keys shared across content types (a music video
+    # of a song, a show named like an artist) make a content's records differ from the history's
+    plays = _random_history(seed, n=600).sort_values("start", kind="stable").reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    kind = np.array(["music", "video", "podcast"], dtype=object)[rng.integers(0, 3, len(plays))]
+    podcast = kind == "podcast"
+    plays = plays.assign(content_type=pd.Categorical(kind),
+                         show_name=np.where(podcast, plays["artist_name"].fillna("A"), None),
+                         episode_name=np.where(podcast, plays["track_name"], None),
+                         artist_name=np.where(podcast, None, plays["artist_name"]),
+                         track_name=np.where(podcast, None, plays["track_name"]))
+    plays["track_key"] = np.where(podcast, None, plays["artist_name"].fillna("?") + " — " + plays["track_name"].fillna(""))
+    whole = explore.FirstListens.of_history(plays)
+    for content in (("music",), ("video",), ("podcast",), ("music", "video"), ("music", "podcast"),
+                    ("music", "video", "podcast")):
+        rows = plays[plays["content_type"].isin(content)]
+        fresh, found = explore.FirstListens(rows), whole.of_content(rows)
+        assert found._history is not None  # found among the history's records, not built afresh
+        for level in ("artist", "track"):
+            assert np.array_equal(found.level(level)[2], fresh.level(level)[2])  # the same record plays
+            for min_ms in (0, 30_000, 31_000, 200_000):
+                pd.testing.assert_frame_equal(explore.first_listens(rows, level, min_ms, listens=found),
+                                              explore.first_listens(rows, level, min_ms, listens=fresh))
+        for frame in (rows, rows.iloc[40:300]):
+            for min_ms in (0, 31_000):
+                pd.testing.assert_frame_equal(explore.new_per_month(rows, frame, min_ms, listens=found),
+                                              explore.new_per_month(rows, frame, min_ms, listens=fresh))
+                pd.testing.assert_frame_equal(explore.first_listen_timeline(rows, frame, min_ms, listens=found),
+                                              explore.first_listen_timeline(rows, frame, min_ms, listens=fresh))
+    # not every play of its content types (a date range): built afresh, the same answer
+    some = plays[plays["content_type"] == "music"].iloc[50:]
+    assert whole.of_content(some)._history is None
+    pd.testing.assert_frame_equal(explore.first_listens(some, "track", listens=whole.of_content(some)),
+                                  explore.first_listens(some, "track"))

@@ -30,6 +30,7 @@ from core.explore.filters import positions_in
 from core.explore.periods import local_wall, period_codes
 from core.history.frame import (
     DEFAULT_MIN_MS,
+    column_codes,
     creator_names,
     epoch_us,
     item_names,
@@ -45,6 +46,11 @@ class FirstListens:
     the first stream of an artist under a rule "at least ``min_ms``" is always a *record*
     play, one longer than every earlier play of that artist (any earlier play was shorter
     than ``min_ms``), and each keeps only its records.
+
+    A new content choice need not look at every play again either (``of_history``,
+    ``of_content``): a record among the plays of some content types is a record of its
+    key *and content type* in the whole history, so the history keeps those records once
+    and each content finds its own among them.
     """
 
     def __init__(self, plays_all: pd.DataFrame):
@@ -52,10 +58,36 @@ class FirstListens:
         self.ms = plays_all["ms_played"].to_numpy()
         starts = epoch_us(plays_all["start"])
         # explore.load_plays returns plays in start order; sort only when given something else
-        self.order = (np.arange(len(starts)) if np.all(starts[1:] >= starts[:-1])
-                      else np.argsort(starts, kind="stable"))
+        self.in_order = bool(np.all(starts[1:] >= starts[:-1]))
+        self.order = np.arange(len(starts)) if self.in_order else np.argsort(starts, kind="stable")
         self._months: tuple[np.ndarray, np.ndarray] | None = None
         self._levels: dict[str, tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]] = {}
+        self._by_content = False  # records per key (else per key and content type: of_history)
+        # of_content: the history, where these plays are in it, and which of its plays they are
+        self._history: tuple[FirstListens, slice | np.ndarray, np.ndarray] | None = None
+
+    @classmethod
+    def of_history(cls, plays: pd.DataFrame) -> FirstListens:
+        """Every play of a history (any content), its records kept per key and content type:
+        what ``of_content`` finds each content's records among."""
+        listens = cls(plays)
+        listens._by_content = True
+        return listens
+
+    def of_content(self, plays_all: pd.DataFrame) -> FirstListens:
+        """``FirstListens(plays_all)`` for every play of some content types of this history
+        (``of_history``; the same index labels), its records found among the history's. The
+        same result as building it afresh, which is what happens when ``plays_all`` is not
+        every play of its content types or either is not in order of start."""
+        listens = FirstListens(plays_all)
+        at = positions_in(self.plays.index, plays_all.index) if self._by_content and self.in_order else None
+        if at is not None and listens.in_order:
+            types = column_codes(self.plays["content_type"])[0]
+            inside = np.zeros(len(types), dtype=bool)
+            inside[at] = True
+            if not np.isin(types[~inside], types[inside]).any():  # no play of these types left out
+                listens._history = (self, at, inside)
+        return listens
 
     def in_zone(self, plays_all: pd.DataFrame) -> FirstListens:
         """The same history's plays localised in another zone: what does not depend on the
@@ -85,20 +117,32 @@ class FirstListens:
         """(code of each play, -1 for none; the keys; the record plays' positions in time
         order; all ms_played per key)."""
         if level not in self._levels:
-            codes, keys = pd.factorize(level_keys(self.plays, level))
-            codes = np.asarray(codes)
-            timed = self.order[codes[self.order] >= 0]
-            # a record is longer than every earlier play of its key: made unique by breaking
-            # ties of ms_played towards the earlier play, a record is a play equal to its
-            # key's running maximum (one cumulative max; no sort)
-            count = len(timed)
-            value = self.ms[timed].astype(np.int64) * max(count, 1) + np.arange(count - 1, -1, -1)
-            longest = pd.Series(value).groupby(codes[timed], sort=False).cummax().to_numpy()
-            records = timed[value == longest]
-            known = codes >= 0
-            total_ms = np.bincount(codes[known], weights=self.ms[known], minlength=len(keys))
-            self._levels[level] = (codes, keys, records, total_ms)
+            if self._history is not None:
+                self._levels[level] = self._level_from_history(level)
+            else:
+                codes, keys = pd.factorize(level_keys(self.plays, level))
+                codes = np.asarray(codes)
+                timed = self.order[codes[self.order] >= 0]
+                groups = codes[timed]
+                if self._by_content:  # a key's records per content type
+                    types = column_codes(self.plays["content_type"])[0]
+                    groups = groups * (int(types.max()) + 2) + types[timed] + 1
+                records = timed[_records(groups, self.ms[timed])]
+                self._levels[level] = (codes, keys, records, _total_ms(codes, self.ms, len(keys)))
         return self._levels[level]
+
+    def _level_from_history(self, level: str) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]:
+        """``level`` of these plays from the history's: the history's codes at these plays, and
+        the records among the history's records of these plays' content types (the history's
+        keys: a key without plays here has no plays and no records)."""
+        history, at, inside = self._history
+        codes_all, keys, records_all, _ = history.level(level)
+        codes = codes_all[at]
+        records_here = records_all[inside[records_all]]
+        # their positions here, in time order (these plays are the history's at ``at``, in order)
+        candidates = records_here - at.start if isinstance(at, slice) else np.searchsorted(at, records_here)
+        records = candidates[_records(codes[candidates], self.ms[candidates])]
+        return codes, keys, records, _total_ms(codes, self.ms, len(keys))
 
     def first(self, level: str, min_ms: int) -> np.ndarray:
         """Per key, the position of its first stream (a play of at least ``min_ms``), -1 if never streamed."""
@@ -116,6 +160,21 @@ class FirstListens:
             raise ValueError("frame must be a row subset of plays_all (same index labels): build both from "
                              "the same explore.load_plays result")
         return positions
+
+
+def _records(groups: np.ndarray, ms: np.ndarray) -> np.ndarray:
+    """Which plays (in time order, each of a group) are longer than every earlier play of
+    their group. Made unique by breaking ties of ms_played towards the earlier play, a record
+    is a play equal to its group's running maximum (one cumulative max; no sort)."""
+    count = len(groups)
+    value = ms.astype(np.int64) * max(count, 1) + np.arange(count - 1, -1, -1)
+    return value == pd.Series(value).groupby(groups, sort=False).cummax().to_numpy()
+
+
+def _total_ms(codes: np.ndarray, ms: np.ndarray, size: int) -> np.ndarray:
+    """All ms_played per key (codes -1: no key)."""
+    known = codes >= 0
+    return np.bincount(codes[known], weights=ms[known], minlength=size)
 
 
 def _listens(plays_all: pd.DataFrame, listens: FirstListens | None) -> FirstListens:
