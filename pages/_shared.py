@@ -346,19 +346,17 @@ def without_rule(filters: explore.Filters) -> explore.Filters:
 
 def rows_key(profile: str, filters: explore.Filters) -> tuple:
     """Which plays the controls select, whatever zone chose them: (content, first row label,
-    count) when the date range is one run of the content's rows (it almost always is), else
-    the controls themselves (zone included). The cache key of an aggregate that reads no local
-    time (counts, top lists): a new zone whose dates still hold the same plays finds it
-    cached. The stream rule is not in it."""
+    count) when the date range is one run of the content's rows (it almost always is),
+    (content, 0) when it holds none, else the controls themselves (zone included). The
+    cache key of an aggregate that reads no local time (counts, top lists): a new zone
+    whose dates still hold the same plays finds it cached. The stream rule is not in it."""
     data = data_key(profile)
     rows = _selected(*data, without_rule(filters)).index
-    of = _content_rows(*data, filters.tz, filters.content).index
     if len(rows) == 0:
         return filters.content, 0
-    if of.is_monotonic_increasing:
-        first, last = of.searchsorted([rows[0], rows[-1]])
-        if last - first + 1 == len(rows):  # every row from the first to the last: one run
-            return filters.content, int(rows[0]), len(rows)
+    at = explore.positions_in(_content_rows(*data, filters.tz, filters.content).index, rows)
+    if isinstance(at, slice):  # one run of the content's rows: its first row and size name it
+        return filters.content, int(rows[0]), len(rows)
     return filters.content, without_rule(filters)
 
 

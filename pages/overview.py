@@ -97,7 +97,7 @@ st.session_state.setdefault("overview_n", 10)
 n = int(right.number_input("How many", min_value=5, max_value=100, step=5, key="overview_n"))
 by, rank_by = KINDS[kind], RANK_BY[rank_label]
 before = _previous(filters)
-window = explore.previous_period(filters)
+window = None if before is None else (before.start, before.end)
 table, had_plays = _top(key, rows, None if before is None else _shared.rows_key(profile, before), filters.min_ms, by,
                         rank_by, n, filters)
 

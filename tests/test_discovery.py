@@ -287,9 +287,10 @@ def test_item_columns_worked_out_once_answer_for_every_selection_of_the_rows():
     named = history.with_item_columns(mixed)
     for rows in (named, named[named["content_type"] == "music"], named[named["content_type"] != "music"],
                  named.iloc[5:40], named.iloc[[0, 2, 3, 9]]):
-        bare = rows.drop(columns=[history.CREATOR, history.ITEM])
-        for found, fresh in ((history.creator_names(rows), history.creator_names(bare)),
-                             (history.item_keys(rows), history.item_keys(bare))):
+        bare = rows.drop(columns=[history.CREATOR_COLUMN, history.ITEM_COLUMN])
+        for found, fresh, column in ((history.creator_names(rows), history.creator_names(bare), history.CREATOR_COLUMN),
+                                     (history.item_keys(rows), history.item_keys(bare), history.ITEM_COLUMN)):
+            assert found.name == column  # the column taken along, not worked out again
             assert found.astype(object).tolist() == fresh.astype(object).tolist()
             assert found.index.equals(rows.index)
 
@@ -326,6 +327,10 @@ def test_first_listens_of_a_content_found_among_the_whole_historys_records(seed)
                                               explore.new_per_month(rows, frame, min_ms, listens=fresh))
                 pd.testing.assert_frame_equal(explore.first_listen_timeline(rows, frame, min_ms, listens=found),
                                               explore.first_listen_timeline(rows, frame, min_ms, listens=fresh))
+    # two plays that start together, listed the other way round: not the history's order, built afresh
+    tied = plays.assign(start=plays["start"].where(plays.index != 11, plays["start"].iloc[10]))
+    swapped = tied.iloc[[*range(10), 11, 10, *range(12, len(tied))]]
+    assert explore.FirstListens.of_history(tied).of_content(swapped)._history is None
     # not every play of its content types (a date range): built afresh, the same answer
     some = plays[plays["content_type"] == "music"].iloc[50:]
     assert whole.of_content(some)._history is None

@@ -55,14 +55,15 @@ def test_localised_frame_places_plays_at_their_local_start():
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "Europe/Berlin"])
 def test_local_hour_and_weekday_agree_with_the_calendar_at_every_edge(tz):
     # the hour and weekday are worked out on numbers (day numbers, microseconds into the day):
-    # the last microsecond of an hour, of a day, times before 1970, half and quarter hours
-    edges = [f"{day}T{h:02d}:59:59.999999" for day in ("1969-12-31", "1965-03-01", "2024-03-31") for h in range(24)]
-    starts = pd.Series(pd.to_datetime(edges + [e.replace(":59:59.999999", ":00:00") for e in edges], utc=True,
-                                      format="ISO8601"))
+    # the first and last microsecond of every local hour, before 1970 too, in zones a half or
+    # a quarter hour off
+    days = ("1969-12-31", "1965-03-01", "2024-01-15", "2024-06-15")
+    wall = [f"{day}T{h:02d}:{m}" for day in days for h in range(24) for m in ("00:00.000000", "59:59.999999")]
+    starts = pd.Series(pd.DatetimeIndex(pd.to_datetime(wall, format="ISO8601")).tz_localize(tz).tz_convert("UTC"))
     local = explore.localise(pd.DataFrame({"start": starts}), tz)
     clock = starts.dt.tz_convert(tz)
-    assert local["hour"].tolist() == clock.dt.hour.tolist()
-    assert local["weekday"].tolist() == clock.dt.weekday.tolist()
+    assert local["hour"].tolist() == clock.dt.hour.tolist() == [h for _ in days for h in range(24) for _ in (0, 1)]
+    assert local["weekday"].tolist() == clock.dt.day_of_week.tolist()
 
 
 def test_load_plays_columns_and_unknowns():
@@ -322,12 +323,12 @@ def test_episodes_that_read_alike_are_one_item():
                                    pd.RangeIndex(0, 20, 2)])
 def test_positions_in_finds_a_selections_rows_among_the_rows_it_came_from(index):
     values = index.to_numpy()
-    for picked in ([2, 3, 4, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 4, 7], [9], [], [0, 9]):
+    for picked in ([2, 3, 4, 5], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 4, 7], [9], [], [0, 9], [0, 2, 1, 3], [2, 2],
+                   [4, 3]):
         at = explore.positions_in(index, pd.Index(values[picked], dtype=index.dtype))
         expected = list(range(len(values)))[slice(picked[0], picked[-1] + 1)] if picked else []
         found = list(range(len(values)))[at] if isinstance(at, slice) else list(at)
         assert found == picked
-        if picked and expected == picked:
-            assert isinstance(at, slice)  # one run: a slice, nothing copied
+        assert isinstance(at, slice) == (bool(picked) and expected == picked)  # one run: a slice, nothing copied
     assert explore.positions_in(index, pd.Index([values[0], values[-1] + 100])) is None  # a label that is not there
     assert explore.positions_in(index, pd.Index([int(values.min()) - 1])) is None

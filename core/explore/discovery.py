@@ -41,11 +41,11 @@ from core.history.frame import (
 class FirstListens:
     """A whole history's plays as first listens need them, whatever the stream rule.
 
-    Built once per history (the Discovery page keeps one per zone and content), so a new
-    stream rule costs a pass over a few plays per artist and track, not over every play:
-    the first stream of an artist under a rule "at least ``min_ms``" is always a *record*
-    play, one longer than every earlier play of that artist (any earlier play was shorter
-    than ``min_ms``), and each keeps only its records.
+    Built once per history (the Discovery page keeps one per content, and the whole
+    history's for ``of_content``), so a new stream rule costs a pass over a few plays per
+    artist and track, not over every play: the first stream of an artist under a rule "at
+    least ``min_ms``" is always a *record* play, one longer than every earlier play of that
+    artist (any earlier play was shorter than ``min_ms``), and each keeps only its records.
 
     A new content choice need not look at every play again either (``of_history``,
     ``of_content``): a record among the plays of some content types is a record of its
@@ -81,7 +81,8 @@ class FirstListens:
         every play of its content types or either is not in order of start."""
         listens = FirstListens(plays_all)
         at = positions_in(self.plays.index, plays_all.index) if self._by_content and self.in_order else None
-        if at is not None and listens.in_order:
+        in_its_order = at is not None and (isinstance(at, slice) or bool(np.all(at[1:] > at[:-1])))
+        if in_its_order and listens.in_order:  # these plays in the history's order (a tie kept as it was)
             types = column_codes(self.plays["content_type"])[0]
             inside = np.zeros(len(types), dtype=bool)
             inside[at] = True
@@ -126,7 +127,7 @@ class FirstListens:
                 groups = codes[timed]
                 if self._by_content:  # a key's records per content type
                     types = column_codes(self.plays["content_type"])[0]
-                    groups = groups * (int(types.max()) + 2) + types[timed] + 1
+                    groups = groups * (int(types.max(initial=-1)) + 2) + types[timed] + 1
                 records = timed[_records(groups, self.ms[timed])]
                 self._levels[level] = (codes, keys, records, _total_ms(codes, self.ms, len(keys)))
         return self._levels[level]

@@ -2,9 +2,9 @@
 
 Skips, reasons, devices, places and shuffle are sums over plays, kept per local day
 (``DayCounts``): a date range adds up its days. What is counted of each play is coded once
-(``PlayCodes``, the same in every zone): a new zone only places the plays on its days. Sessions of a range are split on the
-range's plays alone, reusing the sessions of every play of the content (``SessionSplit``)
-that the range holds whole.
+(``PlayCodes``, the same in every zone): a new zone only places the plays on its days.
+Sessions of a range are split on the range's plays alone, reusing the sessions of every
+play of the content (``SessionSplit``) that the range holds whole.
 """
 from __future__ import annotations
 
@@ -219,12 +219,15 @@ def _rate(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
 
 
 _BASIS_COLUMNS = {basis: f"by_{basis}" for basis in ("reason", "flag", "length")}
+_BASIS_WIDTH = len(_BASIS_COLUMNS) + 1  # which signal decided a skip, 0: none
 _SKIP_COLUMNS = ("plays", "skipped", *_BASIS_COLUMNS.values())
 # per day, over the plays with details: these counts (the ms columns are whole milliseconds)
 _DETAIL_COLUMNS = ("plays", "shuffled", "ms", "offline", "offline_ms", "incognito", "incognito_ms")
 _FLAGS = ("shuffle", "offline", "incognito")  # known for plays with details (``has_details``)
-_COUNTED = {"reason_start": False, "reason_end": False, "platform_family": True, "conn_country": True}  # with ms?
-_COUNTED_PAIRS = (("reason_start", "reason_end"), ("platform_family", "conn_country"))  # counted together
+# columns counted per value, two at a time (in one pass over their pairs), and whether their
+# listening time is counted too
+_COUNTED_PAIRS = {("reason_start", "reason_end"): False, ("platform_family", "conn_country"): True}
+_COUNTED = {column: with_ms for pair, with_ms in _COUNTED_PAIRS.items() for column in pair}
 
 
 @dataclass(frozen=True, eq=False)
@@ -254,7 +257,8 @@ def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
     return counts[:, (np.arange(counts.shape[1]) & bit) > 0].sum(axis=1)
 
 
-_JOINT_CELLS = 1 << 22  # (day, value pair) cells counted in one pass below this (32 MB of float64)
+# (day, value pair) cells counted in one pass below this (32 MB of float64, as much again in int64)
+_JOINT_CELLS = 1 << 22
 
 
 @dataclass(frozen=True, eq=False)
@@ -263,25 +267,25 @@ class PlayCodes:
     on the zone, so a new zone only places the plays on its days."""
 
     index: pd.Index  # the plays' index
-    skip: np.ndarray  # skipped or not, times which signal decided it (0: none): 0..2*_BASIS_WIDTH-1
-    flags: np.ndarray  # with details (bit 1), in shuffle (2), offline (4), in a private session (8)
-    ms: np.ndarray
+    skip: np.ndarray  # skipped or not, times which signal decided it: 0..2*_BASIS_WIDTH-1 (int8)
+    flags: np.ndarray  # with details (bit 1), in shuffle (2), offline (4), in a private session (8) (int8)
+    ms: np.ndarray  # the frame's own ms_played (not a copy)
     values: dict[str, np.ndarray]  # per _COUNTED column: its values (object)
-    codes: dict[str, np.ndarray]  # per _COUNTED column: each play's value + 1 (0: missing)
+    codes: dict[str, np.ndarray]  # per _COUNTED column: each play's value + 1 (0: missing; smallest int type)
 
 
 def play_codes(frame: pd.DataFrame) -> PlayCodes:
     """``frame``'s plays coded as ``day_counts`` counts them (in any zone)."""
-    width = len(_BASIS_COLUMNS) + 1
     flags = (has_details(frame).to_numpy(dtype=np.int64)
              * (1 + 2 * frame["shuffle"].to_numpy(dtype=np.int64) + 4 * frame["offline"].to_numpy(dtype=np.int64)
                 + 8 * frame["incognito"].to_numpy(dtype=np.int64)))
+    skip = frame["skip"].to_numpy(dtype=np.int64) * _BASIS_WIDTH + _basis_codes(frame) + 1
     values, codes = {}, {}
-    for column in _COUNTED:
+    for column in _COUNTED:  # kept per content: each code in the smallest type that holds it
         coded, values[column] = column_codes(frame[column])
-        codes[column] = coded + 1
-    return PlayCodes(index=frame.index, skip=frame["skip"].to_numpy(dtype=np.int64) * width + _basis_codes(frame) + 1,
-                     flags=flags, ms=frame["ms_played"].to_numpy(), values=values, codes=codes)
+        codes[column] = (coded + 1).astype(np.min_scalar_type(len(values[column]) + 1))
+    return PlayCodes(index=frame.index, skip=skip.astype(np.int8), flags=flags.astype(np.int8),
+                     ms=frame["ms_played"].to_numpy(), values=values, codes=codes)
 
 
 def _two_per_day(day: np.ndarray, n: int, first: np.ndarray, first_width: int, second: np.ndarray,
@@ -289,7 +293,7 @@ def _two_per_day(day: np.ndarray, n: int, first: np.ndarray, first_width: int, s
     """``_per_day`` of two values: in one pass over the plays (their pairs) when the table of
     (day, pair) is small enough, else one pass each."""
     if n * first_width * second_width <= _JOINT_CELLS:
-        pairs = _per_day(day, n, first * second_width + second, first_width * second_width, weights)
+        pairs = _per_day(day, n, first.astype(np.int64) * second_width + second, first_width * second_width, weights)
         pairs = pairs.reshape(n, first_width, second_width)
         return pairs.sum(axis=2), pairs.sum(axis=1)
     return _per_day(day, n, first, first_width, weights), _per_day(day, n, second, second_width, weights)
@@ -303,7 +307,7 @@ def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts
     day, days = period_codes(local_wall(frame), "day")
     day = day.astype(np.int64)
     n = len(days)
-    width = len(_BASIS_COLUMNS) + 1
+    width = _BASIS_WIDTH
     skip, flagged = _two_per_day(day, n, coded.skip, 2 * width, coded.flags, 16)
     skips = np.column_stack([skip.sum(axis=1), skip[:, width:].sum(axis=1),
                              (skip[:, 1:width] + skip[:, width + 1:])])
@@ -312,10 +316,10 @@ def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts
                                _bits(flagged_ms, 4), _bits(flagged, 8), _bits(flagged_ms, 8)])
     widths = {column: len(values) + 1 for column, values in coded.values.items()}  # 0: missing
     plays, times = {}, {}
-    for first, second in _COUNTED_PAIRS:
+    for (first, second), with_ms in _COUNTED_PAIRS.items():
         args = (day, n, coded.codes[first], widths[first], coded.codes[second], widths[second])
         plays[first], plays[second] = (counted[:, 1:] for counted in _two_per_day(*args))
-        if _COUNTED[first]:
+        if with_ms:
             times[first], times[second] = (counted[:, 1:] for counted in _two_per_day(*args, coded.ms))
     return DayCounts(days=days, skips=skips, details=details, values=dict(coded.values), plays=plays, ms=times)
 

@@ -5,13 +5,13 @@ Two measures: **streams** count plays with ``is_stream``; **hours** sum ``ms_pla
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.periods import (
     Period,
     local_wall,
+    period_codes,
     span_of,
     totals_per_period,
 )
@@ -43,9 +43,8 @@ def counts(frame: pd.DataFrame) -> dict:
 
 
 def days_listened(frame: pd.DataFrame) -> int:
-    """Distinct local dates with any play (counted on day numbers)."""
-    days = local_wall(frame).astype("datetime64[D]").view("int64")
-    return int(np.count_nonzero(np.bincount(days - days.min()))) if len(days) else 0
+    """Distinct local dates with any play."""
+    return len(period_codes(local_wall(frame), "day")[1])
 
 
 def listening_time(frame: pd.DataFrame, period: Period) -> pd.DataFrame:

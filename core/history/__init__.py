@@ -24,9 +24,9 @@ from core.history.favourites import (  # noqa: F401
 from core.history.frame import (  # noqa: F401
     CATEGORY_COLUMNS,
     CONTENT_TYPES,
-    CREATOR,
+    CREATOR_COLUMN,
     DEFAULT_MIN_MS,
-    ITEM,
+    ITEM_COLUMN,
     LEVELS,
     column_codes,
     creator_names,

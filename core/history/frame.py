@@ -209,21 +209,21 @@ LEVELS = ("artist", "track")
 # Columns a frame may carry with ``creator_names`` and ``item_keys`` of its rows already worked
 # out (``with_item_columns``). A row's value depends on that row alone, so every selection of
 # the rows (a content choice, a date range) keeps them right: worked out once per load, not
-# again per selection and per aggregate.
-CREATOR, ITEM = "creator", "item"
+# again per selection and per aggregate. Their categories are the whole history's.
+CREATOR_COLUMN, ITEM_COLUMN = "_creator", "_item"
 
 
 def with_item_columns(plays: pd.DataFrame) -> pd.DataFrame:
-    """``plays`` with ``CREATOR`` and ``ITEM``: its ``creator_names`` and ``item_keys``, which
-    then answer from them for the frame and any selection of its rows (shares the other
-    columns)."""
-    return plays.assign(**{CREATOR: creator_names(plays), ITEM: item_keys(plays)})
+    """``plays`` with ``CREATOR_COLUMN`` and ``ITEM_COLUMN``: its ``creator_names`` and
+    ``item_keys``, which then answer from them for the frame and any selection of its rows
+    (shares the other columns). Only for frames whose names are not changed afterwards."""
+    return plays.assign(**{CREATOR_COLUMN: creator_names(plays), ITEM_COLUMN: item_keys(plays)})
 
 
 def creator_names(frame: pd.DataFrame) -> pd.Series:
     """Who made each play: the artist, else the podcast show, else the audiobook title."""
-    if CREATOR in frame.columns:
-        return frame[CREATOR]
+    if CREATOR_COLUMN in frame.columns:
+        return frame[CREATOR_COLUMN]
     names = frame["artist_name"]
     if names.isna().any():
         names = _first_known(frame, [(frame["artist_name"], ""), (frame["show_name"], ""),
@@ -234,8 +234,8 @@ def creator_names(frame: pd.DataFrame) -> pd.Series:
 def item_keys(frame: pd.DataFrame) -> pd.Series:
     """What each play was: its song (``song_key``, else ``track_key``), else
     "episode:show — episode", else "audiobook:title" (a categorical)."""
-    if ITEM in frame.columns:
-        return frame[ITEM]
+    if ITEM_COLUMN in frame.columns:
+        return frame[ITEM_COLUMN]
     keys = frame["song_key"] if "song_key" in frame.columns else frame["track_key"]
     known_track = (frame["track_id"].notna() | frame["track_name"].notna()).to_numpy()
     if not keys.isna().any() and known_track.all():
@@ -260,8 +260,8 @@ def _episodes(shows: pd.Series, episodes: pd.Series) -> pd.Series:
     pairs, distinct = pd.factorize((show[rows] + 1) * (len(episode_names) + 1) + episode[rows])
     distinct = np.asarray(distinct, dtype=np.int64)
     show_of, episode_of = distinct // (len(episode_names) + 1) - 1, distinct % (len(episode_names) + 1)
-    spelled = np.array([f"{'?' if s < 0 else show_names[s]} — {episode_names[e]}" for s, e in zip(show_of, episode_of)],
-                       dtype=object)
+    spelled = np.array([f"{'?' if s < 0 else show_names[s]} — {episode_names[e]}"
+                        for s, e in zip(show_of, episode_of)], dtype=object)
     # each spelling once (two pairs can read alike: "A — B" + "C" and "A" + "B — C")
     categories = pd.Index(spelled, dtype=object).unique()
     codes = np.full(len(episode), -1, dtype=np.int64)  # -1: a play without an episode
