@@ -309,8 +309,11 @@ def explore_controls(profile: str) -> explore.Filters:
     else:
         first, last = earliest.tz_convert(tz).date(), latest.tz_convert(tz).date()
     dates = state.get("f_dates")
-    if not (isinstance(dates, (tuple, list)) and dates and all(first <= d <= last for d in dates)):
+    if isinstance(dates, (tuple, list)) and tuple(dates) == state.get("f_whole"):
+        state["f_dates"] = (first, last)  # the whole history stays the whole history in another zone
+    elif not (isinstance(dates, (tuple, list)) and dates and all(first <= d <= last for d in dates)):
         state["f_dates"] = (first, last)
+    state["f_whole"] = (first, last)
     state.setdefault("f_content", ["music"])
     state.setdefault("f_min_s", 30)
 

@@ -158,6 +158,33 @@ def test_overview_after_a_new_zone_counts_the_plays_that_zone_selects(db_path):
     assert seen[0] != seen[1] and seen[0] == seen[2]  # 25 hours apart: the range holds other plays
 
 
+def test_the_whole_history_stays_selected_in_another_zone(db_path):
+    # the range starts as the whole history; in another zone the whole history spans other
+    # local dates, and the range follows them, even where the old dates would still fit inside
+    at = open_page("pages/overview.py")
+    plays = history.load_plays(store.open_store(db_path), "demo")
+    music = int((plays["content_type"] == "music").sum())
+
+    def whole(zone):
+        local = plays["start"].dt.tz_convert(zone)
+        return local.min().date(), local.max().date()
+
+    zones = ["Pacific/Kiritimati", "Asia/Tokyo", "Europe/Berlin", "UTC", "America/New_York", "America/Los_Angeles",
+             "Pacific/Pago_Pago"]
+    # a zone whose whole history holds the one before's inside it (old dates that still fit)
+    wider = next((a, b) for a, b in zip(zones, zones[1:])
+                 if whole(b) != whole(a) and whole(b)[0] <= whole(a)[0] and whole(a)[1] <= whole(b)[1])
+    for zone in (*wider, "UTC"):
+        at.selectbox(key="f_tz").set_value(zone).run()
+        assert at.date_input(key="f_dates").value == whole(zone), zone
+        assert {m.label: m.value for m in at.metric}["Plays"] == f"{music:,}"
+    # a range of one's own is kept as it is
+    narrower = (whole("UTC")[0] + dt.timedelta(days=1), whole("UTC")[1])
+    at.date_input(key="f_dates").set_value(narrower).run()
+    at.selectbox(key="f_tz").set_value("Asia/Tokyo").run()
+    assert at.date_input(key="f_dates").value == narrower
+
+
 def test_overview_says_why_movement_is_missing_at_the_start_of_the_history(db_path):
     at = open_page("pages/overview.py")
     table = at.dataframe[0].value
