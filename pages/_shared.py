@@ -309,9 +309,10 @@ def explore_controls(profile: str) -> explore.Filters:
     else:
         first, last = earliest.tz_convert(tz).date(), latest.tz_convert(tz).date()
     dates = state.get("f_dates")
-    if isinstance(dates, (tuple, list)) and tuple(dates) == state.get("f_whole"):
-        state["f_dates"] = (first, last)  # the whole history stays the whole history in another zone
-    elif not (isinstance(dates, (tuple, list)) and dates and all(first <= d <= last for d in dates)):
+    dates = tuple(dates) if isinstance(dates, (tuple, list)) else ()
+    # the whole history stays the whole history (in another zone, after an import); a range of
+    # one's own is kept while it fits
+    if not dates or dates == state.get("f_whole") or not all(first <= d <= last for d in dates):
         state["f_dates"] = (first, last)
     state["f_whole"] = (first, last)
     state.setdefault("f_content", ["music"])
@@ -361,6 +362,13 @@ def rows_key(profile: str, filters: explore.Filters) -> tuple:
     if isinstance(at, slice):  # one run of the content's rows: its first row and size name it
         return filters.content, int(rows[0]), len(rows)
     return filters.content, without_rule(filters)
+
+
+def content_rows(profile: str, content: tuple[str, ...]) -> pd.DataFrame:
+    """Every play of the chosen content in UTC (no local columns), whatever the dates and
+    stream rule: what a zone-free aggregate kept per content is built from (cached per
+    content, a shallow copy; ``content_plays`` in any zone has the same rows and index)."""
+    return _content(*data_key(profile), content).copy(deep=False)
 
 
 def content_plays(profile: str, tz: str, content: tuple[str, ...]) -> pd.DataFrame:

@@ -28,19 +28,18 @@ def _history_listens(key: tuple) -> explore.FirstListens:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _listens_of(key: tuple, content: tuple[str, ...], _tz: str) -> explore.FirstListens:
+def _listens_of(key: tuple, content: tuple[str, ...]) -> explore.FirstListens:
     # every play of the chosen content, whatever the date range: a first listen is the first
     # in the whole history. Read-only; what it holds per artist and track does not depend on
-    # the zone, so it is kept per content (the zone, unhashed, only picks which cached rows
-    # to build it from)
-    return _history_listens(key).of_content(_shared.content_plays(key[1], _tz, content))
+    # the zone, so it is kept per content
+    return _history_listens(key).of_content(_shared.content_rows(key[1], content))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _listens(key: tuple, tz: str, content: tuple[str, ...]) -> explore.FirstListens:
     # ... and its plays in the chosen zone (the rows the date range is a slice of: no second
     # copy): a new stream rule or date range starts from it
-    return _listens_of(key, content, tz).in_zone(_shared.content_plays(key[1], tz, content))
+    return _listens_of(key, content).in_zone(_shared.content_plays(key[1], tz, content))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

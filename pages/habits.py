@@ -18,25 +18,23 @@ if _shared.empty_state(frame, profile):
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _play_codes(key: tuple, content: tuple[str, ...], _tz: str) -> explore.PlayCodes:
-    # what the day counts count of each play, coded once per content: the same in every zone,
-    # so the zone (unhashed: _tz) only picks which cached rows to read
-    return explore.play_codes(_shared.content_plays(key[1], _tz, content))
+def _play_codes(key: tuple, content: tuple[str, ...]) -> explore.PlayCodes:
+    # what the day counts count of each play, coded once per content: the same in every zone
+    return explore.play_codes(_shared.content_rows(key[1], content))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _day_counts(key: tuple, tz: str, content: tuple[str, ...]) -> explore.DayCounts:
     # key = _shared.data_key(profile): a new import invalidates exactly this. Once per zone and
     # content: a date range is a run of these days, so a new range adds up days, not plays
-    return explore.day_counts(_shared.content_plays(key[1], tz, content), _play_codes(key, content, tz))
+    return explore.day_counts(_shared.content_plays(key[1], tz, content), _play_codes(key, content))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _session_split(key: tuple, content: tuple[str, ...], gap_minutes: int, _tz: str) -> explore.SessionSplit | None:
+def _session_split(key: tuple, content: tuple[str, ...], gap_minutes: int) -> explore.SessionSplit | None:
     # the sessions of every play of the content: a date range names only the sessions it cuts.
-    # Split on UTC times: the same in every zone, so the zone (unhashed: _tz) only picks which
-    # cached rows to read
-    return explore.split_rows(_shared.content_plays(key[1], _tz, content), gap_minutes)
+    # Split on UTC times: the same in every zone
+    return explore.split_rows(_shared.content_rows(key[1], content), gap_minutes)
 
 
 def _counts(key: tuple, filters: explore.Filters) -> explore.DayCounts:
@@ -47,13 +45,13 @@ def _counts(key: tuple, filters: explore.Filters) -> explore.DayCounts:
 def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
     # called without the stream rule (_shared.without_rule): only the streams column counts it
     return explore.sessions(_shared.explore_frame(key[1], filters), gap_minutes,
-                            within=_session_split(key, filters.content, gap_minutes, filters.tz))
+                            within=_session_split(key, filters.content, gap_minutes))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _session_streams(key: tuple, filters: explore.Filters, gap_minutes: int):
     return explore.session_streams(_shared.explore_frame(key[1], filters), gap_minutes,
-                                   within=_session_split(key, filters.content, gap_minutes, filters.tz))
+                                   within=_session_split(key, filters.content, gap_minutes))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -28,7 +28,7 @@ def _whole_history(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -
 def _years(key: tuple, tz: str, content: tuple[str, ...]) -> list[int]:
     # key = _shared.data_key(profile): a new import invalidates exactly this. Years with a
     # play do not depend on the stream rule: a new rule finds them cached
-    return explore.years_available(_whole_history(key, tz, content, 0))
+    return explore.years_available(_shared.content_plays(key[1], tz, content))
 
 
 @st.cache_data(show_spinner="Adding up your year…", max_entries=64)

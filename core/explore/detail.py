@@ -9,6 +9,7 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.periods import UNIT, local_wall, period_codes, span_of, totals_per_period
 from core.explore.tops import SEPARATOR, _item_table, top_items
+from core.history.frame import column_codes
 
 DENSE_CELLS = 1 << 21  # (month, item) cells counted in arrays of their own below this (16 MB of float64)
 
@@ -148,8 +149,8 @@ def song_versions(plays: pd.DataFrame) -> pd.DataFrame:
     # one recording at a time on integer codes (a groupby with a mode per group cost 20 ms for a
     # song of 20,000 plays); recordings in order of their first play, as a groupby gives them
     recording, keys = pd.factorize(plays["track_key"].astype(object).to_numpy(), use_na_sentinel=False)
-    title, titles = _codes(plays["track_name"])
-    album, albums = _codes(plays["album_name"])
+    title, titles = column_codes(plays["track_name"])
+    album, albums = column_codes(plays["album_name"])
     track_ids = plays["track_id"].astype(object).to_numpy()
     stream, ms = plays["is_stream"].to_numpy(), plays["ms_played"].to_numpy()
     when = plays["local"].dt.tz_localize(None).to_numpy()
@@ -170,14 +171,6 @@ def song_versions(plays: pd.DataFrame) -> pd.DataFrame:
     out["last"] = [None if t is None or pd.isna(t) else pd.Timestamp(t).date() for t in out["last"]]
     out = out.sort_values(["streams", "ms", "track_key"], ascending=[False, False, True], kind="stable")
     return out[columns].reset_index(drop=True)
-
-
-def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Each value as an integer (-1 for missing) and the values the integers stand for."""
-    if isinstance(values.dtype, pd.CategoricalDtype):
-        return values.cat.codes.to_numpy(), values.cat.categories.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(values.astype(object).to_numpy())
-    return codes, np.asarray(uniques, dtype=object)
 
 
 def _most_common(codes: np.ndarray, values: np.ndarray) -> object:

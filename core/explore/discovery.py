@@ -236,14 +236,14 @@ def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DE
     month, size = listens.month_codes, len(listens.months)
     in_frame = np.zeros(len(month), dtype=bool)
     in_frame[positions] = True
-    counts = {}
+    counts, firsts = {}, {}
     for column, level in (("new_artists", "artist"), ("new_tracks", "track")):
-        first = listens.first(level, min_ms)
+        first = firsts[level] = listens.first(level, min_ms)
         rows = first[first >= 0]
         counts[column] = np.bincount(month[rows[in_frame[rows]]], minlength=size)
     # hours on tracks whose first listen falls in the month being played
     track_codes = listens.level("track")[0]
-    track_first = listens.first("track", min_ms)
+    track_first = firsts["track"]
     # each track's first month, -1 when never streamed and (the last entry) for plays without a track
     first_month = np.append(np.where(track_first >= 0, month[np.maximum(track_first, 0)], -1), -1)
     frame_month = month[positions]

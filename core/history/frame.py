@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from sqlite_utils import Database
 
 from core import store
@@ -177,7 +176,8 @@ def _writing_key(db_path: str | Path, profile: str) -> tuple[str, str]:
 
 
 def _write_snapshot(plays: pd.DataFrame, path: Path) -> None:
-    import pyarrow.parquet as pq  # only when a snapshot is written (as pandas does)
+    import pyarrow as pa  # only when a snapshot is written (as pandas does)
+    import pyarrow.parquet as pq
 
     tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # two sessions may write at once
     try:
