@@ -69,3 +69,20 @@ def test_yearly_totals_match_an_independent_computation(export, tmp_path):
     got = {int(row.period_start.year): (int(row.streams), round(float(row.hours), 1))
            for row in yearly.itertuples() if row.streams or row.hours}
     assert got == independent_yearly(path, zone)
+
+
+@pytest.mark.parametrize("export", sorted(EXPORTS))
+def test_aggregates_kept_per_content_type_add_up_on_a_real_history(export, tmp_path):
+    # real music videos carry their artists, and real podcasts share days with music
+    from tests.test_stats import _added_up
+
+    db = store.open_store(tmp_path / "x.db")
+    import_files(db, paths=[real_data_dir() / "exports" / export])
+    plays = history.load_plays(db, "me")
+    first, last = plays["start"].min().date(), plays["start"].max().date()
+    middle = first + (last - first) / 2
+    for content in (("music", "video"), ("music", "podcast", "video")):
+        _added_up(plays, explore.Filters(content=content, tz=EXPORTS[export]))
+        _added_up(plays, explore.Filters(content=content, tz="Asia/Kolkata", start=middle, end=last, min_ms=0),
+                  previous=explore.Filters(content=content, tz="Asia/Kolkata", end=middle - dt.timedelta(days=1),
+                                           start=middle - (last - middle) - dt.timedelta(days=1), min_ms=0))

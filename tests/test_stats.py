@@ -1,4 +1,5 @@
 """core.stats on tiny histories run through the real import and explore path, with hand-computed answers."""
+import dataclasses
 import datetime as dt
 import itertools
 
@@ -421,3 +422,71 @@ def test_aggregates_of_an_empty_selection(detail_frame):
 def test_bad_arguments_are_refused(detail_frame, call):
     with pytest.raises(ValueError):
         call(detail_frame)
+
+
+# --- Aggregates kept per content type and added up (the Overview and Listening clock pages) ----
+
+
+def _added_up(plays: pd.DataFrame, filters: Filters, previous: Filters | None = None) -> None:
+    """Every aggregate that adds up over content types gives, from one part per content type,
+    what it gives on the plays of them all."""
+    def frames(chosen: Filters) -> tuple[pd.DataFrame, list[pd.DataFrame]]:
+        parts = [explore.apply_filters(plays, dataclasses.replace(chosen, content=(kind,)))
+                 for kind in history.CONTENT_TYPES if kind in chosen.content]
+        return explore.apply_filters(plays, chosen), parts
+
+    whole, parts = frames(filters)
+    assert explore.counts_of([explore.counts_part(p) for p in parts]) == explore.counts(whole)
+    assert explore.days_listened_of([explore.days_part(p) for p in parts]) == explore.days_listened(whole)
+    for period in explore.PERIODS:
+        pd.testing.assert_frame_equal(explore.listening_time_of([explore.listening_part(p, period) for p in parts],
+                                                                period), explore.listening_time(whole, period))
+    before, before_parts = frames(previous) if previous else (None, None)
+    for by in ("artist", "track", "album"):
+        for rank_by in ("streams", "time"):
+            pd.testing.assert_frame_equal(
+                explore.top_of([explore.item_part(p, by) for p in parts], by, rank_by, None,
+                               before_parts and [explore.item_part(p, by) for p in before_parts], keys=True),
+                explore.top_items(whole, by, rank_by, None, before, keys=True))
+    for value in ("hours", "streams"):
+        pd.testing.assert_frame_equal(explore.clock_heatmap_of([explore.clock_part(p, value) for p in parts], value),
+                                      explore.clock_heatmap(whole, value))
+    pd.testing.assert_frame_equal(explore.top_artist_by_hour_of([explore.hour_artist_part(p) for p in parts], 3),
+                                  explore.top_artist_by_hour(whole, 3))
+    pd.testing.assert_frame_equal(explore.weekday_vs_weekend_of([explore.week_part(p) for p in parts]),
+                                  explore.weekday_vs_weekend(whole))
+
+
+def test_an_artist_with_music_and_its_videos_adds_up_across_the_two():
+    db = store.open_memory_store()
+    music = [row("2024-05-01T08:00:00", 200_000, "Song", "Owls"), row("2024-05-02T08:00:00", 200_000, "Hum", "Larks"),
+             row("2024-05-03T08:00:00", 200_000, "Hum", "Larks"),
+             row("2024-05-04T09:00:00", 1_800_000, None, None, None, track_id=None, episode_name="Ep 1",
+                 episode_show_name="Talk", spotify_episode_uri="spotify:episode:1234567890123456789012")]
+    videos = [row("2024-05-05T08:00:00", 200_000, "Song", "Owls"), row("2024-05-06T08:00:00", 200_000, "Song", "Owls")]
+    report = ingest.import_files(db, profile="me", uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(music)),
+                                                            ("Streaming_History_Video_2024.json", orjson.dumps(videos))])
+    assert not report.errors
+    plays = history.load_plays(db, "me")
+    assert plays["content_type"].value_counts().to_dict() == {"music": 3, "video": 2, "podcast": 1}
+    chosen = Filters(content=("music", "video", "podcast"), tz="UTC")
+    parts = [explore.apply_filters(plays, dataclasses.replace(chosen, content=(kind,)))
+             for kind in ("music", "podcast", "video")]
+    top = explore.top_of([explore.item_part(p, "artist") for p in parts], "artist", "streams", 2)
+    assert top[["name", "streams"]].values.tolist() == [["Owls", 3], ["Larks", 2]]  # Owls: one song, two videos
+    _added_up(plays, chosen)
+    _added_up(plays, dataclasses.replace(chosen, start=dt.date(2024, 5, 3), end=dt.date(2024, 5, 6)),
+              previous=dataclasses.replace(chosen, start=dt.date(2024, 4, 29), end=dt.date(2024, 5, 2)))
+
+
+@pytest.mark.parametrize("content", [("music", "podcast"), ("music", "audiobook", "podcast"), ("podcast",),
+                                     ("podcast", "audiobook")])
+def test_the_demo_listeners_aggregates_add_up_per_content_type(demo_db, content):
+    plays = history.load_plays(store.open_store(demo_db), "demo")
+    first, last = plays["start"].min().date(), plays["start"].max().date()
+    middle = first + (last - first) / 2
+    for tz in ("Europe/Berlin", "Pacific/Kiritimati"):
+        _added_up(plays, Filters(content=content, tz=tz, min_ms=45_000))
+        _added_up(plays, Filters(content=content, tz=tz, start=middle, end=last),
+                  previous=Filters(content=content, tz=tz, start=middle - (last - middle) - dt.timedelta(days=1),
+                                   end=middle - dt.timedelta(days=1)))

@@ -47,8 +47,14 @@ from core.explore.clock import (  # noqa: F401
     WEEKDAYS,
     WEEKEND,
     clock_heatmap,
+    clock_heatmap_of,
+    clock_part,
+    hour_artist_part,
     top_artist_by_hour,
+    top_artist_by_hour_of,
+    week_part,
     weekday_vs_weekend,
+    weekday_vs_weekend_of,
 )
 from core.explore.detail import (  # noqa: F401
     artist_detail,
@@ -127,8 +133,14 @@ from core.explore.mood import (  # noqa: F401
 )
 from core.explore.overview import (  # noqa: F401
     counts,
+    counts_of,
+    counts_part,
     days_listened,
+    days_listened_of,
+    days_part,
+    listening_part,
     listening_time,
+    listening_time_of,
     totals,
 )
 from core.explore.periods import (  # noqa: F401
@@ -139,6 +151,8 @@ from core.explore.periods import (  # noqa: F401
     local_wall,
     period_codes,
     period_starts,
+    period_sums,
+    place_sums,
     span,
     span_of,
     totals_per_period,
@@ -174,8 +188,12 @@ from core.explore.tops import (  # noqa: F401
     SEPARATOR,
     ItemKind,
     RankBy,
+    item_part,
+    items_of,
     movement_arrow,
     previous_period,
     ranked_items,
+    ranked_of,
     top_items,
+    top_of,
 )

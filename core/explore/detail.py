@@ -8,7 +8,7 @@ import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.periods import UNIT, local_wall, period_codes, span_of, totals_per_period
-from core.explore.tops import SEPARATOR, _item_table, top_items
+from core.explore.tops import SEPARATOR, item_part, top_items
 from core.history.frame import column_codes
 
 DENSE_CELLS = 1 << 21  # (month, item) cells counted in arrays of their own below this (16 MB of float64)
@@ -73,7 +73,7 @@ def _named_before(frame: pd.DataFrame, by: Literal["artist", "track"], items: pd
     else:  # a song's name and artist: its spelling streamed most in the whole frame
         plays = frame[["ms_played", "is_stream", "track_name", "song_key", "artist_name"]][
             np.isin(items.cat.codes.to_numpy(), np.append(others, target))]
-        table = _item_table(plays, "track")
+        table = item_part(plays, "track")
         names = {k: (n, a, k) for k, n, a in zip(table["key"].astype(str), table["name"], table["artist"])}
     mine = names[str(categories[target])]
     return np.array([names[str(categories[code])] < mine for code in others], dtype=bool)
@@ -125,7 +125,7 @@ def track_detail(frame: pd.DataFrame, song_key: str) -> dict:
     lists, plus ``name`` ("title — artist"), ``title`` and ``artist`` (the spelling streamed
     most), ``album`` (its most played release) and ``versions`` (``song_versions``)."""
     mine = _plays_of(frame, (frame["song_key"] == song_key).to_numpy())
-    label = _item_table(mine, "track")
+    label = item_part(mine, "track")
     title, artist = (label["title"].iloc[0], label["artist"].iloc[0]) if len(label) else ("?", "?")
     album = mine["album_name"].dropna().astype(str)
     return {

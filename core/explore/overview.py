@@ -2,19 +2,29 @@
 
 Two measures: **streams** count plays with ``is_stream``; **hours** sum ``ms_played`` of
 *all* plays, because time spent listening to a skipped track is still time spent listening.
+
+Each aggregate here adds up over content types (music, podcasts …: disjoint plays), so a
+page can keep one part per content type and add the parts up when the content chosen
+changes: ``x_part(frame)`` of one content's rows, ``x_of(parts)`` of several contents'
+parts, and ``x(frame) == x_of([x_part(frame)])``.
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.periods import (
+    UNIT,
     Period,
     local_wall,
     period_codes,
-    span_of,
-    totals_per_period,
+    period_sums,
+    place_sums,
+    span,
 )
+
+_SUMMED = ("streams", "plays", "ms", "tracks", "artists", "albums")
 
 
 def totals(frame: pd.DataFrame) -> dict:
@@ -30,21 +40,46 @@ def counts(frame: pd.DataFrame) -> dict:
     ``albums``: distinct among music streams (an album is its name with its artist, so two
     "Greatest Hits" stay apart).
     """
+    return counts_of([counts_part(frame)])
+
+
+def counts_part(frame: pd.DataFrame) -> dict:
+    """``counts`` of one content's plays, with the time in whole milliseconds (``ms``)."""
     music = frame.loc[frame["is_stream"] & (frame["content_type"] == "music"),
                       ["track_name", "song_key", "artist_name", "album_name"]]
     return {
         "streams": int(frame["is_stream"].sum()),
         "plays": len(frame),
-        "hours": round(int(frame["ms_played"].sum()) / MS_PER_HOUR, 1),
+        "ms": int(frame["ms_played"].sum()),
         "tracks": int(music.loc[music["track_name"].notna(), "song_key"].nunique()),
         "artists": int(music["artist_name"].nunique()),
         "albums": int(music.groupby(["album_name", "artist_name"], observed=True).ngroups),
     }
 
 
+def counts_of(parts: list[dict]) -> dict:
+    """``counts`` of the plays of several contents from their ``counts_part``. Plays, streams
+    and time add up; so do tracks, artists and albums, which count music streams alone: only
+    the music part has any."""
+    total = {name: sum(part[name] for part in parts) for name in _SUMMED}
+    ms = total.pop("ms")
+    return {"streams": total["streams"], "plays": total["plays"], "hours": round(ms / MS_PER_HOUR, 1),
+            "tracks": total["tracks"], "artists": total["artists"], "albums": total["albums"]}
+
+
 def days_listened(frame: pd.DataFrame) -> int:
     """Distinct local dates with any play."""
-    return len(period_codes(local_wall(frame), "day")[1])
+    return days_listened_of([days_part(frame)])
+
+
+def days_part(frame: pd.DataFrame) -> np.ndarray:
+    """The local dates with a play (``datetime64[us]`` midnights, ascending)."""
+    return period_codes(local_wall(frame), "day")[1]
+
+
+def days_listened_of(parts: list[np.ndarray]) -> int:
+    """``days_listened`` of several contents' plays from their ``days_part``."""
+    return len(parts[0]) if len(parts) == 1 else len(np.unique(np.concatenate(parts)))
 
 
 def listening_time(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
@@ -54,4 +89,16 @@ def listening_time(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     Every period from the first to the last play is present, with zeros where nothing was
     played (a year without plays shows as 0, not as a missing bar).
     """
-    return totals_per_period(frame, period, span_of(local_wall(frame), period))
+    return listening_time_of([listening_part(frame, period)], period)
+
+
+def listening_part(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """What ``listening_time`` adds up: ``period_sums`` (per period with a play, its whole
+    milliseconds and streams)."""
+    return period_sums(frame, period)
+
+
+def listening_time_of(parts: list[pd.DataFrame], period: Period) -> pd.DataFrame:
+    """``listening_time`` of several contents' plays from their ``listening_part``."""
+    sums = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return place_sums(sums, span(sums["period_start"].to_numpy(dtype=UNIT), period))  # first to last, gaps too

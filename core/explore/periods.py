@@ -106,18 +106,32 @@ def span_of(wall: np.ndarray, period: Period) -> pd.DatetimeIndex:
 
 def totals_per_period(frame: pd.DataFrame, period: Period, periods: pd.DatetimeIndex) -> pd.DataFrame:
     """hours (every play) and streams per period start, zero for periods of ``periods`` without plays."""
+    return place_sums(period_sums(frame, period), periods)
+
+
+def period_sums(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Per period with a play (in order): ``period_start``, ``ms`` (every play, whole
+    milliseconds) and ``streams``."""
     codes, starts = period_codes(local_wall(frame), period)
     ms = np.bincount(codes, weights=frame["ms_played"].to_numpy(), minlength=len(starts))
     streams = np.bincount(codes, weights=frame["is_stream"].to_numpy(), minlength=len(starts))
-    # each present period's place among ``periods`` (a period outside them is left out)
-    at = periods.to_numpy(dtype=UNIT).searchsorted(starts)
-    inside = at < len(periods)
-    inside[inside] = periods.to_numpy(dtype=UNIT)[at[inside]] == starts[inside]
-    hours, counts = np.zeros(len(periods), dtype="int64"), np.zeros(len(periods), dtype="int64")
-    hours[at[inside]] = ms[inside].astype("int64")  # whole milliseconds: exact below 2**53
-    counts[at[inside]] = streams[inside].astype("int64")
+    return pd.DataFrame({"period_start": starts, "ms": ms.astype("int64"),  # whole ms: exact below 2**53
+                         "streams": streams.astype("int64")})
+
+
+def place_sums(sums: pd.DataFrame, periods: pd.DatetimeIndex) -> pd.DataFrame:
+    """``period_sums`` (or several, one after the other: a period's rows are added up) placed on
+    ``periods``: ``period_start``, ``hours`` and ``streams``, zero for periods without plays; a
+    period outside ``periods`` is left out."""
+    where = periods.to_numpy(dtype=UNIT)
+    starts = sums["period_start"].to_numpy(dtype=UNIT)
+    at = where.searchsorted(starts)
+    inside = at < len(where)
+    inside[inside] = where[at[inside]] == starts[inside]
+    ms = np.bincount(at[inside], weights=sums["ms"].to_numpy()[inside], minlength=len(where))
+    streams = np.bincount(at[inside], weights=sums["streams"].to_numpy()[inside], minlength=len(where))
     return pd.DataFrame({
-        "period_start": periods.to_numpy(dtype=UNIT),
-        "hours": hours / MS_PER_HOUR,
-        "streams": counts,
+        "period_start": where,
+        "hours": ms.astype("int64") / MS_PER_HOUR,  # whole milliseconds: exact below 2**53
+        "streams": streams.astype("int64"),
     })

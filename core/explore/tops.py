@@ -4,6 +4,9 @@ and ``python -m core top``.
 - **streams** count plays with ``is_stream`` (the stream rule the person chose); **hours**
   sum ``ms_played`` of *all* plays, streams or not.
 - Ranked by the chosen measure, then the other one, then the name: ranks 1..n, no ties.
+
+The counts behind a ranking add up over content types (``core.explore.overview`` says how):
+``item_part(frame, by)`` of one content's plays, ``items_of(parts)`` of several.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ def _text(values: pd.Series) -> pd.Series:
     return values.astype(object).astype("str")
 
 
-def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
+def item_part(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     """One row per artist/song/album: key, name, [artist, title,] streams, ms (all plays).
 
     Songs are grouped by ``song_key`` (one song however many ids it has) and named
@@ -104,6 +107,21 @@ def _item_table(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     raise ValueError(f"by must be 'artist', 'track' or 'album', not {by!r}")
 
 
+def items_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The ``item_part`` of several contents' plays from each content's: streams and time
+    added up per key. A key's names are the same in every part that has it (an artist's or an
+    album's are its key; a song has music plays alone), so the first part's are kept."""
+    filled = [part for part in parts if len(part)]
+    if len(filled) <= 1:
+        return filled[0] if filled else parts[0]
+    table = pd.concat(filled, ignore_index=True)
+    if table["key"].is_unique:
+        return table
+    sums = table.groupby("key", sort=False)[["streams", "ms"]].sum()  # keys in order of first appearance
+    return table.drop_duplicates("key").assign(streams=sums["streams"].to_numpy(dtype="int64"),
+                                               ms=sums["ms"].to_numpy(dtype="int64")).reset_index(drop=True)
+
+
 def _measures(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"ms": frame["ms_played"].to_numpy(), "streams": frame["is_stream"].to_numpy(dtype="int64")})
 
@@ -174,7 +192,12 @@ def ranked_items(frame: pd.DataFrame, by: ItemKind, rank_by: RankBy = "streams")
     (album, artist) pair. Used for pickers, the year in review, ``core top`` and the
     previous period's ranks.
     """
-    table = _rank(_item_table(frame, by), rank_by)
+    return ranked_of([item_part(frame, by)], by, rank_by)
+
+
+def ranked_of(parts: list[pd.DataFrame], by: ItemKind, rank_by: RankBy = "streams") -> pd.DataFrame:
+    """``ranked_items`` of several contents' plays from their ``item_part``."""
+    table = _rank(items_of(parts), rank_by)
     columns = (["rank", "key", "name"] + (["artist"] if by != "artist" else []) + (["title"] if by == "track" else [])
                + ["streams"])
     return table[columns].assign(hours=table["ms"] / MS_PER_HOUR, ms=table["ms"].to_numpy(dtype="int64"))
@@ -208,14 +231,21 @@ def top_items(frame: pd.DataFrame, by: ItemKind, rank_by: RankBy = "streams", n:
     previous frame); both missing when no previous frame is given. Ties go to the other measure,
     then the name. ``keys``: keep ``ranked_items``' ``key`` column too (for links to an item).
     """
-    current = ranked_items(frame, by, rank_by)
+    return top_of([item_part(frame, by)], by, rank_by, n, None if previous is None else [item_part(previous, by)], keys)
+
+
+def top_of(parts: list[pd.DataFrame], by: ItemKind, rank_by: RankBy = "streams", n: int | None = 10,
+           previous: list[pd.DataFrame] | None = None, keys: bool = False) -> pd.DataFrame:
+    """``top_items`` of several contents' plays from their ``item_part`` (``previous``: the
+    previous window's parts)."""
+    current = ranked_of(parts, by, rank_by)
     if n is not None:
         current = current.head(n)
     if previous is None:
         prior = pd.array([pd.NA] * len(current), dtype="Int64")
         movement = pd.Series([None] * len(current), dtype="str")
     else:
-        before = ranked_items(previous, by, rank_by)
+        before = ranked_of(previous, by, rank_by)
         lookup = dict(zip(before["key"], before["rank"]))
         prior = pd.array([lookup.get(key) for key in current["key"]], dtype="Int64")
         movement = pd.Series([_movement(r, p) for r, p in zip(current["rank"], prior)], dtype="str")
