@@ -11,6 +11,7 @@ import io
 import os
 import re
 import zoneinfo
+from collections.abc import Callable
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -371,23 +372,42 @@ def content_rows(profile: str, content: tuple[str, ...]) -> pd.DataFrame:
     return _content(*data_key(profile), content).copy(deep=False)
 
 
+def content_parts(filters: explore.Filters) -> list[explore.Filters]:
+    """The controls once per content type chosen (in ``history.CONTENT_TYPES`` order). An
+    aggregate that adds up over content types (``explore``'s ``x_part`` and ``x_of``) is kept
+    per type, so a new content choice counts the plays of the types not counted before, and a
+    page need not copy the chosen contents' plays into one frame."""
+    return [dataclasses.replace(filters, content=(kind,)) for kind in history.CONTENT_TYPES if kind in filters.content]
+
+
+def nothing_selected(profile: str, filters: explore.Filters) -> bool:
+    """Whether the controls select no play (asked per content type: no frame of them all is made)."""
+    data = data_key(profile)
+    return all(_selected(*data, without_rule(part)).empty for part in content_parts(filters))
+
+
 def content_plays(profile: str, tz: str, content: tuple[str, ...]) -> pd.DataFrame:
     """Every play of the chosen content, localised, whatever the dates and stream rule (the
     rows the date range is a slice of; cached per zone and content, a shallow copy)."""
     return _content_rows(*data_key(profile), tz, content).copy(deep=False)
 
 
-def download_buttons(frame: pd.DataFrame, name: str) -> None:
-    """Download the cleaned plays behind the page, honouring the filters (CSV and Parquet)."""
+def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str) -> None:
+    """Download the cleaned plays behind the page, honouring the filters (CSV and Parquet).
+    ``frame``: the plays, or a function that gives them (called only when a button is clicked)."""
     columns = ["local", "ms_played", "content_type", "track_name", "artist_name", "album_name", "track_id",
                "episode_name", "show_name", "platform_family", "conn_country", "reason_start", "reason_end",
                "shuffle", "skipped", "offline", "incognito", "is_stream"]
-    data = frame[columns].rename(columns={"local": "started_local"})
+
+    def data() -> pd.DataFrame:
+        rows = frame() if callable(frame) else frame
+        return rows[columns].rename(columns={"local": "started_local"})
+
     left, right = st.columns(2)
     # callables: the files are built only when a button is clicked, not on every rerun
-    left.download_button("Download these plays (CSV)", data=lambda: safety.csv_bytes(data), file_name=f"{name}.csv",
+    left.download_button("Download these plays (CSV)", data=lambda: safety.csv_bytes(data()), file_name=f"{name}.csv",
                          mime="text/csv", key=f"dl_csv_{name}")
-    right.download_button("Download these plays (Parquet)", data=lambda: _to_parquet(data),
+    right.download_button("Download these plays (Parquet)", data=lambda: _to_parquet(data()),
                           file_name=f"{name}.parquet", mime="application/octet-stream", key=f"dl_parquet_{name}")
 
 
@@ -397,9 +417,10 @@ def _to_parquet(data: pd.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def empty_state(frame: pd.DataFrame, profile: str) -> bool:
-    """Explain an empty selection; returns True when there is nothing to draw."""
-    if not frame.empty:
+def empty_state(empty: bool, profile: str) -> bool:
+    """Explain an empty selection (``empty``: the controls select no play); returns ``empty``:
+    True when there is nothing to draw."""
+    if not empty:
         return False
     if all_plays(profile).empty:
         st.info(f"Profile “{plain(profile)}” has no plays yet. Import your export on the Import page, "

@@ -1,4 +1,5 @@
 """Listening clock: when in the week you listen, and to whom at each hour."""
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -11,25 +12,33 @@ VALUES = {"Hours": "hours", "Streams": "streams"}
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
-frame = _shared.explore_frame(profile, filters)
 st.title("Listening clock")
-if _shared.empty_state(frame, profile):
+if _shared.empty_state(_shared.nothing_selected(profile, filters), profile):
     st.stop()
+
+# Every aggregate is kept per content type (_shared.content_parts) and added up here: a new
+# content choice counts only the plays of the types not counted before.
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _heatmap(key: tuple, filters: explore.Filters, value: str) -> pd.DataFrame:
-    return explore.clock_heatmap(_shared.explore_frame(key[1], filters), value)
+def _cells(key: tuple, part: explore.Filters, value: str) -> np.ndarray:
+    return explore.clock_part(_shared.explore_frame(key[1], part), value)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _hour_artists(key: tuple, part: explore.Filters) -> pd.DataFrame:
+    # read-only (cache_resource: hours times artists is too long to copy on every rerun)
+    return explore.hour_artist_part(_shared.explore_frame(key[1], part))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _top_by_hour(key: tuple, filters: explore.Filters, n: int) -> pd.DataFrame:
-    return explore.top_artist_by_hour(_shared.explore_frame(key[1], filters), n)
+    return explore.top_artist_by_hour_of([_hour_artists(key, part) for part in _shared.content_parts(filters)], n)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _week_split(key: tuple, filters: explore.Filters) -> pd.DataFrame:
-    return explore.weekday_vs_weekend(_shared.explore_frame(key[1], filters))
+def _week(key: tuple, part: explore.Filters) -> tuple:
+    return explore.week_part(_shared.explore_frame(key[1], part))
 
 
 key = _shared.data_key(profile)
@@ -38,7 +47,8 @@ st.caption(f"Local time in {filters.tz}. Each play counts in full in the hour it
 
 st.subheader("Hour by weekday")
 value = VALUES[st.radio("Colour by", list(VALUES), horizontal=True, key="clock_value")]
-grid = _heatmap(key, filters if value == "streams" else _shared.without_rule(filters), value)
+counted = filters if value == "streams" else _shared.without_rule(filters)
+grid = explore.clock_heatmap_of([_cells(key, part, value) for part in _shared.content_parts(counted)], value)
 if grid[value].sum() == 0:
     st.info("No streams in this range: every play is shorter than the stream rule in the sidebar. "
             "Colour by hours, or count all plays as streams.")
@@ -67,7 +77,8 @@ else:
     st.caption("Ranked by time listened (every play) among plays started in that hour, over the whole range.")
 
 st.subheader("Weekdays and weekends")
-split = _week_split(key, _shared.without_rule(filters))  # hours only
+split = explore.weekday_vs_weekend_of([_week(key, part)  # hours only
+                                       for part in _shared.content_parts(_shared.without_rule(filters))])
 per_day = split.groupby("day_type")["hours_per_day"].sum()
 left, right = st.columns(2)
 for column, day_type, label in ((left, "weekday", "Weekday (Mon–Fri)"), (right, "weekend", "Weekend (Sat, Sun)")):
@@ -86,4 +97,4 @@ else:
     )
     st.caption("Each row adds up to 100 %: compare the shape of a weekday with a weekend day.")
 
-_shared.download_buttons(frame, "clock")
+_shared.download_buttons(lambda: _shared.explore_frame(profile, filters), "clock")

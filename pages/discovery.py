@@ -15,7 +15,7 @@ profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
 frame = _shared.explore_frame(profile, filters)
 st.title("Discovery")
-if _shared.empty_state(frame, profile):
+if _shared.empty_state(frame.empty, profile):
     st.stop()
 
 

@@ -1,6 +1,7 @@
 """Overview: how much you listened, when, and to whom."""
 import dataclasses
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -15,26 +16,34 @@ RANK_BY = {"Streams": "streams", "Time": "time"}
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
-frame = _shared.explore_frame(profile, filters)
 st.title("Overview")
-if _shared.empty_state(frame, profile):
+if _shared.empty_state(_shared.nothing_selected(profile, filters), profile):
     st.stop()
 
+# Every aggregate is kept per content type (_shared.content_parts) and added up here: a new
+# content choice counts only the plays of the types not counted before.
+
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _counts(key: tuple, rows: tuple, min_ms: int, _filters: explore.Filters) -> dict:
+def _counts(key: tuple, rows: tuple, min_ms: int, _part: explore.Filters) -> dict:
     # keyed on the plays selected (``rows``), not the zone that selected them
-    return explore.counts(_shared.explore_frame(key[1], _filters))
+    return explore.counts_part(_shared.explore_frame(key[1], _part))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _days_listened(key: tuple, filters: explore.Filters) -> int:
-    return explore.days_listened(_shared.explore_frame(key[1], filters))
+def _days(key: tuple, part: explore.Filters) -> np.ndarray:
+    return explore.days_part(_shared.explore_frame(key[1], part))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _listening_time(key: tuple, filters: explore.Filters, period: str) -> pd.DataFrame:
-    return explore.listening_time(_shared.explore_frame(key[1], filters), period)
+def _listening(key: tuple, part: explore.Filters, period: str) -> pd.DataFrame:
+    return explore.listening_part(_shared.explore_frame(key[1], part), period)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _items(key: tuple, rows: tuple, min_ms: int, by: str, _part: explore.Filters) -> pd.DataFrame:
+    # read-only (cache_resource: a song list is too long to copy on every rerun)
+    return explore.item_part(_shared.explore_frame(key[1], _part), by)
 
 
 def _previous(filters: explore.Filters) -> explore.Filters | None:
@@ -43,26 +52,34 @@ def _previous(filters: explore.Filters) -> explore.Filters | None:
     return None if window is None else dataclasses.replace(filters, start=window[0], end=window[1])
 
 
+def _item_parts(key: tuple, filters: explore.Filters, by: str) -> list[pd.DataFrame]:
+    return [_items(key, _shared.rows_key(key[1], part), part.min_ms, by, part) for part in _shared.content_parts(filters)]
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _top(key: tuple, rows: tuple, previous_rows: tuple | None, min_ms: int, by: str, rank_by: str, n: int,
          _filters: explore.Filters) -> tuple[pd.DataFrame, bool]:
     """The top list and whether the window it is compared with had plays (keyed on the plays
     of both, not the zone that selected them)."""
     before = _previous(_filters)
-    previous = None if before is None else _shared.explore_frame(key[1], before)
-    had_plays = previous is not None and not previous.empty
+    had_plays = before is not None and not _shared.nothing_selected(key[1], before)
     # An empty previous window (before the first import) would mark everything "new": say nothing instead.
-    table = explore.top_items(_shared.explore_frame(key[1], _filters), by, rank_by, n, previous if had_plays else None,
-                              keys=True)
+    table = explore.top_of(_item_parts(key, _filters, by), by, rank_by, n,
+                           _item_parts(key, before, by) if had_plays else None, keys=True)
     return table, had_plays
+
+
+def _rows(filters: explore.Filters) -> tuple:
+    return tuple(_shared.rows_key(profile, part) for part in _shared.content_parts(filters))
 
 
 key = _shared.data_key(profile)
 rule = f"plays of at least {filters.min_ms // 1000} s" if filters.min_ms else "every play"
 
-rows = _shared.rows_key(profile, filters)
-summary = {**_counts(key, rows, filters.min_ms, filters),
-           "days_listened": _days_listened(key, _shared.without_rule(filters))}
+parts = _shared.content_parts(filters)
+rows = _rows(filters)
+summary = {**explore.counts_of([_counts(key, _shared.rows_key(profile, part), part.min_ms, part) for part in parts]),
+           "days_listened": explore.days_listened_of([_days(key, _shared.without_rule(part)) for part in parts])}
 content = ", ".join(filters.content)
 # two rows of tiles: seven in one row cut totals of a large history ("29…") at laptop width
 top = st.columns(4)
@@ -80,7 +97,7 @@ bottom[2].metric("Albums", f"{summary['albums']:,}", help="Distinct albums of mu
 st.subheader("Listening time")
 st.session_state.setdefault("overview_period", list(PERIODS)[2])  # kept for the session (_shared.keep_controls)
 period = PERIODS[st.radio("Per", list(PERIODS), horizontal=True, key="overview_period")]
-over_time = _listening_time(key, filters, period)
+over_time = explore.listening_time_of([_listening(key, part, period) for part in parts], period)
 st.altair_chart(
     explore.bars_over_time(over_time, "period_start", "hours", f"Hours listened per {period}",
                           tooltip=["period_start", "hours", "streams"]),
@@ -98,8 +115,7 @@ n = int(right.number_input("How many", min_value=5, max_value=100, step=5, key="
 by, rank_by = KINDS[kind], RANK_BY[rank_label]
 before = _previous(filters)
 window = None if before is None else (before.start, before.end)
-table, had_plays = _top(key, rows, None if before is None else _shared.rows_key(profile, before), filters.min_ms, by,
-                        rank_by, n, filters)
+table, had_plays = _top(key, rows, None if before is None else _rows(before), filters.min_ms, by, rank_by, n, filters)
 
 if table.empty:
     counted = f" among streams ({rule})" if rank_by == "streams" else ""
@@ -144,4 +160,4 @@ else:
         st.caption(f"No movement shown: nothing was played in the previous period ({window[0]:%d %b %Y} – "
                    f"{window[1]:%d %b %Y}).")
 
-_shared.download_buttons(frame, "overview")
+_shared.download_buttons(lambda: _shared.explore_frame(profile, filters), "overview")

@@ -6,6 +6,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 
 from core import store
 from core.explore import charts
@@ -122,3 +124,25 @@ def page_captions(at) -> list[str]:
 def page_infos(at) -> list[str]:
     """The info boxes of the page itself, as shown: without the demo banner of the demo profile."""
     return [shown(i.value) for i in at.info if not i.value.startswith("**Demo data.**")]
+
+
+@pytest.fixture
+def served(monkeypatch):
+    """Every file the page hands to Streamlit's media store, or registers to make on click:
+    [(bytes, mimetype, filename)]."""
+    files = []
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        files.append((path_or_data, mimetype, filename))
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    def spy_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
+        # made on click: record what a click would serve
+        files.append((data_callable(), mimetype, file_name))
+        return original_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
+
+    original_deferred = MediaFileManager.add_deferred
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
+    monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
+    return files

@@ -1,5 +1,6 @@
 """AppTests for Overview, Listening clock and Artist & track: they run, and their charts show the aggregates."""
 import datetime as dt
+import io
 import json
 from pathlib import Path
 
@@ -316,3 +317,25 @@ def test_a_link_opens_that_song_or_artist_on_the_detail_page(db_path):
     at.run()
     assert not at.exception
     assert any(i.value.startswith("“Nobody We Know” has no stream in the date range") for i in at.info)
+
+
+def test_overview_and_clock_with_podcasts_added_show_the_plays_of_both(db_path, served):
+    # each aggregate is kept per content type and added up on the page: the page must show what
+    # the plays of both give, and the download (made on click) must hold the plays of both
+    for page, name in (("pages/overview.py", "overview"), ("pages/clock.py", "clock")):
+        at = open_page(page)
+        at.multiselect(key="f_content").set_value(["podcast", "music"]).run()
+        assert not at.exception
+        frame = current_frame(at, db_path)
+        assert set(frame["content_type"]) == {"music", "podcast"}
+        if name == "overview":
+            totals = explore.totals(frame)
+            assert {m.label: m.value for m in at.metric}["Plays"] == f"{totals['plays']:,}"
+            assert {m.label: m.value for m in at.metric}["Days listened"] == f"{totals['days_listened']:,}"
+            pd.testing.assert_frame_equal(chart_data(at, "Hours listened per month"),
+                                          explore.listening_time(frame, "month"))
+        else:
+            pd.testing.assert_frame_equal(chart_data(at, "Hours by hour and weekday"),
+                                          explore.clock_heatmap(frame, "hours"))
+        csv = [data for data, _, file in served if file == f"{name}.csv"][-1]  # the last run's
+        assert len(pd.read_csv(io.BytesIO(csv))) == len(frame)

@@ -6,8 +6,6 @@ import orjson
 import pandas as pd
 import pyarrow as pa
 import pytest
-from streamlit.runtime.media_file_manager import MediaFileManager
-from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
 from core import explore, history, ingest, store
@@ -16,28 +14,6 @@ from tests.test_recap import HISTORY
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
 PAGE = "pages/year.py"
-
-
-@pytest.fixture
-def served(monkeypatch):
-    """Every file the page hands to Streamlit's media store, or registers to make on click:
-    [(bytes, mimetype, filename)]."""
-    files = []
-    original = MemoryMediaFileStorage.load_and_get_id
-
-    def spy(self, path_or_data, mimetype, kind, filename=None):
-        files.append((path_or_data, mimetype, filename))
-        return original(self, path_or_data, mimetype, kind, filename)
-
-    def spy_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
-        # made on click: record what a click would serve
-        files.append((data_callable(), mimetype, file_name))
-        return original_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
-
-    original_deferred = MediaFileManager.add_deferred
-    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
-    monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
-    return files
 
 
 def open_page(profile: str | None = "demo") -> AppTest:
