@@ -1,7 +1,6 @@
 """Year in review: what one calendar year of listening came to, as a card to keep or share."""
 import datetime as dt
 
-import pandas as pd
 import streamlit as st
 
 from core import explore, store
@@ -17,27 +16,33 @@ st.caption("One calendar year at a glance, Wrapped-style. The sidebar's **date r
            "Time zone, content and the stream rule do apply.")
 
 
-def _whole_history(key: tuple, tz: str, content: tuple[str, ...], min_ms: int) -> pd.DataFrame:
-    # Every play of the chosen content, localised and marked as stream or not, with no date
-    # range: explore_frame without dates is exactly that, and it is already held once per
-    # session (cache_resource) instead of being copied on every rerun as cache_data would.
-    return _shared.explore_frame(key[1], explore.Filters(content=content, min_ms=min_ms, tz=tz))
+# The recap and its years are kept per content type (_shared.content_parts) and added up here:
+# a new content choice counts only the plays of the types not counted before.
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _years(key: tuple, tz: str, content: tuple[str, ...]) -> list[int]:
+def _years(key: tuple, tz: str, kind: str) -> list[int]:
     # key = _shared.data_key(profile): a new import invalidates exactly this. Years with a
     # play do not depend on the stream rule: a new rule finds them cached
-    return explore.years_available(_shared.content_plays(key[1], tz, content))
+    return explore.years_available(_shared.content_plays(key[1], tz, (kind,)))
 
 
-@st.cache_data(show_spinner="Adding up your year…", max_entries=64)
+@st.cache_resource(show_spinner="Adding up your year…", max_entries=64)
+def _recap_part(key: tuple, part: explore.Filters, year: int) -> explore.RecapPart:
+    # every play of one content, localised and marked as stream or not, with no date range:
+    # explore_frame without dates is exactly that, and it is held once per session. Read-only
+    return explore.recap_part(_shared.explore_frame(key[1], part), year)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
 def _recap(key: tuple, tz: str, content: tuple[str, ...], min_ms: int, year: int) -> explore.Recap:
-    return explore.year_recap(_whole_history(key, tz, content, min_ms), year)
+    whole = explore.Filters(content=content, min_ms=min_ms, tz=tz)
+    return explore.year_recap_of([_recap_part(key, part, year) for part in _shared.content_parts(whole)])
 
 
 key = _shared.data_key(profile)
-years = _years(key, filters.tz, filters.content)
+years = explore.years_available_of([_years(key, filters.tz, part.content[0])
+                                     for part in _shared.content_parts(filters)])
 if not years:
     if _shared.all_plays(profile).empty:
         st.info(f"Profile “{_shared.plain(profile)}” has no plays yet. Import your export on the Import page, "
@@ -124,7 +129,8 @@ st.caption("Both are made on this machine and hold only the numbers and names ab
 st.divider()
 st.caption(f"The plays behind this recap ({year}, {', '.join(filters.content)}, {filters.tz}):")
 _shared.download_buttons(
-    _shared.explore_frame(profile, explore.Filters(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31),
-                                                   content=filters.content, min_ms=filters.min_ms, tz=filters.tz)),
+    lambda: _shared.explore_frame(profile, explore.Filters(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31),
+                                                           content=filters.content, min_ms=filters.min_ms,
+                                                           tz=filters.tz)),
     f"year-{year}",
 )

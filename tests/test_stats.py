@@ -455,6 +455,14 @@ def _added_up(plays: pd.DataFrame, filters: Filters, previous: Filters | None = 
                                   explore.top_artist_by_hour(whole, 3))
     pd.testing.assert_frame_equal(explore.weekday_vs_weekend_of([explore.week_part(p) for p in parts]),
                                   explore.weekday_vs_weekend(whole))
+    if filters.start is None and filters.end is None:  # the year in review takes the whole history
+        years = explore.years_available(whole)
+        assert explore.years_available_of([explore.years_available(p) for p in parts]) == years
+        for year in [*years, years[0] - 1]:
+            recap = explore.year_recap(whole, year)
+            assert explore.year_recap_of([explore.recap_part(p, year) for p in parts]) == recap
+            assert [t.key for t in explore.year_recap_of([explore.recap_part(p, year) for p in parts]).top_tracks] \
+                == [t.key for t in recap.top_tracks]
 
 
 def test_an_artist_with_music_and_its_videos_adds_up_across_the_two():
@@ -463,17 +471,20 @@ def test_an_artist_with_music_and_its_videos_adds_up_across_the_two():
              row("2024-05-03T08:00:00", 200_000, "Hum", "Larks"),
              row("2024-05-04T09:00:00", 1_800_000, None, None, None, track_id=None, episode_name="Ep 1",
                  episode_show_name="Talk", spotify_episode_uri="spotify:episode:1234567890123456789012")]
-    videos = [row("2024-05-05T08:00:00", 200_000, "Song", "Owls"), row("2024-05-06T08:00:00", 200_000, "Song", "Owls")]
+    videos = [row("2024-05-05T08:00:00", 200_000, "Song", "Owls"), row("2024-05-06T08:00:00", 200_000, "Song", "Owls"),
+              row("2024-05-07T08:00:00", 100_000, "Caw", "Crows")]  # an artist with videos alone
     report = ingest.import_files(db, profile="me", uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(music)),
                                                             ("Streaming_History_Video_2024.json", orjson.dumps(videos))])
     assert not report.errors
     plays = history.load_plays(db, "me")
-    assert plays["content_type"].value_counts().to_dict() == {"music": 3, "video": 2, "podcast": 1}
+    assert plays["content_type"].value_counts().to_dict() == {"music": 3, "video": 3, "podcast": 1}
     chosen = Filters(content=("music", "video", "podcast"), tz="UTC")
     parts = [explore.apply_filters(plays, dataclasses.replace(chosen, content=(kind,)))
              for kind in ("music", "podcast", "video")]
     top = explore.top_of([explore.item_part(p, "artist") for p in parts], "artist", "streams", 2)
     assert top[["name", "streams"]].values.tolist() == [["Owls", 3], ["Larks", 2]]  # Owls: one song, two videos
+    recap = explore.year_recap_of([explore.recap_part(p, 2024) for p in parts])
+    assert (recap.new_artists, recap.plays, recap.streams) == (3, 7, 7)  # Owls, Larks, Crows; the podcast streams too
     _added_up(plays, chosen)
     _added_up(plays, dataclasses.replace(chosen, start=dt.date(2024, 5, 3), end=dt.date(2024, 5, 6)),
               previous=dataclasses.replace(chosen, start=dt.date(2024, 4, 29), end=dt.date(2024, 5, 2)))

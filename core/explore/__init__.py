@@ -166,6 +166,7 @@ from core.explore.recap import (  # noqa: F401
     BusiestDay,
     NewArtist,
     Recap,
+    RecapPart,
     Streak,
     TopAlbum,
     TopArtist,
@@ -175,6 +176,7 @@ from core.explore.recap import (  # noqa: F401
     longest_streak,
     recap_chart,
     recap_html,
+    recap_part,
     recap_png,
     recap_tables,
     short_day,
@@ -182,7 +184,9 @@ from core.explore.recap import (  # noqa: F401
     streak_length,
     streak_span,
     year_recap,
+    year_recap_of,
     years_available,
+    years_available_of,
 )
 from core.explore.tops import (  # noqa: F401
     SEPARATOR,

@@ -17,6 +17,9 @@ Rules (on top of those in ``core.explore``):
   stream, counted inside the year only: a run from 29 December to 3 January counts as
   three days (1-3 January) for the later year and three (29-31 December) for the earlier.
   The earliest run wins a tie.
+
+The recap adds up over content types (``recap_part`` of one content's plays, ``year_recap_of``
+of several; ``x_part`` and ``x_of`` as in ``core.explore.overview``).
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ import pandas as pd
 from core.base import MS_PER_MINUTE
 from core.explore.charts import ACCENT, unchecked
 from core.explore.periods import calendar_years, local_wall
-from core.explore.tops import ranked_items
+from core.explore.tops import item_part, ranked_of
 
 TOP_N = 5
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -124,6 +127,11 @@ def years_available(frame_all: pd.DataFrame) -> list[int]:
     return [low + int(y) for y in np.flatnonzero(np.bincount(years - low))]
 
 
+def years_available_of(parts: list[list[int]]) -> list[int]:
+    """``years_available`` of several contents' plays from each content's."""
+    return sorted(set().union(*parts))
+
+
 def _minutes(ms: int | np.integer) -> int:
     return int(ms) // MS_PER_MINUTE
 
@@ -132,34 +140,36 @@ def _top_artists(ranked: pd.DataFrame) -> tuple[TopArtist, ...]:
     return tuple(TopArtist(r.name, int(r.streams), _minutes(r.ms)) for r in ranked.head(TOP_N).itertuples())
 
 
-def _top_tracks(year: pd.DataFrame) -> tuple[TopTrack, ...]:
-    top = ranked_items(year, "track").head(TOP_N)  # songs, named by the spelling streamed most
+def _top_tracks(parts: list[pd.DataFrame]) -> tuple[TopTrack, ...]:
+    top = ranked_of(parts, "track").head(TOP_N)  # songs, named by the spelling streamed most
     return tuple(TopTrack(r.title, r.artist, int(r.streams), str(r.key)) for r in top.itertuples())
 
 
-def _top_albums(year: pd.DataFrame) -> tuple[TopAlbum, ...]:
-    top = ranked_items(year, "album").head(TOP_N)
+def _top_albums(parts: list[pd.DataFrame]) -> tuple[TopAlbum, ...]:
+    top = ranked_of(parts, "album").head(TOP_N)
     return tuple(TopAlbum(r.name, r.artist, int(r.streams)) for r in top.itertuples())
 
 
-def _new_artists(frame_all: pd.DataFrame, in_year: np.ndarray, earlier: np.ndarray,
-                 ranked: pd.DataFrame) -> tuple[int, tuple[NewArtist, ...]]:
-    """How many artists had their first stream in the year (plays ``in_year``, none of the
-    ``earlier`` plays), and the top ones: ``ranked``, the year's artists ranked, keeps its
-    order on any part of them."""
+def _streamed_artists(frame_all: pd.DataFrame, when: np.ndarray) -> np.ndarray:
+    """The artists with a stream among the plays ``when`` picks (their names, object)."""
     artists = frame_all["artist_name"]
     if not isinstance(artists.dtype, pd.CategoricalDtype):
         artists = artists.astype("category")
     # which artists have a stream, on the categorical's codes (no hashing a million names)
     codes = artists.cat.codes.to_numpy()
-    streamed = frame_all["is_stream"].to_numpy() & (codes >= 0)
+    streamed = frame_all["is_stream"].to_numpy() & (codes >= 0) & when
     size = len(artists.cat.categories)
-    new = artists.cat.categories.to_numpy(dtype=object)[
-        (np.bincount(codes[streamed & in_year], minlength=size) > 0)
-        & (np.bincount(codes[streamed & earlier], minlength=size) == 0)]
-    if not len(new):
+    return artists.cat.categories.to_numpy(dtype=object)[np.bincount(codes[streamed], minlength=size) > 0]
+
+
+def _new_artists(parts: list[RecapPart], ranked: pd.DataFrame) -> tuple[int, tuple[NewArtist, ...]]:
+    """How many artists had their first stream in the year (a stream in it, none earlier), and
+    the top ones: ``ranked``, the year's artists ranked, keeps its order on any part of them."""
+    earlier = set().union(*(part.streamed_earlier for part in parts))
+    new = set().union(*(part.streamed_in_year for part in parts)) - earlier
+    if not new:
         return 0, ()
-    top = ranked[ranked["key"].isin(set(new))].head(TOP_N)
+    top = ranked[ranked["key"].isin(new)].head(TOP_N)
     return len(new), tuple(NewArtist(r.name, int(r.streams)) for r in top.itertuples())
 
 
@@ -184,6 +194,24 @@ _RECAP_COLUMNS = ("local", "wall", "ms_played", "is_stream", "artist_name", "tra
                   "track_key")
 
 
+@dataclass(frozen=True, eq=False)
+class RecapPart:
+    """What ``year_recap`` adds up over content types, of one content's plays (``recap_part``);
+    read-only."""
+
+    year: int
+    time_zone: str
+    plays: int
+    streams: int
+    month_ms: np.ndarray  # int64 (12,): January first
+    days: np.ndarray  # int64: the local days with a play (days since 1970-01-01), ascending
+    day_ms: np.ndarray  # int64: listening time on each of ``days``
+    stream_days: np.ndarray  # datetime64[D]: the local day of each stream
+    items: dict[str, pd.DataFrame]  # ``item_part`` of the year's plays per artist, track and album
+    streamed_in_year: np.ndarray  # names of the artists with a stream in the year (object)
+    streamed_earlier: np.ndarray  # ... and with a stream in an earlier year
+
+
 def year_recap(frame_all: pd.DataFrame, year: int) -> Recap:
     """The recap of one local calendar year, computed from the whole-history frame.
 
@@ -192,40 +220,63 @@ def year_recap(frame_all: pd.DataFrame, year: int) -> Recap:
     ``artist_name``, ``track_name``, ``album_name`` and ``track_key``. See the module
     docstring for what counts where.
     """
+    return year_recap_of([recap_part(frame_all, year)])
+
+
+def recap_part(frame_all: pd.DataFrame, year: int) -> RecapPart:
+    """What ``year_recap`` adds up, of one content's whole-history frame (as ``year_recap``
+    takes): a recap of several contents is ``year_recap_of`` their parts."""
     tz = str(frame_all["local"].dt.tz)
     local_year = calendar_years(local_wall(frame_all))
     in_year = local_year == year
     plays = frame_all[[c for c in _RECAP_COLUMNS if c in frame_all.columns]][in_year]
-    if plays.empty:
-        return Recap(year, tz, 0, 0, 0, (), (), (), (0,) * 12, None, 0, (), None, None)
     wall = local_wall(plays)  # local wall-clock time: what day and month mean here
     days = wall.astype("datetime64[D]")
     ms = plays["ms_played"].to_numpy()
-
     month_ms = np.bincount(wall.astype("datetime64[M]").astype("int64") % 12, weights=ms, minlength=12).astype("int64")
+    day_numbers = days.astype("int64")
+    first_day = int(day_numbers.min()) if len(plays) else 0
+    day_ms = np.bincount(day_numbers - first_day, weights=ms).astype("int64")
+    present = np.flatnonzero(np.bincount(day_numbers - first_day))
+    return RecapPart(
+        year=year, time_zone=tz, plays=len(plays), streams=int(plays["is_stream"].sum()), month_ms=month_ms,
+        days=present + first_day, day_ms=day_ms[present], stream_days=days[plays["is_stream"].to_numpy()],
+        items={by: item_part(plays, by) for by in ("artist", "track", "album")},
+        streamed_in_year=_streamed_artists(frame_all, in_year),
+        streamed_earlier=_streamed_artists(frame_all, local_year < year))
+
+
+def year_recap_of(parts: list[RecapPart]) -> Recap:
+    """``year_recap`` of several contents' plays from their ``recap_part`` (of one year and zone)."""
+    year, tz = parts[0].year, parts[0].time_zone
+    plays = sum(part.plays for part in parts)
+    if plays == 0:
+        return Recap(year, tz, 0, 0, 0, (), (), (), (0,) * 12, None, 0, (), None, None)
+    month_ms = np.sum([part.month_ms for part in parts], axis=0, dtype="int64")
     top_month_number = int(np.argmax(month_ms)) + 1  # first maximum: the earliest month on a tie
 
-    day_numbers = days.astype("int64")
+    day_numbers = np.concatenate([part.days for part in parts])
     first_day = int(day_numbers.min())
-    day_ms = np.bincount(day_numbers - first_day, weights=ms).astype("int64")
+    day_ms = np.bincount(day_numbers - first_day,
+                         weights=np.concatenate([part.day_ms for part in parts])).astype("int64")
     busiest = int(np.argmax(day_ms))  # first maximum: the earliest day on a tie
 
-    artists = ranked_items(plays, "artist")  # the one ranking rule (core.explore.tops)
-    new_count, top_new = _new_artists(frame_all, in_year, local_year < year, artists)
+    artists = ranked_of([part.items["artist"] for part in parts], "artist")  # the one ranking rule (core.explore.tops)
+    new_count, top_new = _new_artists(parts, artists)
     return Recap(
         year=year,
         time_zone=tz,
-        plays=len(plays),
-        minutes=_minutes(ms.sum()),
-        streams=int(plays["is_stream"].sum()),
+        plays=plays,
+        minutes=_minutes(day_ms.sum()),
+        streams=sum(part.streams for part in parts),
         top_artists=_top_artists(artists),
-        top_tracks=_top_tracks(plays),
-        top_albums=_top_albums(plays),
+        top_tracks=_top_tracks([part.items["track"] for part in parts]),
+        top_albums=_top_albums([part.items["album"] for part in parts]),
         monthly_minutes=tuple(_minutes(v) for v in month_ms),
         top_month=TopMonth(top_month_number, MONTHS[top_month_number - 1], _minutes(month_ms[top_month_number - 1])),
         new_artists=new_count,
         top_new_artists=top_new,
-        streak=longest_streak(days[plays["is_stream"].to_numpy()]),
+        streak=longest_streak(np.concatenate([part.stream_days for part in parts])),
         busiest_day=BusiestDay((np.datetime64(first_day + busiest, "D")).item(), _minutes(day_ms[busiest])),
     )
 
