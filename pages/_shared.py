@@ -380,6 +380,27 @@ def content_parts(filters: explore.Filters) -> list[explore.Filters]:
     return [dataclasses.replace(filters, content=(kind,)) for kind in history.CONTENT_TYPES if kind in filters.content]
 
 
+def parts_key(profile: str, filters: explore.Filters) -> tuple:
+    """``rows_key`` of each of ``content_parts``: which plays the controls select, whatever zone
+    chose them (the stream rule is not in it)."""
+    return tuple(rows_key(profile, part) for part in content_parts(filters))
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _items(db_path: str, profile: str, version: str, rows: tuple, min_ms: int, by: str,
+           _part: explore.Filters) -> pd.DataFrame:
+    # keyed on the plays selected (``rows``), not the zone that selected them; read-only
+    # (cache_resource: a list of songs is too long to copy on every rerun)
+    return explore.item_part(_filtered(db_path, profile, version, _part), by)
+
+
+def item_parts(profile: str, filters: explore.Filters, by: str) -> list[pd.DataFrame]:
+    """``explore.item_part`` of each content type chosen (cached per type): the artists, songs
+    or albums with their streams and time, for ``explore.ranked_of`` and ``top_of``."""
+    data = data_key(profile)
+    return [_items(*data, rows_key(profile, part), part.min_ms, by, part) for part in content_parts(filters)]
+
+
 def nothing_selected(profile: str, filters: explore.Filters) -> bool:
     """Whether the controls select no play (asked per content type: no frame of them all is made)."""
     data = data_key(profile)

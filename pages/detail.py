@@ -13,10 +13,12 @@ MAX_CHOICES = 5000  # a picker with more entries gets slow to send; the rest are
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
-frame = _shared.explore_frame(profile, filters)
 st.title("Artist & track")
-if _shared.empty_state(frame.empty, profile):
+if _shared.empty_state(_shared.nothing_selected(profile, filters), profile):
     st.stop()
+
+# What the page reads is kept per content type (_shared.content_parts) and added up here: a new
+# content choice counts only the plays of the types not counted before.
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -24,15 +26,21 @@ def _choices(key: tuple, rows: tuple, min_ms: int, by: str,
              _filters: explore.Filters) -> tuple[list[str], dict[str, str], int]:
     """Keys ordered by streams (at most MAX_CHOICES), their labels, and how many there are in
     all (keyed on the plays selected, not the zone that selected them)."""
-    ranked = explore.ranked_items(_shared.explore_frame(key[1], _filters), by, "streams")
+    ranked = explore.ranked_of(_shared.item_parts(key[1], _filters, by), by, "streams")
     shown = ranked.head(MAX_CHOICES)
     return shown["key"].tolist(), dict(zip(shown["key"], shown["name"])), len(ranked)
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _detail_part(key: tuple, part: explore.Filters, by: str) -> explore.DetailPart:
+    # every artist's or song's plays per month, for any one's monthly ranks (read-only)
+    return explore.detail_part(_shared.explore_frame(key[1], part), by)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _detail(key: tuple, filters: explore.Filters, by: str, item: str) -> dict:
-    frame = _shared.explore_frame(key[1], filters)
-    return explore.artist_detail(frame, item) if by == "artist" else explore.track_detail(frame, item)
+    parts = [_detail_part(key, part, by) for part in _shared.content_parts(filters)]
+    return explore.artist_detail_of(parts, item) if by == "artist" else explore.track_detail_of(parts, item)
 
 
 def _version_label(versions: pd.DataFrame, track_key: str) -> str:
@@ -60,7 +68,7 @@ if linked:
     st.query_params.clear()  # once: the person's own picks win from here on (the profile was read already)
 kind = st.radio("Look at", list(KINDS), horizontal=True, key="detail_kind")
 by = KINDS[kind]
-keys, labels, total = _choices(key, _shared.rows_key(profile, filters), filters.min_ms, by, filters)
+keys, labels, total = _choices(key, _shared.parts_key(profile, filters), filters.min_ms, by, filters)
 if not keys:
     st.info(f"No {kind.lower()} streamed in this range. Podcasts and audiobooks have no artists or tracks: "
             "pick Music in the sidebar, widen the date range, or lower the stream rule.")
@@ -168,4 +176,4 @@ if by == "track":
             st.rerun()
         st.caption("Your choice is kept and survives importing the export again.")
 
-_shared.download_buttons(frame, "detail")
+_shared.download_buttons(lambda: _shared.explore_frame(profile, filters), "detail")

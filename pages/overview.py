@@ -40,20 +40,10 @@ def _listening(key: tuple, part: explore.Filters, period: str) -> pd.DataFrame:
     return explore.listening_part(_shared.explore_frame(key[1], part), period)
 
 
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _items(key: tuple, rows: tuple, min_ms: int, by: str, _part: explore.Filters) -> pd.DataFrame:
-    # read-only (cache_resource: a song list is too long to copy on every rerun)
-    return explore.item_part(_shared.explore_frame(key[1], _part), by)
-
-
 def _previous(filters: explore.Filters) -> explore.Filters | None:
     """The controls for the window the top list is compared with (None when open-ended)."""
     window = explore.previous_period(filters)
     return None if window is None else dataclasses.replace(filters, start=window[0], end=window[1])
-
-
-def _item_parts(key: tuple, filters: explore.Filters, by: str) -> list[pd.DataFrame]:
-    return [_items(key, _shared.rows_key(key[1], part), part.min_ms, by, part) for part in _shared.content_parts(filters)]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -64,20 +54,16 @@ def _top(key: tuple, rows: tuple, previous_rows: tuple | None, min_ms: int, by: 
     before = _previous(_filters)
     had_plays = before is not None and not _shared.nothing_selected(key[1], before)
     # An empty previous window (before the first import) would mark everything "new": say nothing instead.
-    table = explore.top_of(_item_parts(key, _filters, by), by, rank_by, n,
-                           _item_parts(key, before, by) if had_plays else None, keys=True)
+    table = explore.top_of(_shared.item_parts(key[1], _filters, by), by, rank_by, n,
+                           _shared.item_parts(key[1], before, by) if had_plays else None, keys=True)
     return table, had_plays
-
-
-def _rows(filters: explore.Filters) -> tuple:
-    return tuple(_shared.rows_key(profile, part) for part in _shared.content_parts(filters))
 
 
 key = _shared.data_key(profile)
 rule = f"plays of at least {filters.min_ms // 1000} s" if filters.min_ms else "every play"
 
 parts = _shared.content_parts(filters)
-rows = _rows(filters)
+rows = _shared.parts_key(profile, filters)
 summary = {**explore.counts_of([_counts(key, _shared.rows_key(profile, part), part.min_ms, part) for part in parts]),
            "days_listened": explore.days_listened_of([_days(key, _shared.without_rule(part)) for part in parts])}
 content = ", ".join(filters.content)
@@ -115,7 +101,7 @@ n = int(right.number_input("How many", min_value=5, max_value=100, step=5, key="
 by, rank_by = KINDS[kind], RANK_BY[rank_label]
 before = _previous(filters)
 window = None if before is None else (before.start, before.end)
-table, had_plays = _top(key, rows, None if before is None else _rows(before), filters.min_ms, by, rank_by, n, filters)
+table, had_plays = _top(key, rows, None if before is None else _shared.parts_key(profile, before), filters.min_ms, by, rank_by, n, filters)
 
 if table.empty:
     counted = f" among streams ({rule})" if rank_by == "streams" else ""

@@ -455,6 +455,18 @@ def _added_up(plays: pd.DataFrame, filters: Filters, previous: Filters | None = 
                                   explore.top_artist_by_hour(whole, 3))
     pd.testing.assert_frame_equal(explore.weekday_vs_weekend_of([explore.week_part(p) for p in parts]),
                                   explore.weekday_vs_weekend(whole))
+    for by, detail, detail_of in (("artist", explore.artist_detail, explore.artist_detail_of),
+                                  ("track", explore.track_detail, explore.track_detail_of)):
+        detail_parts = [explore.detail_part(p, by) for p in parts]
+        ranked = explore.ranked_items(whole, by)
+        for key in [*ranked["key"].head(3), *ranked["key"].tail(2)]:
+            got, expected = detail_of(detail_parts, key), detail(whole, key)
+            assert got.keys() == expected.keys()
+            for name, value in expected.items():
+                if isinstance(value, pd.DataFrame):
+                    pd.testing.assert_frame_equal(got[name], value, obj=f"{by} {key}: {name}")
+                else:
+                    assert got[name] == value, (by, key, name)
     if filters.start is None and filters.end is None:  # the year in review takes the whole history
         years = explore.years_available(whole)
         assert explore.years_available_of([explore.years_available(p) for p in parts]) == years

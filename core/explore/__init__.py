@@ -57,9 +57,13 @@ from core.explore.clock import (  # noqa: F401
     weekday_vs_weekend_of,
 )
 from core.explore.detail import (  # noqa: F401
+    DetailPart,
     artist_detail,
+    artist_detail_of,
+    detail_part,
     song_versions,
     track_detail,
+    track_detail_of,
 )
 from core.explore.discovery import (  # noqa: F401
     FirstListens,

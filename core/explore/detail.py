@@ -1,6 +1,11 @@
-"""The explore frame -> one artist or song over time (the Artist & track page)."""
+"""The explore frame -> one artist or song over time (the Artist & track page).
+
+What the page reads adds up over content types: ``detail_part`` of one content's plays,
+``artist_detail_of`` and ``track_detail_of`` of several (as ``core.explore.overview`` says).
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -14,66 +19,114 @@ from core.history.frame import column_codes
 DENSE_CELLS = 1 << 21  # (month, item) cells counted in arrays of their own below this (16 MB of float64)
 
 
+@dataclass(frozen=True, eq=False)
+class DetailPart:
+    """What the Artist & track page reads of one content's plays, for any artist (``by``
+    "artist") or song ("track"): made once by ``detail_part``, read-only. The page of several
+    contents is made from their parts (``artist_detail_of``, ``track_detail_of``)."""
+
+    frame: pd.DataFrame  # the content's plays: an item's own are picked from them
+    by: Literal["artist", "track"]
+    ends: np.ndarray  # the first and last local start (datetime64[us]; empty without plays)
+    items: pd.Index  # what the item codes below number (the artist or song categories)
+    month: np.ndarray  # per (month, item) with a play of an item: the month (datetime64[us]) ...
+    item: np.ndarray  # ... the item's code (intp) ...
+    streams: np.ndarray  # ... and its streams and whole milliseconds (int64)
+    ms: np.ndarray
+
+
+def _items(frame: pd.DataFrame, by: Literal["artist", "track"]) -> pd.Series:
+    items = frame["artist_name" if by == "artist" else "song_key"]
+    return items if isinstance(items.dtype, pd.CategoricalDtype) else items.astype("category")
+
+
+def detail_part(frame: pd.DataFrame, by: Literal["artist", "track"]) -> DetailPart:
+    """``frame``'s plays summed per (month, artist or song), for the monthly ranks of any of them."""
+    items = _items(frame, by)
+    wall = local_wall(frame)
+    month_codes, months = period_codes(wall, "month")
+    # each play's item as 1..n, 0 for a play without one (it is not ranked)
+    item = items.cat.codes.to_numpy().astype(np.intp) + 1
+    if by == "track":
+        item[frame["track_name"].isna().to_numpy()] = 0
+    streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
+    width = len(items.cat.categories) + 1
+    cell = month_codes.astype(np.intp) * width + item
+    if len(months) * width <= DENSE_CELLS:  # a cell for every (month, item): no hashing
+        size = len(months) * width
+        pairs = np.flatnonzero(np.bincount(cell, minlength=size))
+        pair_streams = np.bincount(cell, weights=streams, minlength=size)[pairs]
+        pair_ms = np.bincount(cell, weights=ms, minlength=size)[pairs]
+    else:  # the pairs numbered by hashing
+        inverse, pairs = pd.factorize(cell)
+        pair_streams = np.bincount(inverse, weights=streams, minlength=len(pairs))
+        pair_ms = np.bincount(inverse, weights=ms, minlength=len(pairs))
+    named = pairs % width > 0
+    pairs = np.asarray(pairs)[named]
+    return DetailPart(frame=frame, by=by, ends=np.array([wall.min(), wall.max()]) if len(wall) else wall,
+                      items=items.cat.categories, month=months[pairs // width], item=pairs % width - 1,
+                      streams=pair_streams[named].astype("int64"), ms=pair_ms[named].astype("int64"))
+
+
 def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str) -> pd.DataFrame:
+    """The item's rank among all artists/tracks in each month it was streamed: month, rank."""
+    return _monthly_ranks_of([detail_part(frame, by)], key)
+
+
+def _monthly_ranks_of(parts: list[DetailPart], key: str) -> pd.DataFrame:
     """The item's rank among all artists/tracks in each month it was streamed: month, rank.
 
     Same order as ``top_items`` by streams: streams, then time, then name. The rank is one
     more than the number of items ahead of it that month, counted from each (month, item)'s
     totals without sorting them; names are looked up only for items level on both measures.
     """
-    items = frame["artist_name" if by == "artist" else "song_key"]
-    if not isinstance(items.dtype, pd.CategoricalDtype):
-        items = items.astype("category")
-    target = int(items.cat.categories.get_indexer([key])[0])
-    month_codes, months = period_codes(local_wall(frame), "month")
+    items = parts[0].items
+    if any(part.items is not items and not part.items.equals(items) for part in parts[1:]):
+        items = items.append([part.items for part in parts[1:]]).unique()  # every part's, numbered alike
+        codes = [items.get_indexer(part.items)[part.item] for part in parts]
+    else:
+        codes = [part.item for part in parts]
+    month = np.concatenate([part.month for part in parts]).view("int64")
+    item = np.concatenate(codes)
+    streams = np.concatenate([part.streams for part in parts])
+    ms = np.concatenate([part.ms for part in parts])
+    if len(parts) > 1:  # an item's plays of several contents in one month add up
+        months, month_code = np.unique(month, return_inverse=True)
+        inverse, pairs = pd.factorize(month_code.astype(np.intp) * len(items) + item)
+        month, item = months[pairs // len(items)], pairs % len(items)
+        streams = np.bincount(inverse, weights=streams, minlength=len(pairs)).astype("int64")
+        ms = np.bincount(inverse, weights=ms, minlength=len(pairs)).astype("int64")
+    target = int(items.get_indexer([key])[0])
+    mine = (item == target) & (streams > 0)
+    months = np.unique(month[mine])
     if target < 0 or not len(months):
         return pd.DataFrame({"month": np.array([], dtype=UNIT), "rank": np.array([], dtype="int64")})
-    # each play's item as 1..n, 0 for a play without one (it is ranked with no item)
-    item = items.cat.codes.to_numpy().astype(np.intp) + 1
-    if by == "track":
-        item[frame["track_name"].isna().to_numpy()] = 0
-    streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
-    width = len(items.cat.categories) + 1
-    if len(months) * width <= DENSE_CELLS:  # a cell for every (month, item): no hashing, no masks
-        cell = month_codes * width + item
-        size = len(months) * width
-        pair_streams = np.bincount(cell, weights=streams, minlength=size).astype("int64").reshape(-1, width)
-        pair_ms = np.bincount(cell, weights=ms, minlength=size).astype("int64").reshape(-1, width)
-        my_streams, my_ms = pair_streams[:, target + 1], pair_ms[:, target + 1]
-        ranked = my_streams > 0
-        pair_streams, pair_ms = pair_streams[ranked, 1:], pair_ms[ranked, 1:]
-        month = np.broadcast_to(np.flatnonzero(ranked)[:, None], pair_streams.shape)
-        other = np.broadcast_to(np.arange(width - 1), pair_streams.shape)
-    else:  # the (month, item) pairs of the months the item is ranked in, numbered by hashing
-        mine = item == target + 1
-        my_streams = np.bincount(month_codes[mine], weights=streams[mine], minlength=len(months)).astype("int64")
-        my_ms = np.bincount(month_codes[mine], weights=ms[mine], minlength=len(months)).astype("int64")
-        ranked = my_streams > 0
-        rows = (item > 0) & ranked[month_codes]
-        inverse, pairs = pd.factorize(month_codes[rows] * width + item[rows])
-        pair_streams = np.bincount(inverse, weights=streams[rows], minlength=len(pairs)).astype("int64")
-        pair_ms = np.bincount(inverse, weights=ms[rows], minlength=len(pairs)).astype("int64")
-        month, other = pairs // width, pairs % width - 1
-    level = pair_streams == my_streams[month]
-    ahead = (pair_streams > my_streams[month]) | (level & (pair_ms > my_ms[month]))
-    tied = level & (pair_ms == my_ms[month]) & (other != target)
+    at = months.searchsorted(month)
+    ranked = at < len(months)
+    ranked[ranked] = months[at[ranked]] == month[ranked]  # the pairs of the months the item is ranked in
+    at, item, streams, ms = at[ranked], item[ranked], streams[ranked], ms[ranked]
+    my_streams, my_ms = np.zeros(len(months), dtype="int64"), np.zeros(len(months), dtype="int64")
+    my_streams[at[item == target]], my_ms[at[item == target]] = streams[item == target], ms[item == target]
+    level = streams == my_streams[at]
+    ahead = (streams > my_streams[at]) | (level & (ms > my_ms[at]))
+    tied = level & (ms == my_ms[at]) & (item != target)
     if tied.any():
-        ahead[tied] = _named_before(frame, by, items, other[tied], target)
-    rank = np.bincount(month[ahead], minlength=len(months)) + 1
-    return pd.DataFrame({"month": months[ranked].astype(UNIT), "rank": rank[ranked].astype("int64")})
+        ahead[tied] = _named_before(parts, items, item[tied], target)
+    rank = np.bincount(at[ahead], minlength=len(months)) + 1
+    return pd.DataFrame({"month": months.view(UNIT), "rank": rank.astype("int64")})
 
 
-def _named_before(frame: pd.DataFrame, by: Literal["artist", "track"], items: pd.Series, others: np.ndarray,
-                  target: int) -> np.ndarray:
+def _named_before(parts: list[DetailPart], items: pd.Index, others: np.ndarray, target: int) -> np.ndarray:
     """Whether each of ``others`` (item codes level with ``target`` on streams and time) comes
     before it by name, [artist,] then key, as ``top_items`` orders them."""
-    categories = items.cat.categories.to_numpy(dtype=object)
-    if by == "artist":  # an artist's name is its key
-        names = {str(name): (str(name), str(name)) for name in categories[np.append(others, target)]}
-    else:  # a song's name and artist: its spelling streamed most in the whole frame
-        plays = frame[["ms_played", "is_stream", "track_name", "song_key", "artist_name"]][
-            np.isin(items.cat.codes.to_numpy(), np.append(others, target))]
-        table = item_part(plays, "track")
+    categories = items.to_numpy(dtype=object)
+    wanted = categories[np.append(others, target)]
+    if parts[0].by == "artist":  # an artist's name is its key
+        names = {str(name): (str(name), str(name)) for name in wanted}
+    else:  # a song's name and artist: its spelling streamed most in the whole selection
+        columns = ["ms_played", "is_stream", "track_name", "song_key", "artist_name"]
+        plays = [part.frame[columns][part.frame["song_key"].isin(wanted).to_numpy()] for part in parts]
+        table = item_part(pd.concat(plays) if len(plays) > 1 else plays[0], "track")
         names = {k: (n, a, k) for k, n, a in zip(table["key"].astype(str), table["name"], table["artist"])}
     mine = names[str(categories[target])]
     return np.array([names[str(categories[code])] < mine for code in others], dtype=bool)
@@ -84,13 +137,17 @@ _MINE = ("local", "wall", "ms_played", "is_stream", "track_name", "artist_name",
          "track_key", "track_id")
 
 
-def _plays_of(frame: pd.DataFrame, chosen: np.ndarray) -> pd.DataFrame:
-    return frame[[c for c in _MINE if c in frame.columns]][chosen]
+def _plays_of(parts: list[DetailPart], column: str, key: str) -> pd.DataFrame:
+    """The plays of one artist or song among the parts' plays, in the order they were loaded."""
+    mine = [part.frame[[c for c in _MINE if c in part.frame.columns]][(part.frame[column] == key).to_numpy()]
+            for part in parts]
+    return mine[0] if len(mine) == 1 else pd.concat(mine).sort_index()
 
 
-def _item_detail(frame: pd.DataFrame, mine: pd.DataFrame, by: Literal["artist", "track"], key: str) -> dict:
+def _item_detail(parts: list[DetailPart], mine: pd.DataFrame, key: str) -> dict:
     streamed = mine["local"][mine["is_stream"].to_numpy()]
-    months = span_of(local_wall(frame), "month")  # every month of the selection
+    ends = np.concatenate([part.ends for part in parts])
+    months = span_of(ends, "month")  # every month of the selection
     per_month = totals_per_period(mine, "month", months).rename(columns={"period_start": "month"})
     return {
         "first_listen": streamed.min() if len(streamed) else None,
@@ -98,7 +155,7 @@ def _item_detail(frame: pd.DataFrame, mine: pd.DataFrame, by: Literal["artist", 
         "streams": len(streamed),
         "hours": int(mine["ms_played"].sum()) / MS_PER_HOUR,
         "plays_over_time": per_month[["month", "streams", "hours"]],
-        "rank_over_time": _monthly_ranks(frame, by, key),
+        "rank_over_time": _monthly_ranks_of(parts, key),
     }
 
 
@@ -111,10 +168,15 @@ def artist_detail(frame: pd.DataFrame, artist: str) -> dict:
     months without a stream have no row), ``top_tracks`` (with each song's ``key``, for
     links) and ``top_albums`` (``top_items`` by streams, top 10, on the artist's plays).
     """
-    mine = _plays_of(frame, (frame["artist_name"] == artist).to_numpy())
+    return artist_detail_of([detail_part(frame, "artist")], artist)
+
+
+def artist_detail_of(parts: list[DetailPart], artist: str) -> dict:
+    """``artist_detail`` of several contents' plays from their ``detail_part``."""
+    mine = _plays_of(parts, "artist_name", artist)
     return {
         "name": artist,
-        **_item_detail(frame, mine, "artist", artist),
+        **_item_detail(parts, mine, artist),
         "top_tracks": top_items(mine, "track", "streams", n=10, keys=True).drop(columns=["previous_rank", "movement"]),
         "top_albums": top_items(mine, "album", "streams", n=10).drop(columns=["previous_rank", "movement"]),
     }
@@ -124,7 +186,12 @@ def track_detail(frame: pd.DataFrame, song_key: str) -> dict:
     """One song (by ``song_key``) within the selection: as ``artist_detail`` without the top
     lists, plus ``name`` ("title — artist"), ``title`` and ``artist`` (the spelling streamed
     most), ``album`` (its most played release) and ``versions`` (``song_versions``)."""
-    mine = _plays_of(frame, (frame["song_key"] == song_key).to_numpy())
+    return track_detail_of([detail_part(frame, "track")], song_key)
+
+
+def track_detail_of(parts: list[DetailPart], song_key: str) -> dict:
+    """``track_detail`` of several contents' plays from their ``detail_part``."""
+    mine = _plays_of(parts, "song_key", song_key)
     label = item_part(mine, "track")
     title, artist = (label["title"].iloc[0], label["artist"].iloc[0]) if len(label) else ("?", "?")
     album = mine["album_name"].dropna().astype(str)
@@ -134,7 +201,7 @@ def track_detail(frame: pd.DataFrame, song_key: str) -> dict:
         "artist": artist,
         "album": album.value_counts().index[0] if len(album) else None,
         "versions": song_versions(mine),
-        **_item_detail(frame, mine, "track", song_key),
+        **_item_detail(parts, mine, song_key),
     }
 
 
