@@ -64,7 +64,7 @@ rule = f"plays of at least {filters.min_ms // 1000} s" if filters.min_ms else "e
 
 parts = _shared.content_parts(filters)
 rows = _shared.parts_key(profile, filters)
-summary = {**explore.counts_of([_counts(key, _shared.rows_key(profile, part), part.min_ms, part) for part in parts]),
+summary = {**explore.counts_of([_counts(key, selected, part.min_ms, part) for part, selected in zip(parts, rows)]),
            "days_listened": explore.days_listened_of([_days(key, _shared.without_rule(part)) for part in parts])}
 content = ", ".join(filters.content)
 # two rows of tiles: seven in one row cut totals of a large history ("29…") at laptop width

@@ -12,6 +12,7 @@ import re
 import warnings
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect
 
@@ -275,6 +276,34 @@ def test_newcomer_imports_real_export_zip(real_zip, chromium, live_app):  # noqa
         expect(time_zone).to_have_value(NEW_TZ)
         expect_date_range(page, "Date range", *NEW_RANGE, scope=sidebar)  # the range survives the new zone
         check_explore_page(page, "overview", shot="explore-overview-filtered")
+
+        # Podcasts and videos added to music: the tiles count them too (each content type is
+        # counted on its own and added up), and the plays downloaded (made on the click) are
+        # as many as the tile says. Then back to music alone for the pages after.
+        plays = metric_value(page, "Plays")
+        music_plays = plays.inner_text()
+        content = sidebar.get_by_test_id("stMultiSelect").get_by_role("combobox")
+        for kind in ("podcast", "video"):
+            with one_rerun(page):
+                content.click()
+                content.fill(kind)
+                page.keyboard.press("Enter")
+            page.keyboard.press("Escape")
+        expect(plays).not_to_have_text(music_plays)
+        assert number(plays.inner_text()) > number(music_plays)
+        with page.expect_download(timeout=60_000) as info:
+            page.get_by_role("button", name="Download these plays (CSV)").click()
+        downloaded = pd.read_csv(info.value.path())
+        assert len(downloaded) == number(plays.inner_text())
+        assert set(downloaded["content_type"]) == {"music", "podcast", "video"}
+        screenshot_full(page, ARTIFACTS / "explore-overview-podcasts-videos.png")
+        content.click()
+        for kind in ("video", "podcast"):  # the last chosen first: Backspace in the box removes it
+            with one_rerun(page):
+                page.keyboard.press("Backspace")
+            expect(sidebar.get_by_role("button", name=f"Remove {kind}")).to_have_count(0)
+        page.keyboard.press("Escape")
+        expect(plays).to_have_text(music_plays)
 
     expected = {"time zone": NEW_TZ, "date range": NEW_RANGE}
     seen = {}
