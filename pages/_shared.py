@@ -237,7 +237,7 @@ def _content_rows(db_path: str, profile: str, version: str, tz: str, content: tu
     return explore.localise(_content(db_path, profile, version, content), tz)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _selected(db_path: str, profile: str, version: str, filters: explore.Filters) -> pd.DataFrame:
     # content and dates only (filters.min_ms is always 0 here): a new stream rule does not
     # select the rows again
@@ -245,7 +245,7 @@ def _selected(db_path: str, profile: str, version: str, filters: explore.Filters
     return explore.select_dates(rows, filters.start, filters.end)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=32)
 def _filtered(db_path: str, profile: str, version: str, filters: explore.Filters) -> pd.DataFrame:
     rows = _selected(db_path, profile, version, without_rule(filters))
     return explore.mark_streams(rows, filters.min_ms)
@@ -413,9 +413,18 @@ def content_plays(profile: str, tz: str, content: tuple[str, ...]) -> pd.DataFra
     return _content_rows(*data_key(profile), tz, content).copy(deep=False)
 
 
+def plays_on_click(profile: str, filters: explore.Filters) -> Callable[[], pd.DataFrame]:
+    """The plays the controls select (``explore_frame``'s), made when called: for a download
+    made on click. Streamlit calls it on a thread of its own, outside this person's session,
+    so it asks nothing of Streamlit: the history is taken now, and filtered then."""
+    plays = _named_plays(*data_key(profile))
+    return lambda: explore.apply_filters(plays, filters)
+
+
 def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str) -> None:
     """Download the cleaned plays behind the page, honouring the filters (CSV and Parquet).
-    ``frame``: the plays, or a function that gives them (called only when a button is clicked)."""
+    ``frame``: the plays, or a function that gives them (``plays_on_click``), called only when
+    a button is clicked."""
     columns = ["local", "ms_played", "content_type", "track_name", "artist_name", "album_name", "track_id",
                "episode_name", "show_name", "platform_family", "conn_country", "reason_start", "reason_end",
                "shuffle", "skipped", "offline", "incognito", "is_stream"]

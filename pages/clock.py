@@ -97,4 +97,4 @@ else:
     )
     st.caption("Each row adds up to 100 %: compare the shape of a weekday with a weekend day.")
 
-_shared.download_buttons(lambda: _shared.explore_frame(profile, filters), "clock")
+_shared.download_buttons(_shared.plays_on_click(profile, filters), "clock")

@@ -31,7 +31,7 @@ def _choices(key: tuple, rows: tuple, min_ms: int, by: str,
     return shown["key"].tolist(), dict(zip(shown["key"], shown["name"])), len(ranked)
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _detail_part(key: tuple, part: explore.Filters, by: str) -> explore.DetailPart:
     # every artist's or song's plays per month, for any one's monthly ranks (read-only)
     return explore.detail_part(_shared.explore_frame(key[1], part), by)
@@ -176,4 +176,4 @@ if by == "track":
             st.rerun()
         st.caption("Your choice is kept and survives importing the export again.")
 
-_shared.download_buttons(lambda: _shared.explore_frame(profile, filters), "detail")
+_shared.download_buttons(_shared.plays_on_click(profile, filters), "detail")

@@ -101,7 +101,8 @@ n = int(right.number_input("How many", min_value=5, max_value=100, step=5, key="
 by, rank_by = KINDS[kind], RANK_BY[rank_label]
 before = _previous(filters)
 window = None if before is None else (before.start, before.end)
-table, had_plays = _top(key, rows, None if before is None else _shared.parts_key(profile, before), filters.min_ms, by, rank_by, n, filters)
+table, had_plays = _top(key, rows, None if before is None else _shared.parts_key(profile, before), filters.min_ms, by,
+                        rank_by, n, filters)
 
 if table.empty:
     counted = f" among streams ({rule})" if rank_by == "streams" else ""
@@ -146,4 +147,4 @@ else:
         st.caption(f"No movement shown: nothing was played in the previous period ({window[0]:%d %b %Y} – "
                    f"{window[1]:%d %b %Y}).")
 
-_shared.download_buttons(lambda: _shared.explore_frame(profile, filters), "overview")
+_shared.download_buttons(_shared.plays_on_click(profile, filters), "overview")

@@ -30,7 +30,7 @@ def _years(key: tuple, tz: str, kind: str) -> list[int]:
 @st.cache_resource(show_spinner="Adding up your year…", max_entries=64)
 def _recap_part(key: tuple, part: explore.Filters, year: int) -> explore.RecapPart:
     # every play of one content, localised and marked as stream or not, with no date range:
-    # explore_frame without dates is exactly that, and it is held once per session. Read-only
+    # explore_frame without dates is exactly that, held once for every session. Read-only
     return explore.recap_part(_shared.explore_frame(key[1], part), year)
 
 
@@ -53,7 +53,7 @@ if not years:
 
 year = st.selectbox("Year", years[::-1], key="year_review_year",
                     help="Years with at least one play, newest first (local start time in the chosen zone).")
-card = _recap(key, filters.tz, filters.content, filters.min_ms, year)
+card = _recap(key, filters.tz, tuple(sorted(filters.content)), filters.min_ms, year)  # in any order
 if card.is_empty:
     st.info(f"No plays in {year} in {filters.tz} for {', '.join(filters.content)}. "
             f"Years with plays: {', '.join(str(y) for y in years[::-1])}.")
@@ -129,8 +129,7 @@ st.caption("Both are made on this machine and hold only the numbers and names ab
 st.divider()
 st.caption(f"The plays behind this recap ({year}, {', '.join(filters.content)}, {filters.tz}):")
 _shared.download_buttons(
-    lambda: _shared.explore_frame(profile, explore.Filters(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31),
-                                                           content=filters.content, min_ms=filters.min_ms,
-                                                           tz=filters.tz)),
+    _shared.plays_on_click(profile, explore.Filters(start=dt.date(year, 1, 1), end=dt.date(year, 12, 31),
+                                                    content=filters.content, min_ms=filters.min_ms, tz=filters.tz)),
     f"year-{year}",
 )

@@ -138,11 +138,34 @@ def served(monkeypatch):
         return original(self, path_or_data, mimetype, kind, filename)
 
     def spy_deferred(self, data_callable, mimetype, coordinates, file_name=None, *, element_id=""):
-        # made on click: record what a click would serve
-        files.append((data_callable(), mimetype, file_name))
+        # made on click: record what a click would serve, made as a click makes it
+        files.append((made_on_click(data_callable), mimetype, file_name))
         return original_deferred(self, data_callable, mimetype, coordinates, file_name, element_id=element_id)
 
     original_deferred = MediaFileManager.add_deferred
     monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", spy)
     monkeypatch.setattr(MediaFileManager, "add_deferred", spy_deferred)
     return files
+
+
+def made_on_click(data_callable):
+    """What a download made on click serves, made as Streamlit makes it: on a thread of its own,
+    outside any script run. Fails if the callable asks Streamlit for the session (that thread
+    has none: it would get a stand-in shared by everyone)."""
+    import logging
+    import threading
+
+    logger = logging.getLogger("streamlit.runtime.scriptrunner_utils.script_run_context")
+    asked = []
+    handler = logging.Handler()
+    handler.emit = lambda record: asked.append(record.getMessage())
+    logger.addHandler(handler)
+    made = {}
+    try:
+        thread = threading.Thread(target=lambda: made.update(data=data_callable()))
+        thread.start()
+        thread.join()
+    finally:
+        logger.removeHandler(handler)
+    assert not asked, f"a download made on click asked for the session outside it: {asked[:1]}"
+    return made["data"]

@@ -278,7 +278,7 @@ def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, dense, monk
             place = [k for k, *_ in _plain_ranking(frame[months == month], by, "streams", labels)]
             if key in place:
                 expected.append((pd.Timestamp(month), place.index(key) + 1))
-        ranks = detail._monthly_ranks(frame, by, key)
+        ranks = detail._monthly_ranks_of([detail.detail_part(frame, by)], key)
         assert list(zip(ranks["month"], ranks["rank"])) == expected, key
 
 

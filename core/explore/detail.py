@@ -68,11 +68,6 @@ def detail_part(frame: pd.DataFrame, by: Literal["artist", "track"]) -> DetailPa
                       streams=pair_streams[named].astype("int64"), ms=pair_ms[named].astype("int64"))
 
 
-def _monthly_ranks(frame: pd.DataFrame, by: Literal["artist", "track"], key: str) -> pd.DataFrame:
-    """The item's rank among all artists/tracks in each month it was streamed: month, rank."""
-    return _monthly_ranks_of([detail_part(frame, by)], key)
-
-
 def _monthly_ranks_of(parts: list[DetailPart], key: str) -> pd.DataFrame:
     """The item's rank among all artists/tracks in each month it was streamed: month, rank.
 
@@ -82,12 +77,9 @@ def _monthly_ranks_of(parts: list[DetailPart], key: str) -> pd.DataFrame:
     """
     items = parts[0].items
     if any(part.items is not items and not part.items.equals(items) for part in parts[1:]):
-        items = items.append([part.items for part in parts[1:]]).unique()  # every part's, numbered alike
-        codes = [items.get_indexer(part.items)[part.item] for part in parts]
-    else:
-        codes = [part.item for part in parts]
+        raise ValueError("detail parts must be of one history's plays (their artists and songs numbered alike)")
     month = np.concatenate([part.month for part in parts]).view("int64")
-    item = np.concatenate(codes)
+    item = np.concatenate([part.item for part in parts])
     streams = np.concatenate([part.streams for part in parts])
     ms = np.concatenate([part.ms for part in parts])
     if len(parts) > 1:  # an item's plays of several contents in one month add up
