@@ -9,7 +9,8 @@ turn), a fresh server with an empty store: the zip is uploaded on the Import pag
 clock runs from the Import button to the Overview page showing its charts (the import, the
 first visit after it, the browser drawing them). Then, on Overview, the custom stream
 threshold is set to values no earlier run used and the clock runs from the key press until
-the rerun has finished and every chart is drawn. Median of ``--repeat`` runs each.
+the rerun has finished and every chart is drawn; then podcasts, audiobooks and videos are
+added to the content one at a time, timed the same way. Median of ``--repeat`` runs each.
 
 Targets (issue 17, 300k plays): a control change <= 0.5 s, import to Overview <= 8 s.
 Uses the tests' browser helpers (tests/browser.py): Debian's Chromium, never a download.
@@ -36,7 +37,8 @@ def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
     from playwright.sync_api import expect
 
     browser.REPO = repo  # start_app runs `streamlit run Home.py` in this folder
-    timings: dict[str, list[float]] = {"import until Overview is drawn": [], "control change until redrawn": []}
+    timings: dict[str, list[float]] = {"import until Overview is drawn": [], "control change until redrawn": [],
+                                       "content added until redrawn": []}
     with tempfile.TemporaryDirectory(prefix="encore-browser-bench-") as workdir:
         app = browser.start_app(Path(workdir))
         try:
@@ -70,6 +72,16 @@ def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
                     seconds.press("Enter")
                 browser.expect_charts_rendered(page, min_count=2)
                 timings["control change until redrawn"].append(time.perf_counter() - start)
+            content = sidebar.get_by_test_id("stMultiSelect").get_by_role("combobox")
+            for kind in ("podcast", "audiobook", "video"):  # three content choices no earlier change made
+                content.click()
+                content.fill(kind)
+                with browser.one_rerun(page, timeout=60_000):
+                    start = time.perf_counter()
+                    page.keyboard.press("Enter")
+                browser.expect_charts_rendered(page, min_count=2)
+                timings["content added until redrawn"].append(time.perf_counter() - start)
+                page.keyboard.press("Escape")
             assert page.get_by_test_id("stException").count() == 0, "the page raised"
         finally:
             browser.stop_app(app)
@@ -97,7 +109,8 @@ def main() -> int:
                         results[name].setdefault(label, []).extend(runs)
         finally:
             chromium.close()
-    print(f"export: {args.export}; median of {args.repeat} imports and {3 * args.repeat} control changes\n")
+    print(f"export: {args.export}; median of {args.repeat} imports, {3 * args.repeat} threshold changes and "
+          f"{3 * args.repeat} content changes\n")
     for name, _ in versions:
         for label, runs in results[name].items():
             print(f"{name:<10} {label:<32} {statistics.median(runs):6.2f} s   runs: "

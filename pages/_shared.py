@@ -237,7 +237,7 @@ def _content_rows(db_path: str, profile: str, version: str, tz: str, content: tu
     return explore.localise(_content(db_path, profile, version, content), tz)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _selected(db_path: str, profile: str, version: str, filters: explore.Filters) -> pd.DataFrame:
     # content and dates only (filters.min_ms is always 0 here): a new stream rule does not
     # select the rows again
@@ -245,7 +245,7 @@ def _selected(db_path: str, profile: str, version: str, filters: explore.Filters
     return explore.select_dates(rows, filters.start, filters.end)
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _filtered(db_path: str, profile: str, version: str, filters: explore.Filters) -> pd.DataFrame:
     rows = _selected(db_path, profile, version, without_rule(filters))
     return explore.mark_streams(rows, filters.min_ms)
