@@ -37,7 +37,7 @@ def _days(key: tuple, part: explore.Filters) -> np.ndarray:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _listening(key: tuple, part: explore.Filters, period: str) -> pd.DataFrame:
-    return explore.listening_part(_shared.explore_frame(key[1], part), period)
+    return explore.period_sums(_shared.explore_frame(key[1], part), period)
 
 
 def _previous(filters: explore.Filters) -> explore.Filters | None:

@@ -439,7 +439,7 @@ def _added_up(plays: pd.DataFrame, filters: Filters, previous: Filters | None = 
     assert explore.counts_of([explore.counts_part(p) for p in parts]) == explore.counts(whole)
     assert explore.days_listened_of([explore.days_part(p) for p in parts]) == explore.days_listened(whole)
     for period in explore.PERIODS:
-        pd.testing.assert_frame_equal(explore.listening_time_of([explore.listening_part(p, period) for p in parts],
+        pd.testing.assert_frame_equal(explore.listening_time_of([explore.period_sums(p, period) for p in parts],
                                                                 period), explore.listening_time(whole, period))
     before, before_parts = frames(previous) if previous else (None, None)
     for by in ("artist", "track", "album"):

@@ -142,7 +142,6 @@ from core.explore.overview import (  # noqa: F401
     days_listened,
     days_listened_of,
     days_part,
-    listening_part,
     listening_time,
     listening_time_of,
     totals,

@@ -85,7 +85,7 @@ def top_artist_by_hour_of(parts: list[pd.DataFrame], n: int = 1) -> pd.DataFrame
         raise ValueError(f"n must be 1, 2 or 3, not {n}")
     filled = [part for part in parts if len(part)]
     if len(filled) > 1:  # an artist can have plays of several contents (music and its videos)
-        table = pd.concat(filled, ignore_index=True).assign(artist=lambda t: _text(t["artist"]))
+        table = pd.concat(filled, ignore_index=True)
         table = table.groupby(["hour", "artist"], sort=False)[["ms", "streams"]].sum().reset_index()
     else:
         table = (filled or parts)[0]

@@ -24,7 +24,7 @@ from core.explore.periods import (
     span,
 )
 
-_SUMMED = ("streams", "plays", "ms", "tracks", "artists", "albums")
+_SUMMED = ("streams", "plays", "tracks", "artists", "albums")  # and the time, in ms
 
 
 def totals(frame: pd.DataFrame) -> dict:
@@ -61,10 +61,8 @@ def counts_of(parts: list[dict]) -> dict:
     """``counts`` of the plays of several contents from their ``counts_part``. Plays, streams
     and time add up; so do tracks, artists and albums, which count music streams alone: only
     the music part has any."""
-    total = {name: sum(part[name] for part in parts) for name in _SUMMED}
-    ms = total.pop("ms")
-    return {"streams": total["streams"], "plays": total["plays"], "hours": round(ms / MS_PER_HOUR, 1),
-            "tracks": total["tracks"], "artists": total["artists"], "albums": total["albums"]}
+    return {**{name: sum(part[name] for part in parts) for name in _SUMMED},
+            "hours": round(sum(part["ms"] for part in parts) / MS_PER_HOUR, 1)}
 
 
 def days_listened(frame: pd.DataFrame) -> int:
@@ -89,16 +87,11 @@ def listening_time(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     Every period from the first to the last play is present, with zeros where nothing was
     played (a year without plays shows as 0, not as a missing bar).
     """
-    return listening_time_of([listening_part(frame, period)], period)
-
-
-def listening_part(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
-    """What ``listening_time`` adds up: ``period_sums`` (per period with a play, its whole
-    milliseconds and streams)."""
-    return period_sums(frame, period)
+    return listening_time_of([period_sums(frame, period)], period)
 
 
 def listening_time_of(parts: list[pd.DataFrame], period: Period) -> pd.DataFrame:
-    """``listening_time`` of several contents' plays from their ``listening_part``."""
+    """``listening_time`` of several contents' plays from their ``period_sums`` (its part: per
+    period with a play, the whole milliseconds and streams)."""
     sums = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
     return place_sums(sums, span(sums["period_start"].to_numpy(dtype=UNIT), period))  # first to last, gaps too
