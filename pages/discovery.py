@@ -1,4 +1,5 @@
 """Discovery: when you found new music, how much of your listening was new, and what you forgot."""
+import dataclasses
 import datetime as dt
 
 import pandas as pd
@@ -13,53 +14,69 @@ DATE = "D MMM YYYY"  # every date in this page's tables reads "8 Jul 2021"
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
-frame = _shared.explore_frame(profile, filters)
 st.title("Discovery")
-if _shared.empty_state(frame.empty, profile):
+if _shared.empty_state(_shared.nothing_selected(profile, filters), profile):
     st.stop()
 
+
+# First listens are kept per content type and combined (explore.DiscoveryPart): a new content
+# choice reads the plays of the types it adds, not every play of the chosen contents again.
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _history_listens(key: tuple) -> explore.FirstListens:
     # every play of every content, its records kept per artist or track and content type:
-    # each content's own records are found among these (a new content choice looks at a few
+    # each content's own records are found among these (a new content type looks at a few
     # plays per artist and track, not at every play)
     return explore.FirstListens.of_history(_shared.named_plays(key[1]))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _listens_of(key: tuple, content: tuple[str, ...]) -> explore.FirstListens:
-    # every play of the chosen content, whatever the date range: a first listen is the first
-    # in the whole history. Read-only; what it holds per artist and track does not depend on
-    # the zone, so it is kept per content
-    return _history_listens(key).of_content(_shared.content_rows(key[1], content))
+def _listens_of(key: tuple, kind: str) -> explore.FirstListens:
+    # every play of one content type, whatever the date range: a first listen is the first in
+    # the whole history. Read-only; what it holds per artist and track does not depend on the
+    # zone, so it is kept per content type
+    return _history_listens(key).of_content(_shared.content_rows(key[1], (kind,)))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _listens(key: tuple, tz: str, content: tuple[str, ...]) -> explore.FirstListens:
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _listens(key: tuple, tz: str, kind: str) -> explore.FirstListens:
     # ... and its plays in the chosen zone (the rows the date range is a slice of: no second
     # copy): a new stream rule or date range starts from it
-    return _listens_of(key, content).in_zone(_shared.content_plays(key[1], tz, content))
+    return _listens_of(key, kind).in_zone(_shared.content_plays(key[1], tz, (kind,)))
+
+
+def _parts(key: tuple, filters: explore.Filters) -> list[explore.DiscoveryPart]:
+    parts = []
+    for part in _shared.content_parts(filters):
+        listens = _listens(key, part.tz, part.content[0])
+        rows = _shared.explore_frame(key[1], _shared.without_rule(part))  # the date range's plays of this type
+        parts.append(explore.discovery_part(listens.plays, rows, listens=listens))
+    return parts
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _discoveries(key: tuple, filters: explore.Filters) -> tuple[pd.DataFrame, pd.DataFrame]:
-    listens = _listens(key, filters.tz, filters.content)
-    frame = _shared.explore_frame(key[1], filters)
-    timeline = explore.first_listen_timeline(listens.plays, frame, filters.min_ms, listens=listens)
+    parts = _parts(key, filters)
+    timeline = explore.first_listen_timeline_of(parts, filters.min_ms)
     # each artist a link to the Artist & track page, made once per range and rule, not on every rerun
     linked = timeline.assign(link=_shared.detail_links("artist", timeline["artist"], key[1]))
-    return explore.new_per_month(listens.plays, frame, filters.min_ms, listens=listens), linked
+    return explore.new_per_month_of(parts, filters.min_ms), linked
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _favourite_part(key: tuple, tz: str, kind: str, level: str) -> history.FavouritePart:
+    # one content type's plays in the zone, coded as its first listens code them (once per type)
+    listens = _listens(key, tz, kind)
+    return history.favourite_part(listens.plays, level, coded=listens.level(level)[:2])
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _forgotten(key: tuple, tz: str, content: tuple[str, ...], end: dt.date | None, min_ms: int, level: str,
-               min_streams: int, quiet_days: int) -> pd.DataFrame:
+def _forgotten(key: tuple, filters: explore.Filters, level: str, min_streams: int, quiet_days: int) -> pd.DataFrame:
     # the whole history up to "now", the end of the chosen range (what had fallen silent by
-    # then): the start of the range plays no part, so it is not in the key
-    now = pd.Timestamp(end + dt.timedelta(days=1), tz=tz) if end else None
-    return history.forgotten_favourites(_shared.content_plays(key[1], tz, content), now=now, level=level,
-                                          min_streams=min_streams, quiet_days=quiet_days, min_ms=min_ms)
+    # then): called with the range's start left out, which plays no part
+    now = pd.Timestamp(filters.end + dt.timedelta(days=1), tz=filters.tz) if filters.end else None
+    parts = [_favourite_part(key, filters.tz, part.content[0], level) for part in _shared.content_parts(filters)]
+    return history.forgotten_of(parts, now=now, min_streams=min_streams, quiet_days=quiet_days, min_ms=filters.min_ms)
 
 
 key = _shared.data_key(profile)
@@ -114,8 +131,7 @@ min_streams = cols[1].number_input("Streams in the best 90 days, at least", min_
                                    key="discovery_min_streams")
 quiet_days = cols[2].number_input("Not streamed for … days", min_value=30, max_value=3650, value=365, step=30,
                                   key="discovery_quiet_days")
-forgotten = _forgotten(key, filters.tz, filters.content, filters.end, filters.min_ms, level, int(min_streams),
-                       int(quiet_days))
+forgotten = _forgotten(key, dataclasses.replace(filters, start=None), level, int(min_streams), int(quiet_days))
 st.caption(f"Once on heavy rotation — at least {min_streams} streams within 90 days — and not streamed in the "
            f"{quiet_days} days before the end of the chosen range.")
 if forgotten.empty:
@@ -134,4 +150,4 @@ else:
                                 "days_quiet": st.column_config.NumberColumn("days quiet", format="%,d")})
 
 st.divider()
-_shared.download_buttons(frame, "discovery")
+_shared.download_buttons(_shared.plays_on_click(profile, filters), "discovery")

@@ -467,6 +467,7 @@ def _added_up(plays: pd.DataFrame, filters: Filters, previous: Filters | None = 
                     pd.testing.assert_frame_equal(got[name], value, obj=f"{by} {key}: {name}")
                 else:
                     assert got[name] == value, (by, key, name)
+    _discoveries_added_up(plays, filters)
     if filters.start is None and filters.end is None:  # the year in review takes the whole history
         years = explore.years_available(whole)
         assert explore.years_available_of([explore.years_available(p) for p in parts]) == years
@@ -475,6 +476,40 @@ def _added_up(plays: pd.DataFrame, filters: Filters, previous: Filters | None = 
             assert explore.year_recap_of([explore.recap_part(p, year) for p in parts]) == recap
             assert [t.key for t in explore.year_recap_of([explore.recap_part(p, year) for p in parts]).top_tracks] \
                 == [t.key for t in recap.top_tracks]
+
+
+def _discoveries_added_up(plays: pd.DataFrame, filters: Filters) -> None:
+    """First listens and forgotten favourites kept per content type give what they give on
+    the plays of them all: parts coded each on its own, and parts of one history coded once
+    (``FirstListens.of_history``, as the Discovery page keeps them)."""
+    def every_play(content: tuple[str, ...]) -> pd.DataFrame:  # localised, whatever the dates
+        return explore.localise(explore.select_content(plays, content), filters.tz)
+
+    kinds = [kind for kind in history.CONTENT_TYPES if kind in filters.content]
+    plays_all, frame = every_play(filters.content), explore.apply_filters(plays, filters)
+    in_history = explore.FirstListens.of_history(plays)
+    now = pd.Timestamp(filters.end, tz=filters.tz) if filters.end else None
+    for of_history in (False, True):
+        parts, favourites = [], {"track": [], "artist": []}
+        for kind in kinds:
+            its_plays = every_play((kind,))
+            its_frame = explore.apply_filters(plays, dataclasses.replace(filters, content=(kind,)))
+            listens = in_history.of_content(its_plays) if of_history else explore.FirstListens(its_plays)
+            parts.append(explore.discovery_part(its_plays, its_frame, listens=listens))
+            for level in favourites:
+                favourites[level].append(history.favourite_part(its_plays, level,
+                                                                coded=listens.level(level)[:2] if of_history else None))
+        pd.testing.assert_frame_equal(explore.new_per_month_of(parts, filters.min_ms),
+                                      explore.new_per_month(plays_all, frame, filters.min_ms))
+        pd.testing.assert_frame_equal(explore.first_listen_timeline_of(parts, filters.min_ms),
+                                      explore.first_listen_timeline(plays_all, frame, filters.min_ms))
+        for level, level_parts in favourites.items():
+            for min_streams, quiet_days in ((3, 30), (10, 365)):
+                pd.testing.assert_frame_equal(
+                    history.forgotten_of(level_parts, now=now, min_streams=min_streams, quiet_days=quiet_days,
+                                         min_ms=filters.min_ms, limit=500),
+                    history.forgotten_favourites(plays_all, now=now, level=level, min_streams=min_streams,
+                                                 quiet_days=quiet_days, min_ms=filters.min_ms, limit=500))
 
 
 def test_an_artist_with_music_and_its_videos_adds_up_across_the_two():

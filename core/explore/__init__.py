@@ -66,10 +66,14 @@ from core.explore.detail import (  # noqa: F401
     track_detail_of,
 )
 from core.explore.discovery import (  # noqa: F401
+    DiscoveryPart,
     FirstListens,
+    discovery_part,
     first_listen_timeline,
+    first_listen_timeline_of,
     first_listens,
     new_per_month,
+    new_per_month_of,
 )
 from core.explore.filters import (  # noqa: F401
     COUNTRY_TIMEZONES,

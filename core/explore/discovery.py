@@ -21,6 +21,7 @@ Rules every function here shares:
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from core.explore.periods import local_wall, period_codes
 from core.history.frame import (
     DEFAULT_MIN_MS,
     column_codes,
+    common_codes,
     creator_names,
     epoch_us,
     item_names,
@@ -56,7 +58,7 @@ class FirstListens:
     def __init__(self, plays_all: pd.DataFrame):
         self.plays = plays_all
         self.ms = plays_all["ms_played"].to_numpy()
-        starts = epoch_us(plays_all["start"])
+        self.start_us = starts = epoch_us(plays_all["start"])
         # explore.load_plays returns plays in start order; sort only when given something else
         self.in_order = bool(np.all(starts[1:] >= starts[:-1]))
         self.order = np.arange(len(starts)) if self.in_order else np.argsort(starts, kind="stable")
@@ -186,26 +188,116 @@ def _listens(plays_all: pd.DataFrame, listens: FirstListens | None) -> FirstList
     return listens
 
 
-def _first_table(listens: FirstListens, level: str, min_ms: int) -> pd.DataFrame:
-    """One row per streamed artist/track with its first listen's position ``row``, in discovery order."""
-    codes, _, _, total_ms = listens.level(level)
-    first = listens.first(level, min_ms)
-    stream = (codes >= 0) & (listens.ms >= min_ms)
-    streams = np.bincount(codes[stream], minlength=len(first))
-    streamed = np.flatnonzero(first >= 0)
-    rows = first[streamed]
-    firsts = listens.plays.iloc[rows]
-    table = {"artist": creator_names(firsts).astype("str").to_numpy()}
+@dataclass(frozen=True, eq=False)
+class DiscoveryPart:
+    """First listens over some plays, as ``new_per_month_of`` and ``first_listen_timeline_of``
+    add them up: every play of one content type (``listens``) and where the date range's plays
+    sit among them (``positions``). Content types are disjoint plays: the first listen over
+    several is the earliest of theirs, so each is kept once and a new content choice combines
+    them instead of reading every play of the chosen contents again."""
+
+    listens: FirstListens
+    positions: slice | np.ndarray
+
+
+def discovery_part(plays_all: pd.DataFrame, frame: pd.DataFrame, listens: FirstListens | None = None) -> DiscoveryPart:
+    """``plays_all`` (every play of some content, localised) with ``frame``, its date range
+    (a row subset with the same index labels); ``listens``: ``FirstListens(plays_all)``, when
+    the caller keeps one."""
+    listens = _listens(plays_all, listens)
+    return DiscoveryPart(listens, listens.positions(frame))
+
+
+@dataclass(frozen=True, eq=False)
+class _Firsts:
+    """Each key's first stream over several parts: the keys of them all, each part's plays'
+    codes among them (-1: none), and per key the part and position of its first stream (-1:
+    never streamed)."""
+
+    keys: pd.Index
+    codes: list[np.ndarray]
+    part: np.ndarray
+    row: np.ndarray
+
+
+def _firsts(parts: list[DiscoveryPart], level: str, min_ms: int) -> _Firsts:
+    """The earliest of the parts' first streams per key: by start, then (plays of one history
+    numbered in its order) by index label, as one frame of all their plays would order them."""
+    levels = [part.listens.level(level) for part in parts]
+    keys, codes = common_codes([(its_codes, its_keys) for its_codes, its_keys, _, _ in levels])
+    which = np.full(len(keys), -1, dtype=np.int64)
+    row = np.full(len(keys), -1, dtype=np.int64)
+    if len(parts) == 1:
+        first = parts[0].listens.first(level, min_ms)
+        return _Firsts(keys, codes, np.where(first >= 0, 0, -1), first)
+    best = np.full(len(keys), np.iinfo(np.int64).max)
+    best_label = np.full(len(keys), np.iinfo(np.int64).max)
+    for i, (part, (its_codes, its_keys, _, _)) in enumerate(zip(parts, levels)):
+        first = part.listens.first(level, min_ms)
+        streamed = np.flatnonzero(first >= 0)
+        at = codes[i][first[streamed]]  # these keys' codes among all keys
+        start = part.listens.start_us[first[streamed]]
+        labels = part.listens.plays.index.to_numpy()
+        label = labels[first[streamed]].astype(np.int64) if labels.dtype.kind in "iu" else np.zeros(len(at), np.int64)
+        earlier = (start < best[at]) | ((start == best[at]) & (label < best_label[at]))
+        at, streamed = at[earlier], streamed[earlier]
+        best[at], best_label[at] = start[earlier], label[earlier]
+        which[at], row[at] = i, first[streamed]
+    return _Firsts(keys, codes, which, row)
+
+
+def _common_months(parts: list[DiscoveryPart]) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The local months of all parts (their starts, in order) and each part's plays' month
+    among them."""
+    if len(parts) == 1:
+        return parts[0].listens.months, [parts[0].listens.month_codes]
+    months = np.unique(np.concatenate([part.listens.months for part in parts]))
+    return months, [np.searchsorted(months, part.listens.months)[part.listens.month_codes] for part in parts]
+
+
+def _in_frame(part: DiscoveryPart) -> np.ndarray:
+    inside = np.zeros(len(part.listens.ms), dtype=bool)
+    inside[part.positions] = True
+    return inside
+
+
+def _first_table(parts: list[DiscoveryPart], level: str, min_ms: int) -> pd.DataFrame:
+    """One row per streamed artist/track with its first listen's ``part`` and position ``row``
+    there, in discovery order (ties: as one frame of all the parts' plays orders them)."""
+    firsts = _firsts(parts, level, min_ms)
+    size = len(firsts.keys)
+    streams, total_ms = np.zeros(size, dtype=np.int64), np.zeros(size)
+    for part, codes in zip(parts, firsts.codes):
+        stream = (codes >= 0) & (part.listens.ms >= min_ms)
+        streams += np.bincount(codes[stream], minlength=size)
+        total_ms += _total_ms(codes, part.listens.ms, size)
+    streamed = np.flatnonzero(firsts.part >= 0)
+    which, rows = firsts.part[streamed], firsts.row[streamed]
+    artist, track = np.empty(len(rows), dtype=object), np.empty(len(rows), dtype=object)
+    first_listen = np.empty(len(rows), dtype="datetime64[us]")
+    order = rows.copy()  # ties: the position in the one part, else the index label
+    for i, part in enumerate(parts):
+        here = which == i
+        plays = part.listens.plays.iloc[rows[here]]
+        artist[here] = creator_names(plays).astype("str").to_numpy()
+        if level == "track":
+            track[here] = item_names(plays).astype("str").to_numpy()
+        first_listen[here] = local_wall(plays)
+        if len(parts) > 1:
+            order[here] = plays.index.to_numpy()
+    table = {"artist": artist}
     if level == "track":
-        table = {"track": item_names(firsts).astype("str").to_numpy(), **table}
+        table = {"track": track, **table}
     table |= {
-        "first_listen": local_wall(firsts),
-        "streams": streams[streamed].astype("int64"),
+        "first_listen": first_listen,
+        "streams": streams[streamed],
         "hours": total_ms[streamed] / MS_PER_HOUR,
+        "part": which,
         "row": rows,
+        "order": order,
     }
     out = pd.DataFrame(table)
-    return out.sort_values(["first_listen", "row"], kind="stable").reset_index(drop=True)
+    return out.sort_values(["first_listen", "order"], kind="stable").drop(columns="order").reset_index(drop=True)
 
 
 def first_listens(plays_all: pd.DataFrame, level: str = "artist", min_ms: int = DEFAULT_MIN_MS,
@@ -215,7 +307,8 @@ def first_listens(plays_all: pd.DataFrame, level: str = "artist", min_ms: int = 
     Columns: [``track``,] ``artist``, ``first_listen`` (local wall clock), ``streams`` (all
     streams ever, which all come at or after the first listen) and ``hours`` (all plays).
     """
-    return _first_table(_listens(plays_all, listens), level, min_ms).drop(columns="row")
+    part = DiscoveryPart(_listens(plays_all, listens), slice(0, 0))
+    return _first_table([part], level, min_ms).drop(columns=["part", "row"])
 
 
 def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DEFAULT_MIN_MS,
@@ -231,33 +324,41 @@ def new_per_month(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DE
     Columns: ``month``, ``new_artists``, ``new_tracks``, ``hours``, ``new_hours``,
     ``share_of_listening_new``.
     """
-    listens = _listens(plays_all, listens)
-    positions = listens.positions(frame)
-    month, size = listens.month_codes, len(listens.months)
-    in_frame = np.zeros(len(month), dtype=bool)
-    in_frame[positions] = True
-    counts, firsts = {}, {}
-    for column, level in (("new_artists", "artist"), ("new_tracks", "track")):
-        first = firsts[level] = listens.first(level, min_ms)
-        rows = first[first >= 0]
-        counts[column] = np.bincount(month[rows[in_frame[rows]]], minlength=size)
-    # hours on tracks whose first listen falls in the month being played
-    track_codes = listens.level("track")[0]
-    track_first = firsts["track"]
-    # each track's first month, -1 when never streamed and (the last entry) for plays without a track
-    first_month = np.append(np.where(track_first >= 0, month[np.maximum(track_first, 0)], -1), -1)
-    frame_month = month[positions]
-    frame_ms = listens.ms[positions]
-    is_new = first_month[track_codes[positions]] == frame_month
+    return new_per_month_of([discovery_part(plays_all, frame, listens)], min_ms)
 
-    # per month of the frame (in time order), on the months' numbers rather than a groupby
-    present = np.flatnonzero(np.bincount(frame_month, minlength=size))
-    out = pd.DataFrame({"ms": np.bincount(frame_month, weights=frame_ms, minlength=size).astype("int64")[present],
-                        "new_ms": np.bincount(frame_month[is_new], weights=frame_ms[is_new],
-                                              minlength=size).astype("int64")[present],
-                        "new_artists": counts["new_artists"][present].astype("int64"),
-                        "new_tracks": counts["new_tracks"][present].astype("int64")},
-                       index=pd.Index(listens.months[present], name="month"))
+
+def new_per_month_of(parts: list[DiscoveryPart], min_ms: int = DEFAULT_MIN_MS) -> pd.DataFrame:
+    """``new_per_month`` of all the parts' plays together (``discovery_part`` of each content type)."""
+    months, month = _common_months(parts)
+    size = len(months)
+    inside = [_in_frame(part) for part in parts]
+    counts, track_firsts = {}, None
+    for column, level in (("new_artists", "artist"), ("new_tracks", "track")):
+        firsts = _firsts(parts, level, min_ms)
+        counts[column] = np.zeros(size, dtype=np.int64)
+        for i in range(len(parts)):
+            rows = firsts.row[firsts.part == i]
+            counts[column] += np.bincount(month[i][rows[inside[i][rows]]], minlength=size)
+        track_firsts = firsts
+    # each track's first month, -1 when never streamed and (the last entry) for plays without a track
+    first_month = np.full(len(track_firsts.keys) + 1, -1, dtype=np.int64)
+    for i in range(len(parts)):
+        found = np.flatnonzero(track_firsts.part == i)
+        first_month[found] = month[i][track_firsts.row[found]]
+    # hours on tracks whose first listen falls in the month being played, per month of the
+    # frame (in time order), on the months' numbers rather than a groupby
+    plays, ms, new_ms = (np.zeros(size, dtype=np.int64) for _ in range(3))
+    for i, part in enumerate(parts):
+        frame_month = month[i][part.positions]
+        frame_ms = part.listens.ms[part.positions]
+        is_new = first_month[track_firsts.codes[i][part.positions]] == frame_month
+        plays += np.bincount(frame_month, minlength=size)
+        ms += np.bincount(frame_month, weights=frame_ms, minlength=size).astype("int64")
+        new_ms += np.bincount(frame_month[is_new], weights=frame_ms[is_new], minlength=size).astype("int64")
+    present = np.flatnonzero(plays)
+    out = pd.DataFrame({"ms": ms[present], "new_ms": new_ms[present],
+                        "new_artists": counts["new_artists"][present], "new_tracks": counts["new_tracks"][present]},
+                       index=pd.Index(months[present], name="month"))
     out["hours"] = out["ms"] / MS_PER_HOUR
     out["new_hours"] = out["new_ms"] / MS_PER_HOUR
     out["share_of_listening_new"] = (out["new_ms"] / out["ms"]).where(out["ms"] > 0)
@@ -272,9 +373,14 @@ def first_listen_timeline(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: 
     (over the whole history, not only the date range: "how far did this discovery go").
     ``listens``: ``FirstListens(plays_all)``, when the caller keeps one.
     """
-    listens = _listens(plays_all, listens)
-    positions = listens.positions(frame)
-    table = _first_table(listens, "artist", min_ms)
-    in_frame = np.zeros(len(listens.ms), dtype=bool)
-    in_frame[positions] = True
-    return table[in_frame[table["row"].to_numpy()]].drop(columns="row").reset_index(drop=True)
+    return first_listen_timeline_of([discovery_part(plays_all, frame, listens)], min_ms)
+
+
+def first_listen_timeline_of(parts: list[DiscoveryPart], min_ms: int = DEFAULT_MIN_MS) -> pd.DataFrame:
+    """``first_listen_timeline`` of all the parts' plays together (``discovery_part`` of each content type)."""
+    table = _first_table(parts, "artist", min_ms)
+    inside = np.zeros(len(table), dtype=bool)
+    for i, part in enumerate(parts):
+        here = np.flatnonzero(table["part"].to_numpy() == i)
+        inside[here] = _in_frame(part)[table["row"].to_numpy()[here]]
+    return table[inside].drop(columns=["part", "row"]).reset_index(drop=True)

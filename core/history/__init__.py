@@ -17,7 +17,10 @@ from core.history.favourites import (  # noqa: F401
     RECENT_DAYS,
     USED_TO_QUIET_DAYS,
     WINDOW_DAYS,
+    FavouritePart,
+    favourite_part,
     forgotten_favourites,
+    forgotten_of,
     overplayed,
     song_facts,
 )
@@ -29,6 +32,7 @@ from core.history.frame import (  # noqa: F401
     ITEM_COLUMN,
     LEVELS,
     column_codes,
+    common_codes,
     creator_names,
     epoch_us,
     forget_snapshots,

@@ -9,11 +9,14 @@
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from core.history.frame import (
     DEFAULT_MIN_MS,
+    common_codes,
     creator_names,
     epoch_us,
     item_names,
@@ -46,6 +49,30 @@ def _peak_windows(codes: np.ndarray, times_us: np.ndarray, window_us: int) -> tu
     return order, ends - np.arange(len(composite))
 
 
+@dataclass(frozen=True, eq=False)
+class FavouritePart:
+    """Some plays as ``forgotten_of`` adds them up: the plays, what each is a play of (codes
+    among ``keys``, -1 for none), its UTC start and length. One per content type: they are
+    disjoint plays, so several are combined rather than copied into one frame. Made by
+    ``favourite_part``."""
+
+    plays: pd.DataFrame
+    level: str
+    codes: np.ndarray
+    keys: pd.Index
+    start_us: np.ndarray
+    ms: np.ndarray
+
+
+def favourite_part(plays: pd.DataFrame, level: str = "track",
+                   coded: tuple[np.ndarray, pd.Index] | None = None) -> FavouritePart:
+    """``plays`` for ``forgotten_of``. ``coded``: each play's code and the keys they number
+    (``pd.factorize`` of ``level_keys(plays, level)``, in any order), when the caller has them."""
+    codes, keys = coded if coded is not None else pd.factorize(level_keys(plays, level))
+    return FavouritePart(plays=plays, level=level, codes=np.asarray(codes), keys=keys,
+                         start_us=epoch_us(plays["start"]), ms=plays["ms_played"].to_numpy())
+
+
 def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = None, level: str = "track",
                          min_streams: int = MIN_STREAMS, quiet_days: int = QUIET_DAYS, window_days: int = WINDOW_DAYS,
                          min_ms: int = DEFAULT_MIN_MS, limit: int = 50) -> pd.DataFrame:
@@ -59,68 +86,108 @@ def forgotten_favourites(plays_all: pd.DataFrame, now: pd.Timestamp | None = Non
     the end of the latest play in ``plays_all`` (the end of the history, not the wall clock:
     an export months old should not make everything look forgotten).
 
-    Ordered by peak streams, then total streams, then name; at most ``limit`` rows.
+    Ordered by peak streams, then total streams, then name, then key; at most ``limit`` rows.
     Columns: [``track``,] ``artist``, ``streams``, ``peak_streams``, ``peak_from`` (the date
     the best window starts), ``last_played`` (date), ``days_quiet`` (whole days) and ``key``
     (what ``level_keys`` calls it). Dates are local when the frame has a ``local`` column
     (the Explore pages), else UTC.
     """
+    return forgotten_of([favourite_part(plays_all, level)], now=now, min_streams=min_streams, quiet_days=quiet_days,
+                        window_days=window_days, min_ms=min_ms, limit=limit)
+
+
+def forgotten_of(parts: list[FavouritePart], now: pd.Timestamp | None = None, min_streams: int = MIN_STREAMS,
+                 quiet_days: int = QUIET_DAYS, window_days: int = WINDOW_DAYS, min_ms: int = DEFAULT_MIN_MS,
+                 limit: int = 50) -> pd.DataFrame:
+    """``forgotten_favourites`` of all the parts' plays together (``favourite_part`` of each
+    content type, all of one level; ``now`` defaults to the end of their latest play)."""
+    level = parts[0].level
+    if any(part.level != level for part in parts):
+        raise ValueError("forgotten_of needs parts of one level")
     name_columns = ["track", "artist"] if level == "track" else ["artist"]
     columns = [*name_columns, "streams", "peak_streams", "peak_from", "last_played", "days_quiet", "key"]
-    if plays_all.empty:
+    if all(part.plays.empty for part in parts):
         dtypes = {"streams": "int64", "peak_streams": "int64", "days_quiet": "int64", "peak_from": object,
                   "last_played": object}
         return pd.DataFrame({c: pd.Series(dtype=dtypes.get(c, "str")) for c in columns})
     if now is None:
-        now = plays_all["end"].max()
+        now = max(part.plays["end"].max() for part in parts if not part.plays.empty)
     now = pd.Timestamp(now)
     now = now.tz_localize("UTC") if now.tzinfo is None else now
     now_us = int(np.datetime64(now.tz_convert("UTC").tz_localize(None), "us").astype(np.int64))
 
-    codes, keys = pd.factorize(level_keys(plays_all, level))
-    codes = np.asarray(codes)
-    start_us = epoch_us(plays_all["start"])
-    rows = np.flatnonzero((codes >= 0) & (plays_all["ms_played"].to_numpy() >= min_ms) & (start_us < now_us))
+    keys, codes = common_codes([(part.codes, part.keys) for part in parts])
     # only what could be a forgotten favourite: enough streams, the last one long enough ago
-    # (two passes of bincount and max; the windows below sort what is left)
-    streams = np.bincount(codes[rows], minlength=len(keys))
+    # (bincount and max per part; the windows below sort what is left)
+    streams = np.zeros(len(keys), dtype=np.int64)
     last = np.full(len(keys), np.iinfo(np.int64).min)
-    np.maximum.at(last, codes[rows], start_us[rows])
+    rows = []
+    for part, its_codes in zip(parts, codes):
+        streamed = np.flatnonzero((its_codes >= 0) & (part.ms >= min_ms) & (part.start_us < now_us))
+        rows.append(streamed)
+        streams += np.bincount(its_codes[streamed], minlength=len(keys))
+        np.maximum.at(last, its_codes[streamed], part.start_us[streamed])
     candidate = (streams >= min_streams) & (now_us - last >= quiet_days * _US_PER_DAY)
-    rows = rows[candidate[codes[rows]]]
-    order, in_window = _peak_windows(codes[rows], start_us[rows], window_days * _US_PER_DAY)
-    ranked = pd.DataFrame({"code": codes[rows][order], "row": rows[order], "start": start_us[rows][order],
-                           "in_window": in_window})
-    per_code = ranked.groupby("code").agg(streams=("row", "size"), last=("start", "max"), last_row=("row", "last"))
-    # the best window: most streams, earliest on a tie
-    best = ranked.sort_values(["code", "in_window", "start"], ascending=[True, False, True], kind="stable")
-    best = best.drop_duplicates("code").set_index("code")
-    per_code["peak_streams"] = best["in_window"]
-    per_code["peak_row"] = best["row"]
-    per_code["days_quiet"] = (now_us - per_code["last"]) // _US_PER_DAY
-    chosen = per_code[(per_code["peak_streams"] >= min_streams)
-                      & (now_us - per_code["last"] >= quiet_days * _US_PER_DAY)]
-
-    last_plays = plays_all.iloc[chosen["last_row"].to_numpy()]
+    rows = [its_rows[candidate[its_codes[its_rows]]] for its_rows, its_codes in zip(rows, codes)]
+    # the candidates' streams of every part, in one frame's order of them all (by index label)
+    part_of = np.repeat(np.arange(len(parts)), [len(its_rows) for its_rows in rows])
+    row = np.concatenate(rows)
+    code = np.concatenate([its_codes[its_rows] for its_rows, its_codes in zip(rows, codes)])
+    start_us = np.concatenate([part.start_us[its_rows] for part, its_rows in zip(parts, rows)])
+    if len(parts) > 1:
+        label = np.concatenate([part.plays.index.to_numpy()[its_rows] for part, its_rows in zip(parts, rows)])
+        in_order = np.argsort(label, kind="stable")
+        part_of, row, code, start_us = part_of[in_order], row[in_order], code[in_order], start_us[in_order]
+    order, in_window = _peak_windows(code, start_us, window_days * _US_PER_DAY)
+    # per code, one run of its streams in time order: its size, its last stream, and its best
+    # window (most streams, the earliest on a tie)
+    code, start_us = code[order], start_us[order]
+    count = len(code)
+    bounds = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if count else np.zeros(0, dtype=np.int64)
+    ends = np.r_[bounds[1:], count] - 1 if count else bounds
+    best = np.maximum.reduceat(in_window.astype(np.int64) * (count + 1) + (count - np.arange(count)), bounds) \
+        if count else np.zeros(0, dtype=np.int64)
+    peak, peak_at = best // (count + 1), order[count - best % (count + 1)]
+    streams, last, last_at = ends - bounds + 1, start_us[ends], order[ends]
+    chosen = np.flatnonzero((peak >= min_streams) & (now_us - last >= quiet_days * _US_PER_DAY))
+    # named: the chosen in order of peak, then streams, and the ties at the ``limit``-th (the
+    # name and key order those)
+    chosen = chosen[np.lexsort((-streams[chosen], -peak[chosen]))]
+    if len(chosen) > limit:
+        cut = chosen[limit - 1]
+        chosen = chosen[(peak[chosen] > peak[cut]) | ((peak[chosen] == peak[cut]) & (streams[chosen] >= streams[cut]))]
+    last_at, peak_at = last_at[chosen], peak_at[chosen]
+    named = _of_plays(parts, part_of[np.r_[last_at, peak_at]], row[np.r_[last_at, peak_at]], level == "track")
     out = pd.DataFrame({
-        "artist": creator_names(last_plays).astype("str").to_numpy(),
-        "streams": chosen["streams"].to_numpy(dtype="int64"),
-        "peak_streams": chosen["peak_streams"].to_numpy(dtype="int64"),
-        "peak_from": _dates(plays_all, chosen["peak_row"].to_numpy()),
-        "last_played": _dates(plays_all, chosen["last_row"].to_numpy()),
-        "days_quiet": chosen["days_quiet"].to_numpy(dtype="int64"),
-        "key": np.asarray(keys, dtype=object)[chosen.index.to_numpy()],
+        "artist": named["artist"][:len(chosen)],
+        "streams": streams[chosen].astype("int64"),
+        "peak_streams": peak[chosen].astype("int64"),
+        "peak_from": named["date"][len(chosen):],
+        "last_played": named["date"][:len(chosen)],
+        "days_quiet": ((now_us - last[chosen]) // _US_PER_DAY).astype("int64"),
+        "key": np.asarray(keys, dtype=object)[code[bounds[chosen]]],
     })
     if level == "track":
-        out.insert(0, "track", item_names(last_plays).astype("str").to_numpy())
-    out = out.sort_values(["peak_streams", "streams", name_columns[0]], ascending=[False, False, True], kind="stable")
+        out.insert(0, "track", named["track"][:len(chosen)])
+    out = out.sort_values(["peak_streams", "streams", name_columns[0], "key"], ascending=[False, False, True, True],
+                          kind="stable")
     return out.head(limit).reset_index(drop=True)[columns]
 
 
-def _dates(plays: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
-    """The local (else UTC) start date of some plays."""
-    times = plays["local"] if "local" in plays.columns else plays["start"]
-    return times.iloc[rows].dt.date.to_numpy()
+def _of_plays(parts: list[FavouritePart], part_of: np.ndarray, rows: np.ndarray, tracks: bool) -> dict[str, np.ndarray]:
+    """The artist (and with ``tracks``, the track) and the local, else UTC, start date of the
+    plays at ``rows`` of the parts ``part_of`` (one take of each part's rows)."""
+    out = {name: np.empty(len(rows), dtype=object) for name in ("artist", "track", "date")}
+    for i, part in enumerate(parts):
+        here = np.flatnonzero(part_of == i)
+        if len(here):
+            plays = part.plays.iloc[rows[here]]
+            out["artist"][here] = creator_names(plays).astype("str").to_numpy()
+            if tracks:
+                out["track"][here] = item_names(plays).astype("str").to_numpy()
+            times = plays["local"] if "local" in plays.columns else plays["start"]
+            out["date"][here] = times.dt.date.to_numpy()
+    return out
 
 
 LOVED_MIN = 3  # a song the person loves: at least this many streams ...

@@ -312,3 +312,15 @@ def level_keys(plays: pd.DataFrame, level: str) -> pd.Series:
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}, not {level!r}")
     return creator_names(plays) if level == "artist" else item_keys(plays)
+
+
+def common_codes(coded: list[tuple[np.ndarray, pd.Index]]) -> tuple[pd.Index, list[np.ndarray]]:
+    """Several frames' codes in one numbering. ``coded``: per frame, a code per row (-1 for
+    none) and the keys the codes number (``pd.factorize``). Returns the keys of them all and
+    each frame's codes among them; unchanged when every frame numbers the same ``keys``
+    object (parts of one history coded once, as ``explore.FirstListens`` does)."""
+    keys = coded[0][1]
+    if all(its_keys is keys for _, its_keys in coded):
+        return keys, [codes for codes, _ in coded]
+    keys = pd.Index(np.concatenate([np.asarray(its_keys, dtype=object) for _, its_keys in coded])).unique()
+    return keys, [np.append(keys.get_indexer(np.asarray(its_keys, dtype=object)), -1)[codes] for codes, its_keys in coded]
