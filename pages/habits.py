@@ -9,49 +9,69 @@ _shared.through_navigation()
 
 profile = st.session_state.get("profile", store.DEFAULT_PROFILE)
 filters = _shared.explore_controls(profile)
-frame = _shared.explore_frame(profile, filters)
 st.title("Habits")
-if _shared.empty_state(frame.empty, profile):
+if _shared.empty_state(_shared.nothing_selected(profile, filters), profile):
     st.stop()
 
 # utc time units: period starts are naive local wall-clock times, shown as they are in any browser
 
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _play_codes(key: tuple, content: tuple[str, ...]) -> explore.PlayCodes:
-    # what the day counts count of each play, coded once per content: the same in every zone
-    return explore.play_codes(_shared.content_rows(key[1], content))
+# Day counts and sessions are kept per content type and combined (explore.day_counts_of,
+# split_of): a new content choice reads the plays of the types it adds, not every play of the
+# chosen contents again.
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _day_counts(key: tuple, tz: str, content: tuple[str, ...]) -> explore.DayCounts:
+def _play_codes(key: tuple, kind: str) -> explore.PlayCodes:
+    # what the day counts count of each play, coded once per content type: the same in every zone
+    return explore.play_codes(_shared.content_rows(key[1], (kind,)))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _day_counts(key: tuple, tz: str, kind: str) -> explore.DayCounts:
     # key = _shared.data_key(profile): a new import invalidates exactly this. Once per zone and
-    # content: a date range is a run of these days, so a new range adds up days, not plays
-    return explore.day_counts(_shared.content_plays(key[1], tz, content), _play_codes(key, content))
+    # content type: a date range is a run of these days, so a new range adds up days, not plays
+    return explore.day_counts(_shared.content_plays(key[1], tz, (kind,)), _play_codes(key, kind))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _session_split(key: tuple, kind: str, gap_minutes: int) -> explore.SessionSplit | None:
+    # the sessions of every play of a content type: a date range names only the sessions it
+    # cuts. Split on UTC times: the same in every zone
+    return explore.split_rows(_shared.content_rows(key[1], (kind,)), gap_minutes)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _session_split(key: tuple, content: tuple[str, ...], gap_minutes: int) -> explore.SessionSplit | None:
-    # the sessions of every play of the content: a date range names only the sessions it cuts.
-    # Split on UTC times: the same in every zone
-    return explore.split_rows(_shared.content_rows(key[1], content), gap_minutes)
+def _sessions_split(key: tuple, kinds: tuple[str, ...], gap_minutes: int) -> explore.SessionSplit | None:
+    # ... and of every play of the chosen types together: their timelines merged and split again
+    return explore.split_of([_session_split(key, kind, gap_minutes) for kind in kinds])
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _all_day_counts(key: tuple, tz: str, kinds: tuple[str, ...]) -> explore.DayCounts:
+    # ... added up over the chosen content types
+    return explore.day_counts_of([_day_counts(key, tz, kind) for kind in kinds])
 
 
 def _counts(key: tuple, filters: explore.Filters) -> explore.DayCounts:
-    return explore.days_between(_day_counts(key, filters.tz, filters.content), filters.start, filters.end)
+    kinds = tuple(part.content[0] for part in _shared.content_parts(filters))
+    return explore.days_between(_all_day_counts(key, filters.tz, kinds), filters.start, filters.end)
+
+
+def _split_and_parts(key: tuple, filters: explore.Filters, gap_minutes: int):
+    parts = _shared.content_parts(filters)
+    split = _sessions_split(key, tuple(part.content[0] for part in parts), gap_minutes)
+    return split, [_shared.explore_frame(key[1], part) for part in parts]
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
     # called without the stream rule (_shared.without_rule): only the streams column counts it
-    return explore.sessions(_shared.explore_frame(key[1], filters), gap_minutes,
-                            within=_session_split(key, filters.content, gap_minutes))
+    return explore.sessions_of(*_split_and_parts(key, filters, gap_minutes), gap_minutes)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _session_streams(key: tuple, filters: explore.Filters, gap_minutes: int):
-    return explore.session_streams(_shared.explore_frame(key[1], filters), gap_minutes,
-                                   within=_session_split(key, filters.content, gap_minutes))
+    return explore.session_streams_of(*_split_and_parts(key, filters, gap_minutes), gap_minutes)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -183,4 +203,4 @@ else:
     cols[3].metric("Private session, by time", percent(modes.loc["incognito", "share_of_time"]))
 
 st.divider()
-_shared.download_buttons(frame, "habits")
+_shared.download_buttons(_shared.plays_on_click(profile, filters), "habits")

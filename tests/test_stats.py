@@ -468,6 +468,7 @@ def _added_up(plays: pd.DataFrame, filters: Filters, previous: Filters | None = 
                 else:
                     assert got[name] == value, (by, key, name)
     _discoveries_added_up(plays, filters)
+    _habits_added_up(plays, filters)
     if filters.start is None and filters.end is None:  # the year in review takes the whole history
         years = explore.years_available(whole)
         assert explore.years_available_of([explore.years_available(p) for p in parts]) == years
@@ -510,6 +511,41 @@ def _discoveries_added_up(plays: pd.DataFrame, filters: Filters) -> None:
                                          min_ms=filters.min_ms, limit=500),
                     history.forgotten_favourites(plays_all, now=now, level=level, min_streams=min_streams,
                                                  quiet_days=quiet_days, min_ms=filters.min_ms, limit=500))
+
+
+def _day_counts_equal(counts: explore.DayCounts, expected: explore.DayCounts) -> None:
+    """Every Habits aggregate of ``counts`` is the one of ``expected``."""
+    for aggregate in (explore.skip_summary, explore.skip_rules_by_year, explore.platforms, explore.countries,
+                      explore.offline_incognito, explore.reasons, lambda c: explore.reasons(c, "end"),
+                      explore.skip_rate_over_time, explore.shuffle_share):
+        got, want = aggregate(counts), aggregate(expected)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(got, want)
+        else:
+            assert got == want
+    for column in ("reason_start", "platform_family", "conn_country", "shuffle"):
+        assert explore.coverage(counts, column) == explore.coverage(expected, column)
+
+
+def _habits_added_up(plays: pd.DataFrame, filters: Filters) -> None:
+    """Habits' day counts and sessions kept per content type give what they give on the
+    plays of them all: the counts added up, the sessions split again on the merged timeline."""
+    kinds = [kind for kind in history.CONTENT_TYPES if kind in filters.content]
+    whole = explore.apply_filters(plays, filters)
+    parts = [explore.apply_filters(plays, dataclasses.replace(filters, content=(kind,))) for kind in kinds]
+    counted = {column: object for column in ("reason_start", "reason_end", "platform_family", "conn_country")}
+    # columns of one history share their values (categories); text columns number theirs apart
+    for counts, expected in ((explore.day_counts_of([explore.day_counts(p) for p in parts]), explore.day_counts(whole)),
+                             (explore.day_counts_of([explore.day_counts(p.astype(counted)) for p in parts]),
+                              explore.day_counts(whole.astype(counted)))):
+        _day_counts_equal(counts, expected)
+    for gap in (5, 30, 240):
+        # every play of each content type, whatever the dates (as the page splits them)
+        split = explore.split_of([explore.split_rows(explore.select_content(plays, (kind,)), gap) for kind in kinds])
+        table = explore.sessions(whole, gap)
+        pd.testing.assert_frame_equal(explore.sessions_of(split, parts, gap), table)
+        np.testing.assert_array_equal(explore.session_streams_of(split, parts, gap), table["streams"].to_numpy())
+        pd.testing.assert_frame_equal(explore.sessions_of(None, parts, gap), table)  # nothing to reuse
 
 
 def test_an_artist_with_music_and_its_videos_adds_up_across_the_two():

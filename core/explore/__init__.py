@@ -98,6 +98,7 @@ from core.explore.habits import (  # noqa: F401
     countries,
     coverage,
     day_counts,
+    day_counts_of,
     days_between,
     has_details,
     longest_sessions,
@@ -106,11 +107,14 @@ from core.explore.habits import (  # noqa: F401
     play_codes,
     reasons,
     session_streams,
+    session_streams_of,
     sessions,
+    sessions_of,
     shuffle_share,
     skip_rate_over_time,
     skip_rules_by_year,
     skip_summary,
+    split_of,
     split_rows,
 )
 from core.explore.mood import (  # noqa: F401

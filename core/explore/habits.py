@@ -9,6 +9,7 @@ play of the content (``SessionSplit``) that the range holds whole.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,6 +63,9 @@ class SessionSplit:
     top_artist: np.ndarray  # per session (object: str or None)
     names: pd.Series  # per row: ``creator_names`` and ms_played, to name a session again
     ms: np.ndarray
+    # ``split_of``: the splits of its content types, and each one's rows' positions among these
+    parts: tuple[SessionSplit, ...] = ()
+    places: tuple[np.ndarray, ...] = ()
 
 
 def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | None:
@@ -81,6 +85,75 @@ def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | No
                         top_artist=_top_artists(ids, names, ms, count).to_numpy(dtype=object), names=names, ms=ms)
 
 
+def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
+    """The sessions of several splits' plays together: ``split_rows`` of each content type of
+    one history, for one gap. Content types are disjoint plays, and a session of one type's
+    plays is never cut by another's plays in between (they only shorten the silences), so
+    a session that is one type's session whole keeps its top artist; the others are named
+    again. None when a split is None, or the rows' labels are shared, not non-negative
+    integers, or not in order of start (nothing is reused)."""
+    if len(splits) == 1 or any(split is None for split in splits):
+        return splits[0] if len(splits) == 1 else None
+    gap = splits[0].gap_minutes
+    if any(split.gap_minutes != gap for split in splits):
+        raise ValueError("split_of needs splits of one gap")
+    labels = [split.index.to_numpy() for split in splits]
+    if any(its.dtype.kind not in "iu" or (len(its) and its.min() < 0) for its in labels):
+        return None
+    owner = np.full(max((int(its.max()) + 1 for its in labels if len(its)), default=0), -1, dtype=np.int64)
+    for i, its in enumerate(labels):
+        if np.any(owner[its] >= 0):
+            return None
+        owner[its] = i
+    taken = owner >= 0
+    rank = np.cumsum(taken) - 1
+    places = tuple(rank[its] for its in labels)
+    count = int(taken.sum())
+    start, end = np.empty(count, dtype="datetime64[us]"), np.empty(count, dtype="datetime64[us]")
+    ms = np.empty(count, dtype=np.int64)
+    part_of, where = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
+    for i, (split, place) in enumerate(zip(splits, places)):
+        start[place], end[place], ms[place] = split.start, split.end, split.ms
+        part_of[place], where[place] = i, np.arange(len(place))
+    if np.any(start[1:] < start[:-1]):
+        return None
+    names = _names_of(splits, places, count)
+    new = session_starts(start, end, gap)
+    first = np.flatnonzero(new)
+    last = np.r_[first[1:], count] - 1
+    sizes = last - first + 1
+    # a session that is one of a part's sessions whole (its first play starts that session,
+    # and it holds as many plays) keeps that session's top artist
+    top, whole = np.full(len(first), None, dtype=object), np.zeros(len(first), dtype=bool)
+    for i, split in enumerate(splits):
+        mine = np.flatnonzero(part_of[first] == i)
+        at = where[first[mine]]
+        its = np.searchsorted(split.first, at, side="right") - 1
+        same = (split.first[its] == at) & (split.last[its] - at + 1 == sizes[mine])
+        top[mine[same]], whole[mine[same]] = split.top_artist[its[same]], True
+    redo = np.flatnonzero(~whole)
+    top[redo] = _runs_top_artists(names, ms, lambda i: i, first[redo], sizes[redo])
+    return SessionSplit(gap_minutes=gap, index=pd.Index(np.flatnonzero(taken)), start=start, end=end, first=first,
+                        last=last, top_artist=top, names=names, ms=ms, parts=tuple(splits), places=places)
+
+
+def _names_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], count: int) -> pd.Series:
+    """The splits' rows' names placed among all their rows (on the categories' codes when the
+    splits name them alike, as columns of one history do)."""
+    names = [split.names for split in splits]
+    kinds = [its.dtype for its in names]
+    if all(isinstance(kind, pd.CategoricalDtype) for kind in kinds) \
+            and all(kind.categories.equals(kinds[0].categories) for kind in kinds):
+        codes = np.empty(count, dtype=np.int64)
+        for its, place in zip(names, places):
+            codes[place] = its.cat.codes.to_numpy()
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=kinds[0]))
+    values = np.empty(count, dtype=object)
+    for its, place in zip(names, places):
+        values[place] = its.to_numpy(dtype=object)
+    return pd.Series(values, dtype=object)
+
+
 def _positions(split: SessionSplit, frame: pd.DataFrame, gap_minutes: float) -> slice | np.ndarray | None:
     """Where ``frame``'s rows are among ``split``'s rows (``filters.positions_in``); None —
     nothing to reuse — for another gap, a label that is not there, labels out of order, or
@@ -96,6 +169,9 @@ def _positions(split: SessionSplit, frame: pd.DataFrame, gap_minutes: float) -> 
     return at if np.array_equal(_utc_wall(frame["start"].iloc[[0, -1]]), split.start[where]) else None
 
 
+_SESSION_COLUMNS = ["session", "start", "end", "minutes", "plays", "streams", "top_artist"]
+
+
 def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> pd.DataFrame:
     """One row per listening session (see ``split_sessions``) of ``frame``'s plays.
 
@@ -108,41 +184,96 @@ def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit 
     labels, same gap): sessions the selection holds whole are not named again. The
     result is the same: sessions are split on ``frame``'s plays alone.
     """
-    columns = ["session", "start", "end", "minutes", "plays", "streams", "top_artist"]
     if frame.empty:
-        return pd.DataFrame({"session": pd.Series(dtype="int64"), "start": frame["local"], "end": frame["local"],
-                             "minutes": pd.Series(dtype="float64"), "plays": pd.Series(dtype="int64"),
-                             "streams": pd.Series(dtype="int64"), "top_artist": pd.Series(dtype="str")})[columns]
+        return _no_sessions(frame)
     at = None if within is None else _positions(within, frame, gap_minutes)
-    if at is None:
-        start, end = _utc_wall(frame["start"]), _utc_wall(frame["end"])
-        # sessions are runs of plays in start order (explore.load_plays keeps that order)
-        order = None if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
-        plays = frame if order is None else frame.iloc[order]
-        if order is not None:
-            start, end = start[order], end[order]
-    else:
-        start, end, plays = within.start[at], within.end[at], frame
-    new = session_starts(start, end, gap_minutes)
-    bounds = np.flatnonzero(new)
-    count = len(bounds)
+    if at is not None:
+        return _session_table(within.start[at], within.end[at], frame["is_stream"].to_numpy(), frame["local"].dt.tz,
+                              gap_minutes, lambda bounds, sizes: _reused_top_artists(within, at, bounds, sizes))
+    start, end = _utc_wall(frame["start"]), _utc_wall(frame["end"])
+    # sessions are runs of plays in start order (explore.load_plays keeps that order)
+    order = None if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
+    plays = frame if order is None else frame.iloc[order]
+    if order is not None:
+        start, end = start[order], end[order]
+
+    def top(bounds: np.ndarray, sizes: np.ndarray) -> pd.Series:
+        return _top_artists(np.repeat(np.arange(len(bounds)), sizes), creator_names(plays),
+                            plays["ms_played"].to_numpy(), len(bounds))
+
+    return _session_table(start, end, plays["is_stream"].to_numpy(), frame["local"].dt.tz, gap_minutes, top)
+
+
+def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> pd.DataFrame:
+    """``sessions`` of all the parts' plays together. ``parts``: each content type's selection
+    (localised, streams marked, one zone); ``split``: ``split_of`` the splits of every play of
+    those content types (in the same order), whose sessions the selection reuses."""
+    located = _located(split, parts, gap_minutes)
+    if located is None:
+        return sessions(_together(parts), gap_minutes)
+    at, stream = located
+    if not len(stream):
+        return _no_sessions(parts[0])
+    return _session_table(split.start[at], split.end[at], stream, parts[0]["local"].dt.tz, gap_minutes,
+                          lambda bounds, sizes: _reused_top_artists(split, at, bounds, sizes))
+
+
+def _no_sessions(frame: pd.DataFrame) -> pd.DataFrame:
+    return pd.DataFrame({"session": pd.Series(dtype="int64"), "start": frame["local"], "end": frame["local"],
+                         "minutes": pd.Series(dtype="float64"), "plays": pd.Series(dtype="int64"),
+                         "streams": pd.Series(dtype="int64"), "top_artist": pd.Series(dtype="str")})[_SESSION_COLUMNS]
+
+
+def _session_table(start: np.ndarray, end: np.ndarray, stream: np.ndarray, tz, gap_minutes: float,
+                   top: Callable[[np.ndarray, np.ndarray], pd.Series]) -> pd.DataFrame:
+    """The ``sessions`` table of some plays in start order: their UTC starts and ends, whether
+    each is a stream, the zone to show times in, and how to name the top artist of the
+    sessions that begin at ``bounds`` and hold ``sizes`` plays."""
+    bounds = np.flatnonzero(session_starts(start, end, gap_minutes))
     ends = np.maximum.reduceat(end, bounds)
     sizes = np.diff(np.r_[bounds, len(start)])
-    if at is None:
-        top = _top_artists(np.cumsum(new) - 1, creator_names(plays), plays["ms_played"].to_numpy(), count)
-    else:
-        top = _reused_top_artists(within, at, bounds, sizes)
-    tz = frame["local"].dt.tz
     out = pd.DataFrame({
-        "session": np.arange(count, dtype="int64"),
+        "session": np.arange(len(bounds), dtype="int64"),
         "start": pd.Series(start[bounds]).dt.tz_localize("UTC").dt.tz_convert(tz),  # in start order: the first
         "end": pd.Series(ends).dt.tz_localize("UTC").dt.tz_convert(tz),
         "minutes": (ends - start[bounds]) / np.timedelta64(60_000_000, "us"),
         "plays": sizes.astype("int64"),
-        "streams": np.add.reduceat(plays["is_stream"].to_numpy(dtype="int64"), bounds),
-        "top_artist": top,
+        "streams": np.add.reduceat(stream.astype("int64"), bounds),
+        "top_artist": top(bounds, sizes),
     })
-    return out[columns]
+    return out[_SESSION_COLUMNS]
+
+
+def _located(split: SessionSplit | None, parts: list[pd.DataFrame],
+             gap_minutes: float) -> tuple[slice | np.ndarray, np.ndarray] | None:
+    """Where the parts' plays sit among ``split``'s rows (``split_of`` of their content types'
+    splits), and whether each is a stream; None — nothing to reuse — when a part is not a
+    selection of its split's rows or the gap is another."""
+    if split is None or split.gap_minutes != gap_minutes:
+        return None
+    splits, places = split.parts or (split,), split.places or (None,)
+    if len(splits) != len(parts):
+        return None
+    if len(parts) == 1:
+        at = _positions(split, parts[0], gap_minutes) if not parts[0].empty else slice(0, 0)
+        return None if at is None else (at, parts[0]["is_stream"].to_numpy())
+    inside, stream = np.zeros(len(split.index), dtype=bool), np.zeros(len(split.index), dtype=bool)
+    for its_split, place, frame in zip(splits, places, parts):
+        if frame.empty:
+            continue
+        at = _positions(its_split, frame, gap_minutes)
+        if at is None:
+            return None
+        inside[place[at]], stream[place[at]] = True, frame["is_stream"].to_numpy()
+    at = np.flatnonzero(inside)
+    if len(at) and at[-1] - at[0] + 1 == len(at):
+        at = slice(int(at[0]), int(at[-1]) + 1)
+    return at, stream[at]
+
+
+def _together(parts: list[pd.DataFrame]) -> pd.DataFrame:
+    """The parts' plays in one frame, in the order of their labels (a history's order)."""
+    return pd.concat(parts).sort_index(kind="stable") if len(parts) > 1 else parts[0]
 
 
 def _reused_top_artists(split: SessionSplit, at: slice | np.ndarray, bounds: np.ndarray,
@@ -156,13 +287,20 @@ def _reused_top_artists(split: SessionSplit, at: slice | np.ndarray, bounds: np.
     same = (split.first[whole] == first) & (split.last[whole] == last) & (last - first + 1 == sizes)
     top = np.where(same, split.top_artist[whole], None)
     redo = np.flatnonzero(~same)
-    if len(redo):
-        lengths = sizes[redo]
-        session = np.repeat(np.arange(len(redo)), lengths)
-        offset = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        rows = place(np.repeat(bounds[redo], lengths) + offset)
-        top[redo] = _top_artists(session, split.names.iloc[rows], split.ms[rows], len(redo)).to_numpy(dtype=object)
+    top[redo] = _runs_top_artists(split.names, split.ms, place, bounds[redo], sizes[redo])
     return pd.Series(top, dtype="str")
+
+
+def _runs_top_artists(names: pd.Series, ms: np.ndarray, place: Callable[[np.ndarray], np.ndarray],
+                      bounds: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The top artist (``_top_artists``) of runs of rows that begin at ``bounds`` and hold
+    ``sizes`` rows each; ``place`` takes a run's positions to rows of ``names`` and ``ms``."""
+    if not len(bounds):
+        return np.empty(0, dtype=object)
+    session = np.repeat(np.arange(len(bounds)), sizes)
+    offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    rows = place(np.repeat(bounds, sizes) + offset)
+    return _top_artists(session, names.iloc[rows], ms[rows], len(bounds)).to_numpy(dtype=object)
 
 
 def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> np.ndarray:
@@ -175,6 +313,18 @@ def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: Sessio
         return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
     bounds = np.flatnonzero(session_starts(within.start[at], within.end[at], gap_minutes))
     return np.add.reduceat(frame["is_stream"].to_numpy(dtype="int64"), bounds)
+
+
+def session_streams_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> np.ndarray:
+    """The ``streams`` column of ``sessions_of(split, parts, gap_minutes)`` alone."""
+    located = _located(split, parts, gap_minutes)
+    if located is None:
+        return session_streams(_together(parts), gap_minutes)
+    at, stream = located
+    if not len(stream):
+        return np.zeros(0, dtype=np.int64)
+    bounds = np.flatnonzero(session_starts(split.start[at], split.end[at], gap_minutes))
+    return np.add.reduceat(stream.astype(np.int64), bounds)
 
 
 def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> pd.Series:
@@ -322,6 +472,33 @@ def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts
         if with_ms:
             times[first], times[second] = (counted[:, 1:] for counted in _two_per_day(*args, coded.ms))
     return DayCounts(days=days, skips=skips, details=details, values=dict(coded.values), plays=plays, ms=times)
+
+
+def day_counts_of(parts: list[DayCounts]) -> DayCounts:
+    """The counts of several disjoint sets of plays added up (``day_counts`` of each content
+    type, all in one zone): those of ``day_counts`` of their plays together."""
+    if len(parts) == 1:
+        return parts[0]
+    days = np.unique(np.concatenate([part.days for part in parts]))
+    places = [np.searchsorted(days, part.days) for part in parts]
+    values = {column: pd.Index(np.concatenate([part.values[column] for part in parts])).unique().to_numpy(dtype=object)
+              for column in parts[0].values}
+
+    def added(tables: list[np.ndarray], column: str | None = None) -> np.ndarray:
+        # each part's days (rows) and, for a counted column, its values (columns) among all
+        width = tables[0].shape[1] if column is None else len(values[column])
+        total = np.zeros((len(days), width), dtype=np.int64)
+        for part, place, table in zip(parts, places, tables):
+            if column is None or np.array_equal(part.values[column], values[column]):  # one history's columns
+                total[place] += table
+            else:
+                total[np.ix_(place, pd.Index(values[column]).get_indexer(part.values[column]))] += table
+        return total
+
+    return DayCounts(days=days, skips=added([part.skips for part in parts]),
+                     details=added([part.details for part in parts]), values=values,
+                     plays={column: added([part.plays[column] for part in parts], column) for column in values},
+                     ms={column: added([part.ms[column] for part in parts], column) for column in parts[0].ms})
 
 
 def days_between(counts: DayCounts, start: dt.date | None, end: dt.date | None) -> DayCounts:
