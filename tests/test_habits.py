@@ -416,3 +416,55 @@ def test_sessions_outside_the_split_rows_or_of_another_gap_are_split_afresh():
 @functools.cache
 def _session_rows() -> pd.DataFrame:
     return frame_of(SESSION_ROWS, tz=BERLIN)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(["Bo", "Ada", "Cy", None]), st.integers(0, 3)),
+                max_size=40),
+       st.booleans())
+def test_a_sessions_top_artist_is_the_name_with_most_time_counted_in_a_table_or_hashed(plays, in_order):
+    from unittest import mock
+
+    from core.explore import habits
+
+    if in_order:
+        plays = sorted(plays, key=lambda p: p[0])
+    ids = np.array([p[0] for p in plays], dtype=np.int64)
+    names = pd.Series([p[1] for p in plays], dtype=object)
+    ms = np.array([p[2] * 1000 for p in plays], dtype=np.int64)
+    expected = []  # per session: most time, ties by name; none when no play names one
+    for session in range(6):
+        time = {}
+        for i, name, seconds in plays:
+            if i == session and name is not None:
+                time[name] = time.get(name, 0) + seconds
+        expected.append(min(time, key=lambda n: (-time[n], n)) if time else None)
+    table = habits._top_artists(ids, names, ms, 6)
+    with mock.patch.object(habits, "_JOINT_CELLS", 0):
+        hashed = habits._top_artists(ids, names, ms, 6)
+    def shown(tops: pd.Series) -> list:
+        return [None if pd.isna(top) else top for top in tops]
+
+    assert shown(table) == shown(hashed) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 90), st.integers(0, 240)), min_size=1, max_size=30),
+       st.integers(0, 30), st.integers(0, 30), st.sampled_from([5, 30]))
+def test_a_run_of_plays_starts_the_sessions_it_would_alone(plays, lo, length, gap):
+    # plays (minutes after the previous start, minutes long): some long enough to close the
+    # silences after a run's first plays; the run's sessions taken from the whole split agree
+    # with splitting the run afresh
+    from core.explore import habits
+    from core.history.sessions import session_starts
+
+    start = (np.cumsum([p[0] for p in plays]) * 60_000_000).astype("datetime64[us]")
+    end = start + (np.array([p[1] for p in plays]) * 60_000_000).astype("timedelta64[us]")
+    rows = pd.DataFrame({"start": pd.Series(start).dt.tz_localize("UTC"), "end": pd.Series(end).dt.tz_localize("UTC"),
+                         "ms_played": [p[1] * 60_000 for p in plays], "artist_name": "A", "show_name": None,
+                         "audiobook_title": None})
+    split = explore.split_rows(rows, gap)
+    lo = min(lo, len(plays))
+    run = slice(lo, min(len(plays), lo + length))
+    expected = np.flatnonzero(session_starts(start[run], end[run], gap))
+    np.testing.assert_array_equal(habits._starts_within(split, run), expected)

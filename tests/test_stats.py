@@ -539,13 +539,49 @@ def _habits_added_up(plays: pd.DataFrame, filters: Filters) -> None:
                              (explore.day_counts_of([explore.day_counts(p.astype(counted)) for p in parts]),
                               explore.day_counts(whole.astype(counted)))):
         _day_counts_equal(counts, expected)
-    for gap in (5, 30, 240):
-        # every play of each content type, whatever the dates (as the page splits them)
-        split = explore.split_of([explore.split_rows(explore.select_content(plays, (kind,)), gap) for kind in kinds])
-        table = explore.sessions(whole, gap)
-        pd.testing.assert_frame_equal(explore.sessions_of(split, parts, gap), table)
-        np.testing.assert_array_equal(explore.session_streams_of(split, parts, gap), table["streams"].to_numpy())
-        pd.testing.assert_frame_equal(explore.sessions_of(None, parts, gap), table)  # nothing to reuse
+    # the page's plays name their artists once (``history.with_item_columns``): each content
+    # type's sessions can then tell whether another type shares a name, and when none does, a
+    # session of both is named from theirs
+    named = history.with_item_columns(plays)
+    for rows in (plays, named):
+        parts = [explore.apply_filters(rows, dataclasses.replace(filters, content=(kind,))) for kind in kinds]
+        for gap in (5, 30, 240):
+            # every play of each content type, whatever the dates (as the page splits them)
+            split = explore.split_of([explore.split_rows(explore.select_content(rows, (kind,)), gap) for kind in kinds])
+            table = explore.sessions(explore.apply_filters(rows, filters), gap)
+            pd.testing.assert_frame_equal(explore.sessions_of(split, parts, gap), table)
+            np.testing.assert_array_equal(explore.session_streams_of(split, parts, gap), table["streams"].to_numpy())
+            pd.testing.assert_frame_equal(explore.sessions_of(None, parts, gap), table)  # nothing to reuse
+
+
+def test_a_session_of_music_and_videos_adds_up_an_artist_heard_in_both():
+    # one session: Owls' song (3 min), Larks' song (4 min), then Owls' video (2 min). Larks has
+    # the most time in the music alone; Owls has more once its video counts (5 min); the
+    # podcast in between counts as a play of that session
+    music = [row("2024-05-01T08:00:00", 180_000, "Song", "Owls"), row("2024-05-01T08:03:00", 240_000, "Hum", "Larks"),
+             row("2024-05-01T08:30:00", 60_000, None, None, None, track_id=None, episode_name="Ep 1",
+                 episode_show_name="Talk", spotify_episode_uri="spotify:episode:1234567890123456789012"),
+             row("2024-05-01T08:31:00", 30_000, "Hum", "Larks"),
+             row("2024-05-02T08:00:00", 120_000, "Zzz", "Zed"),  # a tie the next day: the first name wins
+             row("2024-05-02T08:02:00", 120_000, None, None, None, track_id=None, episode_name="Ep 2",
+                 episode_show_name="Chat", spotify_episode_uri="spotify:episode:2234567890123456789012")]
+    videos = [row("2024-05-01T08:07:00", 120_000, "Song", "Owls")]
+    db = store.open_memory_store()
+    report = ingest.import_files(db, profile="me", uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(music)),
+                                                            ("Streaming_History_Video_2024.json", orjson.dumps(videos))])
+    assert not report.errors
+    plays = history.with_item_columns(history.load_plays(db, "me"))
+    chosen = Filters(content=("music", "video", "podcast"), tz="UTC", min_ms=0)
+    kinds = ("music", "podcast", "video")
+    parts = [explore.apply_filters(plays, dataclasses.replace(chosen, content=(kind,))) for kind in kinds]
+    split = explore.split_of([explore.split_rows(explore.select_content(plays, (kind,)), 30) for kind in kinds])
+    table = explore.sessions_of(split, parts, 30)
+    assert table[["plays", "top_artist"]].to_dict("records") == [{"plays": 5, "top_artist": "Owls"},
+                                                                 {"plays": 2, "top_artist": "Chat"}]
+    music_alone = explore.sessions_of(split.parts[0], parts[:1], 30)
+    assert music_alone[["plays", "top_artist"]].to_dict("records") == [{"plays": 3, "top_artist": "Larks"},
+                                                                       {"plays": 1, "top_artist": "Zed"}]
+    pd.testing.assert_frame_equal(table, explore.sessions(explore.apply_filters(plays, chosen), 30))
 
 
 def test_an_artist_with_music_and_its_videos_adds_up_across_the_two():

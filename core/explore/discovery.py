@@ -223,16 +223,14 @@ class _Firsts:
 def _firsts(parts: list[DiscoveryPart], level: str, min_ms: int) -> _Firsts:
     """The earliest of the parts' first streams per key: by start, then (plays of one history
     numbered in its order) by index label, as one frame of all their plays would order them."""
-    levels = [part.listens.level(level) for part in parts]
-    keys, codes = common_codes([(its_codes, its_keys) for its_codes, its_keys, _, _ in levels])
-    which = np.full(len(keys), -1, dtype=np.int64)
-    row = np.full(len(keys), -1, dtype=np.int64)
+    keys, codes = common_codes([part.listens.level(level)[:2] for part in parts])
     if len(parts) == 1:
         first = parts[0].listens.first(level, min_ms)
         return _Firsts(keys, codes, np.where(first >= 0, 0, -1), first)
+    which, row = np.full(len(keys), -1, dtype=np.int64), np.full(len(keys), -1, dtype=np.int64)
     best = np.full(len(keys), np.iinfo(np.int64).max)
     best_label = np.full(len(keys), np.iinfo(np.int64).max)
-    for i, (part, (its_codes, its_keys, _, _)) in enumerate(zip(parts, levels)):
+    for i, part in enumerate(parts):
         first = part.listens.first(level, min_ms)
         streamed = np.flatnonzero(first >= 0)
         at = codes[i][first[streamed]]  # these keys' codes among all keys
@@ -270,7 +268,9 @@ def _first_table(parts: list[DiscoveryPart], level: str, min_ms: int) -> pd.Data
     for part, codes in zip(parts, firsts.codes):
         stream = (codes >= 0) & (part.listens.ms >= min_ms)
         streams += np.bincount(codes[stream], minlength=size)
-        total_ms += _total_ms(codes, part.listens.ms, size)
+        _, its_keys, _, its_total = part.listens.level(level)
+        # each part's time per key, kept by its listens when they number the keys alike
+        total_ms += its_total if its_keys is firsts.keys else _total_ms(codes, part.listens.ms, size)
     streamed = np.flatnonzero(firsts.part >= 0)
     which, rows = firsts.part[streamed], firsts.row[streamed]
     artist, track = np.empty(len(rows), dtype=object), np.empty(len(rows), dtype=object)

@@ -60,7 +60,8 @@ class SessionSplit:
     end: np.ndarray
     first: np.ndarray  # per session: its first and last row
     last: np.ndarray
-    top_artist: np.ndarray  # per session (object: str or None)
+    top_artist: np.ndarray  # per session (object: str or None) and its ms_played (0 for none)
+    top_ms: np.ndarray
     names: pd.Series  # per row: ``creator_names`` and ms_played, to name a session again
     ms: np.ndarray
     # ``split_of``: the splits of its content types, and each one's rows' positions among these
@@ -80,9 +81,9 @@ def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | No
     first = np.flatnonzero(new)
     count = len(first)
     names, ms = creator_names(rows), rows["ms_played"].to_numpy()
+    top, top_ms = _tops(ids, names, ms, count)
     return SessionSplit(gap_minutes=gap_minutes, index=rows.index, start=start, end=end, first=first,
-                        last=np.r_[first[1:], len(rows)] - 1,
-                        top_artist=_top_artists(ids, names, ms, count).to_numpy(dtype=object), names=names, ms=ms)
+                        last=np.r_[first[1:], len(rows)] - 1, top_artist=top, top_ms=top_ms, names=names, ms=ms)
 
 
 def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
@@ -100,7 +101,7 @@ def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
     labels = [split.index.to_numpy() for split in splits]
     if any(its.dtype.kind not in "iu" or (len(its) and its.min() < 0) for its in labels):
         return None
-    owner = np.full(max((int(its.max()) + 1 for its in labels if len(its)), default=0), -1, dtype=np.int64)
+    owner = np.full(max((int(its.max()) + 1 for its in labels if len(its)), default=0), -1, dtype=np.int16)
     for i, its in enumerate(labels):
         if np.any(owner[its] >= 0):
             return None
@@ -111,30 +112,65 @@ def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
     count = int(taken.sum())
     start, end = np.empty(count, dtype="datetime64[us]"), np.empty(count, dtype="datetime64[us]")
     ms = np.empty(count, dtype=np.int64)
-    part_of, where = np.empty(count, dtype=np.int64), np.empty(count, dtype=np.int64)
-    for i, (split, place) in enumerate(zip(splits, places)):
+    for split, place in zip(splits, places):
         start[place], end[place], ms[place] = split.start, split.end, split.ms
-        part_of[place], where[place] = i, np.arange(len(place))
     if np.any(start[1:] < start[:-1]):
         return None
     names = _names_of(splits, places, count)
-    new = session_starts(start, end, gap)
-    first = np.flatnonzero(new)
+    first = np.flatnonzero(session_starts(start, end, gap))
     last = np.r_[first[1:], count] - 1
-    sizes = last - first + 1
-    # a session that is one of a part's sessions whole (its first play starts that session,
-    # and it holds as many plays) keeps that session's top artist
-    top, whole = np.full(len(first), None, dtype=object), np.zeros(len(first), dtype=bool)
-    for i, split in enumerate(splits):
-        mine = np.flatnonzero(part_of[first] == i)
-        at = where[first[mine]]
-        its = np.searchsorted(split.first, at, side="right") - 1
-        same = (split.first[its] == at) & (split.last[its] - at + 1 == sizes[mine])
-        top[mine[same]], whole[mine[same]] = split.top_artist[its[same]], True
-    redo = np.flatnonzero(~whole)
-    top[redo] = _runs_top_artists(names, ms, lambda i: i, first[redo], sizes[redo])
+    top, top_ms = _tops_of(splits, places, first, last, names, ms)
     return SessionSplit(gap_minutes=gap, index=pd.Index(np.flatnonzero(taken)), start=start, end=end, first=first,
-                        last=last, top_artist=top, names=names, ms=ms, parts=tuple(splits), places=places)
+                        last=last, top_artist=top, top_ms=top_ms, names=names, ms=ms, parts=tuple(splits),
+                        places=places)
+
+
+def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], first: np.ndarray, last: np.ndarray,
+             names: pd.Series, ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The top artist and its time of each session of several splits' rows together (the
+    sessions begin at ``first`` and end at ``last`` of those rows, named ``names`` with
+    ``ms``; ``places``: each split's rows among them), from the splits' own where that is
+    exact, else from the plays.
+
+    Each split's sessions lie whole in one session of them all. A session that holds at most
+    one session of each split, of splits that share no name, adds up no name across them:
+    its top artist is the best of theirs (one split's session alone is its own)."""
+    count = len(first)
+    held = [np.searchsorted(first, place[split.first], side="right") - 1 for split, place in zip(splits, places)]
+    sessions = np.vstack([np.bincount(its, minlength=count) for its in held])  # (splits, sessions of all)
+    exact = sessions.max(axis=0) <= 1
+    shared = _shared_names(splits)
+    for i, j in zip(*np.nonzero(np.triu(shared, 1))):
+        exact &= (sessions[i] == 0) | (sessions[j] == 0)
+    top, top_ms = np.full(count, None, dtype=object), np.zeros(count, dtype=np.int64)
+    # the splits' tops of the exact sessions: most time, then the first name alphabetically
+    chosen = [np.flatnonzero(exact[its] & pd.notna(split.top_artist)) for split, its in zip(splits, held)]
+    session = np.concatenate([its[at] for its, at in zip(held, chosen)])
+    time = np.concatenate([split.top_ms[at] for split, at in zip(splits, chosen)])
+    name = np.concatenate([split.top_artist[at] for split, at in zip(splits, chosen)])
+    codes, uniques = pd.factorize(name)
+    rank = np.empty(len(uniques), dtype=np.int64)
+    rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
+    best = np.lexsort((rank[codes], -time, session))
+    best = best[np.r_[True, session[best][1:] != session[best][:-1]]] if len(best) else best
+    top[session[best]], top_ms[session[best]] = name[best], time[best]
+    # the others from their plays
+    redo = np.flatnonzero(~exact)
+    top[redo], top_ms[redo] = _runs_top_artists(names, ms, lambda i: i, first[redo], last[redo] - first[redo] + 1)
+    return top, top_ms
+
+
+def _shared_names(splits: list[SessionSplit]) -> np.ndarray:
+    """(splits, splits) bool: whether two splits have a name in common (assumed, unless their
+    names are categoricals of the same categories whose codes can be compared)."""
+    kinds = [split.names.dtype for split in splits]
+    if not all(isinstance(kind, pd.CategoricalDtype) and kind.categories.equals(kinds[0].categories)
+               for kind in kinds):
+        return np.ones((len(splits), len(splits)), dtype=bool)
+    width = len(kinds[0].categories)
+    present = np.vstack([np.bincount(codes[codes >= 0], minlength=width) > 0
+                         for codes in (split.names.cat.codes.to_numpy() for split in splits)]).astype(np.int64)
+    return (present @ present.T) > 0
 
 
 def _names_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], count: int) -> pd.Series:
@@ -144,10 +180,10 @@ def _names_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], count:
     kinds = [its.dtype for its in names]
     if all(isinstance(kind, pd.CategoricalDtype) for kind in kinds) \
             and all(kind.categories.equals(kinds[0].categories) for kind in kinds):
-        codes = np.empty(count, dtype=np.int64)
+        codes = np.empty(count, dtype=names[0].cat.codes.dtype)  # one history's categories: one code type
         for its, place in zip(names, places):
             codes[place] = its.cat.codes.to_numpy()
-        return pd.Series(pd.Categorical.from_codes(codes, dtype=kinds[0]))
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=kinds[0], validate=False))
     values = np.empty(count, dtype=object)
     for its, place in zip(names, places):
         values[place] = its.to_numpy(dtype=object)
@@ -188,8 +224,9 @@ def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit 
         return _no_sessions(frame)
     at = None if within is None else _positions(within, frame, gap_minutes)
     if at is not None:
-        return _session_table(within.start[at], within.end[at], frame["is_stream"].to_numpy(), frame["local"].dt.tz,
-                              gap_minutes, lambda bounds, sizes: _reused_top_artists(within, at, bounds, sizes))
+        return _session_table(within.start[at], within.end[at], _starts_within(within, at),
+                              frame["is_stream"].to_numpy(), frame["local"].dt.tz,
+                              lambda bounds, sizes: _reused_top_artists(within, at, bounds, sizes))
     start, end = _utc_wall(frame["start"]), _utc_wall(frame["end"])
     # sessions are runs of plays in start order (explore.load_plays keeps that order)
     order = None if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
@@ -201,7 +238,8 @@ def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit 
         return _top_artists(np.repeat(np.arange(len(bounds)), sizes), creator_names(plays),
                             plays["ms_played"].to_numpy(), len(bounds))
 
-    return _session_table(start, end, plays["is_stream"].to_numpy(), frame["local"].dt.tz, gap_minutes, top)
+    return _session_table(start, end, np.flatnonzero(session_starts(start, end, gap_minutes)),
+                          plays["is_stream"].to_numpy(), frame["local"].dt.tz, top)
 
 
 def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> pd.DataFrame:
@@ -214,8 +252,8 @@ def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minut
     at, stream = located
     if not len(stream):
         return _no_sessions(parts[0])
-    return _session_table(split.start[at], split.end[at], stream, parts[0]["local"].dt.tz, gap_minutes,
-                          lambda bounds, sizes: _reused_top_artists(split, at, bounds, sizes))
+    return _session_table(split.start[at], split.end[at], _starts_within(split, at), stream,
+                          parts[0]["local"].dt.tz, lambda bounds, sizes: _reused_top_artists(split, at, bounds, sizes))
 
 
 def _no_sessions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -224,12 +262,12 @@ def _no_sessions(frame: pd.DataFrame) -> pd.DataFrame:
                          "streams": pd.Series(dtype="int64"), "top_artist": pd.Series(dtype="str")})[_SESSION_COLUMNS]
 
 
-def _session_table(start: np.ndarray, end: np.ndarray, stream: np.ndarray, tz, gap_minutes: float,
+def _session_table(start: np.ndarray, end: np.ndarray, bounds: np.ndarray, stream: np.ndarray, tz,
                    top: Callable[[np.ndarray, np.ndarray], pd.Series]) -> pd.DataFrame:
-    """The ``sessions`` table of some plays in start order: their UTC starts and ends, whether
-    each is a stream, the zone to show times in, and how to name the top artist of the
-    sessions that begin at ``bounds`` and hold ``sizes`` plays."""
-    bounds = np.flatnonzero(session_starts(start, end, gap_minutes))
+    """The ``sessions`` table of some plays in start order: their UTC starts and ends, the
+    plays that start a session (``bounds``), whether each is a stream, the zone to show times
+    in, and how to name the top artist of the sessions that begin at ``bounds`` and hold
+    ``sizes`` plays."""
     ends = np.maximum.reduceat(end, bounds)
     sizes = np.diff(np.r_[bounds, len(start)])
     out = pd.DataFrame({
@@ -257,18 +295,55 @@ def _located(split: SessionSplit | None, parts: list[pd.DataFrame],
     if len(parts) == 1:
         at = _positions(split, parts[0], gap_minutes) if not parts[0].empty else slice(0, 0)
         return None if at is None else (at, parts[0]["is_stream"].to_numpy())
-    inside, stream = np.zeros(len(split.index), dtype=bool), np.zeros(len(split.index), dtype=bool)
+    where = []  # each part's plays' positions among the split's rows (increasing)
     for its_split, place, frame in zip(splits, places, parts):
-        if frame.empty:
-            continue
-        at = _positions(its_split, frame, gap_minutes)
+        at = _positions(its_split, frame, gap_minutes) if not frame.empty else slice(0, 0)
         if at is None:
             return None
-        inside[place[at]], stream[place[at]] = True, frame["is_stream"].to_numpy()
-    at = np.flatnonzero(inside)
-    if len(at) and at[-1] - at[0] + 1 == len(at):
-        at = slice(int(at[0]), int(at[-1]) + 1)
-    return at, stream[at]
+        where.append(place[at])
+    count = sum(len(its) for its in where)
+    if not count:
+        return slice(0, 0), np.zeros(0, dtype=bool)
+    lo = min(int(its[0]) for its in where if len(its))
+    hi = max(int(its[-1]) for its in where if len(its)) + 1
+    if hi - lo == count:  # one run of the split's rows (a date range of each content type is)
+        at, offset = slice(lo, hi), lo
+    else:
+        at, offset = np.sort(np.concatenate(where)), None
+    stream = np.empty(count, dtype=bool)
+    for its, frame in zip(where, parts):
+        stream[its - offset if offset is not None else np.searchsorted(at, its)] = frame["is_stream"].to_numpy()
+    return at, stream
+
+
+def _starts_within(split: SessionSplit, at: slice | np.ndarray) -> np.ndarray:
+    """Which of the plays ``at`` of ``split``'s rows start a session of those plays alone
+    (positions among them): ``session_starts`` of them, taken from the split's own sessions
+    where a range's start no longer matters.
+
+    In a run of rows from ``lo``, a play starts a session as it does in the split unless the
+    plays before ``lo`` (the latest of their ends) closed a silence the run's own plays leave
+    open; from the first play by which the run's latest end reaches theirs, it is the split's."""
+    gap = split.gap_minutes
+    if not isinstance(at, slice) or at.stop <= at.start:
+        return np.flatnonzero(session_starts(split.start[at], split.end[at], gap))
+    lo, hi = at.start, at.stop
+    ends = split.end.view(np.int64)
+    caught = lo  # the first row by which the run's latest end has reached the latest end before it
+    if lo:
+        before, latest = ends[:lo].max(), np.iinfo(np.int64).min
+        while caught < hi:
+            stop = min(hi, caught + 4096)
+            running = np.maximum(np.maximum.accumulate(ends[caught:stop]), latest)
+            reached = np.flatnonzero(running >= before)
+            if len(reached):
+                caught += int(reached[0])
+                break
+            latest, caught = running[-1], stop
+    head = min(caught + 1, hi)  # split afresh up to ``caught`` (the next play's start compares with its end)
+    fresh = np.flatnonzero(session_starts(split.start[lo:head], split.end[lo:head], gap))
+    kept = split.first[np.searchsorted(split.first, head):np.searchsorted(split.first, hi)] - lo
+    return np.r_[fresh, kept]
 
 
 def _together(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -287,20 +362,20 @@ def _reused_top_artists(split: SessionSplit, at: slice | np.ndarray, bounds: np.
     same = (split.first[whole] == first) & (split.last[whole] == last) & (last - first + 1 == sizes)
     top = np.where(same, split.top_artist[whole], None)
     redo = np.flatnonzero(~same)
-    top[redo] = _runs_top_artists(split.names, split.ms, place, bounds[redo], sizes[redo])
+    top[redo] = _runs_top_artists(split.names, split.ms, place, bounds[redo], sizes[redo])[0]
     return pd.Series(top, dtype="str")
 
 
 def _runs_top_artists(names: pd.Series, ms: np.ndarray, place: Callable[[np.ndarray], np.ndarray],
-                      bounds: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-    """The top artist (``_top_artists``) of runs of rows that begin at ``bounds`` and hold
-    ``sizes`` rows each; ``place`` takes a run's positions to rows of ``names`` and ``ms``."""
+                      bounds: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The top artist and its time (``_tops``) of runs of rows that begin at ``bounds`` and
+    hold ``sizes`` rows each; ``place`` takes a run's positions to rows of ``names`` and ``ms``."""
     if not len(bounds):
-        return np.empty(0, dtype=object)
+        return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
     session = np.repeat(np.arange(len(bounds)), sizes)
     offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
     rows = place(np.repeat(bounds, sizes) + offset)
-    return _top_artists(session, names.iloc[rows], ms[rows], len(bounds)).to_numpy(dtype=object)
+    return _tops(session, names.iloc[rows], ms[rows], len(bounds))
 
 
 def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> np.ndarray:
@@ -311,8 +386,7 @@ def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: Sessio
         ids = split_sessions(frame, gap_minutes).to_numpy()
         count = int(ids.max()) + 1 if len(ids) else 0
         return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
-    bounds = np.flatnonzero(session_starts(within.start[at], within.end[at], gap_minutes))
-    return np.add.reduceat(frame["is_stream"].to_numpy(dtype="int64"), bounds)
+    return np.add.reduceat(frame["is_stream"].to_numpy(dtype="int64"), _starts_within(within, at))
 
 
 def session_streams_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> np.ndarray:
@@ -323,37 +397,53 @@ def session_streams_of(split: SessionSplit | None, parts: list[pd.DataFrame], ga
     at, stream = located
     if not len(stream):
         return np.zeros(0, dtype=np.int64)
-    bounds = np.flatnonzero(session_starts(split.start[at], split.end[at], gap_minutes))
-    return np.add.reduceat(stream.astype(np.int64), bounds)
+    return np.add.reduceat(stream.astype(np.int64), _starts_within(split, at))
 
 
 def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> pd.Series:
     """Per session 0..count-1, the name with the most ms_played (ties: alphabetically first)."""
+    return pd.Series(_tops(ids, names, ms, count)[0], dtype="str")
+
+
+def _tops(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_top_artists`` (object: None where no play names one) and each one's ms_played (0 for none)."""
     codes, uniques = pd.factorize(names)
     known = codes >= 0
+    if not known.all():
+        ids, codes, ms = ids[known], codes[known], ms[known]
     alphabetical = np.sort(np.asarray(uniques, dtype=object))
     rank = np.empty(len(uniques), dtype=np.int64)
     rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
     width = max(len(uniques), 1)
-    # one number per (session, name); hashed, not sorted (a sort of a million pairs was
-    # most of the time): numbered in order of first appearance
-    inverse, pairs = pd.factorize(ids[known].astype(np.int64) * width + rank[codes[known]])
-    total = np.bincount(inverse, weights=ms[known]).astype(np.int64)  # whole milliseconds
+    cell = ids.astype(np.int64, copy=False) * width + rank[codes]  # one number per (session, name)
+    top, top_ms = np.full(count, None, dtype=object), np.zeros(count, dtype=np.int64)
+    if count * width <= _JOINT_CELLS:
+        # few sessions or few names (a range's cut sessions; a history of few artists): a
+        # table of every (session, name), counted directly
+        plays = np.bincount(cell, minlength=count * width).reshape(count, width)
+        time = np.bincount(cell, weights=ms, minlength=count * width).reshape(count, width)
+        best = np.where(plays > 0, time, -1).argmax(axis=1)  # ties: the first name alphabetically
+        named = np.flatnonzero(plays[np.arange(count), best] > 0)
+        top[named], top_ms[named] = alphabetical[best[named]], time[named, best[named]].astype(np.int64)
+        return top, top_ms
+    # else hashed, not sorted (a sort of a million pairs was most of the time): numbered in
+    # order of first appearance
+    inverse, pairs = pd.factorize(cell)
+    total = np.bincount(inverse, weights=ms).astype(np.int64)  # whole milliseconds
     session, name_rank = pairs // width, pairs % width
-    top = np.full(count, None, dtype=object)
     if len(pairs) == 0:
-        return pd.Series(top, dtype="str")
+        return top, top_ms
     if np.all(session[1:] >= session[:-1]) and int(total.max()) < (2 ** 62) // width:
         # plays in session order (sessions are numbered in time order): each session's pairs
         # are one run; the largest (time, then earliest name) per run is the answer
         bounds = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
         best = np.maximum.reduceat(total * width + (width - 1 - name_rank), bounds)
-        top[session[bounds]] = alphabetical[width - 1 - best % width]
+        top[session[bounds]], top_ms[session[bounds]] = alphabetical[width - 1 - best % width], best // width
     else:
         best = np.lexsort((name_rank, -total, session))  # per session: most time, then first name
         best = best[np.r_[True, session[best][1:] != session[best][:-1]]]
-        top[session[best]] = alphabetical[name_rank[best]]
-    return pd.Series(top, dtype="str")
+        top[session[best]], top_ms[session[best]] = alphabetical[name_rank[best]], total[best]
+    return top, top_ms
 
 
 def longest_sessions(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
