@@ -468,3 +468,39 @@ def test_a_run_of_plays_starts_the_sessions_it_would_alone(plays, lo, length, ga
     run = slice(lo, min(len(plays), lo + length))
     expected = np.flatnonzero(session_starts(start[run], end[run], gap))
     np.testing.assert_array_equal(habits._starts_within(split, run), expected)
+
+
+def test_a_run_after_a_play_longer_than_thousands_of_its_plays_starts_the_sessions_it_would_alone():
+    # a play of 300 days, then 6,000 plays 40 minutes apart (each its own session without it)
+    # and one last long play: the run from the second play catches up with it only at its end
+    from core.explore import habits
+    from core.history.sessions import session_starts
+
+    minutes = np.r_[0, 10 + 40 * np.arange(6000), 10 + 40 * 6000]
+    lengths = np.r_[300 * 24 * 60, np.ones(6000), 400 * 24 * 60]
+    start = (minutes * 60_000_000).astype("datetime64[us]")
+    end = start + (lengths * 60_000_000).astype("timedelta64[us]")
+    rows = pd.DataFrame({"start": pd.Series(start).dt.tz_localize("UTC"), "end": pd.Series(end).dt.tz_localize("UTC"),
+                         "ms_played": (lengths * 60_000).astype(int), "artist_name": "A", "show_name": None,
+                         "audiobook_title": None})
+    split = explore.split_rows(rows, 30)
+    assert len(split.first) == 1  # the first play holds them all together
+    for run in (slice(1, len(rows)), slice(1, 5000), slice(4100, len(rows))):
+        expected = np.flatnonzero(session_starts(start[run], end[run], 30))
+        np.testing.assert_array_equal(habits._starts_within(split, run), expected)
+    assert len(habits._starts_within(split, slice(1, len(rows)))) == 6001
+
+
+def test_content_types_whose_plays_are_not_one_historys_are_not_merged():
+    rows = _session_rows()
+    half = len(rows) // 2
+    first, second = explore.split_rows(rows.iloc[:half], 30), explore.split_rows(rows.iloc[half:], 30)
+    assert explore.split_of([first, second]) is not None
+    assert explore.split_of([first, first]) is None  # the same plays twice
+    assert explore.split_of([first, None]) is None
+    shifted = rows.iloc[:half].set_axis(rows.index[:half] - 100)
+    assert explore.split_of([explore.split_rows(shifted, 30), second]) is None  # negative labels
+    renumbered = rows.iloc[:half].set_axis(rows.index[:half] + 1000)  # after the second half's: not in time order
+    assert explore.split_of([explore.split_rows(renumbered, 30), second]) is None
+    with pytest.raises(ValueError, match="one gap"):
+        explore.split_of([first, explore.split_rows(rows.iloc[half:], 45)])

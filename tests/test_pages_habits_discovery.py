@@ -210,3 +210,51 @@ def test_pages_explain_what_an_account_export_does_not_record(db_path):
 def test_pages_without_plays_say_how_to_get_some(db_path, page):
     at = open_page(page, profile="nobody")
     assert [shown(i.value) for i in at.info][-1].startswith("Profile “nobody” has no plays yet.")
+
+
+@pytest.mark.parametrize("content", [["podcast", "music"], ["music", "audiobook", "podcast"]])
+def test_habits_and_discovery_with_several_content_types_chart_what_one_frame_of_them_gives(db_path, content):
+    # the pages keep each content type's counts, sessions and first listens and combine them
+    # (picked in any order): the charts are what one frame of all the chosen plays gives
+    db = store.open_store(db_path)
+    plays = history.load_plays(db, "demo")
+    db.close()
+    tz = explore.guess_timezone(plays["conn_country"].astype(object))
+    chosen = tuple(kind for kind in history.CONTENT_TYPES if kind in content)
+    # from the history's first day (its discoveries) to the last audiobook, not the whole of it
+    start, end = plays["start"].dt.tz_convert(tz).min().date(), dt.date(2025, 4, 30)
+    filters = explore.Filters(start=start, end=end, content=chosen, tz=tz, min_ms=0)
+    frame = explore.apply_filters(plays, filters)
+    assert set(frame["content_type"]) == set(content)
+
+    at = open_page("pages/habits.py")
+    at.multiselect(key="f_content").set_value(content).run()
+    at.date_input(key="f_dates").set_value((start, end)).run()
+    at.radio(key="f_rule").set_value("All plays").run()
+    assert not at.exception
+    drawn = charts_by_title(at)
+    table = explore.sessions(frame, 30)
+    pd.testing.assert_frame_equal(drawn["How long sessions last (minutes)"], table[["minutes"]])
+    longest = explore.longest_sessions(table)
+    assert at.dataframe[0].value["top_artist"].tolist() == longest["top_artist"].tolist()
+    assert at.dataframe[0].value["streams"].tolist() == longest["streams"].tolist()
+    pd.testing.assert_frame_equal(drawn["Skip rate"], explore.skip_rate_over_time(frame))
+    pd.testing.assert_frame_equal(drawn["Why plays ended"], explore.reasons(frame, "end"))
+    pd.testing.assert_frame_equal(drawn["Listening time by device"], explore.platforms(frame))
+    assert {m.label: m.value for m in at.metric}["Sessions"] == f"{len(table):,}"
+
+    at.switch_page("pages/discovery.py").run()
+    assert not at.exception
+    plays_all = explore.localise(explore.select_content(plays, chosen), tz)
+    drawn = charts_by_title(at)
+    pd.testing.assert_frame_equal(drawn["New tracks per month"], explore.new_per_month(plays_all, frame, 0))
+    timeline = explore.first_listen_timeline(plays_all, frame, 0)
+    pd.testing.assert_frame_equal(drawn["Artists by first listen, and how far each went since"].drop(columns="link"),
+                                  timeline)
+    at.radio(key="discovery_level").set_value("artist")
+    at.number_input(key="discovery_min_streams").set_value(3)
+    at.number_input(key="discovery_quiet_days").set_value(90).run()
+    expected = history.forgotten_favourites(plays_all, now=pd.Timestamp(end + dt.timedelta(days=1), tz=tz),
+                                            level="artist", min_streams=3, quiet_days=90, min_ms=0)
+    assert set(expected["artist"]) & set(plays["show_name"].dropna())  # a podcast once on heavy rotation
+    assert at.dataframe[-1].value["artist"].tolist() == expected["artist"].tolist()

@@ -505,12 +505,17 @@ def _discoveries_added_up(plays: pd.DataFrame, filters: Filters) -> None:
         pd.testing.assert_frame_equal(explore.first_listen_timeline_of(parts, filters.min_ms),
                                       explore.first_listen_timeline(plays_all, frame, filters.min_ms))
         for level, level_parts in favourites.items():
-            for min_streams, quiet_days in ((3, 30), (10, 365)):
+            for min_streams, quiet_days, limit in ((3, 30, 500), (3, 30, 4), (10, 365, 500)):
                 pd.testing.assert_frame_equal(
                     history.forgotten_of(level_parts, now=now, min_streams=min_streams, quiet_days=quiet_days,
-                                         min_ms=filters.min_ms, limit=500),
+                                         min_ms=filters.min_ms, limit=limit),
                     history.forgotten_favourites(plays_all, now=now, level=level, min_streams=min_streams,
-                                                 quiet_days=quiet_days, min_ms=filters.min_ms, limit=500))
+                                                 quiet_days=quiet_days, min_ms=filters.min_ms, limit=limit))
+            # a limit keeps the head of the whole list (only the rows that can make it are named)
+            everything = history.forgotten_of(level_parts, now=now, min_streams=3, quiet_days=30,
+                                              min_ms=filters.min_ms, limit=10_000)
+            pd.testing.assert_frame_equal(history.forgotten_of(level_parts, now=now, min_streams=3, quiet_days=30,
+                                                               min_ms=filters.min_ms, limit=4), everything.head(4))
 
 
 def _day_counts_equal(counts: explore.DayCounts, expected: explore.DayCounts) -> None:

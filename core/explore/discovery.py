@@ -37,6 +37,8 @@ from core.history.frame import (
     epoch_us,
     item_names,
     level_keys,
+    play_order,
+    rows_of,
 )
 
 
@@ -227,21 +229,18 @@ def _firsts(parts: list[DiscoveryPart], level: str, min_ms: int) -> _Firsts:
     if len(parts) == 1:
         first = parts[0].listens.first(level, min_ms)
         return _Firsts(keys, codes, np.where(first >= 0, 0, -1), first)
-    which, row = np.full(len(keys), -1, dtype=np.int64), np.full(len(keys), -1, dtype=np.int64)
-    best = np.full(len(keys), np.iinfo(np.int64).max)
-    best_label = np.full(len(keys), np.iinfo(np.int64).max)
-    for i, part in enumerate(parts):
-        first = part.listens.first(level, min_ms)
-        streamed = np.flatnonzero(first >= 0)
-        at = codes[i][first[streamed]]  # these keys' codes among all keys
-        start = part.listens.start_us[first[streamed]]
-        labels = part.listens.plays.index.to_numpy()
-        label = labels[first[streamed]].astype(np.int64) if labels.dtype.kind in "iu" else np.zeros(len(at), np.int64)
-        earlier = (start < best[at]) | ((start == best[at]) & (label < best_label[at]))
-        at, streamed = at[earlier], streamed[earlier]
-        best[at], best_label[at] = start[earlier], label[earlier]
-        which[at], row[at] = i, first[streamed]
-    return _Firsts(keys, codes, which, row)
+    firsts = [part.listens.first(level, min_ms) for part in parts]
+    rows = [first[first >= 0] for first in firsts]
+    which = np.concatenate([np.full(len(its), i) for i, its in enumerate(rows)])
+    key = np.concatenate([its_codes[its] for its_codes, its in zip(codes, rows)])
+    start = np.concatenate([part.listens.start_us[its] for part, its in zip(parts, rows)])
+    rows = np.concatenate(rows)
+    # per key, its earliest first stream over the parts (ties: in one frame's order of them all)
+    best = np.lexsort((play_order([part.listens.plays for part in parts], which, rows), start, key))
+    best = best[np.r_[True, key[best][1:] != key[best][:-1]]] if len(best) else best
+    part, row = np.full(len(keys), -1, dtype=np.int64), np.full(len(keys), -1, dtype=np.int64)
+    part[key[best]], row[key[best]] = which[best], rows[best]
+    return _Firsts(keys, codes, part, row)
 
 
 def _common_months(parts: list[DiscoveryPart]) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -275,16 +274,14 @@ def _first_table(parts: list[DiscoveryPart], level: str, min_ms: int) -> pd.Data
     which, rows = firsts.part[streamed], firsts.row[streamed]
     artist, track = np.empty(len(rows), dtype=object), np.empty(len(rows), dtype=object)
     first_listen = np.empty(len(rows), dtype="datetime64[us]")
-    order = rows.copy()  # ties: the position in the one part, else the index label
-    for i, part in enumerate(parts):
-        here = which == i
-        plays = part.listens.plays.iloc[rows[here]]
+    frames = [part.listens.plays for part in parts]
+    for here, plays in rows_of(frames, which, rows):
         artist[here] = creator_names(plays).astype("str").to_numpy()
         if level == "track":
             track[here] = item_names(plays).astype("str").to_numpy()
         first_listen[here] = local_wall(plays)
-        if len(parts) > 1:
-            order[here] = plays.index.to_numpy()
+    # ties: the position in the one part, else in one frame's order of them all
+    order = play_order(frames, which, rows) if len(parts) > 1 else rows
     table = {"artist": artist}
     if level == "track":
         table = {"track": track, **table}

@@ -51,8 +51,9 @@ UNKNOWN_COUNTRY_LABEL = f"unknown ({UNKNOWN_COUNTRY})"
 class SessionSplit:
     """The sessions of some plays for one gap, split and named once, so that the sessions
     of a selection of those plays (a date range) reuse every session the selection holds
-    whole (``sessions(frame, gap, within=...)``). Made by ``split_rows``; split on UTC
-    times, so the same in every time zone."""
+    whole (``sessions(frame, gap, within=...)``, ``sessions_of``). Made by ``split_rows``, or
+    by ``split_of`` for several content types together; split on UTC times, so the same in
+    every time zone."""
 
     gap_minutes: float
     index: pd.Index  # the rows' index (increasing integer labels)
@@ -90,9 +91,10 @@ def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
     """The sessions of several splits' plays together: ``split_rows`` of each content type of
     one history, for one gap. Content types are disjoint plays, and a session of one type's
     plays is never cut by another's plays in between (they only shorten the silences), so
-    a session that is one type's session whole keeps its top artist; the others are named
-    again. None when a split is None, or the rows' labels are shared, not non-negative
-    integers, or not in order of start (nothing is reused)."""
+    the sessions of them all are runs of whole sessions of each, named from theirs where
+    that is exact (``_tops_of``) and from their plays elsewhere. None when a split is None,
+    or the rows' labels are shared, not non-negative integers, or not in order of start
+    (nothing is reused)."""
     if len(splits) == 1 or any(split is None for split in splits):
         return splits[0] if len(splits) == 1 else None
     gap = splits[0].gap_minutes
@@ -149,10 +151,7 @@ def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], first: 
     time = np.concatenate([split.top_ms[at] for split, at in zip(splits, chosen)])
     name = np.concatenate([split.top_artist[at] for split, at in zip(splits, chosen)])
     codes, uniques = pd.factorize(name)
-    rank = np.empty(len(uniques), dtype=np.int64)
-    rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
-    best = np.lexsort((rank[codes], -time, session))
-    best = best[np.r_[True, session[best][1:] != session[best][:-1]]] if len(best) else best
+    best = _best_per_session(session, time, _alphabetical(uniques)[1][codes])
     top[session[best]], top_ms[session[best]] = name[best], time[best]
     # the others from their plays
     redo = np.flatnonzero(~exact)
@@ -160,14 +159,19 @@ def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], first: 
     return top, top_ms
 
 
+def _same_categories(names: list[pd.Series]) -> bool:
+    """Whether the splits' names are categoricals of the same categories (one history's), so
+    that their codes can be compared and placed as they are."""
+    kinds = [its.dtype for its in names]
+    return all(isinstance(kind, pd.CategoricalDtype) and kind.categories.equals(kinds[0].categories) for kind in kinds)
+
+
 def _shared_names(splits: list[SessionSplit]) -> np.ndarray:
     """(splits, splits) bool: whether two splits have a name in common (assumed, unless their
     names are categoricals of the same categories whose codes can be compared)."""
-    kinds = [split.names.dtype for split in splits]
-    if not all(isinstance(kind, pd.CategoricalDtype) and kind.categories.equals(kinds[0].categories)
-               for kind in kinds):
+    if not _same_categories([split.names for split in splits]):
         return np.ones((len(splits), len(splits)), dtype=bool)
-    width = len(kinds[0].categories)
+    width = len(splits[0].names.cat.categories)
     present = np.vstack([np.bincount(codes[codes >= 0], minlength=width) > 0
                          for codes in (split.names.cat.codes.to_numpy() for split in splits)]).astype(np.int64)
     return (present @ present.T) > 0
@@ -177,13 +181,11 @@ def _names_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], count:
     """The splits' rows' names placed among all their rows (on the categories' codes when the
     splits name them alike, as columns of one history do)."""
     names = [split.names for split in splits]
-    kinds = [its.dtype for its in names]
-    if all(isinstance(kind, pd.CategoricalDtype) for kind in kinds) \
-            and all(kind.categories.equals(kinds[0].categories) for kind in kinds):
+    if _same_categories(names):
         codes = np.empty(count, dtype=names[0].cat.codes.dtype)  # one history's categories: one code type
         for its, place in zip(names, places):
             codes[place] = its.cat.codes.to_numpy()
-        return pd.Series(pd.Categorical.from_codes(codes, dtype=kinds[0], validate=False))
+        return pd.Series(pd.Categorical.from_codes(codes, dtype=names[0].dtype, validate=False))
     values = np.empty(count, dtype=object)
     for its, place in zip(names, places):
         values[place] = its.to_numpy(dtype=object)
@@ -222,11 +224,8 @@ def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit 
     """
     if frame.empty:
         return _no_sessions(frame)
-    at = None if within is None else _positions(within, frame, gap_minutes)
-    if at is not None:
-        return _session_table(within.start[at], within.end[at], _starts_within(within, at),
-                              frame["is_stream"].to_numpy(), frame["local"].dt.tz,
-                              lambda bounds, sizes: _reused_top_artists(within, at, bounds, sizes))
+    if within is not None:
+        return sessions_of(within, [frame], gap_minutes)  # split afresh when nothing is reused
     start, end = _utc_wall(frame["start"]), _utc_wall(frame["end"])
     # sessions are runs of plays in start order (explore.load_plays keeps that order)
     order = None if np.all(start[1:] >= start[:-1]) else np.argsort(start, kind="stable")
@@ -323,7 +322,8 @@ def _starts_within(split: SessionSplit, at: slice | np.ndarray) -> np.ndarray:
 
     In a run of rows from ``lo``, a play starts a session as it does in the split unless the
     plays before ``lo`` (the latest of their ends) closed a silence the run's own plays leave
-    open; from the first play by which the run's latest end reaches theirs, it is the split's."""
+    open. Once the run's latest end reaches theirs (at some play), every later play starts a
+    session exactly when it does in the split; up to that play the run is split afresh."""
     gap = split.gap_minutes
     if not isinstance(at, slice) or at.stop <= at.start:
         return np.flatnonzero(session_starts(split.start[at], split.end[at], gap))
@@ -381,12 +381,11 @@ def _runs_top_artists(names: pd.Series, ms: np.ndarray, place: Callable[[np.ndar
 def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> np.ndarray:
     """The ``streams`` column of ``sessions(frame, gap_minutes, within)`` alone: what a new
     stream rule changes in that table."""
-    at = None if within is None else _positions(within, frame, gap_minutes)
-    if at is None:
-        ids = split_sessions(frame, gap_minutes).to_numpy()
-        count = int(ids.max()) + 1 if len(ids) else 0
-        return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
-    return np.add.reduceat(frame["is_stream"].to_numpy(dtype="int64"), _starts_within(within, at))
+    if within is not None:
+        return session_streams_of(within, [frame], gap_minutes)  # split afresh when nothing is reused
+    ids = split_sessions(frame, gap_minutes).to_numpy()
+    count = int(ids.max()) + 1 if len(ids) else 0
+    return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
 
 
 def session_streams_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> np.ndarray:
@@ -411,9 +410,7 @@ def _tops(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> tupl
     known = codes >= 0
     if not known.all():
         ids, codes, ms = ids[known], codes[known], ms[known]
-    alphabetical = np.sort(np.asarray(uniques, dtype=object))
-    rank = np.empty(len(uniques), dtype=np.int64)
-    rank[np.argsort(np.asarray(uniques, dtype=object), kind="stable")] = np.arange(len(uniques))
+    alphabetical, rank = _alphabetical(uniques)
     width = max(len(uniques), 1)
     cell = ids.astype(np.int64, copy=False) * width + rank[codes]  # one number per (session, name)
     top, top_ms = np.full(count, None, dtype=object), np.zeros(count, dtype=np.int64)
@@ -440,10 +437,25 @@ def _tops(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> tupl
         best = np.maximum.reduceat(total * width + (width - 1 - name_rank), bounds)
         top[session[bounds]], top_ms[session[bounds]] = alphabetical[width - 1 - best % width], best // width
     else:
-        best = np.lexsort((name_rank, -total, session))  # per session: most time, then first name
-        best = best[np.r_[True, session[best][1:] != session[best][:-1]]]
+        best = _best_per_session(session, total, name_rank)
         top[session[best]], top_ms[session[best]] = alphabetical[name_rank[best]], total[best]
     return top, top_ms
+
+
+def _alphabetical(names) -> tuple[np.ndarray, np.ndarray]:
+    """``names`` in alphabetical order, and each one's place in it."""
+    names = np.asarray(names, dtype=object)
+    order = np.argsort(names, kind="stable")
+    rank = np.empty(len(names), dtype=np.int64)
+    rank[order] = np.arange(len(names))
+    return names[order], rank
+
+
+def _best_per_session(session: np.ndarray, time: np.ndarray, name_rank: np.ndarray) -> np.ndarray:
+    """Of (session, time, name) candidates, the one per session with the most time, then the
+    first name alphabetically (``name_rank``): their positions, by session."""
+    best = np.lexsort((name_rank, -time, session))
+    return best[np.r_[True, session[best][1:] != session[best][:-1]]] if len(best) else best
 
 
 def longest_sessions(table: pd.DataFrame, n: int = 10) -> pd.DataFrame:
@@ -497,7 +509,8 @@ def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
     return counts[:, (np.arange(counts.shape[1]) & bit) > 0].sum(axis=1)
 
 
-# (day, value pair) cells counted in one pass below this (32 MB of float64, as much again in int64)
+# cells of a table counted in one pass below this: (day, value pair) in ``_two_per_day`` (32 MB
+# of float64, as much again in int64), (session, name) in ``_tops`` (three such tables)
 _JOINT_CELLS = 1 << 22
 
 

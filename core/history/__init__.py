@@ -41,6 +41,8 @@ from core.history.frame import (  # noqa: F401
     level_keys,
     load_plays,
     load_plays_snapshot,
+    play_order,
+    rows_of,
     snapshot_path,
     track_keys,
     with_item_columns,

@@ -21,6 +21,8 @@ from core.history.frame import (
     epoch_us,
     item_names,
     level_keys,
+    play_order,
+    rows_of,
 )
 
 MIN_STREAMS = 10  # a favourite: this many streams ...
@@ -66,8 +68,9 @@ class FavouritePart:
 
 def favourite_part(plays: pd.DataFrame, level: str = "track",
                    coded: tuple[np.ndarray, pd.Index] | None = None) -> FavouritePart:
-    """``plays`` for ``forgotten_of``. ``coded``: each play's code and the keys they number
-    (``pd.factorize`` of ``level_keys(plays, level)``, in any order), when the caller has them."""
+    """``plays`` for ``forgotten_of``. ``coded``: each play's code among some keys (its
+    ``level_keys``; -1 for none) and those keys, when the caller has them: any numbering, and
+    keys without plays here are allowed (``explore.FirstListens`` numbers a whole history's)."""
     codes, keys = coded if coded is not None else pd.factorize(level_keys(plays, level))
     return FavouritePart(plays=plays, level=level, codes=np.asarray(codes), keys=keys,
                          start_us=epoch_us(plays["start"]), ms=plays["ms_played"].to_numpy())
@@ -135,8 +138,7 @@ def forgotten_of(parts: list[FavouritePart], now: pd.Timestamp | None = None, mi
     code = np.concatenate([its_codes[its_rows] for its_rows, its_codes in zip(rows, codes)])
     start_us = np.concatenate([part.start_us[its_rows] for part, its_rows in zip(parts, rows)])
     if len(parts) > 1:
-        label = np.concatenate([part.plays.index.to_numpy()[its_rows] for part, its_rows in zip(parts, rows)])
-        in_order = np.argsort(label, kind="stable")
+        in_order = np.argsort(play_order([part.plays for part in parts], part_of, row), kind="stable")
         part_of, row, code, start_us = part_of[in_order], row[in_order], code[in_order], start_us[in_order]
     order, in_window = _peak_windows(code, start_us, window_days * _US_PER_DAY)
     # per code, one run of its streams in time order: its size, its last stream, and its best
@@ -178,15 +180,12 @@ def _of_plays(parts: list[FavouritePart], part_of: np.ndarray, rows: np.ndarray,
     """The artist (and with ``tracks``, the track) and the local, else UTC, start date of the
     plays at ``rows`` of the parts ``part_of`` (one take of each part's rows)."""
     out = {name: np.empty(len(rows), dtype=object) for name in ("artist", "track", "date")}
-    for i, part in enumerate(parts):
-        here = np.flatnonzero(part_of == i)
-        if len(here):
-            plays = part.plays.iloc[rows[here]]
-            out["artist"][here] = creator_names(plays).astype("str").to_numpy()
-            if tracks:
-                out["track"][here] = item_names(plays).astype("str").to_numpy()
-            times = plays["local"] if "local" in plays.columns else plays["start"]
-            out["date"][here] = times.dt.date.to_numpy()
+    for here, plays in rows_of([part.plays for part in parts], part_of, rows):
+        out["artist"][here] = creator_names(plays).astype("str").to_numpy()
+        if tracks:
+            out["track"][here] = item_names(plays).astype("str").to_numpy()
+        times = plays["local"] if "local" in plays.columns else plays["start"]
+        out["date"][here] = times.dt.date.to_numpy()
     return out
 
 

@@ -314,6 +314,28 @@ def level_keys(plays: pd.DataFrame, level: str) -> pd.Series:
     return creator_names(plays) if level == "artist" else item_keys(plays)
 
 
+def rows_of(frames: list[pd.DataFrame], which: np.ndarray, rows: np.ndarray):
+    """The rows ``rows`` of the frames ``which`` (one of each per row asked for), frame by
+    frame: yields (where those rows go among the ones asked for, the frame's rows there)."""
+    for i, frame in enumerate(frames):
+        here = np.flatnonzero(which == i)
+        if len(here):
+            yield here, frame.iloc[rows[here]]
+
+
+def play_order(frames: list[pd.DataFrame], which: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """A number per row asked for (of the frames ``which``, as ``rows_of``) that orders plays
+    of several frames of one history as one frame of them all would: their index labels,
+    which ``load_plays`` numbers in time order. Frames with other labels are taken in turn."""
+    if all(frame.index.dtype.kind in "iu" for frame in frames):
+        order = np.empty(len(rows), dtype=np.int64)
+        for i, frame in enumerate(frames):
+            here = which == i
+            order[here] = frame.index.to_numpy()[rows[here]]
+        return order
+    return which.astype(np.int64) * (int(rows.max(initial=0)) + 1) + rows
+
+
 def common_codes(coded: list[tuple[np.ndarray, pd.Index]]) -> tuple[pd.Index, list[np.ndarray]]:
     """Several frames' codes in one numbering. ``coded``: per frame, a code per row (-1 for
     none) and the keys the codes number (``pd.factorize``). Returns the keys of them all and
