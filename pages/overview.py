@@ -1,7 +1,6 @@
 """Overview: how much you listened, when, and to whom."""
 import dataclasses
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -31,13 +30,9 @@ def _counts(key: tuple, rows: tuple, min_ms: int, _part: explore.Filters) -> dic
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _days(key: tuple, part: explore.Filters) -> np.ndarray:
-    return explore.days_part(_shared.explore_frame(key[1], part))
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _listening(key: tuple, part: explore.Filters, period: str) -> pd.DataFrame:
-    return explore.period_sums(_shared.explore_frame(key[1], part), period)
+def _day_sums(key: tuple, part: explore.Filters) -> pd.DataFrame:
+    # per local day: the days listened, and listening time in every period, from one pass
+    return explore.day_sums(_shared.explore_frame(key[1], part))
 
 
 def _previous(filters: explore.Filters) -> explore.Filters | None:
@@ -65,7 +60,7 @@ rule = f"plays of at least {filters.min_ms // 1000} s" if filters.min_ms else "e
 parts = _shared.content_parts(filters)
 rows = _shared.parts_key(profile, filters)
 summary = {**explore.counts_of([_counts(key, selected, part.min_ms, part) for part, selected in zip(parts, rows)]),
-           "days_listened": explore.days_listened_of([_days(key, _shared.without_rule(part)) for part in parts])}
+           "days_listened": explore.days_listened_of([explore.days_of(_day_sums(key, part)) for part in parts])}
 content = ", ".join(filters.content)
 # two rows of tiles: seven in one row cut totals of a large history ("29…") at laptop width
 top = st.columns(4)
@@ -83,7 +78,7 @@ bottom[2].metric("Albums", f"{summary['albums']:,}", help="Distinct albums of mu
 st.subheader("Listening time")
 st.session_state.setdefault("overview_period", list(PERIODS)[2])  # kept for the session (_shared.keep_controls)
 period = PERIODS[st.radio("Per", list(PERIODS), horizontal=True, key="overview_period")]
-over_time = explore.listening_time_of([_listening(key, part, period) for part in parts], period)
+over_time = explore.listening_time_of([explore.sums_by_period(_day_sums(key, part), period) for part in parts], period)
 st.altair_chart(
     explore.bars_over_time(over_time, "period_start", "hours", f"Hours listened per {period}",
                           tooltip=["period_start", "hours", "streams"]),

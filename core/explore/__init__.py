@@ -149,6 +149,7 @@ from core.explore.overview import (  # noqa: F401
     counts_part,
     days_listened,
     days_listened_of,
+    days_of,
     days_part,
     listening_time,
     listening_time_of,
@@ -159,6 +160,7 @@ from core.explore.periods import (  # noqa: F401
     UNIT,
     Period,
     calendar_years,
+    day_sums,
     local_wall,
     period_codes,
     period_starts,
@@ -166,6 +168,7 @@ from core.explore.periods import (  # noqa: F401
     place_sums,
     span,
     span_of,
+    sums_by_period,
     totals_per_period,
     wall_clock,
 )

@@ -17,8 +17,7 @@ from core.base import MS_PER_HOUR
 from core.explore.periods import (
     UNIT,
     Period,
-    local_wall,
-    period_codes,
+    day_sums,
     period_sums,
     place_sums,
     span,
@@ -72,7 +71,12 @@ def days_listened(frame: pd.DataFrame) -> int:
 
 def days_part(frame: pd.DataFrame) -> np.ndarray:
     """The local dates with a play (``datetime64[us]`` midnights, ascending)."""
-    return period_codes(local_wall(frame), "day")[1]
+    return days_of(day_sums(frame))
+
+
+def days_of(sums: pd.DataFrame) -> np.ndarray:
+    """``days_part`` of some plays from their ``day_sums``."""
+    return sums["period_start"].to_numpy(dtype=UNIT)
 
 
 def days_listened_of(parts: list[np.ndarray]) -> int:

@@ -112,11 +112,34 @@ def totals_per_period(frame: pd.DataFrame, period: Period, periods: pd.DatetimeI
 def period_sums(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
     """Per period with a play (in order): ``period_start``, ``ms`` (every play, whole
     milliseconds) and ``streams``."""
-    codes, starts = period_codes(local_wall(frame), period)
-    ms = np.bincount(codes, weights=frame["ms_played"].to_numpy(), minlength=len(starts))
-    streams = np.bincount(codes, weights=frame["is_stream"].to_numpy(), minlength=len(starts))
-    return pd.DataFrame({"period_start": starts, "ms": ms.astype("int64"),  # whole ms: exact below 2**53
-                         "streams": streams.astype("int64")})
+    return sums_by_period(day_sums(frame), period)
+
+
+def day_sums(frame: pd.DataFrame) -> pd.DataFrame:
+    """``period_sums`` per local day: every period's are the sums of its days
+    (``sums_by_period``), so one pass over the plays serves every period."""
+    days = local_wall(frame).astype("datetime64[D]").view("int64")
+    if len(days) == 0:
+        return pd.DataFrame({"period_start": np.empty(0, dtype=UNIT), "ms": np.zeros(0, dtype="int64"),
+                             "streams": np.zeros(0, dtype="int64")})
+    low = int(days.min())
+    offset = days - low
+    present = np.flatnonzero(np.bincount(offset))
+    ms = np.bincount(offset, weights=frame["ms_played"].to_numpy())[present]
+    streams = np.bincount(offset, weights=frame["is_stream"].to_numpy())[present]
+    return pd.DataFrame({"period_start": (present + low).astype("datetime64[D]").astype(UNIT),
+                         "ms": ms.astype("int64"), "streams": streams.astype("int64")})  # whole ms: exact below 2**53
+
+
+def sums_by_period(days: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """``day_sums`` added up per period (day, week from Monday, month or year)."""
+    if period == "day":
+        return days
+    codes, starts = period_codes(days["period_start"].to_numpy(dtype=UNIT), period)
+    return pd.DataFrame({"period_start": starts,
+                         "ms": np.bincount(codes, weights=days["ms"].to_numpy(), minlength=len(starts)).astype("int64"),
+                         "streams": np.bincount(codes, weights=days["streams"].to_numpy(),
+                                                minlength=len(starts)).astype("int64")})
 
 
 def place_sums(sums: pd.DataFrame, periods: pd.DatetimeIndex) -> pd.DataFrame:

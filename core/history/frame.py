@@ -345,4 +345,5 @@ def common_codes(coded: list[tuple[np.ndarray, pd.Index]]) -> tuple[pd.Index, li
     if all(its_keys is keys for _, its_keys in coded):
         return keys, [codes for codes, _ in coded]
     keys = pd.Index(np.concatenate([np.asarray(its_keys, dtype=object) for _, its_keys in coded])).unique()
-    return keys, [np.append(keys.get_indexer(np.asarray(its_keys, dtype=object)), -1)[codes] for codes, its_keys in coded]
+    return keys, [np.append(keys.get_indexer(np.asarray(its_keys, dtype=object)), -1)[codes]
+                  for codes, its_keys in coded]
