@@ -10,7 +10,9 @@ clock runs from the Import button to the Overview page showing its charts (the i
 first visit after it, the browser drawing them). Then, on Overview, the custom stream
 threshold is set to values no earlier run used and the clock runs from the key press until
 the rerun has finished and every chart is drawn; then podcasts, audiobooks and videos are
-added to the content one at a time, timed the same way. Median of ``--repeat`` runs each.
+added to the content one at a time, timed the same way; then Habits and Discovery are opened
+in turn and the last content type chosen is taken away on each (their sessions and first
+listens over several content types), timed the same way. Median of ``--repeat`` runs each.
 
 Targets (issue 17, 300k plays): a control change <= 0.5 s, import to Overview <= 8 s.
 Uses the tests' browser helpers (tests/browser.py): Debian's Chromium, never a download.
@@ -38,7 +40,7 @@ def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
 
     browser.REPO = repo  # start_app runs `streamlit run Home.py` in this folder
     timings: dict[str, list[float]] = {"import until Overview is drawn": [], "control change until redrawn": [],
-                                       "content added until redrawn": []}
+                                       "content added until redrawn": [], "Habits, Discovery: content type removed": []}
     with tempfile.TemporaryDirectory(prefix="encore-browser-bench-") as workdir:
         app = browser.start_app(Path(workdir))
         try:
@@ -82,6 +84,20 @@ def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
                 browser.expect_charts_rendered(page, min_count=2)
                 timings["content added until redrawn"].append(time.perf_counter() - start)
                 page.keyboard.press("Escape")
+            # Habits and Discovery (sessions and first listens over several content types):
+            # each opened, then the last content type chosen taken away
+            for name in ("Habits", "Discovery"):
+                browser.sidebar_link(page, name).click()
+                expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=120_000)
+                browser.wait_for_app_run(page, timeout=120_000)
+                browser.expect_charts_rendered(page, min_count=2, timeout=120_000)
+                content.click()
+                with browser.one_rerun(page, timeout=60_000):
+                    start = time.perf_counter()
+                    page.keyboard.press("Backspace")
+                browser.expect_charts_rendered(page, min_count=2)
+                timings["Habits, Discovery: content type removed"].append(time.perf_counter() - start)
+                page.keyboard.press("Escape")
             assert page.get_by_test_id("stException").count() == 0, "the page raised"
         finally:
             browser.stop_app(app)
@@ -109,11 +125,12 @@ def main() -> int:
                         results[name].setdefault(label, []).extend(runs)
         finally:
             chromium.close()
-    print(f"export: {args.export}; median of {args.repeat} imports, {3 * args.repeat} threshold changes and "
-          f"{3 * args.repeat} content changes\n")
+    print(f"export: {args.export}; median of {args.repeat} imports, {3 * args.repeat} threshold changes, "
+          f"{3 * args.repeat} content types added on Overview and {2 * args.repeat} taken away on Habits and "
+          "Discovery\n")
     for name, _ in versions:
         for label, runs in results[name].items():
-            print(f"{name:<10} {label:<32} {statistics.median(runs):6.2f} s   runs: "
+            print(f"{name:<10} {label:<40} {statistics.median(runs):6.2f} s   runs: "
                   + ", ".join(f"{r:.2f}" for r in runs))
     return 0
 
