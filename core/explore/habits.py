@@ -9,6 +9,7 @@ play of the content (``SessionSplit``) that the range holds whole.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -69,6 +70,19 @@ class SessionSplit:
     parts: tuple[SessionSplit, ...] = ()
     places: tuple[np.ndarray, ...] = ()
 
+    @functools.cached_property
+    def session_end(self) -> np.ndarray:
+        """Per session, the latest end of its plays (worked out once, when ``split_of`` asks)."""
+        return np.maximum.reduceat(self.end, self.first) if len(self.first) else self.end[:0]
+
+    @functools.cached_property
+    def named(self) -> np.ndarray | None:
+        """Which of its names' categories its plays use (None when the names are not a categorical)."""
+        if not isinstance(self.names.dtype, pd.CategoricalDtype):
+            return None
+        codes = self.names.cat.codes.to_numpy()
+        return np.bincount(codes[codes >= 0], minlength=len(self.names.cat.categories)) > 0
+
 
 def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | None:
     """``rows``' sessions (see ``SessionSplit``); None when the rows are not in order of start
@@ -119,12 +133,24 @@ def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
     if np.any(start[1:] < start[:-1]):
         return None
     names = _names_of(splits, places, count)
-    first = np.flatnonzero(session_starts(start, end, gap))
+    first = _merged_firsts(splits, places, gap)
     last = np.r_[first[1:], count] - 1
     top, top_ms = _tops_of(splits, places, first, last, names, ms)
     return SessionSplit(gap_minutes=gap, index=pd.Index(np.flatnonzero(taken)), start=start, end=end, first=first,
                         last=last, top_artist=top, top_ms=top_ms, names=names, ms=ms, parts=tuple(splits),
                         places=places)
+
+
+def _merged_firsts(splits: list[SessionSplit], places: tuple[np.ndarray, ...], gap: float) -> np.ndarray:
+    """Where the sessions of all the splits' plays together begin (positions among them), from
+    the splits' sessions rather than their plays: ``session_starts`` of the sessions (each its
+    first start and latest end) in the order of their first plays. A session of one split that
+    runs on past another's first play keeps that one from starting a session either way."""
+    firsts = np.concatenate([place[split.first] for split, place in zip(splits, places)])
+    starts = np.concatenate([split.start[split.first] for split in splits])
+    ends = np.concatenate([split.session_end for split in splits])
+    order = np.argsort(firsts, kind="stable")
+    return firsts[order][session_starts(starts[order], ends[order], gap)]
 
 
 def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], first: np.ndarray, last: np.ndarray,
@@ -171,9 +197,7 @@ def _shared_names(splits: list[SessionSplit]) -> np.ndarray:
     names are categoricals of the same categories whose codes can be compared)."""
     if not _same_categories([split.names for split in splits]):
         return np.ones((len(splits), len(splits)), dtype=bool)
-    width = len(splits[0].names.cat.categories)
-    present = np.vstack([np.bincount(codes[codes >= 0], minlength=width) > 0
-                         for codes in (split.names.cat.codes.to_numpy() for split in splits)]).astype(np.int64)
+    present = np.vstack([split.named for split in splits]).astype(np.int64)
     return (present @ present.T) > 0
 
 
