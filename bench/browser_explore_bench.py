@@ -33,6 +33,16 @@ sys.path.insert(0, str(REPO))
 from tests import browser  # noqa: E402
 
 
+def _until_redrawn(page, act) -> float:
+    """Seconds from ``act()`` (a key press) until the rerun it starts has finished and the
+    page's charts are drawn."""
+    with browser.one_rerun(page, timeout=60_000):
+        start = time.perf_counter()
+        act()
+    browser.expect_charts_rendered(page, min_count=2)
+    return time.perf_counter() - start
+
+
 def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
     """Time one import and three control changes against the code in ``repo`` (a fresh
     server and store each call, so no value of a change is cached from an earlier call)."""
@@ -69,20 +79,12 @@ def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
             seconds = sidebar.get_by_label("Seconds", exact=True)
             for value in (31, 32, 33):  # values no earlier change in this server used
                 seconds.fill(str(value))
-                with browser.one_rerun(page, timeout=60_000):
-                    start = time.perf_counter()
-                    seconds.press("Enter")
-                browser.expect_charts_rendered(page, min_count=2)
-                timings["control change until redrawn"].append(time.perf_counter() - start)
+                timings["control change until redrawn"].append(_until_redrawn(page, lambda: seconds.press("Enter")))
             content = sidebar.get_by_test_id("stMultiSelect").get_by_role("combobox")
             for kind in ("podcast", "audiobook", "video"):  # three content choices no earlier change made
                 content.click()
                 content.fill(kind)
-                with browser.one_rerun(page, timeout=60_000):
-                    start = time.perf_counter()
-                    page.keyboard.press("Enter")
-                browser.expect_charts_rendered(page, min_count=2)
-                timings["content added until redrawn"].append(time.perf_counter() - start)
+                timings["content added until redrawn"].append(_until_redrawn(page, lambda: page.keyboard.press("Enter")))
                 page.keyboard.press("Escape")
             # Habits and Discovery (sessions and first listens over several content types):
             # each opened, then the last content type chosen taken away
@@ -92,11 +94,8 @@ def bench_code(repo: Path, export: Path, chromium) -> dict[str, list[float]]:
                 browser.wait_for_app_run(page, timeout=120_000)
                 browser.expect_charts_rendered(page, min_count=2, timeout=120_000)
                 content.click()
-                with browser.one_rerun(page, timeout=60_000):
-                    start = time.perf_counter()
-                    page.keyboard.press("Backspace")
-                browser.expect_charts_rendered(page, min_count=2)
-                timings["Habits, Discovery: content type removed"].append(time.perf_counter() - start)
+                timings["Habits, Discovery: content type removed"].append(
+                    _until_redrawn(page, lambda: page.keyboard.press("Backspace")))
                 page.keyboard.press("Escape")
             assert page.get_by_test_id("stException").count() == 0, "the page raised"
         finally:
