@@ -334,8 +334,8 @@ def explore_controls(profile: str) -> explore.Filters:
     if seconds is None:
         seconds = sidebar.number_input("Seconds", min_value=0, max_value=600, step=5, key="f_min_s")
     # the content in one order however it was picked: one cache entry per choice
-    chosen = tuple(kind for kind in history.CONTENT_TYPES if kind in content) or ("music",)
-    return explore.Filters(start=start, end=end, content=chosen, min_ms=int(seconds) * 1000, tz=tz)
+    kinds = tuple(kind for kind in history.CONTENT_TYPES if kind in content) or ("music",)
+    return explore.Filters(start=start, end=end, content=kinds, min_ms=int(seconds) * 1000, tz=tz)
 
 
 def explore_frame(profile: str, filters: explore.Filters) -> pd.DataFrame:

@@ -53,7 +53,7 @@ if not years:
 
 year = st.selectbox("Year", years[::-1], key="year_review_year",
                     help="Years with at least one play, newest first (local start time in the chosen zone).")
-card = _recap(key, filters.tz, tuple(sorted(filters.content)), filters.min_ms, year)  # in any order
+card = _recap(key, filters.tz, filters.content, filters.min_ms, year)
 if card.is_empty:
     st.info(f"No plays in {year} in {filters.tz} for {', '.join(filters.content)}. "
             f"Years with plays: {', '.join(str(y) for y in years[::-1])}.")

@@ -504,3 +504,7 @@ def test_content_types_whose_plays_are_not_one_historys_are_not_merged():
     assert explore.split_of([explore.split_rows(renumbered, 30), second]) is None
     with pytest.raises(ValueError, match="one gap"):
         explore.split_of([first, explore.split_rows(rows.iloc[half:], 45)])
+    none = explore.split_rows(rows.iloc[:0], 30)  # no plays: no sessions, alone or merged
+    assert len(none.first) == len(none.last) == 0
+    merged = explore.split_of([none, explore.split_rows(rows.iloc[:0].set_axis(rows.index[:0] + 5), 30)])
+    assert len(merged.first) == len(merged.last) == len(merged.top_artist) == 0

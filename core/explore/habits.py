@@ -54,7 +54,7 @@ class SessionSplit:
     of a selection of those plays (a date range) reuse every session the selection holds
     whole (``sessions(frame, gap, within=...)``, ``sessions_of``). Made by ``split_rows``, or
     by ``split_of`` for several content types together; split on UTC times, so the same in
-    every time zone."""
+    every time zone. ``session_end`` and ``named`` are worked out when first asked for."""
 
     gap_minutes: float
     index: pd.Index  # the rows' index (increasing integer labels)
@@ -98,7 +98,7 @@ def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | No
     names, ms = creator_names(rows), rows["ms_played"].to_numpy()
     top, top_ms = _tops(ids, names, ms, count)
     return SessionSplit(gap_minutes=gap_minutes, index=rows.index, start=start, end=end, first=first,
-                        last=np.r_[first[1:], len(rows)] - 1, top_artist=top, top_ms=top_ms, names=names, ms=ms)
+                        last=np.r_[first[1:], len(rows)] - 1 if count else first, top_artist=top, top_ms=top_ms, names=names, ms=ms)
 
 
 def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
@@ -134,7 +134,7 @@ def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
         return None
     names = _names_of(splits, places, count)
     first = _merged_firsts(splits, places, gap)
-    last = np.r_[first[1:], count] - 1
+    last = np.r_[first[1:], count] - 1 if len(first) else first
     top, top_ms = _tops_of(splits, places, first, last, names, ms)
     return SessionSplit(gap_minutes=gap, index=pd.Index(np.flatnonzero(taken)), start=start, end=end, first=first,
                         last=last, top_artist=top, top_ms=top_ms, names=names, ms=ms, parts=tuple(splits),

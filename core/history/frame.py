@@ -327,7 +327,7 @@ def play_order(frames: list[pd.DataFrame], which: np.ndarray, rows: np.ndarray) 
     """A number per row asked for (of the frames ``which``, as ``rows_of``) that orders plays
     of several frames of one history as one frame of them all would: their index labels,
     which ``load_plays`` numbers in time order. Frames with other labels are taken in turn."""
-    if all(frame.index.dtype.kind in "iu" for frame in frames):
+    if all(frame.index.dtype.kind in "iu" or frame.empty for frame in frames):
         order = np.empty(len(rows), dtype=np.int64)
         for i, frame in enumerate(frames):
             here = which == i
