@@ -264,9 +264,10 @@ def test_ranked_items_follow_the_rule_through_ties(seed, by, rank_by):
 @pytest.mark.parametrize("dense", [True, False])
 def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, dense, monkeypatch):
     from core.explore import detail
+    from core.history import frame as history_frame
 
     if not dense:  # the (month, item) pairs hashed instead of counted in a table
-        monkeypatch.setattr(detail, "DENSE_CELLS", 0)
+        monkeypatch.setattr(history_frame, "DENSE_CELLS", 0)
     frame = _tied_plays(seed)
     months = frame["wall"].to_numpy().astype("datetime64[M]")
     # a song is ranked under the name it has in the whole selection

@@ -426,6 +426,7 @@ def test_a_sessions_top_artist_is_the_name_with_most_time_counted_in_a_table_or_
     from unittest import mock
 
     from core.explore import habits
+    from core.history import frame as history_frame
 
     if in_order:
         plays = sorted(plays, key=lambda p: p[0])
@@ -440,7 +441,7 @@ def test_a_sessions_top_artist_is_the_name_with_most_time_counted_in_a_table_or_
                 time[name] = time.get(name, 0) + seconds
         expected.append(min(time, key=lambda n: (-time[n], n)) if time else None)
     table = habits._top_artists(ids, names, ms, 6)
-    with mock.patch.object(habits, "_JOINT_CELLS", 0):
+    with mock.patch.object(history_frame, "DENSE_CELLS", 0):
         hashed = habits._top_artists(ids, names, ms, 6)
     def shown(tops: pd.Series) -> list:
         return [None if pd.isna(top) else top for top in tops]

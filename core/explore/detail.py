@@ -14,9 +14,7 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.periods import UNIT, local_wall, period_codes, span_of, totals_per_period
 from core.explore.tops import SEPARATOR, item_part, top_items
-from core.history.frame import column_codes
-
-DENSE_CELLS = 1 << 21  # (month, item) cells counted in arrays of their own below this (16 MB of float64)
+from core.history.frame import cell_sums, column_codes
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,18 +49,10 @@ def detail_part(frame: pd.DataFrame, by: Literal["artist", "track"]) -> DetailPa
         item[frame["track_name"].isna().to_numpy()] = 0
     streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
     width = len(items.cat.categories) + 1
-    cell = month_codes.astype(np.intp) * width + item
-    if len(months) * width <= DENSE_CELLS:  # a cell for every (month, item): no hashing
-        size = len(months) * width
-        pairs = np.flatnonzero(np.bincount(cell, minlength=size))
-        pair_streams = np.bincount(cell, weights=streams, minlength=size)[pairs]
-        pair_ms = np.bincount(cell, weights=ms, minlength=size)[pairs]
-    else:  # the pairs numbered by hashing
-        inverse, pairs = pd.factorize(cell)
-        pair_streams = np.bincount(inverse, weights=streams, minlength=len(pairs))
-        pair_ms = np.bincount(inverse, weights=ms, minlength=len(pairs))
+    pairs, (pair_streams, pair_ms) = cell_sums(month_codes.astype(np.intp) * width + item, len(months) * width,
+                                               streams, ms)
     named = pairs % width > 0
-    pairs = np.asarray(pairs)[named]
+    pairs = pairs[named]
     return DetailPart(frame=frame, by=by, ends=np.array([wall.min(), wall.max()]) if len(wall) else wall,
                       items=items.cat.categories, month=months[pairs // width], item=pairs % width - 1,
                       streams=pair_streams[named].astype("int64"), ms=pair_ms[named].astype("int64"))

@@ -19,7 +19,7 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
 from core.explore.periods import calendar_years, local_wall, period_codes
-from core.history.frame import column_codes, creator_names
+from core.history.frame import cell_sums, column_codes, creator_names
 from core.history.sessions import _utc_wall, session_starts, split_sessions
 
 # What Spotify's reason codes mean, by where they appear (the same code reads differently
@@ -76,10 +76,8 @@ class SessionSplit:
         return np.maximum.reduceat(self.end, self.first) if len(self.first) else self.end[:0]
 
     @functools.cached_property
-    def named(self) -> np.ndarray | None:
-        """Which of its names' categories its plays use (None when the names are not a categorical)."""
-        if not isinstance(self.names.dtype, pd.CategoricalDtype):
-            return None
+    def named(self) -> np.ndarray:
+        """Which of its names' categories its plays use (names that are a categorical)."""
         codes = self.names.cat.codes.to_numpy()
         return np.bincount(codes[codes >= 0], minlength=len(self.names.cat.categories)) > 0
 
@@ -98,7 +96,12 @@ def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | No
     names, ms = creator_names(rows), rows["ms_played"].to_numpy()
     top, top_ms = _tops(ids, names, ms, count)
     return SessionSplit(gap_minutes=gap_minutes, index=rows.index, start=start, end=end, first=first,
-                        last=np.r_[first[1:], len(rows)] - 1 if count else first, top_artist=top, top_ms=top_ms, names=names, ms=ms)
+                        last=_lasts(first, len(rows)), top_artist=top, top_ms=top_ms, names=names, ms=ms)
+
+
+def _lasts(first: np.ndarray, count: int) -> np.ndarray:
+    """The last row of each session, given the first rows of all (in order) and the row count."""
+    return np.r_[first[1:], count] - 1 if len(first) else first
 
 
 def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
@@ -134,7 +137,7 @@ def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
         return None
     names = _names_of(splits, places, count)
     first = _merged_firsts(splits, places, gap)
-    last = np.r_[first[1:], count] - 1 if len(first) else first
+    last = _lasts(first, count)
     top, top_ms = _tops_of(splits, places, first, last, names, ms)
     return SessionSplit(gap_minutes=gap, index=pd.Index(np.flatnonzero(taken)), start=start, end=end, first=first,
                         last=last, top_artist=top, top_ms=top_ms, names=names, ms=ms, parts=tuple(splits),
@@ -165,11 +168,11 @@ def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], first: 
     its top artist is the best of theirs (one split's session alone is its own)."""
     count = len(first)
     held = [np.searchsorted(first, place[split.first], side="right") - 1 for split, place in zip(splits, places)]
-    sessions = np.vstack([np.bincount(its, minlength=count) for its in held])  # (splits, sessions of all)
-    exact = sessions.max(axis=0) <= 1
+    holds = np.vstack([np.bincount(its, minlength=count) for its in held])  # (splits, sessions of all)
+    exact = holds.max(axis=0) <= 1
     shared = _shared_names(splits)
     for i, j in zip(*np.nonzero(np.triu(shared, 1))):
-        exact &= (sessions[i] == 0) | (sessions[j] == 0)
+        exact &= (holds[i] == 0) | (holds[j] == 0)
     top, top_ms = np.full(count, None, dtype=object), np.zeros(count, dtype=np.int64)
     # the splits' tops of the exact sessions: most time, then the first name alphabetically
     chosen = [np.flatnonzero(exact[its] & pd.notna(split.top_artist)) for split, its in zip(splits, held)]
@@ -436,24 +439,13 @@ def _tops(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> tupl
         ids, codes, ms = ids[known], codes[known], ms[known]
     alphabetical, rank = _alphabetical(uniques)
     width = max(len(uniques), 1)
-    cell = ids.astype(np.int64, copy=False) * width + rank[codes]  # one number per (session, name)
+    # one cell per (session, name), whole milliseconds in each
+    pairs, (total,) = cell_sums(ids.astype(np.int64, copy=False) * width + rank[codes], count * width, ms)
+    total = total.astype(np.int64)
     top, top_ms = np.full(count, None, dtype=object), np.zeros(count, dtype=np.int64)
-    if count * width <= _JOINT_CELLS:
-        # few sessions or few names (a range's cut sessions; a history of few artists): a
-        # table of every (session, name), counted directly
-        plays = np.bincount(cell, minlength=count * width).reshape(count, width)
-        time = np.bincount(cell, weights=ms, minlength=count * width).reshape(count, width)
-        best = np.where(plays > 0, time, -1).argmax(axis=1)  # ties: the first name alphabetically
-        named = np.flatnonzero(plays[np.arange(count), best] > 0)
-        top[named], top_ms[named] = alphabetical[best[named]], time[named, best[named]].astype(np.int64)
-        return top, top_ms
-    # else hashed, not sorted (a sort of a million pairs was most of the time): numbered in
-    # order of first appearance
-    inverse, pairs = pd.factorize(cell)
-    total = np.bincount(inverse, weights=ms).astype(np.int64)  # whole milliseconds
-    session, name_rank = pairs // width, pairs % width
     if len(pairs) == 0:
         return top, top_ms
+    session, name_rank = pairs // width, pairs % width
     if np.all(session[1:] >= session[:-1]) and int(total.max()) < (2 ** 62) // width:
         # plays in session order (sessions are numbered in time order): each session's pairs
         # are one run; the largest (time, then earliest name) per run is the answer
@@ -533,8 +525,7 @@ def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
     return counts[:, (np.arange(counts.shape[1]) & bit) > 0].sum(axis=1)
 
 
-# cells of a table counted in one pass below this: (day, value pair) in ``_two_per_day`` (32 MB
-# of float64, as much again in int64), (session, name) in ``_tops`` (three such tables)
+# (day, value pair) cells counted in one pass below this (32 MB of float64, as much again in int64)
 _JOINT_CELLS = 1 << 22
 
 

@@ -314,6 +314,23 @@ def level_keys(plays: pd.DataFrame, level: str) -> pd.Series:
     return creator_names(plays) if level == "artist" else item_keys(plays)
 
 
+# cells counted in a table of every cell up to this many (16 MB of float64 per measure),
+# numbered by hashing beyond
+DENSE_CELLS = 1 << 21
+
+
+def cell_sums(cell: np.ndarray, size: int, *weights: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The cells (of 0..size-1, one per row) that hold a row, and each of ``weights``' sums per
+    such cell. Up to ``DENSE_CELLS`` cells they are counted directly (in ascending order);
+    beyond, numbered by hashing (in order of first appearance: a sort of a million cells costs
+    more)."""
+    if size <= DENSE_CELLS:
+        present = np.flatnonzero(np.bincount(cell, minlength=size))
+        return present, [np.bincount(cell, weights=w, minlength=size)[present] for w in weights]
+    inverse, present = pd.factorize(cell)
+    return np.asarray(present), [np.bincount(inverse, weights=w, minlength=len(present)) for w in weights]
+
+
 def rows_of(frames: list[pd.DataFrame], which: np.ndarray, rows: np.ndarray):
     """The rows ``rows`` of the frames ``which`` (one of each per row asked for), frame by
     frame: yields (where those rows go among the ones asked for, the frame's rows there)."""
