@@ -78,6 +78,66 @@ def test_load_plays_columns_and_unknowns():
         "B — Just long enough"]
 
 
+def _expected_order(db, profile: str) -> list[tuple]:
+    """The profile's plays as the frame must order them: by start, then the natural key (end
+    second, ms, title, offline time, reasons), read straight from SQL."""
+    rows = db.execute(
+        "SELECT unixepoch(played_at) * 1000 - ms_played, unixepoch(played_at), ms_played, track_name, episode_name, "
+        "audiobook_title, reason_start, reason_end FROM plays WHERE profile = ? ORDER BY played_at, ms_played, "
+        "item_name, coalesce(offline_at, ''), coalesce(reason_start, ''), coalesce(reason_end, '')", [profile]).fetchall()
+    return [row[1:] for row in sorted(rows, key=lambda row: row[0])]  # stable: the key order stays within a start
+
+
+def _frame_order(plays: pd.DataFrame) -> list[tuple]:
+    columns = ["track_name", "episode_name", "audiobook_title", "reason_start", "reason_end"]
+    text = [plays[c].astype(object).where(plays[c].notna(), None) for c in columns]
+    end_s = (plays["end"] - pd.Timestamp(0, tz="UTC")) // pd.Timedelta(seconds=1)
+    return list(zip(end_s.tolist(), plays["ms_played"].tolist(),
+                    *(t.tolist() for t in text)))
+
+
+def test_plays_sharing_an_end_second_and_ms_keep_the_natural_key_order_however_they_were_stored():
+    # the table is read in its own order (rowid): here the reverse of the key's, with another
+    # profile's plays in between and five plays that share an end second and ms
+    def record(title, reason_start="clickrow", offline=None, ts="2024-02-01T10:00:00Z", ms=60_000):
+        return {"ts": ts, "ms_played": ms, "master_metadata_track_name": title,
+                "master_metadata_album_artist_name": "A", "reason_start": reason_start, "reason_end": "trackdone",
+                "offline_timestamp": offline}
+    db = store.open_memory_store()
+    files = [[record("B", "trackdone"), record("B", "clickrow")], [record("Zed"), record("Alpha")],
+             [record("Early", ts="2024-02-01T09:59:59Z", ms=59_000), record("Mid", offline=1706781540)],
+             [record("Later", ts="2024-02-01T10:00:01Z", ms=61_000)]]  # starts with the others
+    for n, records in enumerate(files):
+        for profile in ("other", "me"):
+            assert not import_files(db, uploads=[(f"Streaming_History_Audio_2024_{n}.json", orjson.dumps(records))],
+                                    profile=profile).errors
+    plays = history.load_plays(db, "me")
+    assert _frame_order(plays) == _expected_order(db, "me")
+    assert [t for t in plays["track_name"].astype(object)] == ["Early", "Alpha", "B", "B", "Mid", "Zed", "Later"]
+    assert list(plays["reason_start"].astype(object)[2:4]) == ["clickrow", "trackdone"]
+
+
+@pytest.mark.parametrize("longest_ms", [600_000, 1 << 33])  # one sort key, and the two-key sort it stands for
+def test_reading_order_is_end_then_ms(longest_ms):
+    from core.history.frame import _in_key_order
+    rng = np.random.default_rng(7)
+    end_s = rng.integers(1_500_000_000, 1_500_100_000, 5_000)
+    ms = rng.integers(0, longest_ms, 5_000)
+    order = _in_key_order(None, end_s, ms, np.arange(5_000))  # no ties: the store is never asked
+    assert np.array_equal(order, np.lexsort((ms, end_s)))
+
+
+@pytest.mark.parametrize("export", ["extended-2026-b.zip", "account-2025-e", "extended-endsong-c.zip"])
+def test_a_real_history_is_in_start_then_natural_key_order(export):
+    from tests.conftest import real_data_dir
+    db = store.open_memory_store()
+    import_files(db, paths=[real_data_dir() / "exports" / export], profile="p")
+    expected = _expected_order(db, "p")
+    ends = [row[:2] for row in expected]
+    assert len(ends) - len(set(ends)) > 20  # plays that share an end second and ms, for the tie order
+    assert _frame_order(history.load_plays(db, "p")) == expected
+
+
 def test_filters_date_range_is_inclusive_in_local_dates_and_content_is_kept_apart():
     plays = history.load_plays(a_history(ROWS), "me")
     may_first = explore.apply_filters(plays, explore.Filters(start=dt.date(2024, 5, 1), end=dt.date(2024, 5, 1),

@@ -49,6 +49,9 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
     columns = store.play_columns(db, profile)
     end_s = np.asarray(columns["end_s"], dtype="int64")
     ms = np.asarray(columns["ms_played"], dtype="int64")
+    # the plays in the order of their natural key (what the store's index reading gave)
+    order = _in_key_order(db, end_s, ms, np.asarray(columns["id"], dtype="int64"))
+    end_s, ms = end_s[order], ms[order]
     start_ms = end_s * 1000 - ms
     frame = {
         "end": pd.to_datetime(end_s, unit="s", utc=True),
@@ -56,22 +59,41 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
         "ms_played": ms,
     }
     for name in store.FRAME_TEXT_COLUMNS:
-        codes, uniques = pd.factorize(np.asarray(columns[name], dtype=object))
+        codes, uniques = pd.factorize(np.asarray(columns[name], dtype=object)[order])
         frame[name] = pd.Categorical.from_codes(codes, categories=uniques)
     for name in ("shuffle", "offline", "incognito"):
         # None (unknown) reads as False here: these flags only feed shares of known plays
-        frame[name] = np.asarray(columns[name], dtype=float) > 0
-    skipped = np.asarray(columns["skipped"], dtype=float)  # None -> NaN
+        frame[name] = np.asarray(columns[name], dtype=float)[order] > 0
+    skipped = np.asarray(columns["skipped"], dtype=float)[order]  # None -> NaN
     frame["skipped"] = pd.arrays.BooleanArray(skipped > 0, np.isnan(skipped))
     plays = pd.DataFrame(frame)
     plays["track_key"] = track_keys(plays)
     plays["song_key"] = _songs(plays, store.song_edits(db, profile))
     _mark_skips(plays, store.track_durations(db, profile))
-    # Stored in end-time order; Explore places plays at their start, so sort by start once
+    # In end-time order so far; Explore places plays at their start, so sort by start once
     # here and every "first listen" or session scan can rely on time order.
     # (on the integers: a tz-aware column's to_numpy() is an array of Timestamp objects)
-    order = np.argsort(start_ms, kind="stable")
-    return plays.iloc[order].reset_index(drop=True)
+    by_start = np.argsort(start_ms, kind="stable")
+    return plays.iloc[by_start].reset_index(drop=True)
+
+
+def _in_key_order(db: Database, end_s: np.ndarray, ms: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Positions of the plays read from the store, in the order of their natural key: end
+    second, ms played, then (for the few plays that share those) ``store.key_order``."""
+    if len(ms) and ms.min() >= 0 and ms.max() < 1 << 32 and end_s.max() - end_s.min() < 1 << 31:
+        order = np.argsort((end_s - end_s.min()) * (1 << 32) + ms, kind="stable")  # one key: 2x a lexsort
+    else:
+        order = np.lexsort((ms, end_s))
+    end_sorted, ms_sorted = end_s[order], ms[order]
+    same = (end_sorted[1:] == end_sorted[:-1]) & (ms_sorted[1:] == ms_sorted[:-1])
+    if same.any():
+        tied = np.zeros(len(order), dtype=bool)
+        tied[1:] = same
+        tied[:-1] |= same
+        at = np.flatnonzero(tied)  # runs of plays sharing an end second and ms, in key order
+        position = dict(zip(ids[order[at]].tolist(), order[at].tolist()))
+        order[at] = [position[i] for i in store.key_order(db, ids[order[at]].tolist())]
+    return order
 
 
 def track_keys(plays: pd.DataFrame) -> pd.Categorical:

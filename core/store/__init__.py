@@ -111,6 +111,7 @@ from core.store.plays import (  # noqa: F401
     drop_legacy_offline_twins,
     has_legacy_offline_times,
     insert_plays,
+    key_order,
     play_columns,
     play_sources,
     play_summary,

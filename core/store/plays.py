@@ -166,20 +166,37 @@ def count_plays(db: Database, profile: str | None = None) -> int:
 
 
 def play_columns(db: Database, profile: str) -> dict[str, list]:
-    """A profile's plays as one list per column (end time as epoch seconds), in time order.
+    """A profile's plays as one list per column (end time as epoch seconds, and each play's
+    ``id``), in the order the store keeps them: put them in time order with ``key_order``.
 
     SQLite builds each column as one JSON array in C; decoding those is several times
-    faster than fetching a million rows as Python tuples.
+    faster than fetching a million rows as Python tuples. Reading the table in its own
+    order, not the natural key's, saves looking up every row from the index (300k plays:
+    0.6-0.9 s -> 0.4-0.5 s). Other profiles' rows are passed over, 0.15 s per million.
     """
     names = ("end_s", *FRAME_NUMBER_COLUMNS, *FRAME_TEXT_COLUMNS)
-    exprs = ["json_group_array(unixepoch(played_at))", *(f"json_group_array({c})" for c in names[1:])]
-    # Name the columns: with SELECT * the ordered subquery also computes every generated
-    # column (started_at's strftime for each play): 3.8 -> 2.9 s for 1M plays.
-    inner = ", ".join(("played_at", *names[1:]))
+    exprs = ["json_group_array(unixepoch(played_at))", *(f"json_group_array({c})" for c in names[1:]),
+             "json_group_array(id)"]
+    # Name the columns: with SELECT * the subquery also computes every generated column
+    # (started_at's strftime for each play): 3.8 -> 2.9 s for 1M plays.
+    inner = ", ".join(("played_at", *names[1:], "id"))
     row = db.execute(
-        f"SELECT {', '.join(exprs)} FROM (SELECT {inner} FROM plays WHERE profile = ? ORDER BY played_at)", [profile]
+        f"SELECT {', '.join(exprs)} FROM (SELECT {inner} FROM plays NOT INDEXED WHERE profile = ?)", [profile]
     ).fetchone()
-    return {name: orjson.loads(value) for name, value in zip(names, row)}
+    return {name: orjson.loads(value) for name, value in zip((*names, "id"), row)}
+
+
+# The order of the natural key (the index plays_natural_key, after its profile): end second,
+# ms played, title, then what tells apart two plays that share those.
+_KEY_ORDER = ("played_at, ms_played, item_name, coalesce(offline_at, ''), coalesce(reason_start, ''), "
+              "coalesce(reason_end, '')")
+
+
+def key_order(db: Database, ids: Sequence[int]) -> list[int]:
+    """These plays' ids in the order of their natural key (no two plays share all of it)."""
+    return [row[0] for row in db.execute(
+        f"SELECT id FROM plays WHERE id IN (SELECT value FROM json_each(?)) ORDER BY {_KEY_ORDER}",
+        [orjson.dumps(list(ids)).decode()])]
 
 
 def plays_near(db: Database, profile: str, first: str, last: str) -> list[tuple[int, str | None, str | None, str | None]]:
