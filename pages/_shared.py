@@ -210,7 +210,7 @@ def _plays(db_path: str, profile: str, version: str) -> pd.DataFrame:
     # invalidates exactly this.
     db = store.open_store(db_path)
     try:
-        # the frame is kept here: the Parquet file (for the next server) is written behind
+        # the frame is kept here: the snapshot file (for the next server) is written behind
         return history.load_plays_snapshot(db, db_path, profile, write_behind=True)
     finally:
         db.close()

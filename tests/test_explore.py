@@ -182,6 +182,22 @@ def test_snapshot_round_trips_and_is_replaced_after_an_import(tmp_path):
     assert [p.name for p in (tmp_path / "s.db.explore").iterdir()] == [history.snapshot_path(db_path, "me", "2.0", store.store_id(db)).name]
 
 
+def test_a_snapshot_from_before_arrow_files_is_deleted_when_the_new_one_is_written(tmp_path):
+    db_path = tmp_path / "s.db"
+    db = store.open_store(db_path)
+    import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(
+        [{"ts": "2024-01-01T10:00:00Z", "ms_played": 100_000, "master_metadata_track_name": "One"}]))])
+    new = history.snapshot_path(db_path, "me", "1.0", store.store_id(db))
+    new.parent.mkdir()
+    old = new.with_suffix(".parquet")  # what an earlier Encore wrote for this very version
+    history.load_plays(db, "me").to_parquet(old)
+    other = history.snapshot_path(db_path, "someone else", "1.0", store.store_id(db)).with_suffix(".parquet")
+    other.write_bytes(b"")
+    plays = history.load_plays_snapshot(db, db_path, "me")
+    assert sorted(p.name for p in new.parent.iterdir()) == sorted([new.name, other.name])
+    pd.testing.assert_frame_equal(history.load_plays_snapshot(db, db_path, "me"), plays)
+
+
 def test_a_snapshot_written_behind_holds_the_same_plays(tmp_path):
     import threading
     db_path = tmp_path / "s.db"

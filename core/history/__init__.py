@@ -1,6 +1,6 @@
 """The person's listening as every capability reads it: plays, songs, skips, sessions.
 
-- ``frame``: a profile's plays from the store as one frame (and its Parquet snapshot)
+- ``frame``: a profile's plays from the store as one frame (and its snapshot, an Arrow file)
 - ``songs``: one song however many Spotify ids it has (the rule, and the person's edits)
 - ``skips``: a play the person cut short (one rule for every export generation)
 - ``sessions``: plays split into listening sessions

@@ -16,8 +16,8 @@ Rules every reader shares (documented once, here):
   audiobook) and ``item_keys`` / ``item_names`` (the track, else the episode, else the
   audiobook).
 
-A Parquet snapshot of the frame next to the store makes a second load a fraction of a
-second instead of seconds; see ``load_plays_snapshot``.
+A snapshot of the frame next to the store (an Arrow file) makes a second load a fraction
+of a second instead of seconds; see ``load_plays_snapshot``.
 """
 from __future__ import annotations
 
@@ -156,11 +156,14 @@ def snapshot_path(db_path: str | Path, profile: str, version: int | str, store_i
     the same path never reads an old store's snapshot; the profile's name goes through
     ``file_stem``, so two profiles never share a file."""
     store_part = f"-{store_id[:12]}" if store_id else ""
-    return Path(f"{db_path}.explore") / f"{file_stem(profile)}{store_part}-v{version}.parquet"
+    return Path(f"{db_path}.explore") / f"{file_stem(profile)}{store_part}-v{version}.arrow"
 
 
 def load_plays_snapshot(db: Database, db_path: str | Path, profile: str, write_behind: bool = False) -> pd.DataFrame:
-    """``load_plays`` through a Parquet snapshot of the current version of this store.
+    """``load_plays`` through a snapshot of the current version of this store: an Arrow IPC
+    (Feather) file, LZ4-compressed. It keeps every dtype of the frame, and writing it costs
+    a tenth of a Parquet file's CPU (300k plays: 0.03 s against 0.25-0.35 s), which matters
+    because it is written while the first page after an import is being drawn.
 
     ``write_behind``: when the snapshot has to be made, return the plays at once and write
     the file in a thread of its own (a long-lived server that keeps the frame in memory:
@@ -169,12 +172,7 @@ def load_plays_snapshot(db: Database, db_path: str | Path, profile: str, write_b
     """
     path = snapshot_path(db_path, profile, store.frame_version(db), store.store_id(db))
     if path.exists():
-        plays = pd.read_parquet(path)
-        # Parquet drops the categorical dtype of a column that is entirely null
-        for name in CATEGORY_COLUMNS:
-            if not isinstance(plays[name].dtype, pd.CategoricalDtype):
-                plays[name] = pd.Categorical.from_codes(np.full(len(plays), -1), categories=pd.Index([], dtype=object))
-        return plays
+        return pd.read_feather(path)
     plays = load_plays(db, profile)
     path.parent.mkdir(parents=True, exist_ok=True)
     forget_snapshots(db_path, profile, keep=path)
@@ -199,13 +197,13 @@ def _writing_key(db_path: str | Path, profile: str) -> tuple[str, str]:
 
 def _write_snapshot(plays: pd.DataFrame, path: Path) -> None:
     import pyarrow as pa  # only when a snapshot is written (as pandas does)
-    import pyarrow.parquet as pq
+    import pyarrow.feather as feather
 
     tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # two sessions may write at once
     try:
         # one thread (pyarrow's pool refuses work once the interpreter is shutting down, and a
         # write behind may still be running then)
-        pq.write_table(pa.Table.from_pandas(plays, preserve_index=False, nthreads=1), tmp)
+        feather.write_feather(pa.Table.from_pandas(plays, preserve_index=False, nthreads=1), tmp, compression="lz4")
         tmp.replace(path)  # atomic: a reader never sees half a file
     finally:
         tmp.unlink(missing_ok=True)  # nothing left behind when the write failed
@@ -220,8 +218,8 @@ def forget_snapshots(db_path: str | Path, profile: str, keep: Path | None = None
             writer.join()
     folder = Path(f"{db_path}.explore")
     if folder.is_dir():
-        for stale in folder.glob(f"{file_stem(profile)}-*.parquet"):
-            if stale != keep:
+        for stale in folder.glob(f"{file_stem(profile)}-*"):
+            if stale != keep and stale.suffix in (".arrow", ".parquet"):  # .parquet: snapshots before Arrow files
                 stale.unlink(missing_ok=True)
 
 
