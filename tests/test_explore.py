@@ -409,3 +409,26 @@ def test_positions_in_finds_a_selections_rows_among_the_rows_it_came_from(index)
         assert isinstance(at, slice) == (bool(picked) and expected == picked)  # one run: a slice, nothing copied
     assert explore.positions_in(index, pd.Index([values[0], values[-1] + 100])) is None  # a label that is not there
     assert explore.positions_in(index, pd.Index([int(values.min()) - 1])) is None
+
+
+@pytest.mark.parametrize("low, high, maxbins, bins", [
+    # worked by hand through Vega's rule (vega-statistics bin: base 10, divide by 5 then 2, nice ends)
+    (0, 100, 40, (0, 100, 5)),  # step 1 gives 100 bins, 10 gives 10: 10/5 = 2 is too many, 10/2 = 5 fits
+    (1.5, 731.2, 40, (0, 740, 20)),  # step 100 -> 20 (36.5 bins); 10 would be 73
+    (12, 12, 40, (12, 12.5, 0.5)),  # one value: span |12|, step 1 -> 0.5 (24 bins); one bin from it
+    (0.013, 0.97, 10, (0, 1, 0.1)),
+    (0, 4320, 40, (0, 4400, 200)),  # three days of minutes
+])
+def test_histogram_bins_follow_vegas_rule(low, high, maxbins, bins):
+    assert explore.charts.nice_bins(low, high, maxbins) == pytest.approx(bins)
+
+
+def test_a_histogram_counts_each_value_once_the_largest_in_the_last_bin():
+    starts, counts, step = explore.charts.binned(np.array([0.0, 4.9, 5.0, 5.0, 37.5, 100.0, np.nan]), 40)
+    assert step == 5
+    assert starts.tolist() == [0, 5, 35, 95] and counts.tolist() == [2, 2, 1, 1]
+    chart = explore.histogram(pd.DataFrame({"minutes": [0.0, 4.9, 5.0, 100.0]}), "minutes", "Lengths", bins=40)
+    drawn = chart.data
+    assert drawn["count"].sum() == 4 and drawn["range"].tolist() == ["0–5", "5–10", "95–100"]
+    empty = explore.histogram(pd.DataFrame({"minutes": []}, dtype=float), "minutes", "Lengths", bins=40)
+    assert empty.data.empty

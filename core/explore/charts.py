@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import functools
 import json
+import math
 import os
 from collections.abc import Callable
 from typing import TypeVar
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 ACCENT = "#1DB954"  # Spotify green, also Streamlit's primary colour in .streamlit/config.toml
@@ -243,16 +245,56 @@ def heatmap(data: pd.DataFrame, x: str, y: str, value: str, title: str, x_sort: 
     )
 
 
+def nice_bins(low: float, high: float, maxbins: int) -> tuple[float, float, float]:
+    """(start, stop, step) of the bins for values from ``low`` to ``high``, by Vega's rule
+    (vega-statistics ``bin``: base 10, a step divided by 5 or 2 while it gives at most
+    ``maxbins`` bins, ends on whole steps), so a histogram binned here reads as one that
+    Vega-Lite bins itself."""
+    span = (high - low) or abs(low) or 1
+    step = 10.0 ** (math.floor(math.log10(span) + 0.5) - math.ceil(math.log10(maxbins)))  # JS Math.round
+    while math.ceil(span / step) > maxbins:
+        step *= 10
+    for divide in (5, 2):
+        if span / (step / divide) <= maxbins:
+            step /= divide
+    precision = 0 if step >= 1 else int(-math.log(step) / math.log(10)) + 1  # as Vega works it out
+    floor = math.floor(low / step + 10.0 ** (-precision - 1)) * step
+    start = floor - step if low < floor else floor
+    stop = math.ceil(high / step) * step
+    return start, (stop if stop != start else start + step), step
+
+
+def binned(values: np.ndarray, maxbins: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """(bin starts, counts, step) of the non-empty bins of ``values`` (``nice_bins``); a value
+    on a boundary counts in the bin it starts, the largest in the last bin (as Vega bins)."""
+    values = np.asarray(values, dtype=float)
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return np.empty(0), np.empty(0, dtype=np.int64), 1.0
+    start, stop, step = nice_bins(float(values.min()), float(values.max()), maxbins)
+    at = np.floor(1e-14 + (np.clip(values, start, stop - step) - start) / step).astype(np.int64)
+    counts = np.bincount(at)
+    kept = np.flatnonzero(counts)
+    return start + step * kept, counts[kept], step
+
+
 @unchecked
 def histogram(data: pd.DataFrame, value: str, title: str, bins: int = 30) -> alt.Chart:
-    """Distribution of a numeric column (session lengths …)."""
+    """Distribution of a numeric column (session lengths …), binned here: the browser draws
+    a bar per bin, not a value per row (11,700 sessions at 300k plays), which makes a rerun
+    of the page that shows it 0.1-0.15 s quicker in Chromium."""
+    starts, counts, step = binned(data[value].to_numpy(), bins)
+    table = pd.DataFrame({value: starts, "bin_end": starts + step, "count": counts})
+    digits = max(0, -math.floor(math.log10(step)))
+    table["range"] = [f"{a:,.{digits}f}–{b:,.{digits}f}" for a, b in zip(table[value], table["bin_end"])]
     return (
-        alt.Chart(data, title=title)
+        alt.Chart(table, title=title)
         .mark_bar(color=ACCENT)
         .encode(
-            x=alt.X(f"{value}:Q", bin=alt.Bin(maxbins=bins), title=value),
-            y=alt.Y("count():Q", title="count"),
-            tooltip=[alt.Tooltip(f"{value}:Q", bin=alt.Bin(maxbins=bins)), alt.Tooltip("count():Q")],
+            x=alt.X(f"{value}:Q", bin=alt.Bin(binned=True, step=step), title=value),
+            x2="bin_end:Q",
+            y=alt.Y("count:Q", title="count"),
+            tooltip=[alt.Tooltip("range:N", title=value), alt.Tooltip("count:Q", format=",")],
         )
         .properties(height=HEIGHT, autosize=AUTOSIZE)
     )
