@@ -509,3 +509,33 @@ def test_content_types_whose_plays_are_not_one_historys_are_not_merged():
     assert len(none.first) == len(none.last) == 0
     merged = explore.split_of([none, explore.split_rows(rows.iloc[:0].set_axis(rows.index[:0] + 5), 30)])
     assert len(merged.first) == len(merged.last) == len(merged.top_artist) == 0
+
+
+def test_content_types_interleaved_out_of_start_order_are_not_merged():
+    # each part in order of start on its own; placed together by label, one meeting of the
+    # two is out of order (the first part's second play starts after the second part's)
+    rows = _session_rows().iloc[:4]
+    def part(positions, labels):
+        return explore.split_rows(rows.iloc[positions].set_axis(pd.Index(labels)), 30)
+    assert explore.split_of([part([0, 2], [0, 2]), part([1, 3], [1, 3])]) is not None
+    assert explore.split_of([part([0, 3], [0, 2]), part([1, 2], [1, 3])]) is None
+    assert explore.split_of([part([0, 1], [0, 1]), part([2, 3], [2, 3])]) is not None  # one run each
+    assert explore.split_of([part([2, 3], [0, 1]), part([0, 1], [2, 3])]) is None
+
+
+def test_the_sessions_of_every_play_of_several_content_types_need_no_row_put_together():
+    # the whole history's table comes from the parts' sessions; a date range that cuts
+    # sessions puts the rows together, and both equal a split of the plays themselves
+    rows = _session_rows()
+    rows = rows.assign(is_stream=True)
+    half = len(rows) // 2
+    left, right = rows.iloc[::2], rows.iloc[1::2]
+    split = explore.split_of([explore.split_rows(left, 30), explore.split_rows(right, 30)])
+    whole = explore.sessions_of(split, [left, right], 30)
+    assert "rows" not in split.__dict__
+    pd.testing.assert_frame_equal(whole, explore.sessions(rows, 30))
+    later = explore.sessions_of(split, [left[left.index >= rows.index[half]], right[right.index >= rows.index[half]]], 30)
+    assert "rows" in split.__dict__
+    pd.testing.assert_frame_equal(later, explore.sessions(rows.iloc[half:], 30))
+    assert split.index.equals(rows.index) and (split.start == rows["start"].dt.tz_convert("UTC").dt.tz_localize(None)
+                                               .to_numpy(dtype="datetime64[us]")).all()

@@ -49,31 +49,78 @@ UNKNOWN_COUNTRY_LABEL = f"unknown ({UNKNOWN_COUNTRY})"
 
 
 @dataclass(frozen=True, eq=False)
+class SplitRows:
+    """What a ``SessionSplit`` knows of each of its rows (in row order = start order)."""
+
+    index: pd.Index  # the rows' index (increasing integer labels)
+    start: np.ndarray  # UTC start and end (datetime64[us])
+    end: np.ndarray
+    names: pd.Series  # ``creator_names`` and ms_played, to name a session again
+    ms: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class SessionSplit:
     """The sessions of some plays for one gap, split and named once, so that the sessions
     of a selection of those plays (a date range) reuse every session the selection holds
     whole (``sessions(frame, gap, within=...)``, ``sessions_of``). Made by ``split_rows``, or
     by ``split_of`` for several content types together; split on UTC times, so the same in
-    every time zone. ``session_end`` and ``named`` are worked out when first asked for."""
+    every time zone.
+
+    Per row (``index``, ``start``, ``end``, ``names``, ``ms``: ``SplitRows``): ``split_rows``
+    has them; ``split_of`` puts its rows together from its parts' only when something asks
+    (a date range that cuts sessions), since the whole history needs its sessions alone
+    (``session_start``, ``session_end``). Those are worked out when first asked for too."""
 
     gap_minutes: float
-    index: pd.Index  # the rows' index (increasing integer labels)
-    start: np.ndarray  # UTC start and end (datetime64[us]) per row, in row order = start order
-    end: np.ndarray
+    count: int  # rows
     first: np.ndarray  # per session: its first and last row
     last: np.ndarray
     top_artist: np.ndarray  # per session (object: str or None) and its ms_played (0 for none)
     top_ms: np.ndarray
-    names: pd.Series  # per row: ``creator_names`` and ms_played, to name a session again
-    ms: np.ndarray
-    # ``split_of``: the splits of its content types, and each one's rows' positions among these
+    given_rows: SplitRows | None = None  # split_rows'; None for split_of's (``rows`` puts them together)
+    # ``split_of``: the splits of its content types, each one's rows' positions among these,
+    # and the session of these that holds each of its sessions
     parts: tuple[SessionSplit, ...] = ()
     places: tuple[np.ndarray, ...] = ()
+    held: tuple[np.ndarray, ...] = ()
+
+    @functools.cached_property
+    def rows(self) -> SplitRows:
+        if self.given_rows is not None:
+            return self.given_rows
+        index = np.empty(self.count, dtype=np.int64)
+        start, end = np.empty(self.count, dtype="datetime64[us]"), np.empty(self.count, dtype="datetime64[us]")
+        ms = np.empty(self.count, dtype=np.int64)
+        for part, place in zip(self.parts, self.places):
+            index[place], start[place], end[place], ms[place] = part.index, part.start, part.end, part.ms
+        return SplitRows(pd.Index(index), start, end, _names_of(list(self.parts), self.places, self.count), ms)
+
+    index = property(lambda self: self.rows.index)
+    start = property(lambda self: self.rows.start)
+    end = property(lambda self: self.rows.end)
+    names = property(lambda self: self.rows.names)
+    ms = property(lambda self: self.rows.ms)
+
+    @functools.cached_property
+    def session_start(self) -> np.ndarray:
+        """Per session, its first play's start."""
+        if self.given_rows is None and self.parts:  # the earliest of the parts' sessions it holds
+            return self._from_parts(np.minimum, [part.session_start for part in self.parts], np.iinfo(np.int64).max)
+        return self.start[self.first]
 
     @functools.cached_property
     def session_end(self) -> np.ndarray:
-        """Per session, the latest end of its plays (worked out once, when ``split_of`` asks)."""
+        """Per session, the latest end of its plays."""
+        if self.given_rows is None and self.parts:  # the latest of the parts' sessions it holds
+            return self._from_parts(np.maximum, [part.session_end for part in self.parts], np.iinfo(np.int64).min)
         return np.maximum.reduceat(self.end, self.first) if len(self.first) else self.end[:0]
+
+    def _from_parts(self, pick: np.ufunc, values: list[np.ndarray], empty: int) -> np.ndarray:
+        out = np.full(len(self.first), empty, dtype=np.int64)
+        for held, its in zip(self.held, values):
+            pick.at(out, held, its.view(np.int64))
+        return out.view("datetime64[us]")
 
     @functools.cached_property
     def named(self) -> np.ndarray:
@@ -95,8 +142,8 @@ def split_rows(rows: pd.DataFrame, gap_minutes: float = 30) -> SessionSplit | No
     count = len(first)
     names, ms = creator_names(rows), rows["ms_played"].to_numpy()
     top, top_ms = _tops(ids, names, ms, count)
-    return SessionSplit(gap_minutes=gap_minutes, index=rows.index, start=start, end=end, first=first,
-                        last=_lasts(first, len(rows)), top_artist=top, top_ms=top_ms, names=names, ms=ms)
+    return SessionSplit(gap_minutes=gap_minutes, count=len(rows), first=first, last=_lasts(first, len(rows)),
+                        top_artist=top, top_ms=top_ms, given_rows=SplitRows(rows.index, start, end, names, ms))
 
 
 def _lasts(first: np.ndarray, count: int) -> np.ndarray:
@@ -126,22 +173,40 @@ def split_of(splits: list[SessionSplit | None]) -> SessionSplit | None:
             return None
         owner[its] = i
     taken = owner >= 0
-    rank = np.cumsum(taken) - 1
+    rank = np.cumsum(taken)
+    rank -= 1
     places = tuple(rank[its] for its in labels)
-    count = int(taken.sum())
-    start, end = np.empty(count, dtype="datetime64[us]"), np.empty(count, dtype="datetime64[us]")
-    ms = np.empty(count, dtype=np.int64)
-    for split, place in zip(splits, places):
-        start[place], end[place], ms[place] = split.start, split.end, split.ms
-    if np.any(start[1:] < start[:-1]):
+    count = int(rank[-1]) + 1 if len(rank) else 0
+    if not _in_start_order(splits, places, count):
         return None
-    names = _names_of(splits, places, count)
     first = _merged_firsts(splits, places, gap)
     last = _lasts(first, count)
-    top, top_ms = _tops_of(splits, places, first, last, names, ms)
-    return SessionSplit(gap_minutes=gap, index=pd.Index(np.flatnonzero(taken)), start=start, end=end, first=first,
-                        last=last, top_artist=top, top_ms=top_ms, names=names, ms=ms, parts=tuple(splits),
-                        places=places)
+    held = tuple(np.searchsorted(first, place[split.first], side="right") - 1 for split, place in zip(splits, places))
+    top, top_ms = _tops_of(splits, places, held, first, last)
+    return SessionSplit(gap_minutes=gap, count=count, first=first, last=last, top_artist=top, top_ms=top_ms,
+                        parts=tuple(splits), places=places, held=held)
+
+
+def _in_start_order(splits: list[SessionSplit], places: tuple[np.ndarray, ...], count: int) -> bool:
+    """Whether the splits' rows placed together (``places``) are in order of start. Each
+    split's own are, so only where a run of one split's rows meets the next split's run can
+    they be out of order: those meetings are compared, not every row."""
+    ends, starts = [], []  # (position, start) of each run's last and first row
+    for split, place in zip(splits, places):
+        if len(place):
+            breaks = np.flatnonzero(place[1:] != place[:-1] + 1)
+            last, first = np.r_[breaks, len(place) - 1], np.r_[0, breaks + 1]
+            start = split.start.view(np.int64)
+            ends.append((place[last], start[last]))
+            starts.append((place[first], start[first]))
+    if not starts:
+        return True
+    end_at, end_start = (np.concatenate(its) for its in zip(*ends))
+    start_at, start_start = (np.concatenate(its) for its in zip(*starts))
+    order = np.argsort(start_at)
+    inner = end_at + 1 < count
+    following = order[np.searchsorted(start_at[order], end_at[inner] + 1)]  # the run that comes next
+    return bool(np.all(start_start[following] >= end_start[inner]))
 
 
 def _merged_firsts(splits: list[SessionSplit], places: tuple[np.ndarray, ...], gap: float) -> np.ndarray:
@@ -150,24 +215,23 @@ def _merged_firsts(splits: list[SessionSplit], places: tuple[np.ndarray, ...], g
     first start and latest end) in the order of their first plays. A session of one split that
     runs on past another's first play keeps that one from starting a session either way."""
     firsts = np.concatenate([place[split.first] for split, place in zip(splits, places)])
-    starts = np.concatenate([split.start[split.first] for split in splits])
+    starts = np.concatenate([split.session_start for split in splits])
     ends = np.concatenate([split.session_end for split in splits])
     order = np.argsort(firsts, kind="stable")
     return firsts[order][session_starts(starts[order], ends[order], gap)]
 
 
-def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], first: np.ndarray, last: np.ndarray,
-             names: pd.Series, ms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], held: tuple[np.ndarray, ...],
+             first: np.ndarray, last: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The top artist and its time of each session of several splits' rows together (the
-    sessions begin at ``first`` and end at ``last`` of those rows, named ``names`` with
-    ``ms``; ``places``: each split's rows among them), from the splits' own where that is
-    exact, else from the plays.
+    sessions begin at ``first`` and end at ``last`` of those rows; ``places``: each split's
+    rows among them; ``held``: the session holding each of a split's sessions), from the
+    splits' own where that is exact, else from the plays.
 
     Each split's sessions lie whole in one session of them all. A session that holds at most
     one session of each split, of splits that share no name, adds up no name across them:
     its top artist is the best of theirs (one split's session alone is its own)."""
     count = len(first)
-    held = [np.searchsorted(first, place[split.first], side="right") - 1 for split, place in zip(splits, places)]
     holds = np.vstack([np.bincount(its, minlength=count) for its in held])  # (splits, sessions of all)
     exact = holds.max(axis=0) <= 1
     shared = _shared_names(splits)
@@ -184,8 +248,26 @@ def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], first: 
     top[session[best]], top_ms[session[best]] = name[best], time[best]
     # the others from their plays
     redo = np.flatnonzero(~exact)
-    top[redo], top_ms[redo] = _runs_top_artists(names, ms, lambda i: i, first[redo], last[redo] - first[redo] + 1)
+    top[redo], top_ms[redo] = _runs_top_artists(lambda rows: _gathered(splits, places, rows), first[redo],
+                                                last[redo] - first[redo] + 1)
     return top, top_ms
+
+
+def _gathered(splits: list[SessionSplit], places: tuple[np.ndarray, ...], rows: np.ndarray) -> tuple[pd.Series, np.ndarray]:
+    """The names and ms of the rows at positions ``rows`` among the splits' rows placed together
+    (``places``), read from the splits that hold them (no row of the others is copied)."""
+    names = [split.names for split in splits]
+    same = _same_categories(names)
+    values = np.empty(len(rows), dtype=names[0].cat.codes.dtype if same else object)
+    ms = np.empty(len(rows), dtype=np.int64)
+    for split, place, its in zip(splits, places, names):
+        at = np.minimum(np.searchsorted(place, rows), max(len(place) - 1, 0))
+        mine = place[at] == rows if len(place) else np.zeros(len(rows), dtype=bool)
+        values[mine] = (its.cat.codes.to_numpy() if same else its.to_numpy(dtype=object))[at[mine]]
+        ms[mine] = split.ms[at[mine]]
+    if same:
+        return pd.Series(pd.Categorical.from_codes(values, dtype=names[0].dtype, validate=False)), ms
+    return pd.Series(values, dtype=object), ms
 
 
 def _same_categories(names: list[pd.Series]) -> bool:
@@ -264,8 +346,9 @@ def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit 
         return _top_artists(np.repeat(np.arange(len(bounds)), sizes), creator_names(plays),
                             plays["ms_played"].to_numpy(), len(bounds))
 
-    return _session_table(start, end, np.flatnonzero(session_starts(start, end, gap_minutes)),
-                          plays["is_stream"].to_numpy(), frame["local"].dt.tz, top)
+    bounds = np.flatnonzero(session_starts(start, end, gap_minutes))
+    return _session_table(start[bounds], np.maximum.reduceat(end, bounds), bounds, plays["is_stream"].to_numpy(),
+                          frame["local"].dt.tz, top)
 
 
 def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> pd.DataFrame:
@@ -278,8 +361,13 @@ def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minut
     at, stream = located
     if not len(stream):
         return _no_sessions(parts[0])
-    return _session_table(split.start[at], split.end[at], _starts_within(split, at), stream,
-                          parts[0]["local"].dt.tz, lambda bounds, sizes: _reused_top_artists(split, at, bounds, sizes))
+    bounds = _starts_within(split, at)
+    if isinstance(at, slice) and at.start == 0 and at.stop == split.count:  # every row: the split's own sessions
+        starts, ends = split.session_start, split.session_end
+    else:
+        starts, ends = split.start[at][bounds], np.maximum.reduceat(split.end[at], bounds)
+    return _session_table(starts, ends, bounds, stream, parts[0]["local"].dt.tz,
+                          lambda bounds, sizes: _reused_top_artists(split, at, bounds, sizes))
 
 
 def _no_sessions(frame: pd.DataFrame) -> pd.DataFrame:
@@ -288,19 +376,18 @@ def _no_sessions(frame: pd.DataFrame) -> pd.DataFrame:
                          "streams": pd.Series(dtype="int64"), "top_artist": pd.Series(dtype="str")})[_SESSION_COLUMNS]
 
 
-def _session_table(start: np.ndarray, end: np.ndarray, bounds: np.ndarray, stream: np.ndarray, tz,
+def _session_table(starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray, stream: np.ndarray, tz,
                    top: Callable[[np.ndarray, np.ndarray], pd.Series]) -> pd.DataFrame:
-    """The ``sessions`` table of some plays in start order: their UTC starts and ends, the
-    plays that start a session (``bounds``), whether each is a stream, the zone to show times
-    in, and how to name the top artist of the sessions that begin at ``bounds`` and hold
-    ``sizes`` plays."""
-    ends = np.maximum.reduceat(end, bounds)
-    sizes = np.diff(np.r_[bounds, len(start)])
+    """The ``sessions`` table of some plays in start order: each session's UTC start and
+    latest end, the plays that start one (``bounds``), whether each play is a stream, the
+    zone to show times in, and how to name the top artist of the sessions that begin at
+    ``bounds`` and hold ``sizes`` plays."""
+    sizes = np.diff(np.r_[bounds, len(stream)])
     out = pd.DataFrame({
         "session": np.arange(len(bounds), dtype="int64"),
-        "start": pd.Series(start[bounds]).dt.tz_localize("UTC").dt.tz_convert(tz),  # in start order: the first
+        "start": pd.Series(starts).dt.tz_localize("UTC").dt.tz_convert(tz),  # in start order: the first
         "end": pd.Series(ends).dt.tz_localize("UTC").dt.tz_convert(tz),
-        "minutes": (ends - start[bounds]) / np.timedelta64(60_000_000, "us"),
+        "minutes": (ends - starts) / np.timedelta64(60_000_000, "us"),
         "plays": sizes.astype("int64"),
         "streams": np.add.reduceat(stream.astype("int64"), bounds),
         "top_artist": top(bounds, sizes),
@@ -355,6 +442,8 @@ def _starts_within(split: SessionSplit, at: slice | np.ndarray) -> np.ndarray:
     if not isinstance(at, slice) or at.stop <= at.start:
         return np.flatnonzero(session_starts(split.start[at], split.end[at], gap))
     lo, hi = at.start, at.stop
+    if lo == 0:  # no plays before the run: the split's own starts (its first play starts one)
+        return split.first[:np.searchsorted(split.first, hi)]
     ends = split.end.view(np.int64)
     caught = lo  # the first row by which the run's latest end has reached the latest end before it
     if lo:
@@ -389,20 +478,21 @@ def _reused_top_artists(split: SessionSplit, at: slice | np.ndarray, bounds: np.
     same = (split.first[whole] == first) & (split.last[whole] == last) & (last - first + 1 == sizes)
     top = np.where(same, split.top_artist[whole], None)
     redo = np.flatnonzero(~same)
-    top[redo] = _runs_top_artists(split.names, split.ms, place, bounds[redo], sizes[redo])[0]
+    top[redo] = _runs_top_artists(lambda rows: (split.names.iloc[place(rows)], split.ms[place(rows)]),
+                                  bounds[redo], sizes[redo])[0]
     return pd.Series(top, dtype="str")
 
 
-def _runs_top_artists(names: pd.Series, ms: np.ndarray, place: Callable[[np.ndarray], np.ndarray],
-                      bounds: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _runs_top_artists(take: Callable[[np.ndarray], tuple[pd.Series, np.ndarray]], bounds: np.ndarray,
+                      sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The top artist and its time (``_tops``) of runs of rows that begin at ``bounds`` and
-    hold ``sizes`` rows each; ``place`` takes a run's positions to rows of ``names`` and ``ms``."""
+    hold ``sizes`` rows each; ``take`` gives the names and ms of rows at some positions."""
     if not len(bounds):
         return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
     session = np.repeat(np.arange(len(bounds)), sizes)
     offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    rows = place(np.repeat(bounds, sizes) + offset)
-    return _tops(session, names.iloc[rows], ms[rows], len(bounds))
+    names, ms = take(np.repeat(bounds, sizes) + offset)
+    return _tops(session, names, ms, len(bounds))
 
 
 def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> np.ndarray:
