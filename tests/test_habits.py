@@ -523,19 +523,25 @@ def test_content_types_interleaved_out_of_start_order_are_not_merged():
     assert explore.split_of([part([2, 3], [0, 1]), part([0, 1], [2, 3])]) is None
 
 
-def test_the_sessions_of_every_play_of_several_content_types_need_no_row_put_together():
+def test_the_sessions_of_several_content_types_put_together_only_the_rows_a_range_needs():
     # the whole history's table comes from the parts' sessions; a date range that cuts
-    # sessions puts the rows together, and both equal a split of the plays themselves
-    rows = _session_rows()
-    rows = rows.assign(is_stream=True)
-    half = len(rows) // 2
+    # sessions puts their times together and reads names at its edges from the parts; both
+    # equal a split of the plays themselves
+    rows = _session_rows().assign(is_stream=True)
     left, right = rows.iloc[::2], rows.iloc[1::2]
     split = explore.split_of([explore.split_rows(left, 30), explore.split_rows(right, 30)])
-    whole = explore.sessions_of(split, [left, right], 30)
-    assert "rows" not in split.__dict__
-    pd.testing.assert_frame_equal(whole, explore.sessions(rows, 30))
-    later = explore.sessions_of(split, [left[left.index >= rows.index[half]], right[right.index >= rows.index[half]]], 30)
-    assert "rows" in split.__dict__
-    pd.testing.assert_frame_equal(later, explore.sessions(rows.iloc[half:], 30))
-    assert split.index.equals(rows.index) and (split.start == rows["start"].dt.tz_convert("UTC").dt.tz_localize(None)
-                                               .to_numpy(dtype="datetime64[us]")).all()
+    pd.testing.assert_frame_equal(explore.sessions_of(split, [left, right], 30), explore.sessions(rows, 30))
+    assert not {"_times", "_plays", "index"} & set(split.__dict__)
+    for cut in (3, len(rows) // 2, len(rows) - 4):  # inside a session, as a date range's bounds fall
+        later = rows.index >= rows.index[cut]
+        table = explore.sessions_of(split, [left[later[::2]], right[later[1::2]]], 30)
+        pd.testing.assert_frame_equal(table, explore.sessions(rows[later], 30))
+        earlier = explore.sessions_of(split, [left[~later[::2]], right[~later[1::2]]], 30)
+        pd.testing.assert_frame_equal(earlier, explore.sessions(rows[~later], 30))
+    assert "_times" in split.__dict__ and not {"_plays", "index"} & set(split.__dict__)
+    assert split.index.equals(rows.index)
+    np.testing.assert_array_equal(split.start, rows["start"].dt.tz_convert("UTC").dt.tz_localize(None)
+                                  .to_numpy(dtype="datetime64[us]"))
+    names, ms = split.take(np.arange(len(rows)))
+    assert names.astype(object).tolist() == explore.split_rows(rows, 30).names.astype(object).tolist()
+    np.testing.assert_array_equal(ms, rows["ms_played"].to_numpy())
