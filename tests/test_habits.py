@@ -523,9 +523,9 @@ def test_content_types_interleaved_out_of_start_order_are_not_merged():
     assert explore.split_of([part([2, 3], [0, 1]), part([0, 1], [2, 3])]) is None
 
 
-def test_the_sessions_of_several_content_types_put_together_only_the_rows_a_range_needs():
+def test_the_sessions_of_several_content_types_need_no_row_put_together():
     # the whole history's table comes from the parts' sessions; a date range that cuts
-    # sessions puts their times together and reads names at its edges from the parts; both
+    # sessions reads the times and names of the plays at its edges from the parts; both
     # equal a split of the plays themselves
     rows = _session_rows().assign(is_stream=True)
     left, right = rows.iloc[::2], rows.iloc[1::2]
@@ -538,7 +538,7 @@ def test_the_sessions_of_several_content_types_put_together_only_the_rows_a_rang
         pd.testing.assert_frame_equal(table, explore.sessions(rows[later], 30))
         earlier = explore.sessions_of(split, [left[~later[::2]], right[~later[1::2]]], 30)
         pd.testing.assert_frame_equal(earlier, explore.sessions(rows[~later], 30))
-    assert "_times" in split.__dict__ and not {"_plays", "index"} & set(split.__dict__)
+    assert not {"_times", "_plays", "index"} & set(split.__dict__)
     assert split.index.equals(rows.index)
     np.testing.assert_array_equal(split.start, rows["start"].dt.tz_convert("UTC").dt.tz_localize(None)
                                   .to_numpy(dtype="datetime64[us]"))

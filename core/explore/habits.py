@@ -120,6 +120,24 @@ class SessionSplit:
     names = property(lambda self: self._plays[0])
     ms = property(lambda self: self._plays[1])
 
+    def times_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The start and end of its rows at ``rows`` (increasing positions): a ``split_of``'s
+        read from its parts unless they are put together already."""
+        if self.given_rows is not None or not self.parts or "_times" in self.__dict__:
+            return self.start[rows], self.end[rows]
+        start, end = np.empty(len(rows), dtype="datetime64[us]"), np.empty(len(rows), dtype="datetime64[us]")
+        for part, place, (at, mine) in zip(self.parts, self.places, _owned(self.places, rows)):
+            start[mine], end[mine] = part.start[at[mine]], part.end[at[mine]]
+        return start, end
+
+    def latest_end_before(self, row: int) -> np.int64:
+        """The latest end of its rows before ``row`` (> 0), as int64 microseconds."""
+        if self.given_rows is not None or not self.parts or "_times" in self.__dict__:
+            return self.end[:row].view(np.int64).max()
+        return max(part.end[:k].view(np.int64).max()
+                   for part, place in zip(self.parts, self.places)
+                   if (k := int(np.searchsorted(place, np.array(row, dtype=place.dtype)))))
+
     def take(self, rows: np.ndarray) -> tuple[pd.Series, np.ndarray]:
         """The names and ms of its rows at ``rows`` (increasing positions): a ``split_of``'s
         read from its parts unless they are put together already."""
@@ -272,6 +290,16 @@ def _tops_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], held: t
     return top, top_ms
 
 
+def _owned(places: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per split: where each of ``rows`` (positions among the splits' rows placed together)
+    would be among its rows, and whether it is one of them."""
+    out = []
+    for place in places:
+        at = np.minimum(np.searchsorted(place, rows.astype(place.dtype)), max(len(place) - 1, 0))
+        out.append((at, place[at] == rows if len(place) else np.zeros(len(rows), dtype=bool)))
+    return out
+
+
 def _gathered(splits: list[SessionSplit], places: tuple[np.ndarray, ...], rows: np.ndarray) -> tuple[pd.Series, np.ndarray]:
     """The names and ms of the rows at positions ``rows`` among the splits' rows placed together
     (``places``), read from the splits that hold them (no row of the others is copied)."""
@@ -279,9 +307,7 @@ def _gathered(splits: list[SessionSplit], places: tuple[np.ndarray, ...], rows: 
     same = _same_categories(names)
     values = np.empty(len(rows), dtype=names[0].cat.codes.dtype if same else object)
     ms = np.empty(len(rows), dtype=np.int64)
-    for split, place, its in zip(splits, places, names):
-        at = np.minimum(np.searchsorted(place, rows.astype(place.dtype)), max(len(place) - 1, 0))
-        mine = place[at] == rows if len(place) else np.zeros(len(rows), dtype=bool)
+    for split, its, (at, mine) in zip(splits, names, _owned(places, rows)):
         values[mine] = (its.cat.codes.to_numpy() if same else its.to_numpy(dtype=object))[at[mine]]
         ms[mine] = split.ms[at[mine]]
     if same:
@@ -381,8 +407,8 @@ def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minut
     if not len(stream):
         return _no_sessions(parts[0])
     bounds = _starts_within(split, at)
-    if isinstance(at, slice) and at.start == 0 and at.stop == split.count:  # every row: the split's own sessions
-        starts, ends = split.session_start, split.session_end
+    if isinstance(at, slice):  # a run of the split's rows: its own sessions where it holds them whole
+        starts, ends = _spans_within(split, at, bounds)
     else:
         starts, ends = split.start[at][bounds], np.maximum.reduceat(split.end[at], bounds)
     return _session_table(starts, ends, bounds, stream, parts[0]["local"].dt.tz,
@@ -463,22 +489,39 @@ def _starts_within(split: SessionSplit, at: slice | np.ndarray) -> np.ndarray:
     lo, hi = at.start, at.stop
     if lo == 0:  # no plays before the run: the split's own starts (its first play starts one)
         return split.first[:np.searchsorted(split.first, hi)]
-    ends = split.end.view(np.int64)
     caught = lo  # the first row by which the run's latest end has reached the latest end before it
-    if lo:
-        before, latest = ends[:lo].max(), np.iinfo(np.int64).min
-        while caught < hi:
-            stop = min(hi, caught + 4096)
-            running = np.maximum(np.maximum.accumulate(ends[caught:stop]), latest)
-            reached = np.flatnonzero(running >= before)
-            if len(reached):
-                caught += int(reached[0])
-                break
-            latest, caught = running[-1], stop
+    before, latest = split.latest_end_before(lo), np.iinfo(np.int64).min
+    while caught < hi:
+        stop = min(hi, caught + 4096)
+        running = np.maximum(np.maximum.accumulate(split.times_at(np.arange(caught, stop))[1].view(np.int64)), latest)
+        reached = np.flatnonzero(running >= before)
+        if len(reached):
+            caught += int(reached[0])
+            break
+        latest, caught = running[-1], stop
     head = min(caught + 1, hi)  # split afresh up to ``caught`` (the next play's start compares with its end)
-    fresh = np.flatnonzero(session_starts(split.start[lo:head], split.end[lo:head], gap))
+    fresh = np.flatnonzero(session_starts(*split.times_at(np.arange(lo, head)), gap))
     kept = split.first[np.searchsorted(split.first, head):np.searchsorted(split.first, hi)] - lo
     return np.r_[fresh, kept]
+
+
+def _spans_within(split: SessionSplit, at: slice, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The start and latest end of each session of ``split``'s rows ``at`` (a run of them;
+    its sessions begin at ``bounds``): the split's own for a session that is one of its
+    sessions whole, read from the plays for the others (at the run's edges)."""
+    rows = bounds + at.start
+    ends_at = np.r_[rows[1:], at.stop]  # one past each session's last row
+    j = np.minimum(np.searchsorted(split.first, rows), max(len(split.first) - 1, 0))
+    whole = (split.first[j] == rows) & (split.last[j] == ends_at - 1) if len(split.first) else np.zeros(len(rows), bool)
+    starts, ends = np.empty(len(rows), dtype="datetime64[us]"), np.empty(len(rows), dtype="datetime64[us]")
+    starts[whole], ends[whole] = split.session_start[j[whole]], split.session_end[j[whole]]
+    redo = np.flatnonzero(~whole)
+    if len(redo):
+        sizes = ends_at[redo] - rows[redo]
+        offsets = np.cumsum(sizes) - sizes
+        start, end = split.times_at(np.repeat(rows[redo], sizes) + np.arange(int(sizes.sum())) - np.repeat(offsets, sizes))
+        starts[redo], ends[redo] = start[offsets], np.maximum.reduceat(end, offsets)
+    return starts, ends
 
 
 def _together(parts: list[pd.DataFrame]) -> pd.DataFrame:
