@@ -432,3 +432,27 @@ def test_a_histogram_counts_each_value_once_the_largest_in_the_last_bin():
     assert drawn["count"].sum() == 4 and drawn["range"].tolist() == ["0–5", "5–10", "95–100"]
     empty = explore.histogram(pd.DataFrame({"minutes": []}, dtype=float), "minutes", "Lengths", bins=40)
     assert empty.data.empty
+
+
+def test_plays_deleted_by_another_connection_while_loading_are_not_half_seen(tmp_path, monkeypatch):
+    # an import undone (its plays deleted) between reading the plays and ordering their ties:
+    # the load sees the store as it was when it began, whole
+    path = tmp_path / "s.db"
+    db = store.open_store(path)
+    records = [{"ts": "2024-02-01T10:00:00Z", "ms_played": 60_000, "master_metadata_track_name": title,
+                "master_metadata_album_artist_name": "A"} for title in ("B", "A", "C")]
+    assert not import_files(db, uploads=[("Streaming_History_Audio_2024_0.json", orjson.dumps(records))]).errors
+    expected = history.load_plays(db, "me")
+    key_order = store.key_order
+
+    def deleted_meanwhile(db_, ids):
+        other = store.open_store(path)
+        with store.write_transaction(other):
+            other.execute("DELETE FROM plays")
+        other.close()
+        return key_order(db_, ids)
+
+    monkeypatch.setattr(store, "key_order", deleted_meanwhile)
+    pd.testing.assert_frame_equal(history.load_plays(db, "me"), expected)
+    monkeypatch.undo()
+    assert history.load_plays(db, "me").empty

@@ -251,13 +251,14 @@ def nice_bins(low: float, high: float, maxbins: int) -> tuple[float, float, floa
     ``maxbins`` bins, ends on whole steps), so a histogram binned here reads as one that
     Vega-Lite bins itself."""
     span = (high - low) or abs(low) or 1
-    step = 10.0 ** (math.floor(math.log10(span) + 0.5) - math.ceil(math.log10(maxbins)))  # JS Math.round
+    log10 = math.log(10)  # as Vega works logarithms out (Math.log(x) / Math.LN10), to the last bit
+    step = 10.0 ** (math.floor(math.log(span) / log10 + 0.5) - math.ceil(math.log(maxbins) / log10))  # JS Math.round
     while math.ceil(span / step) > maxbins:
         step *= 10
     for divide in (5, 2):
         if span / (step / divide) <= maxbins:
             step /= divide
-    precision = 0 if step >= 1 else int(-math.log(step) / math.log(10)) + 1  # as Vega works it out
+    precision = 0 if step >= 1 else int(-math.log(step) / log10) + 1
     floor = math.floor(low / step + 10.0 ** (-precision - 1)) * step
     start = floor - step if low < floor else floor
     stop = math.ceil(high / step) * step

@@ -68,9 +68,10 @@ class SessionSplit:
     every time zone.
 
     Per row (``index``, ``start``, ``end``, ``names``, ``ms``: ``SplitRows``): ``split_rows``
-    has them; ``split_of`` puts its rows together from its parts' only when something asks
-    (a date range), since the whole history needs its sessions alone (``session_start``,
-    ``session_end``). Those are worked out when first asked for too."""
+    has them. ``split_of``'s sessions need none of them put together: the whole history's
+    come from its parts' sessions (``session_start``, ``session_end``), and a date range reads
+    the plays at its edges from the parts (``times_at``, ``take``); they are put together
+    only when asked for whole (a selection that is not one run of rows, a merge of merges)."""
 
     gap_minutes: float
     count: int  # rows
@@ -85,35 +86,35 @@ class SessionSplit:
     places: tuple[np.ndarray, ...] = ()
     held: tuple[np.ndarray, ...] = ()
 
-    # A split_of's rows are put together from its parts' when first asked for, each kind on
-    # its own: a date range needs the times alone (names and ms only at its edges, read from
-    # the parts: ``take``), and nothing needs the labels.
+    # A split_of's rows, put together from its parts' when first asked for whole, each kind
+    # on its own (times, names and ms, labels)
     @functools.cached_property
     def _times(self) -> tuple[np.ndarray, np.ndarray]:
         if self.given_rows is not None:
             return self.given_rows.start, self.given_rows.end
-        start, end = np.empty(self.count, dtype="datetime64[us]"), np.empty(self.count, dtype="datetime64[us]")
-        for part, place in zip(self.parts, self.places):
-            start[place], end[place] = part.start, part.end
-        return start, end
+        return self._placed(lambda part: part.start, "datetime64[us]"), self._placed(lambda part: part.end, "datetime64[us]")
 
     @functools.cached_property
     def _plays(self) -> tuple[pd.Series, np.ndarray]:
         if self.given_rows is not None:
             return self.given_rows.names, self.given_rows.ms
-        ms = np.empty(self.count, dtype=np.int64)
-        for part, place in zip(self.parts, self.places):
-            ms[place] = part.ms
-        return _names_of(list(self.parts), self.places, self.count), ms
+        return _names_of(list(self.parts), self.places, self.count), self._placed(lambda part: part.ms, np.int64)
 
     @functools.cached_property
     def index(self) -> pd.Index:
         if self.given_rows is not None:
             return self.given_rows.index
-        index = np.empty(self.count, dtype=np.int64)
+        return pd.Index(self._placed(lambda part: part.index, np.int64))
+
+    def _placed(self, values: Callable[[SessionSplit], np.ndarray], dtype) -> np.ndarray:
+        out = np.empty(self.count, dtype=dtype)
         for part, place in zip(self.parts, self.places):
-            index[place] = part.index
-        return pd.Index(index)
+            out[place] = values(part)
+        return out
+
+    def _reads_parts(self, built: str) -> bool:
+        """Whether rows are read from the parts: a split_of's whose ``built`` rows are not put together."""
+        return self.given_rows is None and built not in self.__dict__
 
     start = property(lambda self: self._times[0])
     end = property(lambda self: self._times[1])
@@ -123,7 +124,7 @@ class SessionSplit:
     def times_at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The start and end of its rows at ``rows`` (increasing positions): a ``split_of``'s
         read from its parts unless they are put together already."""
-        if self.given_rows is not None or not self.parts or "_times" in self.__dict__:
+        if not self._reads_parts("_times"):
             return self.start[rows], self.end[rows]
         start, end = np.empty(len(rows), dtype="datetime64[us]"), np.empty(len(rows), dtype="datetime64[us]")
         for part, place, (at, mine) in zip(self.parts, self.places, _owned(self.places, rows)):
@@ -132,7 +133,7 @@ class SessionSplit:
 
     def latest_end_before(self, row: int) -> np.int64:
         """The latest end of its rows before ``row`` (> 0), as int64 microseconds."""
-        if self.given_rows is not None or not self.parts or "_times" in self.__dict__:
+        if not self._reads_parts("_times"):
             return self.end[:row].view(np.int64).max()
         return max(part.end[:k].view(np.int64).max()
                    for part, place in zip(self.parts, self.places)
@@ -141,21 +142,21 @@ class SessionSplit:
     def take(self, rows: np.ndarray) -> tuple[pd.Series, np.ndarray]:
         """The names and ms of its rows at ``rows`` (increasing positions): a ``split_of``'s
         read from its parts unless they are put together already."""
-        if self.given_rows is None and self.parts and "_plays" not in self.__dict__:
+        if self._reads_parts("_plays"):
             return _gathered(list(self.parts), self.places, rows)
         return self.names.iloc[rows], self.ms[rows]
 
     @functools.cached_property
     def session_start(self) -> np.ndarray:
         """Per session, its first play's start."""
-        if self.given_rows is None and self.parts:  # the earliest of the parts' sessions it holds
+        if self.given_rows is None:  # a split_of's: the earliest of the parts' sessions it holds
             return self._from_parts(np.minimum, [part.session_start for part in self.parts], np.iinfo(np.int64).max)
         return self.start[self.first]
 
     @functools.cached_property
     def session_end(self) -> np.ndarray:
         """Per session, the latest end of its plays."""
-        if self.given_rows is None and self.parts:  # the latest of the parts' sessions it holds
+        if self.given_rows is None:  # a split_of's: the latest of the parts' sessions it holds
             return self._from_parts(np.maximum, [part.session_end for part in self.parts], np.iinfo(np.int64).min)
         return np.maximum.reduceat(self.end, self.first) if len(self.first) else self.end[:0]
 
@@ -518,8 +519,8 @@ def _spans_within(split: SessionSplit, at: slice, bounds: np.ndarray) -> tuple[n
     redo = np.flatnonzero(~whole)
     if len(redo):
         sizes = ends_at[redo] - rows[redo]
+        start, end = split.times_at(_run_rows(rows[redo], sizes))
         offsets = np.cumsum(sizes) - sizes
-        start, end = split.times_at(np.repeat(rows[redo], sizes) + np.arange(int(sizes.sum())) - np.repeat(offsets, sizes))
         starts[redo], ends[redo] = start[offsets], np.maximum.reduceat(end, offsets)
     return starts, ends
 
@@ -550,10 +551,13 @@ def _runs_top_artists(take: Callable[[np.ndarray], tuple[pd.Series, np.ndarray]]
     hold ``sizes`` rows each; ``take`` gives the names and ms of rows at some positions."""
     if not len(bounds):
         return np.empty(0, dtype=object), np.zeros(0, dtype=np.int64)
-    session = np.repeat(np.arange(len(bounds)), sizes)
-    offset = np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-    names, ms = take(np.repeat(bounds, sizes) + offset)
-    return _tops(session, names, ms, len(bounds))
+    names, ms = take(_run_rows(bounds, sizes))
+    return _tops(np.repeat(np.arange(len(bounds)), sizes), names, ms, len(bounds))
+
+
+def _run_rows(bounds: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """The rows of runs that begin at ``bounds`` and hold ``sizes`` rows each, run after run."""
+    return np.repeat(bounds, sizes) + np.arange(int(sizes.sum())) - np.repeat(np.cumsum(sizes) - sizes, sizes)
 
 
 def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit | None = None) -> np.ndarray:

@@ -46,6 +46,11 @@ def load_plays(db: Database, profile: str) -> pd.DataFrame:
     ``track_key`` and ``song_key`` (categoricals; no song for podcasts and audiobooks),
     ``skip`` (boolean) and ``skip_basis`` (categorical: reason, flag or length).
     """
+    with store.read_transaction(db):  # the plays, their tie order, songs and lengths of one state of the store
+        return _load_plays(db, profile)
+
+
+def _load_plays(db: Database, profile: str) -> pd.DataFrame:
     columns = store.play_columns(db, profile)
     end_s = np.asarray(columns["end_s"], dtype="int64")
     ms = np.asarray(columns["ms_played"], dtype="int64")
@@ -197,7 +202,7 @@ def _writing_key(db_path: str | Path, profile: str) -> tuple[str, str]:
 
 def _write_snapshot(plays: pd.DataFrame, path: Path) -> None:
     import pyarrow as pa  # only when a snapshot is written (as pandas does)
-    import pyarrow.feather as feather
+    from pyarrow import feather
 
     tmp = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")  # two sessions may write at once
     try:

@@ -73,6 +73,7 @@ from core.store.connection import (  # noqa: F401
     has_staging,
     open_memory_store,
     open_store,
+    read_transaction,
     resolve_db_path,
     sql_literal,
     store_id,

@@ -156,6 +156,21 @@ IN_CHUNK = 5_000
 
 
 @contextlib.contextmanager
+def read_transaction(db: Database) -> Iterator[Database]:
+    """Reads that all see one state of the store, whatever another connection writes
+    meanwhile (a deferred transaction: in WAL mode its first read fixes what the later ones
+    see). Nested in another transaction, it is that one."""
+    if db.conn.in_transaction:
+        yield db
+        return
+    db.conn.execute("BEGIN")
+    try:
+        yield db
+    finally:
+        db.conn.execute("COMMIT")  # nothing was written: this only ends the read
+
+
+@contextlib.contextmanager
 def write_transaction(db: Database) -> Iterator[Database]:
     """A transaction that takes the write lock at once (``BEGIN IMMEDIATE``): what it reads
     cannot change under it before it writes, and a second writer waits for it (up to the

@@ -167,7 +167,8 @@ def count_plays(db: Database, profile: str | None = None) -> int:
 
 def play_columns(db: Database, profile: str) -> dict[str, list]:
     """A profile's plays as one list per column (end time as epoch seconds, and each play's
-    ``id``), in the order the store keeps them: put them in time order with ``key_order``.
+    ``id``), in the order the store keeps them, not in time order (``history.load_plays``
+    sorts them; ``key_order`` orders the plays that share an end second and ms).
 
     SQLite builds each column as one JSON array in C; decoding those is several times
     faster than fetching a million rows as Python tuples. Reading the table in its own
