@@ -304,16 +304,24 @@ def _owned(places: tuple[np.ndarray, ...], rows: np.ndarray) -> list[tuple[np.nd
 def _gathered(splits: list[SessionSplit], places: tuple[np.ndarray, ...], rows: np.ndarray) -> tuple[pd.Series, np.ndarray]:
     """The names and ms of the rows at positions ``rows`` among the splits' rows placed together
     (``places``), read from the splits that hold them (no row of the others is copied)."""
-    names = [split.names for split in splits]
-    same = _same_categories(names)
-    values = np.empty(len(rows), dtype=names[0].cat.codes.dtype if same else object)
+    values, named = _name_values(splits)
+    names = np.empty(len(rows), dtype=values[0].dtype)
     ms = np.empty(len(rows), dtype=np.int64)
-    for split, its, (at, mine) in zip(splits, names, _owned(places, rows)):
-        values[mine] = (its.cat.codes.to_numpy() if same else its.to_numpy(dtype=object))[at[mine]]
-        ms[mine] = split.ms[at[mine]]
-    if same:
-        return pd.Series(pd.Categorical.from_codes(values, dtype=names[0].dtype, validate=False)), ms
-    return pd.Series(values, dtype=object), ms
+    for split, its, (at, mine) in zip(splits, values, _owned(places, rows)):
+        names[mine], ms[mine] = its[at[mine]], split.ms[at[mine]]
+    return named(names), ms
+
+
+def _name_values(splits: list[SessionSplit]) -> tuple[list[np.ndarray], Callable[[np.ndarray], pd.Series]]:
+    """Each split's names as values that can be placed among the others' (the categories' codes
+    when the splits name them alike, as columns of one history do; else the names), and how
+    to make names of values placed together."""
+    names = [split.names for split in splits]
+    if _same_categories(names):
+        dtype = names[0].dtype  # one history's categories: one code type
+        return ([its.cat.codes.to_numpy() for its in names],
+                lambda codes: pd.Series(pd.Categorical.from_codes(codes, dtype=dtype, validate=False)))
+    return [its.to_numpy(dtype=object) for its in names], lambda values: pd.Series(values, dtype=object)
 
 
 def _same_categories(names: list[pd.Series]) -> bool:
@@ -333,18 +341,12 @@ def _shared_names(splits: list[SessionSplit]) -> np.ndarray:
 
 
 def _names_of(splits: list[SessionSplit], places: tuple[np.ndarray, ...], count: int) -> pd.Series:
-    """The splits' rows' names placed among all their rows (on the categories' codes when the
-    splits name them alike, as columns of one history do)."""
-    names = [split.names for split in splits]
-    if _same_categories(names):
-        codes = np.empty(count, dtype=names[0].cat.codes.dtype)  # one history's categories: one code type
-        for its, place in zip(names, places):
-            codes[place] = its.cat.codes.to_numpy()
-        return pd.Series(pd.Categorical.from_codes(codes, dtype=names[0].dtype, validate=False))
-    values = np.empty(count, dtype=object)
-    for its, place in zip(names, places):
-        values[place] = its.to_numpy(dtype=object)
-    return pd.Series(values, dtype=object)
+    """The splits' rows' names placed among all their rows."""
+    values, named = _name_values(splits)
+    names = np.empty(count, dtype=values[0].dtype)
+    for its, place in zip(values, places):
+        names[place] = its
+    return named(names)
 
 
 def _positions(split: SessionSplit, frame: pd.DataFrame, gap_minutes: float) -> slice | np.ndarray | None:
@@ -511,18 +513,26 @@ def _spans_within(split: SessionSplit, at: slice, bounds: np.ndarray) -> tuple[n
     its sessions begin at ``bounds``): the split's own for a session that is one of its
     sessions whole, read from the plays for the others (at the run's edges)."""
     rows = bounds + at.start
-    ends_at = np.r_[rows[1:], at.stop]  # one past each session's last row
-    j = np.minimum(np.searchsorted(split.first, rows), max(len(split.first) - 1, 0))
-    whole = (split.first[j] == rows) & (split.last[j] == ends_at - 1) if len(split.first) else np.zeros(len(rows), bool)
+    sizes = np.diff(np.r_[rows, at.stop])
+    j, whole = _held_whole(split, rows, rows + sizes - 1, sizes)
     starts, ends = np.empty(len(rows), dtype="datetime64[us]"), np.empty(len(rows), dtype="datetime64[us]")
     starts[whole], ends[whole] = split.session_start[j[whole]], split.session_end[j[whole]]
     redo = np.flatnonzero(~whole)
     if len(redo):
-        sizes = ends_at[redo] - rows[redo]
-        start, end = split.times_at(_run_rows(rows[redo], sizes))
-        offsets = np.cumsum(sizes) - sizes
+        start, end = split.times_at(_run_rows(rows[redo], sizes[redo]))
+        offsets = np.cumsum(sizes[redo]) - sizes[redo]
         starts[redo], ends[redo] = start[offsets], np.maximum.reduceat(end, offsets)
     return starts, ends
+
+
+def _held_whole(split: SessionSplit, first: np.ndarray, last: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For sessions of some of ``split``'s rows (each one's first and last row among the
+    split's, and how many rows it holds): the split's session holding each first row, and
+    whether the session is that one whole (the same plays)."""
+    if not len(split.first):
+        return np.zeros(len(first), dtype=np.int64), np.zeros(len(first), dtype=bool)
+    j = np.maximum(np.searchsorted(split.first, first, side="right") - 1, 0)
+    return j, (split.first[j] == first) & (split.last[j] == last) & (last - first + 1 == sizes)
 
 
 def _together(parts: list[pd.DataFrame]) -> pd.DataFrame:
@@ -536,11 +546,9 @@ def _reused_top_artists(split: SessionSplit, at: slice | np.ndarray, bounds: np.
     ``bounds`` and hold ``sizes`` plays): ``split``'s own where a session is one of its
     sessions whole (the same plays), worked out again for the others (at a range's bounds)."""
     place = (lambda i: at.start + i) if isinstance(at, slice) else (lambda i: at[i])
-    first, last = place(bounds), place(bounds + sizes - 1)
-    whole = np.searchsorted(split.first, first, side="right") - 1  # the split's session of each first play
-    same = (split.first[whole] == first) & (split.last[whole] == last) & (last - first + 1 == sizes)
-    top = np.where(same, split.top_artist[whole], None)
-    redo = np.flatnonzero(~same)
+    j, whole = _held_whole(split, place(bounds), place(bounds + sizes - 1), sizes)
+    top = np.where(whole, split.top_artist[j], None)
+    redo = np.flatnonzero(~whole)
     top[redo] = _runs_top_artists(lambda rows: split.take(place(rows)), bounds[redo], sizes[redo])[0]
     return pd.Series(top, dtype="str")
 
