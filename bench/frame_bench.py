@@ -1,5 +1,8 @@
 """Loading a profile's plays frame: from the store (no snapshot), writing its snapshot, and
-reading the snapshot back — what the first page after an import waits for.
+reading the snapshot back — what the first page after an import waits for; then what a new
+time zone costs every Explore page before its own aggregates: placing the music plays in the
+zone (``explore.localise``) and taking a date range of them (``explore.select_dates``, the
+range the Explore bench's zone change keeps: from the third day on).
 
     python bench/frame_bench.py --db <store> --profile me [--old /tmp/wt-old] [--repeat 5]
 
@@ -23,7 +26,9 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-FIGURES = ("load from the store", "write the snapshot", "read the snapshot")
+FIGURES = ("load from the store", "write the snapshot", "read the snapshot", "localise, a new zone",
+           "select a date range")
+ZONES = ("Asia/Tokyo", "America/New_York", "Australia/Sydney", "Africa/Nairobi", "Pacific/Auckland")
 
 
 def child(db_path: str, profile: str) -> dict[str, float]:
@@ -45,8 +50,31 @@ def child(db_path: str, profile: str) -> dict[str, float]:
         again = _read(path)  # what load_plays_snapshot does with a snapshot it finds
         read = time.perf_counter()
     assert len(again) == len(plays)
+    zone, dates = _zones(plays)
     return {"load from the store": loaded - start, "write the snapshot": written - written_at,
-            "read the snapshot": read - read_at, "plays": len(plays)}
+            "read the snapshot": read - read_at, "localise, a new zone": zone, "select a date range": dates,
+            "plays": len(plays)}
+
+
+def _zones(plays) -> tuple[float, float]:
+    """Median seconds over ZONES: localising the music plays in each, and selecting a range."""
+    import datetime as dt
+
+    from core import explore
+
+    music = explore.select_content(plays, ("music",))
+    zone, dates = [], []
+    for tz in ZONES:
+        start = time.perf_counter()
+        rows = explore.localise(music, tz)
+        localised = time.perf_counter()
+        first, last = rows["local"].iloc[[0, -1]].dt.date
+        selected_at = time.perf_counter()
+        explore.select_dates(rows, first + dt.timedelta(days=3), last)
+        selected = time.perf_counter()
+        zone.append(localised - start)
+        dates.append(selected - selected_at)
+    return statistics.median(zone), statistics.median(dates)
 
 
 def _read(path: Path):
@@ -85,7 +113,7 @@ def main() -> int:
         line = f"{figure:<22}"
         for name, _ in versions:
             runs = [r[figure] for r in results[name]]
-            line += f"  {name}: {statistics.median(runs):6.3f} s ({min(runs):.3f}-{max(runs):.3f})"
+            line += f"  {name}: {statistics.median(runs):7.4f} s ({min(runs):.4f}-{max(runs):.4f})"
         if args.old:
             ratios = sorted(new[figure] / old[figure] for new, old in zip(results["this code"], results["old code"]))
             line += f"  new/old: {statistics.median(ratios):.2f} ({ratios[0]:.2f}-{ratios[-1]:.2f})"

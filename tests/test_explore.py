@@ -66,6 +66,29 @@ def test_local_hour_and_weekday_agree_with_the_calendar_at_every_edge(tz):
     assert local["weekday"].tolist() == clock.dt.day_of_week.tolist()
 
 
+def test_wall_clock_of_times_in_order_agrees_with_pandas_in_every_zone():
+    # times in order are moved by their zone's offset a run at a time (periods.wall_clock):
+    # in every zone of the tz database, at random times over twenty years and at every
+    # minute (and a microsecond either side) of each hour in which the clocks change
+    import zoneinfo
+    rng = np.random.default_rng(17)
+    first, last = pd.Timestamp("2007-01-01", tz="UTC"), pd.Timestamp("2027-01-01", tz="UTC")
+    scattered = np.sort(rng.integers(first.value // 1000, last.value // 1000, 3_000))
+    hours = pd.date_range(first, last, freq="h", unit="us")
+    checked_changes = 0
+    for tz in sorted(zoneinfo.available_timezones()):
+        offsets = hours.tz_convert(tz).tz_localize(None).asi8 - hours.tz_localize(None).asi8
+        changes = hours[np.flatnonzero(np.diff(offsets))].asi8
+        checked_changes += len(changes)
+        minutes = (changes[:, None] + np.arange(61) * 60_000_000).ravel()
+        edges = (minutes[:, None] + np.array([-1, 0, 1])).ravel()
+        instants = np.unique(np.concatenate([scattered, edges]))
+        local = pd.Series(pd.DatetimeIndex(instants.astype("datetime64[us]")).tz_localize("UTC")).dt.tz_convert(tz)
+        expected = local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        np.testing.assert_array_equal(explore.wall_clock(local), expected, err_msg=tz)
+    assert checked_changes > 5_000  # the zones' changes of the clocks were among the times
+
+
 def test_load_plays_columns_and_unknowns():
     plays = history.load_plays(a_history(ROWS), "me")
     assert list(plays["start"].dt.strftime("%Y-%m-%dT%H:%M:%S")) == [
@@ -243,6 +266,25 @@ def test_date_range_is_exact_where_the_clocks_go_back_across_a_bound(first, last
     dates = wall.date
     inside = [(first is None or d >= first) and (last is None or d <= last) for d in dates]
     assert chosen["n"].tolist() == rows["n"][inside].tolist()
+
+
+def test_date_range_is_exact_for_any_wall_clock_that_goes_back_now_and_then():
+    # the wall clock of plays in UTC order: rising, but going back an hour where clocks do
+    # (here at random, midnight and the range's bounds included); every range is exactly the
+    # plays whose date is in it, however the binary search lands
+    rng = np.random.default_rng(5)
+    hour = 3_600_000_000
+    for _ in range(300):
+        steps = rng.integers(0, 5 * hour, 60)
+        back = rng.random(60) < 0.1
+        wall = np.cumsum(np.where(back, -rng.integers(0, 2 * hour, 60), steps)) + 1_700_000_000_000_000
+        rows = pd.DataFrame({"wall": wall.astype("datetime64[us]"), "n": range(len(wall))})
+        days = wall.astype("datetime64[us]").astype("datetime64[D]")
+        first, last = sorted(rng.choice(days, 2))
+        first = None if rng.random() < 0.2 else first.item()
+        last = None if rng.random() < 0.2 else last.item()
+        inside = [(first is None or d >= first) and (last is None or d <= last) for d in days.tolist()]
+        assert explore.select_dates(rows, first, last)["n"].tolist() == rows["n"][inside].tolist()
 
 
 def test_a_page_draws_a_chart_unchecked_and_the_spec_is_the_checked_one(monkeypatch):

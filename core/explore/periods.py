@@ -21,10 +21,56 @@ UNIT = "datetime64[us]"
 
 
 def wall_clock(local: pd.Series) -> np.ndarray:
-    """Local times (tz-aware, or already naive) as naive wall-clock time (datetime64[us])."""
-    if local.dt.tz is not None:
-        local = local.dt.tz_localize(None)
-    return local.to_numpy(dtype=UNIT)
+    """Local times (tz-aware, or already naive) as naive wall-clock time (datetime64[us]).
+
+    Times in order (a history's plays are) are moved by their zone's UTC offset a run at a
+    time (``_wall_in_order``): dropping the zone time by time, as pandas does, costs 15-20 ms
+    over a million times, this 3 ms.
+    """
+    if local.dt.tz is None:
+        return local.to_numpy(dtype=UNIT)
+    utc = local.dt.tz_convert(None).to_numpy(dtype=UNIT).view("int64")  # the same instants (no copy)
+    if not local.is_monotonic_increasing or (len(utc) and utc[-1] - utc[0] > _MOST_HOURS * _HOUR_US):
+        return local.dt.tz_localize(None).to_numpy(dtype=UNIT)
+    return _wall_in_order(utc, local.dt.tz).view(UNIT)
+
+
+_HOUR_US = 3_600_000_000
+_MOST_HOURS = 1_000_000  # times further apart (over a century) are converted one by one
+
+
+def _utc_offsets(utc: np.ndarray, tz) -> np.ndarray:
+    """The zone's UTC offset (microseconds) at each of some UTC instants (int64 microseconds)."""
+    local = pd.DatetimeIndex(utc.view(UNIT)).tz_localize("UTC").tz_convert(tz).tz_localize(None)
+    return local.as_unit("us").asi8 - utc
+
+
+def _wall_in_order(utc: np.ndarray, tz) -> np.ndarray:
+    """The wall clock (int64 microseconds) of UTC instants in ascending order.
+
+    The zone's offset is read at every whole UTC hour from the first instant's to the last's
+    (a 20-year history: 175,000 hours); between two hours with the same offset, every instant
+    has it, and it is added to the whole run of them at once. The instants in an hour whose
+    offset differs from the next hour's (a change of the clocks in it) are converted one by
+    one. This takes that no zone changes its offset and back within one hour: in the tz
+    database, from 1900 on, a zone's changes are at least four days apart.
+    """
+    if len(utc) == 0:
+        return utc.copy()
+    hours = np.arange(int(utc[0]) // _HOUR_US, int(utc[-1]) // _HOUR_US + 2, dtype=np.int64) * _HOUR_US
+    offsets = _utc_offsets(hours, tz)
+    changed = np.flatnonzero(offsets[1:] != offsets[:-1])  # the hours in which the offset changes
+    lows, highs = np.searchsorted(utc, hours[changed]), np.searchsorted(utc, hours[changed + 1])
+    wall = utc.copy()
+    done, offset = 0, offsets[0]
+    for hour, low, high in zip(changed.tolist(), lows.tolist(), highs.tolist()):
+        wall[done:low] += offset
+        done, offset = high, offsets[hour + 1]
+    wall[done:] += offset
+    inside = np.concatenate([np.arange(low, high) for low, high in zip(lows, highs)] or [np.empty(0, np.int64)])
+    if len(inside):  # one conversion for all of them
+        wall[inside] = utc[inside] + _utc_offsets(utc[inside], tz)
+    return wall
 
 
 def local_wall(frame: pd.DataFrame) -> np.ndarray:
