@@ -89,7 +89,11 @@ cols = st.columns(3)
 cols[0].metric("New artists", f"{int(monthly['new_artists'].sum()):,}")
 cols[1].metric("New tracks", f"{int(monthly['new_tracks'].sum()):,}")
 new_share = monthly["new_hours"].sum() / monthly["hours"].sum() if monthly["hours"].sum() else None
-cols[2].metric("Listening to music first heard that month", "—" if new_share is None else f"{new_share:.0%}")
+# podcasts, audiobooks and videos chosen too: their episodes and chapters count as tracks here
+heard = "music" if filters.content == ("music",) else ", ".join(filters.content)
+cols[2].metric(f"Listening to {heard} first heard that month", "—" if new_share is None else f"{new_share:.0%}",
+               help=f"Of the time spent on {heard} in this range, the share on tracks first heard in the month "
+                    "they were played.")
 
 # --- New per month -----------------------------------------------------------------------
 st.subheader("New artists and tracks per month")

@@ -181,6 +181,8 @@ def test_discovery_page_charts_equal_the_aggregates_over_the_whole_history(db_pa
     metrics = {m.label: m.value for m in at.metric}
     assert (metrics["New artists"], metrics["New tracks"]) == (f"{monthly['new_artists'].sum():,}",
                                                                f"{monthly['new_tracks'].sum():,}")
+    assert metrics["Listening to music first heard that month"] == \
+        f"{monthly['new_hours'].sum() / monthly['hours'].sum():.0%}"
     if monthly["new_artists"].sum() == 0:  # the 3000-play demo finds no new artist in 2024
         assert "No artist was first heard in this range." in [shown(i.value) for i in at.info]
 
@@ -263,7 +265,12 @@ def test_habits_and_discovery_with_several_content_types_chart_what_one_frame_of
     assert not at.exception
     plays_all = explore.localise(explore.select_content(plays, chosen), tz)
     drawn = charts_by_title(at)
-    pd.testing.assert_frame_equal(drawn["New tracks per month"], explore.new_per_month(plays_all, frame, 0))
+    monthly = explore.new_per_month(plays_all, frame, 0)
+    pd.testing.assert_frame_equal(drawn["New tracks per month"], monthly)
+    # the share of new listening counts every chosen type, and its label says so (not "music")
+    shares = {m.label: m.value for m in at.metric}
+    label = f"Listening to {', '.join(chosen)} first heard that month"
+    assert shares[label] == f"{monthly['new_hours'].sum() / monthly['hours'].sum():.0%}"
     timeline = explore.first_listen_timeline(plays_all, frame, 0)
     pd.testing.assert_frame_equal(drawn["Artists by first listen, and how far each went since"].drop(columns="link"),
                                   timeline)
