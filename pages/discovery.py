@@ -90,10 +90,12 @@ cols[0].metric("New artists", f"{int(monthly['new_artists'].sum()):,}")
 cols[1].metric("New tracks", f"{int(monthly['new_tracks'].sum()):,}")
 new_share = monthly["new_hours"].sum() / monthly["hours"].sum() if monthly["hours"].sum() else None
 # podcasts, audiobooks and videos chosen too: their episodes and chapters count as tracks here
-heard = "music" if filters.content == ("music",) else ", ".join(filters.content)
-cols[2].metric(f"Listening to {heard} first heard that month", "—" if new_share is None else f"{new_share:.0%}",
-               help=f"Of the time spent on {heard} in this range, the share on tracks first heard in the month "
-                    "they were played.")
+# (the label stays short enough for a laptop-width column; the help names what is counted)
+only_music = filters.content == ("music",)
+cols[2].metric("Listening to music first heard that month" if only_music else "Listening first heard that month",
+               "—" if new_share is None else f"{new_share:.0%}",
+               help=f"Of the time spent on {', '.join(filters.content)} in this range, the share on tracks "
+                    f"{'' if only_music else '(and episodes, chapters) '}first heard in the month they were played.")
 
 # --- New per month -----------------------------------------------------------------------
 st.subheader("New artists and tracks per month")

@@ -267,10 +267,12 @@ def test_habits_and_discovery_with_several_content_types_chart_what_one_frame_of
     drawn = charts_by_title(at)
     monthly = explore.new_per_month(plays_all, frame, 0)
     pd.testing.assert_frame_equal(drawn["New tracks per month"], monthly)
-    # the share of new listening counts every chosen type, and its label says so (not "music")
-    shares = {m.label: m.value for m in at.metric}
-    label = f"Listening to {', '.join(chosen)} first heard that month"
-    assert shares[label] == f"{monthly['new_hours'].sum() / monthly['hours'].sum():.0%}"
+    # the share of new listening counts every chosen type: its label does not say "music", its
+    # help names the types
+    share = next(m for m in at.metric if "first heard that month" in m.label)
+    assert share.label == "Listening first heard that month"
+    assert share.value == f"{monthly['new_hours'].sum() / monthly['hours'].sum():.0%}"
+    assert f"time spent on {', '.join(chosen)} in this range" in share.help
     timeline = explore.first_listen_timeline(plays_all, frame, 0)
     pd.testing.assert_frame_equal(drawn["Artists by first listen, and how far each went since"].drop(columns="link"),
                                   timeline)
