@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.explore.periods import local_wall, wall_clock
+from core.explore.periods import US_PER_HOUR, local_wall, wall_clock
 from core.history.frame import DEFAULT_MIN_MS
 
 # Most common IANA zone per country code (the zone most of the population lives in).
@@ -75,7 +75,7 @@ def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
     """
     local = plays["start"].dt.tz_convert(tz)
     wall = wall_clock(local)
-    hours = np.floor_divide(wall.view("int64"), 3_600_000_000, out=np.empty(len(wall), dtype=np.int32),
+    hours = np.floor_divide(wall.view("int64"), US_PER_HOUR, out=np.empty(len(wall), dtype=np.int32),
                             casting="unsafe")  # since 1970-01-01 00:00 (a Thursday), floored
     days = np.floor_divide(hours, 24)
     hour = np.remainder(hours, 24, out=hours).astype(np.int8)
@@ -120,7 +120,8 @@ def select_dates(rows: pd.DataFrame, start: dt.date | None, end: dt.date | None)
     lo = 0 if low_at is None else int(np.searchsorted(wall, low_at, side="left"))
     hi = len(wall) if end_at is None else max(lo, int(np.searchsorted(wall, end_at, side="left")))
     inside = wall[lo:hi]
-    starts_exactly = low_at is None or ((lo == 0 or wall[:lo].max() < low_at) and (lo == hi or inside.min() >= low_at))
+    starts_exactly = low_at is None or ((lo == 0 or wall[:lo].max() < low_at)
+                                        and (lo == hi or inside.min() >= low_at))
     ends_exactly = end_at is None or ((lo == hi or inside.max() < end_at)
                                       and (hi == len(wall) or wall[hi:].min() >= end_at))
     if starts_exactly and ends_exactly:

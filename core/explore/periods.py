@@ -18,6 +18,7 @@ PERIODS: tuple[str, ...] = ("day", "week", "month", "year")
 
 _FREQ = {"day": "D", "week": "W-MON", "month": "MS", "year": "YS"}
 UNIT = "datetime64[us]"
+US_PER_HOUR = 3_600_000_000  # an hour in UNIT
 
 
 def wall_clock(local: pd.Series) -> np.ndarray:
@@ -30,12 +31,11 @@ def wall_clock(local: pd.Series) -> np.ndarray:
     if local.dt.tz is None:
         return local.to_numpy(dtype=UNIT)
     utc = local.dt.tz_convert(None).to_numpy(dtype=UNIT).view("int64")  # the same instants (no copy)
-    if not local.is_monotonic_increasing or (len(utc) and utc[-1] - utc[0] > _MOST_HOURS * _HOUR_US):
+    if not local.is_monotonic_increasing or (len(utc) and utc[-1] - utc[0] > _MOST_HOURS * US_PER_HOUR):
         return local.dt.tz_localize(None).to_numpy(dtype=UNIT)
     return _wall_in_order(utc, local.dt.tz).view(UNIT)
 
 
-_HOUR_US = 3_600_000_000
 _MOST_HOURS = 1_000_000  # times further apart (over a century) are converted one by one
 
 
@@ -57,7 +57,7 @@ def _wall_in_order(utc: np.ndarray, tz) -> np.ndarray:
     """
     if len(utc) == 0:
         return utc.copy()
-    hours = np.arange(int(utc[0]) // _HOUR_US, int(utc[-1]) // _HOUR_US + 2, dtype=np.int64) * _HOUR_US
+    hours = np.arange(int(utc[0]) // US_PER_HOUR, int(utc[-1]) // US_PER_HOUR + 2, dtype=np.int64) * US_PER_HOUR
     offsets = _utc_offsets(hours, tz)
     changed = np.flatnonzero(offsets[1:] != offsets[:-1])  # the hours in which the offset changes
     lows, highs = np.searchsorted(utc, hours[changed]), np.searchsorted(utc, hours[changed + 1])
