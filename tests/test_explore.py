@@ -53,7 +53,7 @@ def test_localised_frame_places_plays_at_their_local_start():
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Asia/Kolkata", "Pacific/Chatham", "America/St_Johns", "Europe/Berlin"])
-def test_local_hour_and_weekday_agree_with_the_calendar_at_every_edge(tz):
+def test_local_day_hour_and_weekday_agree_with_the_calendar_at_every_edge(tz):
     # the hour and weekday are worked out on numbers (day numbers, microseconds into the day):
     # the first and last microsecond of every local hour, before 1970 too, in zones a half or
     # a quarter hour off
@@ -64,6 +64,9 @@ def test_local_hour_and_weekday_agree_with_the_calendar_at_every_edge(tz):
     clock = starts.dt.tz_convert(tz)
     assert local["hour"].tolist() == clock.dt.hour.tolist() == [h for _ in days for h in range(24) for _ in (0, 1)]
     assert local["weekday"].tolist() == clock.dt.day_of_week.tolist()
+    dates = clock.dt.date.tolist()
+    assert [dt.date(1970, 1, 1) + dt.timedelta(days=int(day)) for day in local["day"]] == dates
+    assert [d.date() for d in explore.days_at(local["day"].to_numpy()).tolist()] == dates
 
 
 def test_wall_clock_of_times_in_order_agrees_with_pandas_in_every_zone():

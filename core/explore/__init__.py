@@ -161,6 +161,8 @@ from core.explore.periods import (  # noqa: F401
     Period,
     calendar_years,
     day_sums,
+    days_at,
+    local_days,
     local_wall,
     period_codes,
     period_starts,

@@ -65,7 +65,8 @@ class Filters:
 
 def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
     """Add ``local`` (the start in the time zone), ``wall`` (the same as naive wall-clock
-    time, for periods and date ranges), ``hour`` and ``weekday`` (0 = Monday).
+    time, for periods and date ranges), ``day`` (the local date as days since 1970-01-01,
+    int32: what counting per day needs), ``hour`` and ``weekday`` (0 = Monday).
 
     Hour and weekday are read off the wall clock's hour numbers (pandas' field accessors took
     0.2 s over a million times; a ``date`` column of Python objects, 0.3 s more, is not made:
@@ -79,12 +80,12 @@ def localise(plays: pd.DataFrame, tz: str) -> pd.DataFrame:
                             casting="unsafe")  # since 1970-01-01 00:00 (a Thursday), floored
     days = np.floor_divide(hours, 24)
     hour = np.remainder(hours, 24, out=hours).astype(np.int8)
-    weekday = np.remainder(np.add(days, 3, out=days), 7, out=days).astype(np.int8)
+    weekday = np.remainder(np.add(days, 3, out=hours), 7, out=hours).astype(np.int8)
 
     def column(values: np.ndarray) -> pd.Series:
         return pd.Series(values, index=plays.index, copy=False)
 
-    return plays.assign(local=local, wall=column(wall), hour=column(hour), weekday=column(weekday))
+    return plays.assign(local=local, wall=column(wall), day=column(days), hour=column(hour), weekday=column(weekday))
 
 
 def select_rows(localised: pd.DataFrame, filters: Filters) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
-from core.explore.periods import calendar_years, local_wall, period_codes
+from core.explore.periods import calendar_years, days_at, local_days, period_codes
 from core.history.frame import cell_sums, column_codes, creator_names
 from core.history.sessions import _utc_wall, session_starts, split_sessions
 
@@ -676,11 +676,31 @@ class DayCounts:
     ms: dict[str, np.ndarray]  # the same in whole milliseconds (platform_family and conn_country)
 
 
-def _per_day(day: np.ndarray, n: int, value: np.ndarray, width: int, weights: np.ndarray | None = None) -> np.ndarray:
+def _per_day(cells: np.ndarray, n: int, width: int, weights: np.ndarray | None = None) -> np.ndarray:
     """int64 (n, width): per day, how many rows (or how much of their ``weights``) have each
-    ``value`` (0..width-1). One pass, no mask: the thing counted is in the value's bits."""
-    counted = np.bincount(day * width + value, weights=weights, minlength=n * width)
+    value (0..width-1), from each row's cell (``_cells``). One pass, no mask: the thing
+    counted is in the value's bits."""
+    counted = np.bincount(cells, weights=weights, minlength=n * width)
     return counted.astype(np.int64).reshape(n, width)  # weights are whole milliseconds: exact below 2**53
+
+
+@dataclass(frozen=True)
+class _Day:
+    """Each play's day as a row of a table of days: its day number (``local_days``) less ``low``."""
+
+    numbers: np.ndarray
+    low: int
+
+
+def _cells(out: np.ndarray, day: _Day, *values: tuple[np.ndarray, int]) -> np.ndarray:
+    """Each row's cell in a table of (day, value, value …): ``day``'s row, then each (value,
+    width) in turn, as one number, worked out in ``out`` (an int64 buffer: a pass over a
+    million rows costs less than the fresh memory for its result)."""
+    np.subtract(day.numbers, day.low, out=out)
+    for value, width in values:
+        np.multiply(out, width, out=out)
+        np.add(out, value, out=out)
+    return out
 
 
 def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
@@ -719,15 +739,20 @@ def play_codes(frame: pd.DataFrame) -> PlayCodes:
                      ms=frame["ms_played"].to_numpy(), values=values, codes=codes)
 
 
-def _two_per_day(day: np.ndarray, n: int, first: np.ndarray, first_width: int, second: np.ndarray,
-                 second_width: int, weights: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """``_per_day`` of two values: in one pass over the plays (their pairs) when the table of
-    (day, pair) is small enough, else one pass each."""
+def _two_per_day(cells: np.ndarray, day: _Day, n: int, first: np.ndarray, first_width: int,
+                 second: np.ndarray, second_width: int, weights: tuple = (None,)) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``_per_day`` of two values, for each of ``weights`` (None: rows counted): in one pass
+    over the plays (their pairs) when the table of (day, pair) is small enough, else one pass
+    each. ``cells``: an int64 buffer, one per play."""
     if n * first_width * second_width <= _JOINT_CELLS:
-        pairs = _per_day(day, n, first.astype(np.int64) * second_width + second, first_width * second_width, weights)
-        pairs = pairs.reshape(n, first_width, second_width)
-        return pairs.sum(axis=2), pairs.sum(axis=1)
-    return _per_day(day, n, first, first_width, weights), _per_day(day, n, second, second_width, weights)
+        _cells(cells, day, (first, first_width), (second, second_width))
+        tables = [_per_day(cells, n, first_width * second_width, w).reshape(n, first_width, second_width)
+                  for w in weights]
+        return [(pairs.sum(axis=2), pairs.sum(axis=1)) for pairs in tables]
+    _cells(cells, day, (first, first_width))
+    firsts = [_per_day(cells, n, first_width, w) for w in weights]
+    _cells(cells, day, (second, second_width))
+    return list(zip(firsts, [_per_day(cells, n, second_width, w) for w in weights]))
 
 
 def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts:
@@ -735,24 +760,33 @@ def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts
     of the same plays (the same index), e.g. made in another zone; else made here."""
     if coded is None or not coded.index.equals(frame.index):
         coded = play_codes(frame)
-    day, days = period_codes(local_wall(frame), "day")
-    day = day.astype(np.int64)
-    n = len(days)
+    # counted on every day from the first to the last, the days without plays dropped at the end
+    days = local_days(frame)
+    low, n = (int(days.min()), int(days.max()) - int(days.min()) + 1) if len(days) else (0, 0)
+    day = _Day(days, low)
+    cells = np.empty(len(days), dtype=np.int64)
     width = _BASIS_WIDTH
-    skip, flagged = _two_per_day(day, n, coded.skip, 2 * width, coded.flags, 16)
-    skips = np.column_stack([skip.sum(axis=1), skip[:, width:].sum(axis=1),
-                             (skip[:, 1:width] + skip[:, width + 1:])])
-    flagged_ms = _per_day(day, n, coded.flags, 16, coded.ms)
-    details = np.column_stack([_bits(flagged, 1), _bits(flagged, 2), _bits(flagged_ms, 1), _bits(flagged, 4),
-                               _bits(flagged_ms, 4), _bits(flagged, 8), _bits(flagged_ms, 8)])
+    [(skip, flagged)] = _two_per_day(cells, day, n, coded.skip, 2 * width, coded.flags, 16)
+    flagged_ms = _per_day(_cells(cells, day, (coded.flags, 16)), n, 16, coded.ms)
     widths = {column: len(values) + 1 for column, values in coded.values.items()}  # 0: missing
     plays, times = {}, {}
     for (first, second), with_ms in _COUNTED_PAIRS.items():
-        args = (day, n, coded.codes[first], widths[first], coded.codes[second], widths[second])
-        plays[first], plays[second] = (counted[:, 1:] for counted in _two_per_day(*args))
+        counted = _two_per_day(cells, day, n, coded.codes[first], widths[first], coded.codes[second], widths[second],
+                               (None, coded.ms) if with_ms else (None,))
+        plays[first], plays[second] = (table[:, 1:] for table in counted[0])
         if with_ms:
-            times[first], times[second] = (counted[:, 1:] for counted in _two_per_day(*args, coded.ms))
-    return DayCounts(days=days, skips=skips, details=details, values=dict(coded.values), plays=plays, ms=times)
+            times[first], times[second] = (table[:, 1:] for table in counted[1])
+    kept = np.flatnonzero(skip.sum(axis=1))  # the days with plays (every play has a skip code)
+    if len(kept) < n:
+        skip, flagged, flagged_ms = skip[kept], flagged[kept], flagged_ms[kept]
+        plays = {column: table[kept] for column, table in plays.items()}
+        times = {column: table[kept] for column, table in times.items()}
+    skips = np.column_stack([skip.sum(axis=1), skip[:, width:].sum(axis=1),
+                             (skip[:, 1:width] + skip[:, width + 1:])])
+    details = np.column_stack([_bits(flagged, 1), _bits(flagged, 2), _bits(flagged_ms, 1), _bits(flagged, 4),
+                               _bits(flagged_ms, 4), _bits(flagged, 8), _bits(flagged_ms, 8)])
+    return DayCounts(days=days_at(kept, low), skips=skips, details=details, values=dict(coded.values), plays=plays,
+                     ms=times)
 
 
 def day_counts_of(parts: list[DayCounts]) -> DayCounts:

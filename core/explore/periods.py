@@ -119,21 +119,35 @@ def period_codes(wall: np.ndarray, period: Period = "month") -> tuple[np.ndarray
     convert them back, no hashing to number them)."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
-    wall = np.asarray(wall).astype(UNIT)
+    wall = np.asarray(wall).astype(UNIT, copy=False)
     if period == "week":
         days = wall.astype("datetime64[D]").view("int64")
         numbers = days - (days + 3) % 7  # the Monday of each week, as a day number
         unit = "datetime64[D]"
     else:
         unit = {"day": "datetime64[D]", "month": "datetime64[M]", "year": "datetime64[Y]"}[period]
-        numbers = _calendar(wall, unit).view("int64")
+        numbers = _calendar(wall, unit).view("int64")  # a fresh array (numbered in place below)
     if len(numbers) == 0:
         return numbers.astype("int64"), np.empty(0, dtype=UNIT)
     low = int(numbers.min())
-    present = np.bincount(numbers - low) > 0
-    values = np.flatnonzero(present) + low
-    codes = np.cumsum(present)[numbers - low] - 1
-    return codes, values.astype(unit).astype(UNIT)
+    numbers -= low
+    present = np.bincount(numbers) > 0
+    codes = (np.cumsum(present) - 1)[numbers]  # each number's place among those present
+    return codes, (np.flatnonzero(present) + low).astype(unit).astype(UNIT)
+
+
+def local_days(frame: pd.DataFrame) -> np.ndarray:
+    """A localised frame's local start dates as days since 1970-01-01 (integers): its ``day``
+    column (``explore.localise`` adds it), else from the wall clock (``local_wall``)."""
+    if "day" in frame.columns:
+        return frame["day"].to_numpy()
+    return local_wall(frame).astype("datetime64[D]").view("int64")  # floored, as period_starts
+
+
+def days_at(numbers: np.ndarray, low: int = 0) -> np.ndarray:
+    """Days since 1970-01-01 (``local_days``; or counted from day ``low``) as local midnights
+    (``datetime64[us]``)."""
+    return (np.asarray(numbers, dtype=np.int64) + low).astype("datetime64[D]").astype(UNIT)
 
 
 def span(starts: np.ndarray, period: Period) -> pd.DatetimeIndex:
@@ -164,17 +178,14 @@ def period_sums(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
 def day_sums(frame: pd.DataFrame) -> pd.DataFrame:
     """``period_sums`` per local day: every period's are the sums of its days
     (``sums_by_period``), so one pass over the plays serves every period."""
-    days = local_wall(frame).astype("datetime64[D]").view("int64")
-    if len(days) == 0:
-        return pd.DataFrame({"period_start": np.empty(0, dtype=UNIT), "ms": np.zeros(0, dtype="int64"),
-                             "streams": np.zeros(0, dtype="int64")})
-    low = int(days.min())
-    offset = days - low
-    present = np.flatnonzero(np.bincount(offset))
-    ms = np.bincount(offset, weights=frame["ms_played"].to_numpy())[present]
-    streams = np.bincount(offset, weights=frame["is_stream"].to_numpy())[present]
-    return pd.DataFrame({"period_start": (present + low).astype("datetime64[D]").astype(UNIT),
-                         "ms": ms.astype("int64"), "streams": streams.astype("int64")})  # whole ms: exact below 2**53
+    days = local_days(frame)
+    low = int(days.min()) if len(days) else 0
+    day = np.subtract(days, low, dtype=np.intp)  # what np.bincount counts on
+    present = np.flatnonzero(np.bincount(day))
+    ms = np.bincount(day, weights=frame["ms_played"].to_numpy())[present]
+    streams = np.bincount(day, weights=frame["is_stream"].to_numpy())[present]
+    return pd.DataFrame({"period_start": days_at(present, low), "ms": ms.astype("int64"),
+                         "streams": streams.astype("int64")})  # whole ms: exact below 2**53
 
 
 def sums_by_period(days: pd.DataFrame, period: Period) -> pd.DataFrame:
