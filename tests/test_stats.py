@@ -625,3 +625,48 @@ def test_the_demo_listeners_aggregates_add_up_per_content_type(demo_db, content)
         _added_up(plays, Filters(content=content, tz=tz, start=middle, end=last),
                   previous=Filters(content=content, tz=tz, start=middle - (last - middle) - dt.timedelta(days=1),
                                    end=middle - dt.timedelta(days=1)))
+
+
+@pytest.mark.parametrize("names", [5, 400])  # few names: a table of every album and artist; many: the other way
+@pytest.mark.parametrize("as_text", [False, True])
+def test_distinct_music_counts_equal_a_plain_count(names, as_text):
+    # tracks, artists and albums are counted on the categoricals' codes; an album name is
+    # shared by several artists, names are missing, and only music streams count
+    rng = np.random.default_rng(names)
+    n = 3_000
+
+    def names_of(prefix: str, k: int) -> pd.Categorical:
+        values = np.array([f"{prefix}{i}" for i in rng.integers(0, k, n)], dtype=object)
+        values[rng.random(n) < 0.05] = None
+        return pd.Categorical(values)
+
+    frame = pd.DataFrame({"is_stream": rng.random(n) < 0.7, "ms_played": rng.integers(0, 300_000, n),
+                          "content_type": pd.Categorical(rng.choice(["music", "podcast"], n, p=[0.9, 0.1])),
+                          "track_name": names_of("t", names), "song_key": names_of("s", names),
+                          "artist_name": names_of("a", names), "album_name": names_of("b", names // 5 + 1)})
+    if as_text:
+        frame = frame.astype({column: object for column in ("song_key", "artist_name", "album_name")})
+    music = frame[frame["is_stream"] & (frame["content_type"] == "music")]
+    assert explore.counts_part(frame) == {
+        "streams": int(frame["is_stream"].sum()), "plays": n, "ms": int(frame["ms_played"].sum()),
+        "tracks": music.loc[music["track_name"].notna(), "song_key"].nunique(),
+        "artists": music["artist_name"].nunique(),
+        "albums": len(music.dropna(subset=["album_name", "artist_name"]).drop_duplicates(["album_name", "artist_name"])),
+    }
+
+
+@pytest.mark.parametrize("with_day_column", [True, False])
+def test_day_sums_add_up_a_day_the_wall_clock_comes_back_to(with_day_column):
+    # day_sums adds up runs of plays of one day: here the clocks go back across midnight
+    # (30 Mar 23:40 after 31 Mar 00:20), and 2 Apr has no plays
+    wall = pd.to_datetime(["2024-03-30 22:00", "2024-03-30 23:50", "2024-03-31 00:10", "2024-03-31 00:20",
+                           "2024-03-30 23:40", "2024-03-31 00:50", "2024-04-01 09:00", "2024-04-03 10:00"])
+    frame = pd.DataFrame({"wall": wall.to_numpy(dtype="datetime64[us]"), "ms_played": [1, 2, 4, 8, 16, 32, 64, 128],
+                          "is_stream": [True, False, True, True, True, False, True, True]})
+    if with_day_column:  # as explore.localise makes it
+        frame["day"] = frame["wall"].to_numpy().astype("datetime64[D]").astype("int32")
+    expected = pd.DataFrame({"period_start": pd.to_datetime(["2024-03-30", "2024-03-31", "2024-04-01", "2024-04-03"])
+                            .to_numpy(dtype="datetime64[us]"), "ms": np.array([19, 44, 64, 128], dtype="int64"),
+                             "streams": np.array([2, 2, 1, 1], dtype="int64")})
+    pd.testing.assert_frame_equal(explore.day_sums(frame), expected)
+    pd.testing.assert_frame_equal(explore.day_sums(frame.iloc[:0]), expected.iloc[:0])

@@ -44,16 +44,45 @@ def counts(frame: pd.DataFrame) -> dict:
 
 def counts_part(frame: pd.DataFrame) -> dict:
     """``counts`` of one content's plays, with the time in whole milliseconds (``ms``)."""
-    music = frame.loc[frame["is_stream"] & (frame["content_type"] == "music"),
-                      ["track_name", "song_key", "artist_name", "album_name"]]
+    streams = frame["is_stream"].to_numpy(dtype=bool)
+    music = np.flatnonzero(streams & (frame["content_type"] == "music").to_numpy())  # where music streams are
+    named = music[frame["track_name"].notna().to_numpy()[music]]
     return {
-        "streams": int(frame["is_stream"].sum()),
+        "streams": int(np.count_nonzero(streams)),
         "plays": len(frame),
         "ms": int(frame["ms_played"].sum()),
-        "tracks": int(music.loc[music["track_name"].notna(), "song_key"].nunique()),
-        "artists": int(music["artist_name"].nunique()),
-        "albums": int(music.groupby(["album_name", "artist_name"], observed=True).ngroups),
+        "tracks": _distinct(named, frame["song_key"]),
+        "artists": _distinct(music, frame["artist_name"]),
+        "albums": _distinct(music, frame["album_name"], by=frame["artist_name"]),
     }
+
+
+def _distinct(rows: np.ndarray, column: pd.Series, by: pd.Series | None = None) -> int:
+    """How many distinct values of ``column`` (with ``by``: distinct pairs of the two) the
+    ``rows`` (positions) have, leaving out rows with a missing value. Counted on categoricals'
+    codes, and only those of the rows (small integers): in a running app fresh memory costs
+    more than the counting, and ``nunique`` or a groupby over a million names 10-20 ms."""
+    columns = (column,) if by is None else (column, by)
+    if not all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns):
+        kept = pd.DataFrame({str(i): c.to_numpy()[rows] for i, c in enumerate(columns)})
+        return int(kept.groupby(list(kept.columns)).ngroups)  # rows with a missing value are left out
+    codes, size = column.cat.codes.to_numpy().take(rows), len(column.cat.categories)
+    if by is None:
+        seen = np.zeros(size + 1, dtype=bool)
+        seen[codes] = True  # a missing value (-1) marks the last place, left out
+        return int(np.count_nonzero(seen[:-1]))
+    by_codes, width = by.cat.codes.to_numpy().take(rows), len(by.cat.categories)
+    if (size + 1) * (width + 1) <= len(codes):  # a table of every pair, no larger than the rows
+        seen = np.zeros((size + 1, width + 1), dtype=bool)
+        seen[codes, by_codes] = True
+        return int(np.count_nonzero(seen[:-1, :-1]))
+    known = (codes >= 0) & (by_codes >= 0)
+    values, pairs = codes[known], by_codes[known]
+    # every value with its first row's pair, then the other pairs (few: a value mostly has one)
+    first = np.full(size, -1, dtype=np.int64)
+    first[values[::-1]] = pairs[::-1]  # the last write wins: each value's first pair
+    other = pairs != first[values]
+    return int(np.count_nonzero(first >= 0)) + len(pd.unique(values[other].astype(np.int64) * width + pairs[other]))
 
 
 def counts_of(parts: list[dict]) -> dict:

@@ -177,15 +177,25 @@ def period_sums(frame: pd.DataFrame, period: Period) -> pd.DataFrame:
 
 def day_sums(frame: pd.DataFrame) -> pd.DataFrame:
     """``period_sums`` per local day: every period's are the sums of its days
-    (``sums_by_period``), so one pass over the plays serves every period."""
+    (``sums_by_period``), so one pass over the plays serves every period.
+
+    The plays are in time order, so a day's plays are a run of rows (or, where the wall
+    clock went back across midnight, a few runs): they are added up run by run, which makes
+    no array the size of the plays (in a running app fresh memory costs more than a pass)."""
     days = local_days(frame)
-    low = int(days.min()) if len(days) else 0
-    day = np.subtract(days, low, dtype=np.intp)  # what np.bincount counts on
-    present = np.flatnonzero(np.bincount(day))
-    ms = np.bincount(day, weights=frame["ms_played"].to_numpy())[present]
-    streams = np.bincount(day, weights=frame["is_stream"].to_numpy())[present]
-    return pd.DataFrame({"period_start": days_at(present, low), "ms": ms.astype("int64"),
-                         "streams": streams.astype("int64")})  # whole ms: exact below 2**53
+    if len(days) == 0:
+        return pd.DataFrame({"period_start": np.empty(0, dtype=UNIT), "ms": np.zeros(0, dtype="int64"),
+                             "streams": np.zeros(0, dtype="int64")})
+    starts = np.flatnonzero(days[1:] != days[:-1]) + 1
+    starts = np.concatenate([[0], starts])  # where each run of one day begins
+    ms = np.add.reduceat(frame["ms_played"].to_numpy(dtype=np.int64), starts)
+    streams = np.add.reduceat(frame["is_stream"].to_numpy(), starts, dtype=np.int64)
+    numbers = days[starts].astype(np.int64)
+    if len(numbers) > 1 and not (numbers[1:] > numbers[:-1]).all():  # a day in several runs: added up
+        numbers, run = np.unique(numbers, return_inverse=True)
+        ms = np.bincount(run, weights=ms).astype(np.int64)  # whole ms: exact below 2**53
+        streams = np.bincount(run, weights=streams).astype(np.int64)
+    return pd.DataFrame({"period_start": days_at(numbers), "ms": ms, "streams": streams})
 
 
 def sums_by_period(days: pd.DataFrame, period: Period) -> pd.DataFrame:
