@@ -720,7 +720,7 @@ class PlayCodes:
     index: pd.Index  # the plays' index
     skip: np.ndarray  # skipped or not, times which signal decided it: 0..2*_BASIS_WIDTH-1 (int8)
     flags: np.ndarray  # with details (bit 1), in shuffle (2), offline (4), in a private session (8) (int8)
-    ms: np.ndarray  # the frame's own ms_played (not a copy)
+    ms: np.ndarray  # ms_played as float64: what np.bincount weighs with (converted once, not per zone)
     values: dict[str, np.ndarray]  # per _COUNTED column: its values (object)
     codes: dict[str, np.ndarray]  # per _COUNTED column: each play's value + 1 (0: missing; smallest int type)
 
@@ -736,7 +736,7 @@ def play_codes(frame: pd.DataFrame) -> PlayCodes:
         coded, values[column] = column_codes(frame[column])
         codes[column] = (coded + 1).astype(np.min_scalar_type(len(values[column]) + 1))
     return PlayCodes(index=frame.index, skip=skip.astype(np.int8), flags=flags.astype(np.int8),
-                     ms=frame["ms_played"].to_numpy(), values=values, codes=codes)
+                     ms=frame["ms_played"].to_numpy(dtype=np.float64), values=values, codes=codes)
 
 
 def _two_per_day(cells: np.ndarray, day: _Day, n: int, first: np.ndarray, first_width: int,
