@@ -4,12 +4,14 @@ Not a page: Home.py lists the pages explicitly with st.navigation.
 """
 from __future__ import annotations
 
+import collections
 import dataclasses
 import datetime as dt
 import functools
 import io
 import os
 import re
+import threading
 import zoneinfo
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -459,6 +461,39 @@ def empty_state(empty: bool, profile: str) -> bool:
     else:
         st.info("No plays match these controls. Widen the date range or pick more content types in the sidebar.")
     return True
+
+
+def chart(where, chart, **options) -> None:
+    """Draw an Altair chart in ``where`` (``st``, a column…) as ``where.altair_chart(chart,
+    **options)`` would. A chart made by ``explore``'s builders is converted to its Vega-Lite
+    spec once and the spec kept (by ``explore.chart_key``): a page draws the same charts
+    again on every run, and converting one costs 2-3 ms."""
+    key = explore.chart_key(chart)
+    if key is None:
+        where.altair_chart(chart, **options)
+        return
+    with _SPECS_LOCK:
+        spec = _SPECS.get(key)
+        if spec is not None:
+            _SPECS.move_to_end(key)
+    if spec is None:
+        spec = _vega_lite_spec(chart)  # the conversion st.altair_chart makes (data as Arrow)
+        with _SPECS_LOCK:
+            _SPECS[key] = spec
+            while len(_SPECS) > _SPECS_KEPT:
+                _SPECS.popitem(last=False)
+    where.vega_lite_chart(spec=spec, **options)  # Streamlit copies the spec before changing it
+
+
+def _vega_lite_spec(chart) -> dict:
+    from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
+
+    return _convert_altair_to_vega_lite_spec(chart)
+
+
+_SPECS: collections.OrderedDict[bytes, dict] = collections.OrderedDict()
+_SPECS_LOCK = threading.Lock()
+_SPECS_KEPT = 256
 
 
 # --- Spotify ----------------------------------------------------------------------------

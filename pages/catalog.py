@@ -159,7 +159,7 @@ else:
     shares["percent"] = shares["share"] * 100
     shares["year"] = shares["year"].astype(str)
     chart = explore.coverage_by_year(shares)
-    st.altair_chart(chart, width="stretch")
+    _shared.chart(st, chart, width="stretch")
     table = by_year[["year", "tracks", "tracks_matched", "track_share", "time_share_id", "time_share_name",
                      "time_share"]].assign(hours=by_year["ms"] / 3.6e6)
     st.dataframe(table, hide_index=True, width="stretch", column_config={

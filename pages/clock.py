@@ -53,7 +53,8 @@ if grid[value].sum() == 0:
     st.info("No streams in this range: every play is shorter than the stream rule in the sidebar. "
             "Colour by hours, or count all plays as streams.")
 else:
-    st.altair_chart(
+    _shared.chart(
+        st,
         explore.heatmap(grid, x="hour", y="weekday", value=value, title=f"{value.capitalize()} by hour and weekday",
                        x_sort=list(range(24)), y_sort=list(explore.WEEKDAYS)),
         width="stretch",
@@ -88,7 +89,8 @@ if split["share"].sum() == 0:
     st.info("Too little listening to compare.")
 else:
     shares = split.assign(percent=split["share"] * 100)
-    st.altair_chart(
+    _shared.chart(
+        st,
         explore.heatmap(shares, x="hour", y="day_type", value="percent",
                        title="Share of the day's listening in each hour (%)", x_sort=list(range(24)),
                        tooltip=["day_type", "hour", "percent", "hours_per_day"],

@@ -100,7 +100,8 @@ cols[2].metric("Streams", f"{detail['streams']:,}")
 cols[3].metric("Hours", f"{detail['hours']:,.1f}", help="Time of every play, skips included.")
 
 left, right = st.columns(2)
-left.altair_chart(
+_shared.chart(
+    left,
     explore.bars_over_time(detail["plays_over_time"], "month", "streams", "Streams per month",
                           tooltip=["month", "streams", "hours"]),
     width="stretch",
@@ -109,8 +110,8 @@ ranks = detail["rank_over_time"]
 if ranks.empty:
     right.info("No month with a stream to rank.")
 else:
-    right.altair_chart(explore.rank_over_time(ranks, "month", "rank", f"Rank among all {kind.lower()}s each month",
-                                             tooltip=["month", "rank"]), width="stretch")
+    _shared.chart(right, explore.rank_over_time(ranks, "month", "rank", f"Rank among all {kind.lower()}s each month",
+                                               tooltip=["month", "rank"]), width="stretch")
     right.caption("Months without a stream of it have no point.")
 
 if by == "artist":

@@ -102,23 +102,24 @@ st.subheader("New artists and tracks per month")
 if monthly[["new_artists", "new_tracks"]].to_numpy().sum() == 0:
     st.info("Nothing new in this range: no artist or track was streamed here for the first time.")
 left, right = st.columns(2)
-left.altair_chart(explore.monthly_axes(explore.bars_over_time(monthly, "month", "new_artists", "New artists per month"),
-                            "new_artists", ["new_artists", "new_tracks"]), width="stretch")
-right.altair_chart(explore.monthly_axes(explore.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
-                             "new_tracks", ["new_tracks", "new_artists"]), width="stretch")
-st.altair_chart(explore.monthly_axes(explore.line_over_time(monthly, "month", "share_of_listening_new",
-                                                "Share of each month's listening on tracks first heard that month",
-                                                period="month"),
-                          "share_of_listening_new", ["share_of_listening_new", "new_hours", "hours"]),
-                width="stretch")
+_shared.chart(left, explore.monthly_axes(explore.bars_over_time(monthly, "month", "new_artists",
+                                                               "New artists per month"),
+                                        "new_artists", ["new_artists", "new_tracks"]), width="stretch")
+_shared.chart(right, explore.monthly_axes(explore.bars_over_time(monthly, "month", "new_tracks", "New tracks per month"),
+                                         "new_tracks", ["new_tracks", "new_artists"]), width="stretch")
+_shared.chart(st, explore.monthly_axes(explore.line_over_time(monthly, "month", "share_of_listening_new",
+                                                  "Share of each month's listening on tracks first heard that month",
+                                                  period="month"),
+                            "share_of_listening_new", ["share_of_listening_new", "new_hours", "hours"]),
+                  width="stretch")
 
 # --- Timeline ------------------------------------------------------------------------------
 st.subheader("First-listen timeline")
 if timeline.empty:
     st.info("No artist was first heard in this range.")
 else:
-    st.altair_chart(explore.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
-                    width="stretch")
+    _shared.chart(st, explore.timeline_chart(timeline, "Artists by first listen, and how far each went since"),
+                      width="stretch")
     st.caption("Biggest discoveries of this range (streams over the whole history since the first listen)")
     biggest = timeline.sort_values("streams", ascending=False, kind="stable").head(15)
     st.dataframe(biggest, hide_index=True,

@@ -113,8 +113,8 @@ cols[0].metric("Sessions", f"{len(table):,}")
 cols[1].metric("Median length", f"{table['minutes'].median():,.0f} min")
 cols[2].metric("Longest", f"{table['minutes'].max() / 60:,.1f} h")
 cols[3].metric("Plays per session", f"{table['plays'].mean():,.1f}")
-st.altair_chart(explore.histogram(table[["minutes"]], "minutes", "How long sessions last (minutes)", bins=40),
-                width="stretch")
+_shared.chart(st, explore.histogram(table[["minutes"]], "minutes", "How long sessions last (minutes)", bins=40),
+                  width="stretch")
 st.caption("Longest sessions")
 st.dataframe(explore.longest_sessions(table, 10), hide_index=True, width="stretch",
              column_config={"session": None,
@@ -138,9 +138,9 @@ else:
                         "30 seconds and less than the song's full length.")
     cols[1].metric("Skipped plays", f"{skips['skipped']:,}")
     cols[2].metric("Plays judged by how they ended", percent(skips["by_reason"] / skips["plays"]))
-    st.altair_chart(explore.rate_over_time(skip_rate, "skip_rate", "Skip rate", period,
-                                           ["skipped", "plays", "by_reason", "by_flag", "by_length"]),
-                    width="stretch")
+    _shared.chart(st, explore.rate_over_time(skip_rate, "skip_rate", "Skip rate", period,
+                                             ["skipped", "plays", "by_reason", "by_flag", "by_length"]),
+                      width="stretch")
     with st.expander("How skips were decided, year by year"):
         st.caption("Exports before about 2022 leave Spotify's own skip flag false (or empty) on every play, so "
                    "each play is judged by the best signal it has: how it ended (the reason), else the flag, "
@@ -155,8 +155,8 @@ else:
 if shuffle.empty:
     st.info("No shuffle information: these plays come from the account-data export, which records no shuffle flag.")
 else:
-    st.altair_chart(explore.rate_over_time(shuffle, "shuffle_share", "Share of plays in shuffle mode", period,
-                               ["shuffled", "plays"]), width="stretch")
+    _shared.chart(st, explore.rate_over_time(shuffle, "shuffle_share", "Share of plays in shuffle mode", period,
+                                 ["shuffled", "plays"]), width="stretch")
     if facts["coverage"]["shuffle"] < 1:
         st.caption(f"Over the {percent(facts['coverage']['shuffle'])} of plays from an extended export; "
                    "the account-data export records no shuffle flag.")
@@ -170,8 +170,8 @@ for column, which, title in ((left, "start", "Why plays started"), (right, "end"
     if data.empty:
         column.info(f"No reasons recorded: only the extended streaming history says why a play {which}ed.")
         continue
-    column.altair_chart(explore.tall(explore.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
-                             rows), width="stretch")
+    _shared.chart(column, explore.tall(explore.share_bars(data, "meaning", "share", title, tooltip=["reason", "plays"]),
+                               rows), width="stretch")
     known = facts["coverage"][f"reason_{which}"]
     if known < 1:
         column.caption(f"Over the {percent(known)} of plays whose export records a reason.")
@@ -186,8 +186,8 @@ for column, name, label, title, missing in (
     if data.empty:
         column.info("Not recorded: only the extended streaming history says where and on what you listened.")
         continue
-    column.altair_chart(explore.tall(explore.share_bars(data, label, "share", title, tooltip=["hours", "plays"]), len(data)),
-                        width="stretch")
+    _shared.chart(column, explore.tall(explore.share_bars(data, label, "share", title, tooltip=["hours", "plays"]),
+                                       len(data)), width="stretch")
     known = facts["coverage"][missing]
     if known < 1:
         column.caption(f"Over the {percent(known)} of plays whose export records it.")

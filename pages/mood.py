@@ -109,13 +109,13 @@ if not months["enough"].any():
     st.info(f"No month has enough listening with features to mean much (at least {explore.MIN_MINUTES} minutes, and "
             f"{explore.MIN_SHARE:.0%} of the month). Widen the date range.")
 else:
-    st.altair_chart(explore.features_over_time(explore.long_features(months, "month", shown),
-                                              "Your sound per month"), width="stretch")
-    st.altair_chart(explore.features_over_time(explore.long_features(months, "month", ["tempo"]), "Tempo per month",
-                                              unit_scale=False, y_title="BPM"), width="stretch")
+    _shared.chart(st, explore.features_over_time(explore.long_features(months, "month", shown),
+                                                "Your sound per month"), width="stretch")
+    _shared.chart(st, explore.features_over_time(explore.long_features(months, "month", ["tempo"]), "Tempo per month",
+                                                unit_scale=False, y_title="BPM"), width="stretch")
     st.caption(month_note)
-st.altair_chart(explore.coverage_over_time(months[["month", "hours", "matched_hours", "coverage"]], "month",
-                                          "Share of listening with audio features, per month"), width="stretch")
+_shared.chart(st, explore.coverage_over_time(months[["month", "hours", "matched_hours", "coverage"]], "month",
+                                            "Share of listening with audio features, per month"), width="stretch")
 st.caption("Months in which few of your tracks are known say little about how that month sounded.")
 
 # --- Moods and genres --------------------------------------------------------------------
@@ -135,8 +135,8 @@ for column, name in zip(cols, explore.MOODS):
     if mine.empty:
         column.info(f"Too little {name} music with a genre to rank (under {explore.MIN_MINUTES} minutes).")
         continue
-    column.altair_chart(explore.share_bars(mine, "genre", "share", f"{name.capitalize()}: top genres",
-                                          tooltip=["hours"]), width="stretch")
+    _shared.chart(column, explore.share_bars(mine, "genre", "share", f"{name.capitalize()}: top genres",
+                                            tooltip=["hours"]), width="stretch")
 st.caption(f"Moods by Spotify's valence: sad below {explore.SAD_BELOW}, happy from {explore.HAPPY_FROM}, neutral between. "
            "A track with several genres splits its time between them. Based on the "
            f"{percent(coverage['mood_share'])} of your music listening in this range whose track has a valence and "
@@ -149,11 +149,11 @@ if not hours["enough"].any():
     st.info(f"No hour of the day has enough listening with features to mean much (at least {explore.MIN_MINUTES} "
             "minutes). Widen the date range.")
 else:
-    st.altair_chart(explore.features_by_hour(explore.long_features(hours, "hour", shown),
-                                            "Your sound by hour of the day"), width="stretch")
-    st.altair_chart(explore.features_by_hour(explore.long_features(hours, "hour", ["tempo"]),
-                                            "Tempo by hour of the day", unit_scale=False, y_title="BPM"),
-                    width="stretch")
+    _shared.chart(st, explore.features_by_hour(explore.long_features(hours, "hour", shown),
+                                              "Your sound by hour of the day"), width="stretch")
+    _shared.chart(st, explore.features_by_hour(explore.long_features(hours, "hour", ["tempo"]),
+                                              "Tempo by hour of the day", unit_scale=False, y_title="BPM"),
+                      width="stretch")
     st.caption(f"Local time in {filters.tz}, by the hour each play started. "
                + based_on(coverage["share"], coverage["matched_hours"], coverage["music_hours"])
                + blanks(hours, "hours"))
@@ -170,9 +170,9 @@ else:
                         "played it: the time-weighted median of play year minus release year.")
     cols[1].metric("Median release year", f"{age['median_release_year']:.0f}")
     cols[2].metric("Listening with a release year", percent(age["coverage"]))
-    st.altair_chart(explore.share_columns(facts["decades"], "label", "share", "Listening time by release decade",
-                                         sort=facts["decades"]["label"].tolist(), tooltip=["hours"]),
-                    width="stretch")
+    _shared.chart(st, explore.share_columns(facts["decades"], "label", "share", "Listening time by release decade",
+                                           sort=facts["decades"]["label"].tolist(), tooltip=["hours"]),
+                      width="stretch")
     by_year = facts["age_by_year"]
     st.dataframe(pd.DataFrame({
         "year": by_year["year"],

@@ -79,7 +79,8 @@ st.subheader("Listening time")
 st.session_state.setdefault("overview_period", list(PERIODS)[2])  # kept for the session (_shared.keep_controls)
 period = PERIODS[st.radio("Per", list(PERIODS), horizontal=True, key="overview_period")]
 over_time = explore.listening_time_of([explore.sums_by_period(_day_sums(key, part), period) for part in parts], period)
-st.altair_chart(
+_shared.chart(
+    st,
     explore.bars_over_time(over_time, "period_start", "hours", f"Hours listened per {period}",
                           tooltip=["period_start", "hours", "streams"]),
     width="stretch",
@@ -128,7 +129,8 @@ else:
                                         + (" (an album: its artist)" if by == "album" else "")),
         },
     )
-    chart_col.altair_chart(
+    _shared.chart(
+        chart_col,
         explore.bar_ranking(chart_data, "label", value, f"Top {kind.lower()} by {rank_label.lower()}",
                            tooltip=chart_tooltip),
         width="stretch",

@@ -106,7 +106,7 @@ if results:
                 st.dataframe(taste.table(results, task), hide_index=True, key=f"taste_table_{task}")
     chart_data = taste.ndcg_frame(results)
     if len(chart_data):
-        st.altair_chart(explore.model_comparison(chart_data, list(taste.MODELS)))
+        _shared.chart(st, explore.model_comparison(chart_data, list(taste.MODELS)))
     st.caption("Time split: trained before a cut-off, judged on what you streamed in the 28 days after it. "
                "Playlist continuation: a quarter of each playlist (≥ 10 tracks) hidden, ranked from the rest "
                "(RecSys Challenge 2018 protocol). Songs you had never streamed: the history cut at up to four "

@@ -99,18 +99,19 @@ else:
         tables[name]["link"] = [_shared.detail_link(kind, v, profile) for v in tables[name][column]]
 
     left, right = st.columns(2)
-    left.altair_chart(explore.bar_ranking(tables["artists"], "artist", "streams", "Top artists",
-                                         tooltip=["artist", "streams", "minutes"]), width="stretch")
-    right.altair_chart(explore.bar_ranking(tables["tracks"], "track", "streams", "Top tracks",
-                                          tooltip=["title", "artist", "streams"]), width="stretch")
+    _shared.chart(left, explore.bar_ranking(tables["artists"], "artist", "streams", "Top artists",
+                                           tooltip=["artist", "streams", "minutes"]), width="stretch")
+    _shared.chart(right, explore.bar_ranking(tables["tracks"], "track", "streams", "Top tracks",
+                                            tooltip=["title", "artist", "streams"]), width="stretch")
     left, right = st.columns(2)
-    left.altair_chart(explore.bar_ranking(tables["albums"], "album", "streams", "Top albums"), width="stretch")
+    _shared.chart(left, explore.bar_ranking(tables["albums"], "album", "streams", "Top albums"), width="stretch")
     if tables["new_artists"].empty:
         right.info(f"No new artists in {year}: every artist you streamed you had streamed in an earlier year.")
     else:
-        right.altair_chart(explore.bar_ranking(tables["new_artists"], "artist", "streams",
-                                              f"Top new artists of {year}"), width="stretch")
-    st.altair_chart(explore.month_chart(tables["months"], f"Minutes per month in {year}"), width="stretch", height=280)
+        _shared.chart(right, explore.bar_ranking(tables["new_artists"], "artist", "streams",
+                                                f"Top new artists of {year}"), width="stretch")
+    _shared.chart(st, explore.month_chart(tables["months"], f"Minutes per month in {year}"), width="stretch",
+                  height=280)
     st.caption(f"Days and months in {card.time_zone}. A play counts for the day it started; "
                "top lists rank by streams, then by listening time.")
 

@@ -1,6 +1,7 @@
 """The Explore frame: loading, time zones (DST, midnight), filters, stream rule, snapshot."""
 import datetime as dt
 
+import altair as alt
 import numpy as np
 import orjson
 import pandas as pd
@@ -299,6 +300,25 @@ def test_a_page_draws_a_chart_unchecked_and_the_spec_is_the_checked_one(monkeypa
     unchecked = chart.to_dict()
     assert calls == []
     assert unchecked == chart.to_dict(validate=True) and calls
+
+
+def test_a_chart_is_made_once_for_the_same_data_and_arguments():
+    data = pd.DataFrame({"hour": [0, 1], "weekday": ["Mon", "Tue"], "hours": [1.0, 2.0]})
+
+    def heatmap(frame, **extra):
+        return explore.heatmap(frame, x="hour", y="weekday", value="hours", title="t", **extra)
+
+    chart = heatmap(data)
+    assert heatmap(data.copy()) is chart  # equal data: the chart made before
+    assert explore.tall(chart, 3) is explore.tall(heatmap(data.copy()), 3)  # and what is made of it
+    others = [heatmap(data.assign(hours=[1.0, 2.5])), heatmap(data.assign(hours=[1, 2])),  # a value, a type
+              heatmap(data.rename(columns={"weekday": "day"}).assign(weekday=data["weekday"])),  # a column
+              heatmap(data.iloc[::-1]), heatmap(data, x_sort=[1, 0]), explore.tall(chart, 4)]  # order, arguments
+    keys = {explore.chart_key(c) for c in [chart, *others]}
+    assert len(keys) == 7 and None not in keys
+    assert all(c is not chart for c in others)
+    assert explore.chart_key(chart.properties(height=100)) is None  # a chart changed after: not kept
+    assert explore.chart_key(alt.Chart(data).mark_rect()) is None
 
 
 # --- top lists and monthly ranks against the rule written out plainly ----------------------------

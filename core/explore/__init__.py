@@ -23,6 +23,7 @@ from core.explore.charts import (  # noqa: F401
     YEARLY_TICKS_FROM,
     bar_ranking,
     bars_over_time,
+    chart_key,
     coverage_by_year,
     coverage_over_time,
     features_by_hour,

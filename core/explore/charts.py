@@ -6,9 +6,12 @@ to draw, so a chart's data is exactly the aggregate (tests read it back from the
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import math
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -52,18 +55,85 @@ _Build = TypeVar("_Build", bound=Callable)
 
 
 def unchecked(build: _Build) -> _Build:
-    """A chart builder whose charts skip the schema check when drawn (see VALIDATE_ENV)."""
+    """A chart builder whose charts skip the schema check when drawn (see VALIDATE_ENV), and
+    are made once for the same arguments (see ``chart_key``): the same chart object again."""
     @functools.wraps(build)
     def wrapper(*args, **kwargs):
+        key = _key_of((build.__module__, build.__qualname__, bool(os.environ.get(VALIDATE_ENV)), args, kwargs))
+        with _BUILT_LOCK:
+            chart = _BUILT.get(key) if key is not None else None
+            if chart is not None:
+                _BUILT.move_to_end(key)
+                return chart
         if os.environ.get(VALIDATE_ENV):
-            return build(*args, **kwargs)
-        # nor each part (axis, scale, tooltip…) as it is made
-        with alt.utils.schemapi.debug_mode(False):
             chart = build(*args, **kwargs)
-        # an instance attribute: SchemaBase routes attribute writes into the spec
-        object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+        else:
+            # nor each part (axis, scale, tooltip…) as it is made
+            with alt.utils.schemapi.debug_mode(False):
+                chart = build(*args, **kwargs)
+            # an instance attribute: SchemaBase routes attribute writes into the spec
+            object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+        if key is not None:
+            object.__setattr__(chart, "_encore_key", (id(chart), key))
+            with _BUILT_LOCK:
+                _BUILT[key] = chart
+                while len(_BUILT) > _BUILT_KEPT:
+                    _BUILT.popitem(last=False)
         return chart
     return wrapper  # type: ignore[return-value]
+
+
+# A page draws the same charts again on every run (another control changed, or none): a chart
+# is kept by its builder and arguments (the data by content), and so is its spec where a
+# page converts it (pages/_shared.py): building and converting cost 3-4 ms a chart.
+_BUILT: OrderedDict[bytes, alt.TopLevelMixin] = OrderedDict()
+_BUILT_LOCK = threading.Lock()
+_BUILT_KEPT = 256
+
+
+def chart_key(chart: object) -> bytes | None:
+    """What a chart made here is made of (its builder and arguments, the data by content), as
+    a digest: equal for equal charts. None for a chart made otherwise, or a copy of one."""
+    kept = getattr(chart, "__dict__", {}).get("_encore_key")
+    return kept[1] if kept is not None and kept[0] == id(chart) else None
+
+
+class _Unkeyed(Exception):
+    """An argument that has no key (not data, text, a number or a chart made here)."""
+
+
+def _key_of(value: object) -> bytes | None:
+    digest = hashlib.blake2b(digest_size=20)
+    try:
+        _feed(digest, value)
+    except (_Unkeyed, TypeError):
+        return None
+    return digest.digest()
+
+
+def _feed(digest, value: object) -> None:
+    """Add ``value`` to ``digest``: its type and content (a frame's columns, types, index and
+    every value), so that different values, or equal values of other types, differ."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        frame = value.to_frame() if isinstance(value, pd.Series) else value
+        digest.update(repr((type(value).__name__, [str(c) for c in frame.columns], [str(t) for t in frame.dtypes],
+                            getattr(value, "name", None), len(frame))).encode())
+        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())  # 64 bits a row
+    elif value is None or isinstance(value, (str, bytes, bool, int, float, np.generic, pd.Timestamp, pd.Timedelta)):
+        digest.update(repr((type(value).__name__, value)).encode())
+    elif isinstance(value, (list, tuple)):
+        digest.update(f"{type(value).__name__}[{len(value)}]".encode())
+        for item in value:
+            _feed(digest, item)
+    elif isinstance(value, dict):
+        digest.update(f"dict[{len(value)}]".encode())
+        for name in sorted(value, key=repr):
+            _feed(digest, name)
+            _feed(digest, value[name])
+    elif (key := chart_key(value)) is not None:
+        digest.update(b"chart" + key)
+    else:
+        raise _Unkeyed(type(value).__name__)
 
 
 def _tooltips(data: pd.DataFrame, columns: list[str]) -> list[alt.Tooltip]:
