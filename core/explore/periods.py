@@ -144,6 +144,14 @@ def local_days(frame: pd.DataFrame) -> np.ndarray:
     return local_wall(frame).astype("datetime64[D]").view("int64")  # floored, as period_starts
 
 
+def day_runs(days: np.ndarray) -> np.ndarray:
+    """Where each run of plays of one local day begins (``local_days``' numbers of plays in time
+    order; a day the wall clock comes back to, across midnight, has a run of its own)."""
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.concatenate([[0], np.flatnonzero(days[1:] != days[:-1]) + 1])
+
+
 def days_at(numbers: np.ndarray, low: int = 0) -> np.ndarray:
     """Days since 1970-01-01 (``local_days``; or counted from day ``low``) as local midnights
     (``datetime64[us]``)."""
@@ -186,8 +194,7 @@ def day_sums(frame: pd.DataFrame) -> pd.DataFrame:
     if len(days) == 0:
         return pd.DataFrame({"period_start": np.empty(0, dtype=UNIT), "ms": np.zeros(0, dtype="int64"),
                              "streams": np.zeros(0, dtype="int64")})
-    starts = np.flatnonzero(days[1:] != days[:-1]) + 1
-    starts = np.concatenate([[0], starts])  # where each run of one day begins
+    starts = day_runs(days)
     ms = np.add.reduceat(frame["ms_played"].to_numpy(dtype=np.int64), starts)
     streams = np.add.reduceat(frame["is_stream"].to_numpy(), starts, dtype=np.int64)
     numbers = days[starts].astype(np.int64)

@@ -34,7 +34,8 @@ import pandas as pd
 
 from core.base import MS_PER_MINUTE
 from core.explore.charts import ACCENT, unchecked
-from core.explore.periods import calendar_years, local_wall
+from core.explore.filters import select_dates
+from core.explore.periods import calendar_years, day_runs, days_at, local_days, local_wall
 from core.explore.tops import item_part, ranked_of
 
 TOP_N = 5
@@ -122,9 +123,9 @@ def years_available(frame_all: pd.DataFrame) -> list[int]:
     """The local years (of the start time) that have at least one play, oldest first."""
     if frame_all.empty:
         return []
-    years = calendar_years(local_wall(frame_all))
-    low = int(years.min())
-    return [low + int(y) for y in np.flatnonzero(np.bincount(years - low))]
+    days = local_days(frame_all)
+    years = calendar_years(days_at(np.unique(days[day_runs(days)])))  # each day with plays once
+    return sorted({int(y) for y in years})
 
 
 def years_available_of(parts: list[list[int]]) -> list[int]:
@@ -150,14 +151,14 @@ def _top_albums(parts: list[pd.DataFrame]) -> tuple[TopAlbum, ...]:
     return tuple(TopAlbum(r.name, r.artist, int(r.streams)) for r in top.itertuples())
 
 
-def _streamed_artists(frame_all: pd.DataFrame, when: np.ndarray) -> np.ndarray:
-    """The artists with a stream among the plays ``when`` picks (their names, object)."""
-    artists = frame_all["artist_name"]
+def _streamed_artists(plays: pd.DataFrame) -> np.ndarray:
+    """The artists with a stream among ``plays`` (their names, object)."""
+    artists = plays["artist_name"]
     if not isinstance(artists.dtype, pd.CategoricalDtype):
         artists = artists.astype("category")
     # which artists have a stream, on the categorical's codes (no hashing a million names)
     codes = artists.cat.codes.to_numpy()
-    streamed = frame_all["is_stream"].to_numpy() & (codes >= 0) & when
+    streamed = plays["is_stream"].to_numpy() & (codes >= 0)
     size = len(artists.cat.categories)
     return artists.cat.categories.to_numpy(dtype=object)[np.bincount(codes[streamed], minlength=size) > 0]
 
@@ -187,11 +188,6 @@ def longest_streak(days: np.ndarray) -> Streak | None:
     lengths = ends - starts + 1
     best = int(np.argmax(lengths))  # argmax returns the first maximum: the earliest run
     return Streak(int(lengths[best]), unique[starts[best]].item(), unique[ends[best]].item())
-
-
-# the columns the recap reads (copying only these is a fraction of copying every column)
-_RECAP_COLUMNS = ("local", "wall", "ms_played", "is_stream", "artist_name", "track_name", "album_name", "song_key",
-                  "track_key")
 
 
 @dataclass(frozen=True, eq=False)
@@ -227,9 +223,9 @@ def recap_part(frame_all: pd.DataFrame, year: int) -> RecapPart:
     """What ``year_recap`` adds up, of one content's whole-history frame (as ``year_recap``
     takes): a recap of several contents is ``year_recap_of`` their parts."""
     tz = str(frame_all["local"].dt.tz)
-    local_year = calendar_years(local_wall(frame_all))
-    in_year = local_year == year
-    plays = frame_all[[c for c in _RECAP_COLUMNS if c in frame_all.columns]][in_year]
+    # the year's plays and those before it: slices of the plays in time order (select_dates)
+    plays = select_dates(frame_all, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    earlier = select_dates(frame_all, None, dt.date(year - 1, 12, 31)) if year > 1 else frame_all.iloc[:0]
     wall = local_wall(plays)  # local wall-clock time: what day and month mean here
     days = wall.astype("datetime64[D]")
     ms = plays["ms_played"].to_numpy()
@@ -242,8 +238,7 @@ def recap_part(frame_all: pd.DataFrame, year: int) -> RecapPart:
         year=year, time_zone=tz, plays=len(plays), streams=int(plays["is_stream"].sum()), month_ms=month_ms,
         days=present + first_day, day_ms=day_ms[present], stream_days=days[plays["is_stream"].to_numpy()],
         items={by: item_part(plays, by) for by in ("artist", "track", "album")},
-        streamed_in_year=_streamed_artists(frame_all, in_year),
-        streamed_earlier=_streamed_artists(frame_all, local_year < year))
+        streamed_in_year=_streamed_artists(plays), streamed_earlier=_streamed_artists(earlier))
 
 
 def year_recap_of(parts: list[RecapPart]) -> Recap:
