@@ -132,6 +132,27 @@ def test_period_starts_are_local_wall_clock_days_weeks_months_years():
         explore.period_starts(times, "fortnight")
 
 
+
+@pytest.mark.parametrize("seed", range(4))
+def test_period_codes_number_the_periods_of_any_times_in_time_order(seed):
+    # numbered on day numbers (periods.day_period_codes): times out of order, before 1970,
+    # several years apart, and a localised frame's own day numbers give the same
+    rng = np.random.default_rng(seed)
+    wall = (rng.integers(-3_000 if seed % 2 else 10_000, 20_000, 500) * 86_400_000_000 + rng.integers(0, 86_400_000_000, 500)
+            ).astype("datetime64[us]")
+    if seed == 0:
+        wall = np.sort(wall)
+    frame = pd.DataFrame({"wall": wall, "day": wall.astype("datetime64[D]").astype("int32")})
+    for period in explore.PERIODS:
+        starts = explore.period_starts(wall, period)
+        expected_starts = np.unique(starts)
+        for codes, found in (explore.period_codes(wall, period), explore.local_period_codes(frame, period),
+                             explore.local_period_codes(frame.drop(columns="day"), period)):
+            np.testing.assert_array_equal(found, expected_starts, err_msg=period)
+            np.testing.assert_array_equal(found[codes], starts, err_msg=period)
+    empty = explore.period_codes(wall[:0], "month")
+    assert len(empty[0]) == len(empty[1]) == 0
+
 SKIP_ROWS = [
     # 2018: an old export without skip flags (no key at all, and an explicit null)
     play("2018-05-03T10:00:00Z", 200, uri="a"),

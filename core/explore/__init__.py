@@ -164,6 +164,7 @@ from core.explore.periods import (  # noqa: F401
     day_sums,
     days_at,
     local_days,
+    local_period_codes,
     local_wall,
     period_codes,
     period_starts,

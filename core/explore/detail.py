@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.explore.periods import UNIT, local_wall, period_codes, span_of, totals_per_period
+from core.explore.periods import UNIT, local_period_codes, local_wall, span_of, totals_per_period
 from core.explore.tops import SEPARATOR, item_part, top_items
 from core.history.frame import cell_sums, column_codes
 
@@ -42,15 +42,15 @@ def detail_part(frame: pd.DataFrame, by: Literal["artist", "track"]) -> DetailPa
     """``frame``'s plays summed per (month, artist or song), for the monthly ranks of any of them."""
     items = _items(frame, by)
     wall = local_wall(frame)
-    month_codes, months = period_codes(wall, "month")
+    month_codes, months = local_period_codes(frame, "month")
     # each play's item as 1..n, 0 for a play without one (it is not ranked)
-    item = items.cat.codes.to_numpy().astype(np.intp) + 1
+    item = np.add(items.cat.codes.to_numpy(), 1, dtype=np.intp)
     if by == "track":
         item[frame["track_name"].isna().to_numpy()] = 0
     streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
     width = len(items.cat.categories) + 1
-    pairs, (pair_streams, pair_ms) = cell_sums(month_codes.astype(np.intp) * width + item, len(months) * width,
-                                               streams, ms)
+    cells = np.multiply(month_codes, width, out=month_codes)  # (month, item) as one number, in place
+    pairs, (pair_streams, pair_ms) = cell_sums(np.add(cells, item, out=cells), len(months) * width, streams, ms)
     named = pairs % width > 0
     pairs = pairs[named]
     return DetailPart(frame=frame, by=by, ends=np.array([wall.min(), wall.max()]) if len(wall) else wall,

@@ -28,7 +28,7 @@ import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
-from core.explore.periods import local_wall, period_codes
+from core.explore.periods import local_period_codes, local_wall
 from core.history.frame import (
     DEFAULT_MIN_MS,
     column_codes,
@@ -115,7 +115,7 @@ class FirstListens:
 
     def _month_numbers(self) -> tuple[np.ndarray, np.ndarray]:
         if self._months is None:
-            self._months = period_codes(local_wall(self.plays), "month")
+            self._months = local_period_codes(self.plays, "month")
         return self._months
 
     def level(self, level: str) -> tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]:

@@ -119,21 +119,41 @@ def period_codes(wall: np.ndarray, period: Period = "month") -> tuple[np.ndarray
     convert them back, no hashing to number them)."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
-    wall = np.asarray(wall).astype(UNIT, copy=False)
+    return day_period_codes(np.asarray(wall).astype(UNIT, copy=False).astype("datetime64[D]").view("int64"), period)
+
+
+def local_period_codes(frame: pd.DataFrame, period: Period = "month") -> tuple[np.ndarray, np.ndarray]:
+    """``period_codes`` of a localised frame's local start times, from its day numbers
+    (``local_days``: no wall clock converted to dates)."""
+    return day_period_codes(local_days(frame), period)
+
+
+def day_period_codes(days: np.ndarray, period: Period = "month") -> tuple[np.ndarray, np.ndarray]:
+    """``period_codes`` of local days as days since 1970-01-01 (``local_days``). Each day from
+    the first to the last is numbered once (a small table), then each time looks its day up:
+    one pass over the times."""
+    if period not in PERIODS:
+        raise ValueError(f"period must be one of {PERIODS}, not {period!r}")
+    if len(days) == 0:
+        return np.zeros(0, dtype=np.int64), np.empty(0, dtype=UNIT)
+    low = int(days.min())
+    span_days = np.arange(low, int(days.max()) + 1, dtype=np.int64)
     if period == "week":
-        days = wall.astype("datetime64[D]").view("int64")
-        numbers = days - (days + 3) % 7  # the Monday of each week, as a day number
-        unit = "datetime64[D]"
+        numbers, unit = span_days - (span_days + 3) % 7, "datetime64[D]"  # the Monday of each day's week
     else:
         unit = {"day": "datetime64[D]", "month": "datetime64[M]", "year": "datetime64[Y]"}[period]
-        numbers = _calendar(wall, unit).view("int64")  # a fresh array (numbered in place below)
-    if len(numbers) == 0:
-        return numbers.astype("int64"), np.empty(0, dtype=UNIT)
-    low = int(numbers.min())
-    numbers -= low
-    present = np.bincount(numbers) > 0
-    codes = (np.cumsum(present) - 1)[numbers]  # each number's place among those present
-    return codes, (np.flatnonzero(present) + low).astype(unit).astype(UNIT)
+        numbers = span_days.astype("datetime64[D]").astype(unit).view("int64")
+    first = int(numbers[0])
+    numbers -= first  # each day's period, from 0
+    present = np.zeros(int(numbers[-1]) + 1, dtype=bool)
+    present[numbers[np.unique(days[day_runs(days)]) - low]] = True  # the periods of the days with a time
+    day_codes = (np.cumsum(present) - 1)[numbers]  # each day's period's place among those present
+    if low >= 0:  # looked up by the day number itself (no array of them less the first)
+        day_codes = np.concatenate([np.zeros(low, dtype=np.int64), day_codes])
+        codes = day_codes[days]
+    else:
+        codes = day_codes[np.subtract(days, low, dtype=np.intp)]
+    return codes, (np.flatnonzero(present) + first).astype(unit).astype(UNIT)
 
 
 def local_days(frame: pd.DataFrame) -> np.ndarray:
