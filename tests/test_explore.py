@@ -313,9 +313,11 @@ def test_a_chart_is_made_once_for_the_same_data_and_arguments():
     assert explore.tall(chart, 3) is explore.tall(heatmap(data.copy()), 3)  # and what is made of it
     others = [heatmap(data.assign(hours=[1.0, 2.5])), heatmap(data.assign(hours=[1, 2])),  # a value, a type
               heatmap(data.rename(columns={"weekday": "day"}).assign(weekday=data["weekday"])),  # a column
-              heatmap(data.iloc[::-1]), heatmap(data, x_sort=[1, 0]), explore.tall(chart, 4)]  # order, arguments
+              heatmap(data.iloc[::-1]), heatmap(data, x_sort=[1, 0]), explore.tall(chart, 4),  # order, arguments
+              heatmap(data.assign(weekday=["Mon", "Wed"])), heatmap(data.assign(weekday=["Mon", None])),  # a name
+              heatmap(data.assign(weekday=["Mon", "None"])), heatmap(data.set_index(pd.Index([5, 6])))]  # the index
     keys = {explore.chart_key(c) for c in [chart, *others]}
-    assert len(keys) == 7 and None not in keys
+    assert len(keys) == 11 and None not in keys
     assert all(c is not chart for c in others)
     assert explore.chart_key(chart.properties(height=100)) is None  # a chart changed after: not kept
     assert explore.chart_key(alt.Chart(data).mark_rect()) is None

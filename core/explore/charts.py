@@ -111,14 +111,35 @@ def _key_of(value: object) -> bytes | None:
     return digest.digest()
 
 
+def _feed_values(digest, values: pd.Series | pd.Index) -> None:
+    """Add a column's (or an index's) values: numbers, flags and times by their bytes, a few
+    others (names…) by their repr, many by pandas' 64-bit hash of each value."""
+    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biufcmM":
+        digest.update(np.ascontiguousarray(values.to_numpy()).view(np.uint8))
+    elif len(values) <= _REPR_ROWS:
+        digest.update(repr(values.tolist()).encode())
+    else:
+        digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+
+
+_REPR_ROWS = 5_000
+
+
 def _feed(digest, value: object) -> None:
     """Add ``value`` to ``digest``: its type and content (a frame's columns, types, index and
     every value), so that different values, or equal values of other types, differ."""
     if isinstance(value, (pd.DataFrame, pd.Series)):
         frame = value.to_frame() if isinstance(value, pd.Series) else value
+        name = value.name if isinstance(value, pd.Series) else None
         digest.update(repr((type(value).__name__, [str(c) for c in frame.columns], [str(t) for t in frame.dtypes],
-                            getattr(value, "name", None), len(frame))).encode())
-        digest.update(pd.util.hash_pandas_object(frame, index=True).to_numpy().tobytes())  # 64 bits a row
+                            name, len(frame))).encode())
+        index = frame.index
+        if isinstance(index, pd.RangeIndex):
+            digest.update(repr((index.start, index.stop, index.step)).encode())
+        else:
+            _feed_values(digest, index)
+        for _, column in frame.items():
+            _feed_values(digest, column)
     elif value is None or isinstance(value, (str, bytes, bool, int, float, np.generic, pd.Timestamp, pd.Timedelta)):
         digest.update(repr((type(value).__name__, value)).encode())
     elif isinstance(value, (list, tuple)):
