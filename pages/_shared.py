@@ -486,6 +486,8 @@ def chart(where, chart, **options) -> None:
 
 
 def _vega_lite_spec(chart) -> dict:
+    # Streamlit's own conversion (private: the version is pinned in requirements.txt, and the
+    # page tests read every chart drawn through here)
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
     return _convert_altair_to_vega_lite_spec(chart)

@@ -113,10 +113,11 @@ def _key_of(value: object) -> bytes | None:
 
 def _feed_values(digest, values: pd.Series | pd.Index) -> None:
     """Add a column's (or an index's) values: numbers, flags and times by their bytes, a few
-    others (names…) by their repr, many by pandas' 64-bit hash of each value."""
+    texts (names…) by their repr, anything else by pandas' 64-bit hash of each value (which
+    refuses values it cannot hash: a chart of them is not kept)."""
     if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biufcmM":
         digest.update(np.ascontiguousarray(values.to_numpy()).view(np.uint8))
-    elif len(values) <= _REPR_ROWS:
+    elif len(values) <= _REPR_ROWS and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         digest.update(repr(values.tolist()).encode())
     else:
         digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
