@@ -90,6 +90,8 @@ def test_wall_clock_of_times_in_order_agrees_with_pandas_in_every_zone():
         local = pd.Series(pd.DatetimeIndex(instants.astype("datetime64[us]")).tz_localize("UTC")).dt.tz_convert(tz)
         expected = local.dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
         np.testing.assert_array_equal(explore.wall_clock(local), expected, err_msg=tz)
+        shuffled = rng.permutation(len(local))[:500]  # out of order: converted time by time
+        np.testing.assert_array_equal(explore.wall_clock(local.iloc[shuffled]), expected[shuffled], err_msg=tz)
     assert checked_changes > 5_000  # the zones' changes of the clocks were among the times
 
 
