@@ -482,7 +482,9 @@ def chart(where, chart, **options) -> None:
             _SPECS[key] = spec
             while len(_SPECS) > _SPECS_KEPT:
                 _SPECS.popitem(last=False)
-    where.vega_lite_chart(spec=spec, **options)  # Streamlit copies the spec before changing it
+    # Streamlit copies the spec's top level before changing it; below, it only sets a legend
+    # title of None to " " in place, the same on every draw
+    where.vega_lite_chart(spec=spec, **options)
 
 
 def _vega_lite_spec(chart) -> dict:

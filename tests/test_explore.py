@@ -321,6 +321,12 @@ def test_a_chart_is_made_once_for_the_same_data_and_arguments():
     keys = {explore.chart_key(c) for c in [chart, *others]}
     assert len(keys) == 11 and None not in keys
     assert all(c is not chart for c in others)
+    levels = pd.Categorical(["Mon", "Tue"], categories=["Tue", "Mon"])
+    ordered = [heatmap(data.assign(weekday=levels)), heatmap(data.assign(weekday=levels.as_ordered())),
+               heatmap(data.assign(weekday=levels.reorder_categories(["Mon", "Tue"])))]
+    assert len({explore.chart_key(c) for c in ordered}) == 3  # the categories' order and ordering count
+    mixed = pd.DataFrame({"hour": range(6_000), "weekday": [1, "x"] * 3_000, "hours": 1.0})
+    assert explore.chart_key(heatmap(mixed)) is None  # mixed types: no key (1 and "1" could meet)
     assert explore.chart_key(chart.properties(height=100)) is None  # a chart changed after: not kept
     assert explore.chart_key(alt.Chart(data).mark_rect()) is None
 

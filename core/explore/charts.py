@@ -112,18 +112,29 @@ def _key_of(value: object) -> bytes | None:
 
 
 def _feed_values(digest, values: pd.Series | pd.Index) -> None:
-    """Add a column's (or an index's) values: numbers, flags and times by their bytes, a few
-    texts (names…) by their repr, anything else by pandas' 64-bit hash of each value (which
-    refuses values it cannot hash: a chart of them is not kept)."""
-    if isinstance(values.dtype, np.dtype) and values.dtype.kind in "biufcmM":
+    """Add a column's (or an index's) values: numbers, flags and times by their bytes, a
+    categorical by its categories, order and codes, texts by their repr (many: pandas' hash of
+    each), a few other values (dates, nullable numbers…) by their repr. Anything else (mixed
+    types, arrays in cells…) has no key: a chart of it is not kept."""
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        digest.update(repr(("categories", dtype.ordered, len(dtype.categories))).encode())
+        _feed_values(digest, pd.Index(dtype.categories))
+        codes = values.cat.codes if isinstance(values, pd.Series) else values.codes
+        digest.update(np.ascontiguousarray(np.asarray(codes)).view(np.uint8))
+    elif isinstance(dtype, np.dtype) and dtype.kind in "biufcmM":
         digest.update(np.ascontiguousarray(values.to_numpy()).view(np.uint8))
-    elif len(values) <= _REPR_ROWS and pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
-        digest.update(repr(values.tolist()).encode())
-    else:
+    elif (kind := pd.api.types.infer_dtype(values, skipna=True)) in ("string", "empty") and len(values) > _REPR_ROWS:
         digest.update(pd.util.hash_pandas_object(values, index=False).to_numpy().tobytes())
+    elif kind in _REPR_KINDS and len(values) <= _REPR_ROWS:
+        digest.update(repr(values.tolist()).encode())  # exact, and 1, 1.0, "1" and True differ
+    else:
+        raise _Unkeyed(kind)
 
 
 _REPR_ROWS = 5_000
+_REPR_KINDS = ("string", "empty", "bytes", "integer", "floating", "mixed-integer-float", "decimal", "boolean",
+               "datetime", "datetime64", "date", "time", "timedelta", "timedelta64", "period")
 
 
 def _feed(digest, value: object) -> None:
