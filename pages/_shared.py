@@ -4,14 +4,12 @@ Not a page: Home.py lists the pages explicitly with st.navigation.
 """
 from __future__ import annotations
 
-import collections
 import dataclasses
 import datetime as dt
 import functools
 import io
 import os
 import re
-import threading
 import zoneinfo
 from collections.abc import Callable
 from urllib.parse import urlencode
@@ -465,23 +463,16 @@ def empty_state(empty: bool, profile: str) -> bool:
 
 def chart(where, chart, **options) -> None:
     """Draw an Altair chart in ``where`` (``st``, a column…) as ``where.altair_chart(chart,
-    **options)`` would. A chart made by ``explore``'s builders is converted to its Vega-Lite
-    spec once and the spec kept (by ``explore.chart_key``): a page draws the same charts
-    again on every run, and converting one costs 2-3 ms."""
-    key = explore.chart_key(chart)
-    if key is None:
+    **options)`` would. A chart made by ``explore``'s builders is kept by them for the same
+    data (``explore.chart_key``), and its Vega-Lite spec is kept with it, converted once: a
+    page draws the same charts again on every run, and converting one costs 2-3 ms."""
+    if explore.chart_key(chart) is None:
         where.altair_chart(chart, **options)
         return
-    with _SPECS_LOCK:
-        spec = _SPECS.get(key)
-        if spec is not None:
-            _SPECS.move_to_end(key)
-    if spec is None:
-        spec = _vega_lite_spec(chart)  # the conversion st.altair_chart makes (data as Arrow)
-        with _SPECS_LOCK:
-            _SPECS[key] = spec
-            while len(_SPECS) > _SPECS_KEPT:
-                _SPECS.popitem(last=False)
+    spec = chart.__dict__.get("_encore_spec")
+    if spec is None:  # the conversion st.altair_chart makes (data as Arrow), kept on the chart
+        spec = _vega_lite_spec(chart)
+        object.__setattr__(chart, "_encore_spec", spec)  # SchemaBase routes attribute writes into the spec
     # Streamlit copies the spec's top level before changing it; below, it only sets a legend
     # title of None to " " in place, the same on every draw
     where.vega_lite_chart(spec=spec, **options)
@@ -493,11 +484,6 @@ def _vega_lite_spec(chart) -> dict:
     from streamlit.elements.vega_charts import _convert_altair_to_vega_lite_spec
 
     return _convert_altair_to_vega_lite_spec(chart)
-
-
-_SPECS: collections.OrderedDict[bytes, dict] = collections.OrderedDict()
-_SPECS_LOCK = threading.Lock()
-_SPECS_KEPT = 256
 
 
 # --- Spotify ----------------------------------------------------------------------------

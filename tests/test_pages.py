@@ -220,3 +220,38 @@ def test_page_controls_are_kept_when_you_leave_the_page_and_come_back(demo_db, m
     assert at.radio(key="overview_period").value == "Year"
     assert at.radio(key="overview_rank_by").value == "Time"
     assert at.number_input(key="overview_n").value == 25
+
+
+def test_a_kept_chart_is_drawn_as_altair_chart_draws_it_and_converted_once(monkeypatch):
+    """pages/_shared.chart draws a chart of explore's builders from a spec kept with the chart:
+    the same element as st.altair_chart's, converted once however often it is drawn."""
+    from pages import _shared
+
+    conversions = []
+    convert = _shared._vega_lite_spec
+    monkeypatch.setattr(_shared, "_vega_lite_spec", lambda chart: conversions.append(1) or convert(chart))
+
+    def script():
+        import pandas as pd
+        import streamlit as st
+
+        from core import explore
+        from pages import _shared
+
+        data = pd.DataFrame({"hour": [0, 1, 2], "weekday": ["Mon", "Tue", "Mon"], "hours": [1.0, 2.5, 0.5]})
+        chart = explore.heatmap(data, x="hour", y="weekday", value="hours", title="kept")
+        st.altair_chart(chart, width="stretch")
+        _shared.chart(st, chart, width="stretch")
+        _shared.chart(st, explore.heatmap(data.copy(), x="hour", y="weekday", value="hours", title="kept"),
+                      width="stretch")  # equal data: the chart and spec kept
+        _shared.chart(st, chart.properties(height=50), width="stretch")  # changed after: drawn as before
+
+    at = AppTest.from_function(script)
+    for _ in range(2):
+        at.run()
+        assert not at.exception
+        plain, *kept = [e.proto for e in at.get("vega_lite_chart")]
+        for proto in kept[:2]:
+            assert (proto.spec, list(proto.datasets)) == (plain.spec, list(plain.datasets))
+        assert '"height": 50' in kept[2].spec or '"height":50' in kept[2].spec
+    assert len(conversions) == 1

@@ -84,8 +84,8 @@ def unchecked(build: _Build) -> _Build:
 
 
 # A page draws the same charts again on every run (another control changed, or none): a chart
-# is kept by its builder and arguments (the data by content), and so is its spec where a
-# page converts it (pages/_shared.py): building and converting cost 3-4 ms a chart.
+# is kept by its builder and arguments (the data by content), and a page keeps its spec on it
+# (pages/_shared.chart): building and converting cost 3-4 ms a chart.
 _BUILT: OrderedDict[bytes, alt.TopLevelMixin] = OrderedDict()
 _BUILT_LOCK = threading.Lock()
 _BUILT_KEPT = 256
