@@ -35,7 +35,7 @@ import pandas as pd
 from core.base import MS_PER_MINUTE
 from core.explore.charts import ACCENT, unchecked
 from core.explore.filters import select_dates
-from core.explore.periods import calendar_years, day_runs, days_at, local_days, local_wall
+from core.explore.periods import calendar_years, day_runs, day_sums, days_at, local_days, local_wall
 from core.explore.tops import item_part, ranked_of
 
 TOP_N = 5
@@ -227,16 +227,14 @@ def recap_part(frame_all: pd.DataFrame, year: int) -> RecapPart:
     plays = select_dates(frame_all, dt.date(year, 1, 1), dt.date(year, 12, 31))
     earlier = select_dates(frame_all, None, dt.date(year - 1, 12, 31)) if year > 1 else frame_all.iloc[:0]
     wall = local_wall(plays)  # local wall-clock time: what day and month mean here
-    days = wall.astype("datetime64[D]")
-    ms = plays["ms_played"].to_numpy()
-    month_ms = np.bincount(wall.astype("datetime64[M]").astype("int64") % 12, weights=ms, minlength=12).astype("int64")
-    day_numbers = days.astype("int64")
-    first_day = int(day_numbers.min()) if len(plays) else 0
-    day_ms = np.bincount(day_numbers - first_day, weights=ms).astype("int64")
-    present = np.flatnonzero(np.bincount(day_numbers - first_day))
+    month_ms = np.bincount(wall.astype("datetime64[M]").astype("int64") % 12, weights=plays["ms_played"].to_numpy(),
+                           minlength=12).astype("int64")
+    per_day = day_sums(plays)  # the days with a play, and the time on each
+    stream_days = local_days(plays)[plays["is_stream"].to_numpy()].astype(np.int64).astype("datetime64[D]")
     return RecapPart(
         year=year, time_zone=tz, plays=len(plays), streams=int(plays["is_stream"].sum()), month_ms=month_ms,
-        days=present + first_day, day_ms=day_ms[present], stream_days=days[plays["is_stream"].to_numpy()],
+        days=per_day["period_start"].to_numpy().astype("datetime64[D]").view("int64"),
+        day_ms=per_day["ms"].to_numpy(), stream_days=stream_days,
         items={by: item_part(plays, by) for by in ("artist", "track", "album")},
         streamed_in_year=_streamed_artists(plays), streamed_earlier=_streamed_artists(earlier))
 
