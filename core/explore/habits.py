@@ -676,39 +676,15 @@ class DayCounts:
     ms: dict[str, np.ndarray]  # the same in whole milliseconds (platform_family and conn_country)
 
 
-def _per_day(cells: np.ndarray, n: int, width: int, weights: np.ndarray | None = None) -> np.ndarray:
-    """int64 (n, width): per day, how many rows (or how much of their ``weights``) have each
-    value (0..width-1), from each row's cell (``_cells``). One pass, no mask: the thing
-    counted is in the value's bits."""
-    counted = np.bincount(cells, weights=weights, minlength=n * width)
-    return counted.astype(np.int64).reshape(n, width)  # weights are whole milliseconds: exact below 2**53
-
-
-@dataclass(frozen=True)
-class _Day:
-    """Each play's day as a row of a table of days: its day number (``local_days``) less ``low``."""
-
-    numbers: np.ndarray
-    low: int
-
-
-def _cells(out: np.ndarray, day: _Day, *values: tuple[np.ndarray, int]) -> np.ndarray:
-    """Each row's cell in a table of (day, value, value …): ``day``'s row, then each (value,
-    width) in turn, as one number, worked out in ``out`` (an int64 buffer: a pass over a
-    million rows costs less than the fresh memory for its result)."""
-    np.subtract(day.numbers, day.low, out=out)
-    for value, width in values:
-        np.multiply(out, width, out=out)
-        np.add(out, value, out=out)
-    return out
-
-
 def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
     """Per day, the total of the values (columns) that have ``bit`` set."""
     return counts[:, (np.arange(counts.shape[1]) & bit) > 0].sum(axis=1)
 
 
-# (day, value pair) cells counted in one pass below this (32 MB of float64, as much again in int64)
+# plays counted at a time: their cell numbers stay in the processor's cache, and each table made
+# for them covers only their days (plays come in time order), so no large array is made per zone
+_CHUNK = 1 << 16
+# (day, value pair) cells counted in one pass below this; above it each value has its own pass
 _JOINT_CELLS = 1 << 22
 
 
@@ -739,20 +715,48 @@ def play_codes(frame: pd.DataFrame) -> PlayCodes:
                      ms=frame["ms_played"].to_numpy(dtype=np.float64), values=values, codes=codes)
 
 
-def _two_per_day(cells: np.ndarray, day: _Day, n: int, first: np.ndarray, first_width: int,
-                 second: np.ndarray, second_width: int, weights: tuple = (None,)) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``_per_day`` of two values, for each of ``weights`` (None: rows counted): in one pass
-    over the plays (their pairs) when the table of (day, pair) is small enough, else one pass
-    each. ``cells``: an int64 buffer, one per play."""
-    if n * first_width * second_width <= _JOINT_CELLS:
-        _cells(cells, day, (first, first_width), (second, second_width))
-        tables = [_per_day(cells, n, first_width * second_width, w).reshape(n, first_width, second_width)
-                  for w in weights]
-        return [(pairs.sum(axis=2), pairs.sum(axis=1)) for pairs in tables]
-    _cells(cells, day, (first, first_width))
-    firsts = [_per_day(cells, n, first_width, w) for w in weights]
-    _cells(cells, day, (second, second_width))
-    return list(zip(firsts, [_per_day(cells, n, second_width, w) for w in weights]))
+def _pair_tables(days: np.ndarray, low: int, n: int,
+                 pairs: list[tuple[np.ndarray, int, np.ndarray, int, tuple]]) -> list[list[tuple[np.ndarray, np.ndarray]]]:
+    """Per day (``n`` rows from day number ``low``) and pair (first codes, their width, second codes,
+    their width, weights): for each of the weights (None: plays counted), a table (n, width) of each
+    of the two values, int64 (the weights are whole milliseconds: exact below 2**53).
+
+    The plays are counted ``_CHUNK`` at a time, each chunk's (day, value pair) cells in one
+    bincount over the chunk's own days (one per value when that table would be too large)."""
+    tables = [[(np.zeros((n, first_width), dtype=np.int64 if w is None else np.float64),
+                np.zeros((n, second_width), dtype=np.int64 if w is None else np.float64)) for w in weights]
+              for _, first_width, _, second_width, weights in pairs]
+    size = min(len(days), _CHUNK)
+    base, cells = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
+    for lo in range(0, len(days), _CHUNK):
+        hi = min(lo + _CHUNK, len(days))
+        chunk = days[lo:hi]
+        first_day = int(chunk.min())
+        span = int(chunk.max()) - first_day + 1
+        row = base[:hi - lo]
+        np.subtract(chunk, first_day, out=row)  # each play's day within the chunk's days
+        at = slice(first_day - low, first_day - low + span)
+        for (first, first_width, second, second_width, weights), counted in zip(pairs, tables):
+            cell = cells[:hi - lo]
+            if span * first_width * second_width <= _JOINT_CELLS:
+                np.multiply(row, first_width, out=cell)
+                np.add(cell, first[lo:hi], out=cell)
+                np.multiply(cell, second_width, out=cell)
+                np.add(cell, second[lo:hi], out=cell)
+                for w, (firsts, seconds) in zip(weights, counted):
+                    joint = np.bincount(cell, weights=None if w is None else w[lo:hi],
+                                        minlength=span * first_width * second_width)
+                    joint = joint.reshape(span, first_width, second_width)
+                    firsts[at] += joint.sum(axis=2)
+                    seconds[at] += joint.sum(axis=1)
+                continue
+            for codes, width, place in ((first, first_width, 0), (second, second_width, 1)):
+                np.multiply(row, width, out=cell)
+                np.add(cell, codes[lo:hi], out=cell)
+                for w, pair in zip(weights, counted):
+                    pair[place][at] += np.bincount(cell, weights=None if w is None else w[lo:hi],
+                                                   minlength=span * width).reshape(span, width)
+    return [[tuple(table.astype(np.int64, copy=False) for table in pair) for pair in counted] for counted in tables]
 
 
 def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts:
@@ -763,19 +767,17 @@ def day_counts(frame: pd.DataFrame, coded: PlayCodes | None = None) -> DayCounts
     # counted on every day from the first to the last, the days without plays dropped at the end
     days = local_days(frame)
     low, n = (int(days.min()), int(days.max()) - int(days.min()) + 1) if len(days) else (0, 0)
-    day = _Day(days, low)
-    cells = np.empty(len(days), dtype=np.int64)
     width = _BASIS_WIDTH
-    [(skip, flagged)] = _two_per_day(cells, day, n, coded.skip, 2 * width, coded.flags, 16)
-    flagged_ms = _per_day(_cells(cells, day, (coded.flags, 16)), n, 16, coded.ms)
     widths = {column: len(values) + 1 for column, values in coded.values.items()}  # 0: missing
+    pairs = [(coded.skip, 2 * width, coded.flags, 16, (None, coded.ms))]
+    pairs += [(coded.codes[first], widths[first], coded.codes[second], widths[second],
+               (None, coded.ms) if with_ms else (None,)) for (first, second), with_ms in _COUNTED_PAIRS.items()]
+    [(skip, flagged), (_, flagged_ms)], *counted = _pair_tables(days, low, n, pairs)
     plays, times = {}, {}
-    for (first, second), with_ms in _COUNTED_PAIRS.items():
-        counted = _two_per_day(cells, day, n, coded.codes[first], widths[first], coded.codes[second], widths[second],
-                               (None, coded.ms) if with_ms else (None,))
-        plays[first], plays[second] = (table[:, 1:] for table in counted[0])
+    for ((first, second), with_ms), tables in zip(_COUNTED_PAIRS.items(), counted):
+        plays[first], plays[second] = (table[:, 1:] for table in tables[0])
         if with_ms:
-            times[first], times[second] = (table[:, 1:] for table in counted[1])
+            times[first], times[second] = (table[:, 1:] for table in tables[1])
     kept = np.flatnonzero(skip.sum(axis=1))  # the days with plays (every play has a skip code)
     if len(kept) < n:
         skip, flagged, flagged_ms = skip[kept], flagged[kept], flagged_ms[kept]
