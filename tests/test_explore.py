@@ -412,12 +412,19 @@ def test_ranked_items_follow_the_rule_through_ties(seed, by, rank_by):
 
 @pytest.mark.parametrize("seed", range(6))
 @pytest.mark.parametrize("by", ["artist", "track"])
-@pytest.mark.parametrize("dense", [True, False])
-def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, dense, monkeypatch):
+@pytest.mark.parametrize("path", ["blocks", "small blocks", "dense", "hashed"])
+def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, path, monkeypatch):
     from core.explore import detail
     from core.history import frame as history_frame
 
-    if not dense:  # the (month, item) pairs hashed instead of counted in a table
+    # the (month, item) pairs counted a few months at a time (plays in time order; "small
+    # blocks": three rows at a time, so blocks cut at every month), in one table of all pairs,
+    # or hashed
+    if path == "small blocks":
+        monkeypatch.setattr(history_frame, "BLOCK_ROWS", 3)
+    if path in ("dense", "hashed"):
+        monkeypatch.setattr(detail, "ordered_blocks", lambda major, width: None)
+    if path == "hashed":
         monkeypatch.setattr(history_frame, "DENSE_CELLS", 0)
     frame = _tied_plays(seed)
     months = frame["wall"].to_numpy().astype("datetime64[M]")
@@ -432,6 +439,28 @@ def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, dense, monk
                 expected.append((pd.Timestamp(month), place.index(key) + 1))
         ranks = detail._monthly_ranks_of([detail.detail_part(frame, by)], key)
         assert list(zip(ranks["month"], ranks["rank"])) == expected, key
+
+
+@pytest.mark.parametrize("rows, dense", [(1 << 16, 1 << 21), (7, 1 << 21), (7, 40), (1000, 1)])
+def test_cell_sums_a_block_at_a_time_equal_one_table_of_every_cell(rows, dense, monkeypatch):
+    from core.history import frame as history_frame
+
+    monkeypatch.setattr(history_frame, "BLOCK_ROWS", rows)
+    monkeypatch.setattr(history_frame, "DENSE_CELLS", dense)
+    generator = np.random.default_rng(rows + dense)
+    width = 13
+    major = np.sort(generator.integers(0, 40, 500))  # e.g. the months of plays in time order
+    cell = major * width + generator.integers(0, width, 500)
+    weights = generator.integers(0, 1000, 500).astype(float), generator.random(500)
+    blocks = history_frame.ordered_blocks(major, width)
+    assert blocks[0] == 0 and np.all(np.diff(blocks) > 0) and np.all(major[blocks[1:]] != major[blocks[1:] - 1])
+    got, sums = history_frame.cell_sums(cell, 40 * width, *weights, blocks=blocks)
+    present = np.unique(cell)
+    assert got.tolist() == present.tolist()
+    for total, w in zip(sums, weights):
+        np.testing.assert_allclose(total, [w[cell == c].sum() for c in present])
+    assert history_frame.ordered_blocks(major[::-1], width) is None  # a major that goes down: no blocks
+    assert history_frame.ordered_blocks(major[:0], width) is None
 
 
 def test_forgetting_a_profiles_snapshots_waits_for_one_written_behind(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.periods import UNIT, local_period_codes, local_wall, span_of, totals_per_period
 from core.explore.tops import SEPARATOR, item_part, top_items
-from core.history.frame import cell_sums, column_codes
+from core.history.frame import cell_sums, column_codes, ordered_blocks
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,8 +49,10 @@ def detail_part(frame: pd.DataFrame, by: Literal["artist", "track"]) -> DetailPa
         item[frame["track_name"].isna().to_numpy()] = 0
     streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
     width = len(items.cat.categories) + 1
+    blocks = ordered_blocks(month_codes, width)  # plays in time order: a few months at a time
     cells = np.multiply(month_codes, width, out=month_codes)  # (month, item) as one number, in place
-    pairs, (pair_streams, pair_ms) = cell_sums(np.add(cells, item, out=cells), len(months) * width, streams, ms)
+    pairs, (pair_streams, pair_ms) = cell_sums(np.add(cells, item, out=cells), len(months) * width, streams, ms,
+                                               blocks=blocks)
     named = pairs % width > 0
     pairs = pairs[named]
     return DetailPart(frame=frame, by=by, ends=np.array([wall.min(), wall.max()]) if len(wall) else wall,

@@ -344,11 +344,45 @@ def level_keys(plays: pd.DataFrame, level: str) -> pd.Series:
 DENSE_CELLS = 1 << 21
 
 
-def cell_sums(cell: np.ndarray, size: int, *weights: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
+# rows counted at a time by ``cell_sums`` given blocks (``ordered_blocks``)
+BLOCK_ROWS = 1 << 16
+
+
+def ordered_blocks(major: np.ndarray, width: int) -> np.ndarray | None:
+    """Where to cut rows numbered ``major * width + minor`` (0 <= minor < width; e.g. month and
+    song of plays in time order) into blocks for ``cell_sums``: each block whole runs of one
+    ``major``, about ``BLOCK_ROWS`` rows and at most ``DENSE_CELLS`` cells wide. None when
+    ``major`` goes down anywhere (the blocks' cells would overlap)."""
+    if len(major) == 0 or (major[1:] < major[:-1]).any():
+        return None
+    starts = np.flatnonzero(np.r_[True, major[1:] != major[:-1]])  # each run of one major
+    firsts = major[starts]
+    per = max(1, DENSE_CELLS // max(width, 1))  # majors per block at most
+    cuts = np.union1d(np.searchsorted(starts, np.arange(0, len(major), BLOCK_ROWS)),
+                      np.searchsorted(firsts, np.arange(int(firsts[0]), int(firsts[-1]) + 1, per)))
+    return starts[cuts[cuts < len(starts)]]
+
+
+def cell_sums(cell: np.ndarray, size: int, *weights: np.ndarray,
+              blocks: np.ndarray | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
     """The cells (of 0..size-1, one per row) that hold a row, and each of ``weights``' sums per
-    such cell. Up to ``DENSE_CELLS`` cells they are counted directly (in ascending order);
-    beyond, numbered by hashing (in order of first appearance: a sort of a million cells costs
-    more)."""
+    such cell. Given ``blocks`` (``ordered_blocks``: row positions where blocks of ascending,
+    non-overlapping cells start) they are counted a block at a time over only its cells, in
+    ascending order (no array of ``size`` is made). Else up to ``DENSE_CELLS`` cells they are
+    counted directly (in ascending order); beyond, numbered by hashing (in order of first
+    appearance: a sort of a million cells costs more)."""
+    if blocks is not None and len(cell):
+        present, sums = [], [[] for _ in weights]
+        for first, end in zip(blocks, np.append(blocks[1:], len(cell))):
+            block = cell[first:end]
+            low = int(block.min())
+            shifted = np.subtract(block, low)
+            span = int(block.max()) - low + 1
+            here = np.flatnonzero(np.bincount(shifted, minlength=span))
+            present.append(here + low)
+            for total, w in zip(sums, weights):
+                total.append(np.bincount(shifted, weights=w[first:end], minlength=span)[here])
+        return np.concatenate(present), [np.concatenate(total) for total in sums]
     if size <= DENSE_CELLS:
         present = np.flatnonzero(np.bincount(cell, minlength=size))
         return present, [np.bincount(cell, weights=w, minlength=size)[present] for w in weights]
