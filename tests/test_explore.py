@@ -560,3 +560,17 @@ def test_plays_deleted_by_another_connection_while_loading_are_not_half_seen(tmp
     pd.testing.assert_frame_equal(history.load_plays(db, "me"), expected)
     monkeypatch.undo()
     assert history.load_plays(db, "me").empty
+
+
+def test_track_keys_are_the_id_else_artist_and_title_once_per_pair():
+    from core.history.frame import track_keys
+
+    text = lambda values: pd.Categorical(values)  # noqa: E731 (as load_plays makes the columns)
+    plays = pd.DataFrame({
+        "track_id": text(["id1", None, None, "id2", None, None, None, "id1"]),
+        "artist_name": text(["A", "A", "B", "A", None, "A", None, "A"]),
+        "track_name": text(["x", "x", "y", "z", "w", None, None, "x"]),
+    })
+    keys = track_keys(plays)
+    assert list(keys) == ["id1", "A — x", "B — y", "id2", "? — w", "A — ?", "? — ?", "id1"]
+    assert list(keys.categories) == ["id1", "A — x", "B — y", "id2", "? — w", "A — ?", "? — ?"]  # first seen first

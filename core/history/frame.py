@@ -102,10 +102,19 @@ def _in_key_order(db: Database, end_s: np.ndarray, ms: np.ndarray, ids: np.ndarr
 
 
 def track_keys(plays: pd.DataFrame) -> pd.Categorical:
-    """Spotify id where known, else 'artist — title' (exports without ids)."""
-    by_name = plays["artist_name"].astype(object).fillna("?") + " — " + plays["track_name"].astype(object).fillna("?")
-    keys = plays["track_id"].astype(object).where(plays["track_id"].notna(), by_name)
-    codes, uniques = pd.factorize(keys.to_numpy(dtype=object))
+    """Spotify id where known, else 'artist — title' (exports without ids). The names are
+    made once per (artist, title) of the plays without an id, not once per play."""
+    keys = np.array(plays["track_id"].astype(object), dtype=object)
+    missing = np.flatnonzero(pd.isna(keys))
+    if len(missing):
+        artist, artists = column_codes(plays["artist_name"].iloc[missing])
+        title, titles = column_codes(plays["track_name"].iloc[missing])
+        _, first, pair = np.unique((artist + 1) * (len(titles) + 1) + title + 1, return_index=True,
+                                   return_inverse=True)  # each (artist, title): its first play, each play's
+        names = [f"{'?' if a < 0 else artists[a]} — {'?' if t < 0 else titles[t]}"
+                 for a, t in zip(artist[first].tolist(), title[first].tolist())]
+        keys[missing] = np.array(names, dtype=object)[pair.ravel()]
+    codes, uniques = pd.factorize(keys)
     return pd.Categorical.from_codes(codes, categories=uniques)
 
 
