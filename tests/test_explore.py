@@ -441,7 +441,7 @@ def test_monthly_rank_is_the_place_in_each_months_top_list(seed, by, path, monke
         assert list(zip(ranks["month"], ranks["rank"])) == expected, key
 
 
-@pytest.mark.parametrize("rows, dense", [(1 << 16, 1 << 21), (7, 1 << 21), (7, 40), (1000, 1)])
+@pytest.mark.parametrize("rows, dense", [(1 << 16, 1 << 21), (7, 1 << 21), (7, 40), (1000, 13)])
 def test_cell_sums_a_block_at_a_time_equal_one_table_of_every_cell(rows, dense, monkeypatch):
     from core.history import frame as history_frame
 
@@ -461,6 +461,10 @@ def test_cell_sums_a_block_at_a_time_equal_one_table_of_every_cell(rows, dense, 
         np.testing.assert_allclose(total, [w[cell == c].sum() for c in present])
     assert history_frame.ordered_blocks(major[::-1], width) is None  # a major that goes down: no blocks
     assert history_frame.ordered_blocks(major[:0], width) is None
+    assert history_frame.ordered_blocks(major, dense + 1) is None  # one major wider than a block may be
+    # majors far apart: blocks of whole majors, no table of every major in between
+    far = np.array([0, 0, 1, 2**40, 2**40 + 1])
+    assert history_frame.ordered_blocks(far, 1).tolist() == [0, 3]
 
 
 def test_forgetting_a_profiles_snapshots_waits_for_one_written_behind(tmp_path, monkeypatch):

@@ -682,10 +682,22 @@ def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
 
 
 # plays counted at a time: their cell numbers stay in the processor's cache, and each table made
-# for them covers only their days (plays come in time order), so no large array is made per zone
+# for them covers only their days, so no large array is made per zone (plays come in time order;
+# out of order they are counted alike, each chunk over more days)
 _CHUNK = 1 << 16
-# (day, value pair) cells counted in one pass below this; above it each value has its own pass
+# a chunk's (day, value pair) cells counted in one pass up to this many; above, one pass per value
 _JOINT_CELLS = 1 << 22
+
+
+def _cells(out: np.ndarray, row: np.ndarray, *values: tuple[np.ndarray, int]) -> np.ndarray:
+    """Each play's cell in a table of (day, value, value …): its ``row`` (day), then each
+    (codes, width) in turn, as one number, worked out in ``out`` (an int64 buffer)."""
+    current = row
+    for codes, width in values:
+        np.multiply(current, width, out=out)
+        np.add(out, codes, out=out)
+        current = out
+    return out
 
 
 @dataclass(frozen=True, eq=False)
@@ -739,10 +751,7 @@ def _pair_tables(days: np.ndarray, low: int, n: int,
         for (first, first_width, second, second_width, weights), counted in zip(pairs, tables):
             cell = cells[:hi - lo]
             if span * first_width * second_width <= _JOINT_CELLS:
-                np.multiply(row, first_width, out=cell)
-                np.add(cell, first[lo:hi], out=cell)
-                np.multiply(cell, second_width, out=cell)
-                np.add(cell, second[lo:hi], out=cell)
+                _cells(cell, row, (first[lo:hi], first_width), (second[lo:hi], second_width))
                 for w, (firsts, seconds) in zip(weights, counted):
                     joint = np.bincount(cell, weights=None if w is None else w[lo:hi],
                                         minlength=span * first_width * second_width)
@@ -751,8 +760,7 @@ def _pair_tables(days: np.ndarray, low: int, n: int,
                     seconds[at] += joint.sum(axis=1)
                 continue
             for codes, width, place in ((first, first_width, 0), (second, second_width, 1)):
-                np.multiply(row, width, out=cell)
-                np.add(cell, codes[lo:hi], out=cell)
+                _cells(cell, row, (codes[lo:hi], width))
                 for w, pair in zip(weights, counted):
                     pair[place][at] += np.bincount(cell, weights=None if w is None else w[lo:hi],
                                                    minlength=span * width).reshape(span, width)

@@ -103,17 +103,12 @@ def _in_key_order(db: Database, end_s: np.ndarray, ms: np.ndarray, ids: np.ndarr
 
 def track_keys(plays: pd.DataFrame) -> pd.Categorical:
     """Spotify id where known, else 'artist — title' (exports without ids). The names are
-    made once per (artist, title) of the plays without an id, not once per play."""
+    spelled for the plays without an id only, once per (artist, title)."""
     keys = np.array(plays["track_id"].astype(object), dtype=object)
     missing = np.flatnonzero(pd.isna(keys))
     if len(missing):
-        artist, artists = column_codes(plays["artist_name"].iloc[missing])
-        title, titles = column_codes(plays["track_name"].iloc[missing])
-        _, first, pair = np.unique((artist + 1) * (len(titles) + 1) + title + 1, return_index=True,
-                                   return_inverse=True)  # each (artist, title): its first play, each play's
-        names = [f"{'?' if a < 0 else artists[a]} — {'?' if t < 0 else titles[t]}"
-                 for a, t in zip(artist[first].tolist(), title[first].tolist())]
-        keys[missing] = np.array(names, dtype=object)[pair.ravel()]
+        pairs, spelled = _pair_spellings(plays["artist_name"], plays["track_name"], missing)
+        keys[missing] = spelled[pairs]
     codes, uniques = pd.factorize(keys)
     return pd.Categorical.from_codes(codes, categories=uniques)
 
@@ -288,19 +283,26 @@ def item_keys(frame: pd.DataFrame) -> pd.Series:
 def _episodes(shows: pd.Series, episodes: pd.Series) -> pd.Series:
     """"show — episode" per play ("?" for an unknown show; missing without an episode), each
     distinct pair spelled once."""
-    show, show_names = column_codes(shows)
-    episode, episode_names = column_codes(episodes)
-    rows = np.flatnonzero(episode >= 0)  # only these are spelled (music rows have no episode)
-    pairs, distinct = pd.factorize((show[rows] + 1) * (len(episode_names) + 1) + episode[rows])
-    distinct = np.asarray(distinct, dtype=np.int64)
-    show_of, episode_of = distinct // (len(episode_names) + 1) - 1, distinct % (len(episode_names) + 1)
-    spelled = np.array([f"{'?' if s < 0 else show_names[s]} — {episode_names[e]}"
-                        for s, e in zip(show_of, episode_of)], dtype=object)
+    rows = np.flatnonzero(episodes.notna().to_numpy())  # only these are spelled (music rows have no episode)
+    pairs, spelled = _pair_spellings(shows, episodes, rows)
     # each spelling once (two pairs can read alike: "A — B" + "C" and "A" + "B — C")
     categories = pd.Index(spelled, dtype=object).unique()
-    codes = np.full(len(episode), -1, dtype=np.int64)  # -1: a play without an episode
+    codes = np.full(len(episodes), -1, dtype=np.int64)  # -1: a play without an episode
     codes[rows] = categories.get_indexer(spelled)[pairs]
     return pd.Series(pd.Categorical.from_codes(codes, categories=categories), index=shows.index)
+
+
+def _pair_spellings(first: pd.Series, second: pd.Series, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each distinct (first, second) pair of the rows at positions ``rows`` spelled
+    "first — second" once ("?" for a missing value): (each of those rows' pair, the spellings)."""
+    one, one_names = column_codes(first.iloc[rows])
+    two, two_names = column_codes(second.iloc[rows])
+    pairs, distinct = pd.factorize((one + 1) * (len(two_names) + 1) + two + 1)
+    distinct = np.asarray(distinct, dtype=np.int64)
+    one_of, two_of = distinct // (len(two_names) + 1) - 1, distinct % (len(two_names) + 1) - 1
+    spelled = np.array([f"{'?' if a < 0 else one_names[a]} — {'?' if b < 0 else two_names[b]}"
+                        for a, b in zip(one_of.tolist(), two_of.tolist())], dtype=object)
+    return pairs, spelled
 
 
 def column_codes(column: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -359,16 +361,17 @@ BLOCK_ROWS = 1 << 16
 
 def ordered_blocks(major: np.ndarray, width: int) -> np.ndarray | None:
     """Where to cut rows numbered ``major * width + minor`` (0 <= minor < width; e.g. month and
-    song of plays in time order) into blocks for ``cell_sums``: each block whole runs of one
-    ``major``, about ``BLOCK_ROWS`` rows and at most ``DENSE_CELLS`` cells wide. None when
-    ``major`` goes down anywhere (the blocks' cells would overlap)."""
-    if len(major) == 0 or (major[1:] < major[:-1]).any():
+    song of plays in time order) into blocks for ``cell_sums``: each block is whole runs of
+    one or more majors (a major's rows are never split, however many), a new block starts at
+    the first run at or after every ``BLOCK_ROWS`` rows, and a block spans at most
+    ``DENSE_CELLS`` cells. None when ``major`` goes down anywhere (the blocks' cells would
+    overlap), or when one major alone is wider than that (blocks would cost more than hashing)."""
+    if len(major) == 0 or width > DENSE_CELLS or (major[1:] < major[:-1]).any():
         return None
     starts = np.flatnonzero(np.r_[True, major[1:] != major[:-1]])  # each run of one major
-    firsts = major[starts]
-    per = max(1, DENSE_CELLS // max(width, 1))  # majors per block at most
+    span = (major[starts].astype(np.int64) - int(major[0])) // max(1, DENSE_CELLS // max(width, 1))
     cuts = np.union1d(np.searchsorted(starts, np.arange(0, len(major), BLOCK_ROWS)),
-                      np.searchsorted(firsts, np.arange(int(firsts[0]), int(firsts[-1]) + 1, per)))
+                      np.flatnonzero(np.r_[True, span[1:] != span[:-1]]))  # by rows, and by width
     return starts[cuts[cuts < len(starts)]]
 
 
@@ -385,12 +388,10 @@ def cell_sums(cell: np.ndarray, size: int, *weights: np.ndarray,
         for first, end in zip(blocks, np.append(blocks[1:], len(cell))):
             block = cell[first:end]
             low = int(block.min())
-            shifted = np.subtract(block, low)
-            span = int(block.max()) - low + 1
-            here = np.flatnonzero(np.bincount(shifted, minlength=span))
+            here, counted = cell_sums(block - low, int(block.max()) - low + 1, *(w[first:end] for w in weights))
             present.append(here + low)
-            for total, w in zip(sums, weights):
-                total.append(np.bincount(shifted, weights=w[first:end], minlength=span)[here])
+            for total, block_sums in zip(sums, counted):
+                total.append(block_sums)
         return np.concatenate(present), [np.concatenate(total) for total in sums]
     if size <= DENSE_CELLS:
         present = np.flatnonzero(np.bincount(cell, minlength=size))
