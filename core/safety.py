@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from core.errors import PathNotAllowedError
 
 # A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(…) and worse);
@@ -42,7 +45,32 @@ def csv_bytes(frame) -> bytes:
             column = column.copy()
             column[hit] = column[hit].map(spreadsheet_safe)
             safe[name] = column
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+            text = _zoned_text(frame[name])
+            if text is not None:
+                safe[name] = text
     return frame.assign(**safe).to_csv(index=False).encode("utf-8")
+
+
+def _zoned_text(times: pd.Series) -> pd.Series | None:
+    """A zoned time column as ``to_csv`` writes it ("2024-03-01 10:00:00.250+01:00"), made from
+    its wall clock, which pandas writes in C at one precision for the whole column as it does
+    zoned times, and each distinct UTC offset: pandas writes zoned times one Python object
+    at a time (a million plays: 14 s of a 16 s download). None (write them as pandas does)
+    for a column with a missing time or an offset that is not whole minutes."""
+    wall = times.dt.tz_localize(None)
+    if wall.isna().any():
+        return None
+    seconds = (wall.to_numpy() - times.dt.tz_convert(None).to_numpy()) // np.timedelta64(1, "s")
+    codes, offsets = pd.factorize(seconds)
+    if np.any(offsets % 60):
+        return None
+    signs = ["+" if offset >= 0 else "-" for offset in offsets.tolist()]
+    zones = np.array([f"{sign}{abs(o) // 3600:02d}:{abs(o) % 3600 // 60:02d}"
+                      for sign, o in zip(signs, offsets.tolist())], dtype=object)
+    lines = wall.to_frame().to_csv(index=False, header=False, lineterminator="\n").split("\n")[:-1]
+    return pd.Series(np.array(lines, dtype=object) + zones[codes], index=times.index)
 
 
 # --- paths typed into a page -------------------------------------------------------------

@@ -29,6 +29,23 @@ def test_a_csv_download_never_hands_a_spreadsheet_a_formula():
         ("'+1 Band", "Fine", "20"), ("'-M-", "", "30")]
 
 
+@pytest.mark.parametrize("zone", ["Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu", "America/St_Johns",
+                                  "Australia/Lord_Howe", "UTC", "Europe/Amsterdam"])
+@pytest.mark.parametrize("times", [
+    ["2024-03-31 00:59:59.250", "2024-03-31 01:00:00", "2024-10-27 00:30:00.125"],  # either side of DST
+    ["2024-01-01 09:03:01", "2024-07-01 10:00:00"],  # whole seconds
+    ["2024-01-01 09:03:01.000001", "2024-07-01 10:00:00"],  # microseconds
+    ["1900-01-01 00:00:00", "2024-07-01 10:00:00"],  # local mean time: an offset of minutes and seconds
+    ["2024-01-01 09:03:01", None],  # a missing time
+])
+def test_zoned_times_in_a_csv_download_read_as_pandas_writes_them(zone, times):
+    # written from the wall clock and each distinct offset (fast), or as pandas writes them
+    started = pd.Series(pd.to_datetime(times, format="ISO8601")).dt.tz_localize("UTC").dt.tz_convert(zone)
+    frame = pd.DataFrame({"started_local": started, "track_name": ["=x", "y", "z"][:len(times)]})
+    assert safety.csv_bytes(frame) == frame.assign(track_name=frame["track_name"].map(safety.spreadsheet_safe)).to_csv(
+        index=False).encode("utf-8")
+
+
 def test_a_name_in_markdown_shows_as_typed():
     for name in ("![x](http://leak.test/a.png)", ":red[boom] $x^2$", "<img src=x>", "**bold** _it_ `code`",
                  "# Heading", "1. Not a list", "a\\b", "[link](http://x.test)", "&lt;b&gt;"):
