@@ -58,9 +58,10 @@ def _zoned_text(times: pd.Series) -> pd.Series | None:
     its wall clock, which pandas writes in C at one precision for the whole column as it does
     zoned times, and each distinct UTC offset: pandas writes zoned times one Python object
     at a time (a million plays: 14 s of a 16 s download). None (write them as pandas does)
-    for a column with a missing time or an offset that is not whole minutes."""
+    for a column with a missing time, an offset that is not whole minutes, or every time at
+    midnight (pandas writes such wall clocks as dates alone, zoned ones with their time)."""
     wall = times.dt.tz_localize(None)
-    if wall.isna().any():
+    if wall.isna().any() or not (wall.to_numpy() - wall.to_numpy().astype("datetime64[D]")).any():
         return None
     seconds = (wall.to_numpy() - times.dt.tz_convert(None).to_numpy()) // np.timedelta64(1, "s")
     codes, offsets = pd.factorize(seconds)

@@ -37,6 +37,8 @@ def test_a_csv_download_never_hands_a_spreadsheet_a_formula():
     ["2024-01-01 09:03:01.000001", "2024-07-01 10:00:00"],  # microseconds
     ["1900-01-01 00:00:00", "2024-07-01 10:00:00"],  # local mean time: an offset of minutes and seconds
     ["2024-01-01 09:03:01", None],  # a missing time
+    ["2023-12-31 23:00:00", "2024-06-30 22:00:00"],  # midnight in Berlin
+    ["2024-01-01 00:00:00", "2024-07-01 00:00:00"],  # midnight in UTC
 ])
 def test_zoned_times_in_a_csv_download_read_as_pandas_writes_them(zone, times):
     # written from the wall clock and each distinct offset (fast), or as pandas writes them
