@@ -47,14 +47,15 @@ def csv_bytes(frame) -> bytes:
             safe[name] = column
     for name in frame.columns:
         if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-            text = _zoned_text(frame[name])
+            text = zoned_text(frame[name])
             if text is not None:
                 safe[name] = text
     return frame.assign(**safe).to_csv(index=False).encode("utf-8")
 
 
-def _zoned_text(times: pd.Series) -> pd.Series | None:
-    """A zoned time column as ``to_csv`` writes it ("2024-03-01 10:00:00.250+01:00"), made from
+def zoned_text(times: pd.Series) -> pd.Series | None:
+    """A zoned time column as text, as ``to_csv`` and ``astype(str)`` write it ("2024-03-01
+    10:00:00.250+01:00", one precision for the whole column; the downloads), made from
     its wall clock, which pandas writes in C at one precision for the whole column as it does
     zoned times, and each distinct UTC offset: pandas writes zoned times one Python object
     at a time (a million plays: 14 s of a 16 s download). None (write them as pandas does)

@@ -444,7 +444,8 @@ def download_buttons(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str
 
 def _to_parquet(data: pd.DataFrame) -> bytes:
     buffer = io.BytesIO()
-    data.assign(started_local=data["started_local"].astype(str)).to_parquet(buffer, index=False)
+    text = safety.zoned_text(data["started_local"])  # as astype(str) writes it, without a Python object per play
+    data.assign(started_local=data["started_local"].astype(str) if text is None else text).to_parquet(buffer, index=False)
     return buffer.getvalue()
 
 

@@ -46,6 +46,8 @@ def test_zoned_times_in_a_csv_download_read_as_pandas_writes_them(zone, times):
     frame = pd.DataFrame({"started_local": started, "track_name": ["=x", "y", "z"][:len(times)]})
     assert safety.csv_bytes(frame) == frame.assign(track_name=frame["track_name"].map(safety.spreadsheet_safe)).to_csv(
         index=False).encode("utf-8")
+    text = safety.zoned_text(started)  # the Parquet download's text: as astype(str) writes it
+    assert text is None or text.tolist() == started.astype(str).tolist()
 
 
 def test_a_name_in_markdown_shows_as_typed():
@@ -121,3 +123,15 @@ def test_a_path_outside_the_allowed_folders_is_refused_and_nothing_is_read(tmp_p
         f"{secret}: is outside the folders this Encore may read ({allowed}). Move the file into one of them, "
         "or upload it instead."]
     assert not [s for s in at.selectbox if "API_KEY" in s.options]  # the file was never opened
+
+
+@pytest.mark.parametrize("times", [["2024-03-31 00:59:59.250", "2024-10-27 00:30:00"], ["2024-01-01 00:00:00"],
+                                   ["2024-01-01 09:00:00", None]])
+def test_the_parquet_download_holds_the_local_start_as_text(times):
+    from pages._shared import _to_parquet
+
+    started = pd.Series(pd.to_datetime(times, format="ISO8601")).dt.tz_localize("UTC").dt.tz_convert("Europe/Berlin")
+    frame = pd.DataFrame({"started_local": started, "ms_played": range(len(times))})
+    back = pd.read_parquet(io.BytesIO(_to_parquet(frame)))
+    assert back["started_local"].tolist() == started.astype(str).tolist()
+    assert back["ms_played"].tolist() == list(range(len(times)))
