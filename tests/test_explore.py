@@ -467,6 +467,19 @@ def test_cell_sums_a_block_at_a_time_equal_one_table_of_every_cell(rows, dense, 
     assert history_frame.ordered_blocks(far, 1).tolist() == [0, 3]
 
 
+@pytest.mark.parametrize("rows", [1 << 16, 1, 7])
+def test_trues_per_run_count_as_reduceat_does(rows, monkeypatch):
+    from core.history import frame as history_frame
+
+    monkeypatch.setattr(history_frame, "BLOCK_ROWS", rows)  # the flags counted this many at a time
+    generator = np.random.default_rng(rows)
+    flags = generator.random(300) < 0.6
+    for bounds in (np.array([0]), np.arange(300), np.array([5, 6, 100, 299]),
+                   np.unique(np.r_[0, generator.integers(0, 300, 40)])):
+        assert history_frame.trues_per_run(flags, bounds).tolist() == \
+            np.add.reduceat(flags, bounds, dtype=np.int64).tolist()
+
+
 def test_forgetting_a_profiles_snapshots_waits_for_one_written_behind(tmp_path, monkeypatch):
     import threading
     import time

@@ -19,7 +19,7 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
 from core.explore.periods import calendar_years, days_at, local_days, period_codes
-from core.history.frame import cell_sums, column_codes, creator_names
+from core.history.frame import cell_sums, column_codes, creator_names, trues_per_run
 from core.history.sessions import _utc_wall, session_starts, split_sessions
 
 # What Spotify's reason codes mean, by where they appear (the same code reads differently
@@ -437,7 +437,7 @@ def _session_table(starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray, str
         "end": pd.Series(ends).dt.tz_localize("UTC").dt.tz_convert(tz),
         "minutes": (ends - starts) / np.timedelta64(60_000_000, "us"),
         "plays": sizes.astype("int64"),
-        "streams": np.add.reduceat(stream, bounds, dtype=np.int64),  # (no int copy of every play's flag)
+        "streams": trues_per_run(stream, bounds),
         "top_artist": top(bounds, sizes),
     })
     return out[_SESSION_COLUMNS]
@@ -586,7 +586,7 @@ def session_streams_of(split: SessionSplit | None, parts: list[pd.DataFrame], ga
     at, stream = located
     if not len(stream):
         return np.zeros(0, dtype=np.int64)
-    return np.add.reduceat(stream, _starts_within(split, at), dtype=np.int64)
+    return trues_per_run(stream, _starts_within(split, at))
 
 
 def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> pd.Series:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
+from core.history.frame import trues_per_run
 
 Period = Literal["day", "week", "month", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "year")
@@ -216,7 +217,7 @@ def day_sums(frame: pd.DataFrame) -> pd.DataFrame:
                              "streams": np.zeros(0, dtype="int64")})
     starts = day_runs(days)
     ms = np.add.reduceat(frame["ms_played"].to_numpy(dtype=np.int64), starts)
-    streams = np.add.reduceat(frame["is_stream"].to_numpy(), starts, dtype=np.int64)
+    streams = trues_per_run(frame["is_stream"].to_numpy(), starts)
     numbers = days[starts].astype(np.int64)
     if len(numbers) > 1 and not (numbers[1:] > numbers[:-1]).all():  # a day in several runs: added up
         numbers, run = np.unique(numbers, return_inverse=True)

@@ -400,6 +400,24 @@ def cell_sums(cell: np.ndarray, size: int, *weights: np.ndarray,
     return np.asarray(present), [np.bincount(inverse, weights=w, minlength=len(present)) for w in weights]
 
 
+def trues_per_run(flags: np.ndarray, bounds: np.ndarray) -> np.ndarray:
+    """How many of ``flags`` (bool) are true in each run of them starting at ``bounds`` (the
+    first 0, increasing), as int64: ``np.add.reduceat(flags, bounds, dtype=np.int64)``. That
+    casts every flag to int64 (in the running app 4-6 ms a million); here the running count
+    at each run's edges is read off a cumulative sum made ``BLOCK_ROWS`` flags at a time."""
+    edges = np.r_[bounds, len(flags)]  # the running count before each of these positions
+    before = np.zeros(len(edges), dtype=np.int64)
+    running = np.empty(min(len(flags), BLOCK_ROWS), dtype=np.int32)
+    total = 0
+    for lo in range(0, len(flags), BLOCK_ROWS):
+        hi = min(lo + BLOCK_ROWS, len(flags))
+        counted = np.cumsum(flags[lo:hi], dtype=np.int32, out=running[:hi - lo])
+        first, last = np.searchsorted(edges, [lo, hi], side="right")  # the edges in (lo, hi]
+        before[first:last] = total + counted[edges[first:last] - lo - 1]
+        total += int(counted[-1])
+    return np.diff(before)
+
+
 def rows_of(frames: list[pd.DataFrame], which: np.ndarray, rows: np.ndarray):
     """The rows ``rows`` of the frames ``which`` (one of each per row asked for), frame by
     frame: yields (where those rows go among the ones asked for, the frame's rows there)."""
