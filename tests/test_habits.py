@@ -132,7 +132,6 @@ def test_period_starts_are_local_wall_clock_days_weeks_months_years():
         explore.period_starts(times, "fortnight")
 
 
-
 @pytest.mark.parametrize("seed", range(4))
 def test_period_codes_number_the_periods_of_any_times_in_time_order(seed):
     # numbered on day numbers (periods.day_period_codes): times out of order, before 1970,
@@ -345,7 +344,7 @@ def test_day_counts_of_plays_coded_in_another_zone_equal_counts_from_scratch(joi
     if not joint:
         monkeypatch.setattr(habits, "_JOINT_CELLS", 0)
     if chunk:
-        monkeypatch.setattr(habits, "_CHUNK", chunk)
+        monkeypatch.setattr(habits, "BLOCK_ROWS", chunk)
     coded = explore.play_codes(frame_of(RANGE_ROWS, tz="Asia/Tokyo", account=RANGE_ACCOUNT, min_ms=0))
     for tz in ("UTC", BERLIN, "America/New_York"):
         rows = frame_of(RANGE_ROWS, tz=tz, account=RANGE_ACCOUNT, min_ms=0)
@@ -381,7 +380,7 @@ def test_day_counts_follow_the_wall_clock_where_it_goes_back_across_midnight(chu
     # (counted two plays at a time too: a chunk's days out of order)
     from core.explore import habits
     if chunk:
-        monkeypatch.setattr(habits, "_CHUNK", chunk)
+        monkeypatch.setattr(habits, "BLOCK_ROWS", chunk)
     frame = frame_of(RANGE_ROWS[:5], min_ms=0)
     wall = pd.to_datetime(["2024-03-30 23:40", "2024-03-31 00:10", "2024-03-31 00:20", "2024-03-30 23:45",
                            "2024-03-31 00:50"]).to_numpy(dtype="datetime64[us]")

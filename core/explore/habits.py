@@ -19,7 +19,7 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
 from core.explore.periods import calendar_years, days_at, local_days, period_codes
-from core.history.frame import cell_sums, column_codes, creator_names, trues_per_run
+from core.history.frame import BLOCK_ROWS, cell_sums, column_codes, creator_names, run_starts, trues_per_run
 from core.history.sessions import _utc_wall, session_starts, split_sessions
 
 # What Spotify's reason codes mean, by where they appear (the same code reads differently
@@ -612,7 +612,7 @@ def _tops(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> tupl
     if np.all(session[1:] >= session[:-1]) and int(total.max()) < (2 ** 62) // width:
         # plays in session order (sessions are numbered in time order): each session's pairs
         # are one run; the largest (time, then earliest name) per run is the answer
-        bounds = np.flatnonzero(np.r_[True, session[1:] != session[:-1]])
+        bounds = run_starts(session)
         best = np.maximum.reduceat(total * width + (width - 1 - name_rank), bounds)
         top[session[bounds]], top_ms[session[bounds]] = alphabetical[width - 1 - best % width], best // width
     else:
@@ -681,10 +681,6 @@ def _bits(counts: np.ndarray, bit: int) -> np.ndarray:
     return counts[:, (np.arange(counts.shape[1]) & bit) > 0].sum(axis=1)
 
 
-# plays counted at a time: their cell numbers stay in the processor's cache, and each table made
-# for them covers only their days, so no large array is made per zone (plays come in time order;
-# out of order they are counted alike, each chunk over more days)
-_CHUNK = 1 << 16
 # a chunk's (day, value pair) cells counted in one pass up to this many; above, one pass per value
 _JOINT_CELLS = 1 << 22
 
@@ -733,15 +729,17 @@ def _pair_tables(days: np.ndarray, low: int, n: int,
     their width, weights): for each of the weights (None: plays counted), a table (n, width) of each
     of the two values, int64 (the weights are whole milliseconds: exact below 2**53).
 
-    The plays are counted ``_CHUNK`` at a time, each chunk's (day, value pair) cells in one
-    bincount over the chunk's own days (one per value when that table would be too large)."""
+    The plays are counted ``BLOCK_ROWS`` at a time, each chunk's (day, value pair) cells in one
+    bincount over the chunk's own days (one per value when that table would be too large): no
+    array the size of the plays is made per zone. Plays come in time order; out of order they
+    are counted alike, each chunk over more days."""
     tables = [[(np.zeros((n, first_width), dtype=np.int64 if w is None else np.float64),
                 np.zeros((n, second_width), dtype=np.int64 if w is None else np.float64)) for w in weights]
               for _, first_width, _, second_width, weights in pairs]
-    size = min(len(days), _CHUNK)
+    size = min(len(days), BLOCK_ROWS)
     base, cells = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-    for lo in range(0, len(days), _CHUNK):
-        hi = min(lo + _CHUNK, len(days))
+    for lo in range(0, len(days), BLOCK_ROWS):
+        hi = min(lo + BLOCK_ROWS, len(days))
         chunk = days[lo:hi]
         first_day = int(chunk.min())
         span = int(chunk.max()) - first_day + 1
@@ -847,7 +845,7 @@ def _per_period(days: np.ndarray, counts: np.ndarray, period: str) -> tuple[np.n
     codes, starts = period_codes(days, period)
     if len(days) == 0:
         return starts, np.zeros((0, counts.shape[1]), dtype=np.int64)
-    return starts, np.add.reduceat(counts, np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]), axis=0)
+    return starts, np.add.reduceat(counts, run_starts(codes), axis=0)
 
 
 def _basis_codes(frame: pd.DataFrame) -> np.ndarray:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from core.base import MS_PER_HOUR
-from core.history.frame import trues_per_run
+from core.history.frame import run_starts, trues_per_run
 
 Period = Literal["day", "week", "month", "year"]
 PERIODS: tuple[str, ...] = ("day", "week", "month", "year")
@@ -98,10 +98,10 @@ def period_starts(local: pd.Series | np.ndarray, period: Period = "month") -> np
     return starts.astype(UNIT)
 
 
-
 def calendar_years(wall: np.ndarray) -> np.ndarray:
     """The calendar year (an integer) of each wall-clock time (``local_wall``'s array)."""
     return _calendar(np.asarray(wall).astype(UNIT), "datetime64[Y]").astype("int64") + 1970
+
 
 def _calendar(wall: np.ndarray, unit: str) -> np.ndarray:
     """``wall.astype(unit)``, converting each distinct day once: numpy's calendar arithmetic
@@ -147,7 +147,7 @@ def day_period_codes(days: np.ndarray, period: Period = "month") -> tuple[np.nda
     first = int(numbers[0])
     numbers -= first  # each day's period, from 0
     present = np.zeros(int(numbers[-1]) + 1, dtype=bool)
-    present[numbers[np.unique(days[day_runs(days)]) - low]] = True  # the periods of the days with a time
+    present[numbers[np.unique(days[run_starts(days)]) - low]] = True  # the periods of the days with a time
     day_codes = (np.cumsum(present) - 1)[numbers]  # each day's period's place among those present
     if low >= 0:  # looked up by the day number itself (no array of them less the first)
         day_codes = np.concatenate([np.zeros(low, dtype=np.int64), day_codes])
@@ -163,14 +163,6 @@ def local_days(frame: pd.DataFrame) -> np.ndarray:
     if "day" in frame.columns:
         return frame["day"].to_numpy()
     return local_wall(frame).astype("datetime64[D]").view("int64")  # floored, as period_starts
-
-
-def day_runs(days: np.ndarray) -> np.ndarray:
-    """Where each run of plays of one local day begins (``local_days``' numbers of plays in time
-    order; a day the wall clock comes back to, across midnight, has a run of its own)."""
-    if len(days) == 0:
-        return np.zeros(0, dtype=np.intp)
-    return np.concatenate([[0], np.flatnonzero(days[1:] != days[:-1]) + 1])
 
 
 def days_at(numbers: np.ndarray, low: int = 0) -> np.ndarray:
@@ -215,7 +207,7 @@ def day_sums(frame: pd.DataFrame) -> pd.DataFrame:
     if len(days) == 0:
         return pd.DataFrame({"period_start": np.empty(0, dtype=UNIT), "ms": np.zeros(0, dtype="int64"),
                              "streams": np.zeros(0, dtype="int64")})
-    starts = day_runs(days)
+    starts = run_starts(days)  # each day's run of plays (a day the wall clock comes back to has several)
     ms = np.add.reduceat(frame["ms_played"].to_numpy(dtype=np.int64), starts)
     streams = trues_per_run(frame["is_stream"].to_numpy(), starts)
     numbers = days[starts].astype(np.int64)

@@ -35,8 +35,9 @@ import pandas as pd
 from core.base import MS_PER_MINUTE
 from core.explore.charts import ACCENT, unchecked
 from core.explore.filters import select_dates
-from core.explore.periods import calendar_years, day_runs, day_sums, days_at, local_days, local_wall
+from core.explore.periods import calendar_years, day_sums, days_at, local_days, local_wall
 from core.explore.tops import item_part, ranked_of
+from core.history.frame import run_starts
 
 TOP_N = 5
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -124,7 +125,7 @@ def years_available(frame_all: pd.DataFrame) -> list[int]:
     if frame_all.empty:
         return []
     days = local_days(frame_all)
-    years = calendar_years(days_at(np.unique(days[day_runs(days)])))  # each day with plays once
+    years = calendar_years(days_at(np.unique(days[run_starts(days)])))  # each day with plays once
     return sorted({int(y) for y in years})
 
 

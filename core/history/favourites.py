@@ -23,6 +23,7 @@ from core.history.frame import (
     level_keys,
     play_order,
     rows_of,
+    run_starts,
 )
 
 MIN_STREAMS = 10  # a favourite: this many streams ...
@@ -145,7 +146,7 @@ def forgotten_of(parts: list[FavouritePart], now: pd.Timestamp | None = None, mi
     # window (most streams, the earliest on a tie)
     code, start_us = code[order], start_us[order]
     count = len(code)
-    bounds = np.flatnonzero(np.r_[True, code[1:] != code[:-1]]) if count else np.zeros(0, dtype=np.int64)
+    bounds = run_starts(code)
     ends = np.r_[bounds[1:], count] - 1 if count else bounds
     best = np.maximum.reduceat(in_window.astype(np.int64) * (count + 1) + (count - np.arange(count)), bounds) \
         if count else np.zeros(0, dtype=np.int64)

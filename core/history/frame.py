@@ -355,8 +355,16 @@ def level_keys(plays: pd.DataFrame, level: str) -> pd.Series:
 DENSE_CELLS = 1 << 21
 
 
-# rows counted at a time by ``cell_sums`` given blocks (``ordered_blocks``)
+# rows counted at a time (``cell_sums`` given ``ordered_blocks``, ``trues_per_run``, Habits' day
+# counts): their numbers stay in the processor's cache, and no array the size of them all is made
 BLOCK_ROWS = 1 << 16
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Where each run of equal neighbouring ``values`` begins (positions; none for no values)."""
+    if len(values) == 0:
+        return np.zeros(0, dtype=np.intp)
+    return np.flatnonzero(np.r_[True, values[1:] != values[:-1]])
 
 
 def ordered_blocks(major: np.ndarray, width: int) -> np.ndarray | None:
@@ -368,10 +376,10 @@ def ordered_blocks(major: np.ndarray, width: int) -> np.ndarray | None:
     overlap), or when one major alone is wider than that (blocks would cost more than hashing)."""
     if len(major) == 0 or width > DENSE_CELLS or (major[1:] < major[:-1]).any():
         return None
-    starts = np.flatnonzero(np.r_[True, major[1:] != major[:-1]])  # each run of one major
-    span = (major[starts].astype(np.int64) - int(major[0])) // max(1, DENSE_CELLS // max(width, 1))
+    starts = run_starts(major)  # each run of one major
+    group = (major[starts].astype(np.int64) - int(major[0])) // max(1, DENSE_CELLS // max(width, 1))
     cuts = np.union1d(np.searchsorted(starts, np.arange(0, len(major), BLOCK_ROWS)),
-                      np.flatnonzero(np.r_[True, span[1:] != span[:-1]]))  # by rows, and by width
+                      run_starts(group))  # by rows, and by width
     return starts[cuts[cuts < len(starts)]]
 
 
