@@ -255,3 +255,14 @@ def test_a_kept_chart_is_drawn_as_altair_chart_draws_it_and_converted_once(monke
             assert (proto.spec, list(proto.datasets)) == (plain.spec, list(plain.datasets))
         assert '"height": 50' in kept[2].spec or '"height":50' in kept[2].spec
     assert len(conversions) == 1
+
+
+def test_the_app_leaves_what_its_imports_made_out_of_full_garbage_collections(db_path):
+    import gc
+
+    from pages import _shared
+
+    at = app().run()
+    assert not at.exception
+    assert _shared._frozen and gc.get_freeze_count() > 10_000
+
