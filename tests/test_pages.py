@@ -266,3 +266,19 @@ def test_the_app_leaves_what_its_imports_made_out_of_full_garbage_collections(db
     assert not at.exception
     assert _shared._frozen and gc.get_freeze_count() > 10_000
 
+
+def test_no_page_writes_a_bare_value_since_magic_is_off():
+    """.streamlit/config.toml turns Streamlit's "magic" off: a value alone on its line would no
+    longer be drawn. Every script must say st.write (magic would add a call for such a line)."""
+    import ast
+    import tomllib
+
+    from streamlit.runtime.scriptrunner import magic
+
+    root = Path(HOME).parent
+    assert tomllib.loads((root / ".streamlit" / "config.toml").read_text())["runner"]["magicEnabled"] is False
+    for script in [root / "Home.py", *sorted((root / "pages").glob("*.py"))]:
+        tree = magic.add_magic(script.read_text(), str(script))
+        written = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+                   and node.attr == "transparent_write"]
+        assert not written, f"{script.name}: a bare value on line(s) {written}"
