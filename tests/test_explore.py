@@ -70,6 +70,22 @@ def test_local_day_hour_and_weekday_agree_with_the_calendar_at_every_edge(tz):
     assert [d.date() for d in explore.days_at(local["day"].to_numpy()).tolist()] == dates
 
 
+def test_local_day_hour_and_weekday_over_several_blocks_of_rows_agree_with_pandas():
+    # worked out BLOCK_ROWS plays at a time: every block, and the last part one, must be right
+    from core.history.frame import BLOCK_ROWS
+    rng = np.random.default_rng(5)
+    count = 2 * BLOCK_ROWS + 1_234
+    utc = np.sort(rng.integers(pd.Timestamp("1960-01-01").value // 1000, pd.Timestamp("2030-01-01").value // 1000, count))
+    starts = pd.Series(pd.to_datetime(utc, unit="us", utc=True))
+    for tz in ("Asia/Kathmandu", "America/New_York"):
+        local = explore.localise(pd.DataFrame({"start": starts}), tz)
+        clock = starts.dt.tz_convert(tz)
+        assert (local["hour"].to_numpy() == clock.dt.hour.to_numpy()).all()
+        assert (local["weekday"].to_numpy() == clock.dt.day_of_week.to_numpy()).all()
+        days = clock.dt.tz_localize(None).to_numpy().astype("datetime64[D]").astype(np.int64)
+        assert (local["day"].to_numpy() == days).all()
+
+
 def test_wall_clock_of_times_in_order_agrees_with_pandas_in_every_zone():
     # times in order are moved by their zone's offset a run at a time (periods.wall_clock):
     # in every zone of the tz database, at random times over twenty years and at every

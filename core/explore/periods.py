@@ -62,12 +62,12 @@ def _wall_in_order(utc: np.ndarray, tz) -> np.ndarray:
     offsets = _utc_offsets(hours, tz)
     changed = np.flatnonzero(offsets[1:] != offsets[:-1])  # the hours in which the offset changes
     lows, highs = np.searchsorted(utc, hours[changed]), np.searchsorted(utc, hours[changed + 1])
-    wall = utc.copy()
+    wall = np.empty_like(utc)
     done, offset = 0, offsets[0]
     for hour, low, high in zip(changed.tolist(), lows.tolist(), highs.tolist()):
-        wall[done:low] += offset
+        np.add(utc[done:low], offset, out=wall[done:low])
         done, offset = high, offsets[hour + 1]
-    wall[done:] += offset
+    np.add(utc[done:], offset, out=wall[done:])
     inside = np.concatenate([np.arange(low, high) for low, high in zip(lows, highs)] or [np.empty(0, np.int64)])
     if len(inside):  # one conversion for all of them
         wall[inside] = utc[inside] + _utc_offsets(utc[inside], tz)
