@@ -63,15 +63,24 @@ def _split_and_parts(key: tuple, filters: explore.Filters, gap_minutes: int):
     return split, [_shared.explore_frame(key[1], part) for part in parts]
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _session_rows(key: tuple, filters: explore.Filters, gap_minutes: int) -> explore.SessionRows | None:
+    # where the selected plays sit among the sessions' rows: the same under any stream rule, so
+    # made once for the sessions and their streams (called without the rule)
+    return explore.session_rows(*_split_and_parts(key, filters, gap_minutes), gap_minutes)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def _sessions(key: tuple, filters: explore.Filters, gap_minutes: int) -> pd.DataFrame:
     # called without the stream rule (_shared.without_rule): only the streams column counts it
-    return explore.sessions_of(*_split_and_parts(key, filters, gap_minutes), gap_minutes)
+    return explore.sessions_of(*_split_and_parts(key, filters, gap_minutes), gap_minutes,
+                               rows=_session_rows(key, filters, gap_minutes))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _session_streams(key: tuple, filters: explore.Filters, gap_minutes: int):
-    return explore.session_streams_of(*_split_and_parts(key, filters, gap_minutes), gap_minutes)
+    return explore.session_streams_of(*_split_and_parts(key, filters, gap_minutes), gap_minutes,
+                                      rows=_session_rows(key, _shared.without_rule(filters), gap_minutes))
 
 
 @st.cache_data(show_spinner=False, max_entries=64)

@@ -557,6 +557,12 @@ def _habits_added_up(plays: pd.DataFrame, filters: Filters) -> None:
             pd.testing.assert_frame_equal(explore.sessions_of(split, parts, gap), table)
             np.testing.assert_array_equal(explore.session_streams_of(split, parts, gap), table["streams"].to_numpy())
             pd.testing.assert_frame_equal(explore.sessions_of(None, parts, gap), table)  # nothing to reuse
+            # where the plays sit, made once from the same plays under another stream rule (the page's way)
+            made = explore.session_rows(split, [explore.apply_filters(rows, dataclasses.replace(
+                filters, content=(kind,), min_ms=0)) for kind in kinds], gap)
+            pd.testing.assert_frame_equal(explore.sessions_of(split, parts, gap, rows=made), table)
+            np.testing.assert_array_equal(explore.session_streams_of(split, parts, gap, rows=made),
+                                          table["streams"].to_numpy())
 
 
 def test_a_session_of_music_and_videos_adds_up_an_artist_heard_in_both():

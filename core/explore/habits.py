@@ -399,17 +399,19 @@ def sessions(frame: pd.DataFrame, gap_minutes: float = 30, within: SessionSplit 
                           frame["local"].dt.tz, top)
 
 
-def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> pd.DataFrame:
+def sessions_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30,
+                rows: SessionRows | None = None) -> pd.DataFrame:
     """``sessions`` of all the parts' plays together. ``parts``: each content type's selection
     (localised, streams marked, one zone); ``split``: ``split_of`` the splits of every play of
-    those content types (in the same order), whose sessions the selection reuses."""
-    located = _located(split, parts, gap_minutes)
+    those content types (in the same order), whose sessions the selection reuses; ``rows``:
+    ``session_rows`` of the same split and of parts with the same plays (under any stream
+    rule), when already made."""
+    located = _located(split, parts, gap_minutes, rows)
     if located is None:
         return sessions(_together(parts), gap_minutes)
-    at, stream = located
+    (at, bounds), stream = located
     if not len(stream):
         return _no_sessions(parts[0])
-    bounds = _starts_within(split, at)
     if isinstance(at, slice):  # a run of the split's rows: its own sessions where it holds them whole
         starts, ends = _spans_within(split, at, bounds)
     else:
@@ -443,11 +445,20 @@ def _session_table(starts: np.ndarray, ends: np.ndarray, bounds: np.ndarray, str
     return out[_SESSION_COLUMNS]
 
 
-def _located(split: SessionSplit | None, parts: list[pd.DataFrame],
-             gap_minutes: float) -> tuple[slice | np.ndarray, np.ndarray] | None:
-    """Where the parts' plays sit among ``split``'s rows (``split_of`` of their content types'
-    splits), and whether each is a stream; None — nothing to reuse — when a part is not a
-    selection of its split's rows or the gap is another."""
+@dataclass(frozen=True, eq=False)
+class SessionRows:
+    """Where some plays (each content type's selection) sit among a split's rows, and which of
+    them start a session of those plays alone: what their sessions and their streams per
+    session both need, made once by ``session_rows``."""
+
+    at: slice | np.ndarray  # the plays' positions among the split's rows (a run of them, or increasing)
+    where: tuple[slice | np.ndarray, ...]  # each part's plays' positions among ``at``'s plays
+    bounds: np.ndarray  # the plays (positions among them) that start a session
+
+
+def session_rows(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> SessionRows | None:
+    """``parts``' plays placed among ``split``'s rows (see ``sessions_of``); None — nothing to
+    reuse — when a part is not a selection of its split's rows or the gap is another."""
     if split is None or split.gap_minutes != gap_minutes:
         return None
     splits, places = split.parts or (split,), split.places or (None,)
@@ -455,7 +466,7 @@ def _located(split: SessionSplit | None, parts: list[pd.DataFrame],
         return None
     if len(parts) == 1:
         at = _positions(split, parts[0], gap_minutes) if not parts[0].empty else slice(0, 0)
-        return None if at is None else (at, parts[0]["is_stream"].to_numpy())
+        return None if at is None else SessionRows(at, (slice(None),), _starts_within(split, at))
     where = []  # each part's plays' positions among the split's rows (increasing)
     for its_split, place, frame in zip(splits, places, parts):
         at = _positions(its_split, frame, gap_minutes) if not frame.empty else slice(0, 0)
@@ -464,17 +475,31 @@ def _located(split: SessionSplit | None, parts: list[pd.DataFrame],
         where.append(place[at])
     count = sum(len(its) for its in where)
     if not count:
-        return slice(0, 0), np.zeros(0, dtype=bool)
+        return SessionRows(slice(0, 0), tuple(slice(0, 0) for _ in parts), np.zeros(0, dtype=np.int64))
     lo = min(int(its[0]) for its in where if len(its))
     hi = max(int(its[-1]) for its in where if len(its)) + 1
     if hi - lo == count:  # one run of the split's rows (a date range of each content type is)
-        at, offset = slice(lo, hi), lo
+        at, mine = slice(lo, hi), tuple(its - lo for its in where)
     else:
-        at, offset = np.sort(np.concatenate(where)), None
-    stream = np.empty(count, dtype=bool)
-    for its, frame in zip(where, parts):
-        stream[its - offset if offset is not None else np.searchsorted(at, its)] = frame["is_stream"].to_numpy()
-    return at, stream
+        at = np.sort(np.concatenate(where))
+        mine = tuple(np.searchsorted(at, its) for its in where)
+    return SessionRows(at, mine, _starts_within(split, at))
+
+
+def _located(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float,
+             rows: SessionRows | None = None) -> tuple[tuple[slice | np.ndarray, np.ndarray], np.ndarray] | None:
+    """``session_rows`` (``rows`` when given) as (where the plays sit, which start a session),
+    and whether each play is a stream; None when nothing is reused."""
+    if rows is None:
+        rows = session_rows(split, parts, gap_minutes)
+    if rows is None:
+        return None
+    if len(parts) == 1:
+        return (rows.at, rows.bounds), parts[0]["is_stream"].to_numpy()
+    stream = np.empty(sum(len(frame) for frame in parts), dtype=bool)
+    for mine, frame in zip(rows.where, parts):
+        stream[mine] = frame["is_stream"].to_numpy()
+    return (rows.at, rows.bounds), stream
 
 
 def _starts_within(split: SessionSplit, at: slice | np.ndarray) -> np.ndarray:
@@ -578,15 +603,16 @@ def session_streams(frame: pd.DataFrame, gap_minutes: float = 30, within: Sessio
     return np.bincount(ids, weights=frame["is_stream"].to_numpy(), minlength=count).astype("int64")
 
 
-def session_streams_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> np.ndarray:
-    """The ``streams`` column of ``sessions_of(split, parts, gap_minutes)`` alone."""
-    located = _located(split, parts, gap_minutes)
+def session_streams_of(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30,
+                       rows: SessionRows | None = None) -> np.ndarray:
+    """The ``streams`` column of ``sessions_of(split, parts, gap_minutes, rows)`` alone."""
+    located = _located(split, parts, gap_minutes, rows)
     if located is None:
         return session_streams(_together(parts), gap_minutes)
-    at, stream = located
+    (_, bounds), stream = located
     if not len(stream):
         return np.zeros(0, dtype=np.int64)
-    return trues_per_run(stream, _starts_within(split, at))
+    return trues_per_run(stream, bounds)
 
 
 def _top_artists(ids: np.ndarray, names: pd.Series, ms: np.ndarray, count: int) -> pd.Series:
