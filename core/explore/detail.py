@@ -43,16 +43,19 @@ def detail_part(frame: pd.DataFrame, by: Literal["artist", "track"]) -> DetailPa
     items = _items(frame, by)
     wall = local_wall(frame)
     month_codes, months = local_period_codes(frame, "month")
-    # each play's item as 1..n, 0 for a play without one (it is not ranked)
-    item = np.add(items.cat.codes.to_numpy(), 1, dtype=np.intp)
-    if by == "track":
-        item[frame["track_name"].isna().to_numpy()] = 0
     streams, ms = frame["is_stream"].to_numpy(), frame["ms_played"].to_numpy()
     width = len(items.cat.categories) + 1
     blocks = ordered_blocks(month_codes, width)  # plays in time order: a few months at a time
-    cells = np.multiply(month_codes, width, out=month_codes)  # (month, item) as one number, in place
-    pairs, (pair_streams, pair_ms) = cell_sums(np.add(cells, item, out=cells), len(months) * width, streams, ms,
-                                               blocks=blocks)
+    # (month, item) as one number, worked out in place: each play's item as 1..n, 0 for a play
+    # without one (it is not ranked); the codes are added as they are (no array of items made)
+    codes = items.cat.codes.to_numpy()
+    cells = np.multiply(month_codes, width, out=month_codes)
+    np.add(cells, 1, out=cells)
+    np.add(cells, codes, out=cells)
+    if by == "track":
+        unnamed = np.flatnonzero(frame["track_name"].isna().to_numpy())
+        cells[unnamed] -= codes[unnamed].astype(np.int64) + 1
+    pairs, (pair_streams, pair_ms) = cell_sums(cells, len(months) * width, streams, ms, blocks=blocks)
     named = pairs % width > 0
     pairs = pairs[named]
     return DetailPart(frame=frame, by=by, ends=np.array([wall.min(), wall.max()]) if len(wall) else wall,
