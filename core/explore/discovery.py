@@ -30,6 +30,7 @@ from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
 from core.explore.periods import local_period_codes, local_wall
 from core.history.frame import (
+    BLOCK_ROWS,
     DEFAULT_MIN_MS,
     column_codes,
     common_codes,
@@ -343,23 +344,27 @@ def new_per_month_of(parts: list[DiscoveryPart], min_ms: int = DEFAULT_MIN_MS) -
         found = np.flatnonzero(track_firsts.part == i)
         first_month[found] = month[i][track_firsts.row[found]]
     # hours on tracks whose first listen falls in the month being played, per month of the
-    # frame (in time order), on the months' numbers rather than a groupby
+    # frame (in time order), on the months' numbers rather than a groupby; BLOCK_ROWS plays at
+    # a time, so that no array the size of the plays is made
     plays, ms, new_ms = (np.zeros(size, dtype=np.int64) for _ in range(3))
     for i, part in enumerate(parts):
-        frame_month = month[i][part.positions]
-        frame_ms = part.listens.ms[part.positions]
-        is_new = first_month[track_firsts.codes[i][part.positions]] == frame_month
-        plays += np.bincount(frame_month, minlength=size)
-        ms += np.bincount(frame_month, weights=frame_ms, minlength=size).astype("int64")
-        new_ms += np.bincount(frame_month[is_new], weights=frame_ms[is_new], minlength=size).astype("int64")
+        at = part.positions
+        rows = range(len(part.listens.ms))[at] if isinstance(at, slice) else at
+        for lo in range(0, len(rows), BLOCK_ROWS):
+            block = rows[lo:lo + BLOCK_ROWS]
+            block = slice(block.start, block.stop, block.step) if isinstance(block, range) else block
+            its_month, its_ms = month[i][block], part.listens.ms[block]
+            is_new = first_month[track_firsts.codes[i][block]] == its_month
+            plays += np.bincount(its_month, minlength=size)
+            ms += np.bincount(its_month, weights=its_ms, minlength=size).astype("int64")
+            new_ms += np.bincount(its_month[is_new], weights=its_ms[is_new], minlength=size).astype("int64")
     present = np.flatnonzero(plays)
-    out = pd.DataFrame({"ms": ms[present], "new_ms": new_ms[present],
-                        "new_artists": counts["new_artists"][present], "new_tracks": counts["new_tracks"][present]},
-                       index=pd.Index(months[present], name="month"))
-    out["hours"] = out["ms"] / MS_PER_HOUR
-    out["new_hours"] = out["new_ms"] / MS_PER_HOUR
-    out["share_of_listening_new"] = (out["new_ms"] / out["ms"]).where(out["ms"] > 0)
-    return out.reset_index()[["month", "new_artists", "new_tracks", "hours", "new_hours", "share_of_listening_new"]]
+    ms, new_ms = ms[present], new_ms[present]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(ms > 0, new_ms / ms, np.nan)
+    return pd.DataFrame({"month": months[present], "new_artists": counts["new_artists"][present],
+                         "new_tracks": counts["new_tracks"][present], "hours": ms / MS_PER_HOUR,
+                         "new_hours": new_ms / MS_PER_HOUR, "share_of_listening_new": share})
 
 
 def first_listen_timeline(plays_all: pd.DataFrame, frame: pd.DataFrame, min_ms: int = DEFAULT_MIN_MS,
