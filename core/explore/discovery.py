@@ -67,6 +67,7 @@ class FirstListens:
         self.order = np.arange(len(starts)) if self.in_order else np.argsort(starts, kind="stable")
         self._months: tuple[np.ndarray, np.ndarray] | None = None
         self._levels: dict[str, tuple[np.ndarray, pd.Index, np.ndarray, np.ndarray]] = {}
+        self._streams: dict[tuple[str, int], np.ndarray] = {}  # per (level, min_ms): ``streams``
         self._by_content = False  # records per key (else per key and content type: of_history)
         # of_content: the history, where these plays are in it, and which of its plays they are
         self._history: tuple[FirstListens, slice | np.ndarray, np.ndarray] | None = None
@@ -158,6 +159,15 @@ class FirstListens:
         first = np.full(len(keys), -1, dtype=np.int64)
         first[codes[streams[firsts]]] = streams[firsts]
         return first
+
+    def streams(self, level: str, min_ms: int) -> np.ndarray:
+        """Per key, its streams (plays of at least ``min_ms``): kept per rule, and, as the codes,
+        shared by these plays in every zone (``in_zone``)."""
+        if (level, min_ms) not in self._streams:
+            codes, keys, _, _ = self.level(level)
+            stream = (codes >= 0) & (self.ms >= min_ms)
+            self._streams[(level, min_ms)] = np.bincount(codes[stream], minlength=len(keys))
+        return self._streams[(level, min_ms)]
 
     def positions(self, frame: pd.DataFrame) -> slice | np.ndarray:
         """Where the rows of ``frame`` sit in the history (``filters.positions_in``)."""
@@ -266,11 +276,15 @@ def _first_table(parts: list[DiscoveryPart], level: str, min_ms: int) -> pd.Data
     size = len(firsts.keys)
     streams, total_ms = np.zeros(size, dtype=np.int64), np.zeros(size)
     for part, codes in zip(parts, firsts.codes):
-        stream = (codes >= 0) & (part.listens.ms >= min_ms)
-        streams += np.bincount(codes[stream], minlength=size)
         _, its_keys, _, its_total = part.listens.level(level)
-        # each part's time per key, kept by its listens when they number the keys alike
-        total_ms += its_total if its_keys is firsts.keys else _total_ms(codes, part.listens.ms, size)
+        # each part's streams and time per key, kept by its listens when they number the keys alike
+        if its_keys is firsts.keys:
+            streams += part.listens.streams(level, min_ms)
+            total_ms += its_total
+        else:
+            stream = (codes >= 0) & (part.listens.ms >= min_ms)
+            streams += np.bincount(codes[stream], minlength=size)
+            total_ms += _total_ms(codes, part.listens.ms, size)
     streamed = np.flatnonzero(firsts.part >= 0)
     which, rows = firsts.part[streamed], firsts.row[streamed]
     artist, track = np.empty(len(rows), dtype=object), np.empty(len(rows), dtype=object)
