@@ -67,18 +67,16 @@ def run_app() -> None:
     navigation.run()
 
 
-_frozen = False
-
-
 def _freeze_once() -> None:
     """Leave what the imports made (~140k objects: modules, functions, classes, which live as
     long as the server) out of Python's full garbage collections from the first run on. Such a
     collection walks every object and came every ~20 reruns, adding 80-140 ms to that rerun;
-    the objects the runs make are still collected as before."""
-    global _frozen
-    if not _frozen:
+    the objects the runs make are still collected as before. Once per process (asked of the
+    interpreter, not a flag here: Streamlit reloads this module when it is edited), before any
+    history is loaded, so what it keeps for good is the imports and a few hundred objects of
+    the first run."""
+    if gc.get_freeze_count() == 0:
         gc.freeze()
-        _frozen = True
 
 
 # Page controls kept for the session, like the sidebar's (CONTROL_KEYS, defined below).

@@ -63,7 +63,7 @@ def _split_and_parts(key: tuple, filters: explore.Filters, gap_minutes: int):
     return split, [_shared.explore_frame(key[1], part) for part in parts]
 
 
-@st.cache_resource(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=4)
 def _session_rows(key: tuple, filters: explore.Filters, gap_minutes: int) -> explore.SessionRows | None:
     # where the selected plays sit among the sessions' rows: the same under any stream rule, so
     # made once for the sessions and their streams (called without the rule)

@@ -352,3 +352,24 @@ def test_new_per_month_adds_up_its_plays_a_block_at_a_time(monkeypatch):
         pd.testing.assert_frame_equal(explore.new_per_month(plays_all, chosen), whole)
         monkeypatch.setattr(discovery, "BLOCK_ROWS", 1 << 16)
         assert whole["new_tracks"].sum() > 0 and (whole["new_hours"] < whole["hours"]).any()
+    # any slice of positions reads as the positions it names (a step, backwards)
+    listens = explore.FirstListens(plays_all)
+    for at in (slice(5, None, 2), slice(None, None, -1), slice(40, 3, -3)):
+        pd.testing.assert_frame_equal(
+            explore.new_per_month_of([explore.DiscoveryPart(listens, at)]),
+            explore.new_per_month_of([explore.DiscoveryPart(listens, np.arange(len(plays_all))[at])]))
+
+
+def test_first_listens_keep_the_stream_counts_of_the_last_few_rules_in_every_zone():
+    from core.explore import discovery
+    plays_all, _ = a_history(ROWS)
+    listens = explore.FirstListens(plays_all)
+    tokyo = listens.in_zone(explore.localise(plays_all.drop(columns=["local", "wall", "day", "hour", "weekday"]),
+                                             "Asia/Tokyo"))
+    codes, keys, _, _ = listens.level("artist")
+    for seconds in range(0, 301, 20):
+        counted = listens.streams("artist", seconds * 1000)
+        expected = [int(((codes == k) & (listens.ms >= seconds * 1000)).sum()) for k in range(len(keys))]
+        assert counted.tolist() == expected
+        assert tokyo.streams("artist", seconds * 1000) is counted  # one count for every zone
+    assert len(listens._streams) == discovery._STREAMS_KEPT

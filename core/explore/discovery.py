@@ -21,6 +21,7 @@ Rules every function here shares:
 from __future__ import annotations
 
 import copy
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -161,13 +162,20 @@ class FirstListens:
         return first
 
     def streams(self, level: str, min_ms: int) -> np.ndarray:
-        """Per key, its streams (plays of at least ``min_ms``): kept per rule, and, as the codes,
-        shared by these plays in every zone (``in_zone``)."""
-        if (level, min_ms) not in self._streams:
+        """Per key, its streams (plays of at least ``min_ms``): kept for the last few rules
+        (``_STREAMS_KEPT``), and, as the codes, shared by these plays in every zone (``in_zone``)."""
+        with _STREAMS_LOCK:
+            kept = self._streams.get((level, min_ms))
+        if kept is None:
             codes, keys, _, _ = self.level(level)
             stream = (codes >= 0) & (self.ms >= min_ms)
-            self._streams[(level, min_ms)] = np.bincount(codes[stream], minlength=len(keys))
-        return self._streams[(level, min_ms)]
+            kept = np.bincount(codes[stream], minlength=len(keys))
+            kept.setflags(write=False)
+            with _STREAMS_LOCK:
+                self._streams[(level, min_ms)] = kept
+                while len(self._streams) > _STREAMS_KEPT:
+                    del self._streams[next(iter(self._streams))]  # the oldest
+        return kept
 
     def positions(self, frame: pd.DataFrame) -> slice | np.ndarray:
         """Where the rows of ``frame`` sit in the history (``filters.positions_in``)."""
@@ -176,6 +184,11 @@ class FirstListens:
             raise ValueError("frame must be a row subset of plays_all (same index labels): build both from "
                              "the same explore.load_plays result")
         return positions
+
+
+# FirstListens.streams: the counts of this many stream rules are kept per history
+_STREAMS_KEPT = 8
+_STREAMS_LOCK = threading.Lock()
 
 
 def _records(groups: np.ndarray, ms: np.ndarray) -> np.ndarray:
@@ -363,10 +376,12 @@ def new_per_month_of(parts: list[DiscoveryPart], min_ms: int = DEFAULT_MIN_MS) -
     plays, ms, new_ms = (np.zeros(size, dtype=np.int64) for _ in range(3))
     for i, part in enumerate(parts):
         at = part.positions
-        rows = range(len(part.listens.ms))[at] if isinstance(at, slice) else at
+        run = isinstance(at, slice) and at.step in (None, 1)  # blocks of a run are views
+        rows = range(len(part.listens.ms))[at] if run else np.arange(len(part.listens.ms))[at] \
+            if isinstance(at, slice) else at
         for lo in range(0, len(rows), BLOCK_ROWS):
             block = rows[lo:lo + BLOCK_ROWS]
-            block = slice(block.start, block.stop, block.step) if isinstance(block, range) else block
+            block = slice(block.start, block.stop) if run else block
             its_month, its_ms = month[i][block], part.listens.ms[block]
             is_new = first_month[track_firsts.codes[i][block]] == its_month
             plays += np.bincount(its_month, minlength=size)

@@ -455,6 +455,11 @@ class SessionRows:
     where: tuple[slice | np.ndarray, ...]  # each part's plays' positions among ``at``'s plays
     bounds: np.ndarray  # the plays (positions among them) that start a session
 
+    def __post_init__(self):  # shared (a page keeps one for every session): read-only
+        for values in (self.at, *self.where, self.bounds):
+            if isinstance(values, np.ndarray):
+                values.setflags(write=False)
+
 
 def session_rows(split: SessionSplit | None, parts: list[pd.DataFrame], gap_minutes: float = 30) -> SessionRows | None:
     """``parts``' plays placed among ``split``'s rows (see ``sessions_of``); None — nothing to
