@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import gc
 import io
 import os
 import re
@@ -53,7 +52,6 @@ def run_app() -> None:
     """Encore around the page a run is for: page config, settings, the store, the profile
     picker, the navigation (every page in the sidebar, by section), then the page itself."""
     st.set_page_config(page_title="Encore", page_icon="🎧", layout="wide")
-    _freeze_once()
     load_settings()
     db = get_db()
     profile = sidebar_profile(db)
@@ -65,18 +63,6 @@ def run_app() -> None:
     profile_line(db, profile)
     keep_controls()
     navigation.run()
-
-
-def _freeze_once() -> None:
-    """Leave what the imports made (~140k objects: modules, functions, classes, which live as
-    long as the server) out of Python's full garbage collections from the first run on. Such a
-    collection walks every object and came every ~20 reruns, adding 80-140 ms to that rerun;
-    the objects the runs make are still collected as before. Once per process (asked of the
-    interpreter, not a flag here: Streamlit reloads this module when it is edited), before any
-    history is loaded, so what it keeps for good is the imports and a few hundred objects of
-    the first run."""
-    if gc.get_freeze_count() == 0:
-        gc.freeze()
 
 
 # Page controls kept for the session, like the sidebar's (CONTROL_KEYS, defined below).

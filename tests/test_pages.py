@@ -257,19 +257,6 @@ def test_a_kept_chart_is_drawn_as_altair_chart_draws_it_and_converted_once(monke
     assert len(conversions) == 1
 
 
-def test_the_app_leaves_what_its_imports_made_out_of_full_garbage_collections(db_path):
-    import gc
-
-    from pages import _shared
-
-    at = app().run()
-    assert not at.exception
-    assert gc.get_freeze_count() > 10_000
-    frozen = gc.get_freeze_count()
-    _shared._freeze_once()  # once a process: a second call (or a reloaded module) freezes nothing more
-    assert gc.get_freeze_count() == frozen
-
-
 def test_no_page_writes_a_bare_value_since_magic_is_off():
     """.streamlit/config.toml turns Streamlit's "magic" off: a value alone on its line would no
     longer be drawn. Every script must say st.write (magic would add a call for such a line)."""
