@@ -341,16 +341,16 @@ def test_first_listens_of_a_content_found_among_the_whole_historys_records(seed)
 def test_new_per_month_adds_up_its_plays_a_block_at_a_time(monkeypatch):
     # new_per_month_of reads the range's plays BLOCK_ROWS at a time: blocks of a few plays give
     # what one block of them all gives, for a range that is a run of the plays and for one that is not
-    from core.explore import discovery
+    from core.history import frame as history_frame
     rng = np.random.default_rng(3)
     rows = [play(f"2024-0{1 + i // 100}-{1 + i % 100 // 4:02d}T{i % 4 * 5:02d}:00:00Z", int(rng.integers(5, 300)),
                  artist=f"A{rng.integers(12)}", track=f"T{rng.integers(40)}", uri=None) for i in range(300)]
     plays_all, frame = a_history(rows, start=dt.date(2024, 1, 9))
     for chosen in (frame, frame.iloc[::3]):
         whole = explore.new_per_month(plays_all, chosen)
-        monkeypatch.setattr(discovery, "BLOCK_ROWS", 7)
+        monkeypatch.setattr(history_frame, "BLOCK_ROWS", 7)
         pd.testing.assert_frame_equal(explore.new_per_month(plays_all, chosen), whole)
-        monkeypatch.setattr(discovery, "BLOCK_ROWS", 1 << 16)
+        monkeypatch.setattr(history_frame, "BLOCK_ROWS", 1 << 16)
         assert whole["new_tracks"].sum() > 0 and (whole["new_hours"] < whole["hours"]).any()
     # any slice of positions reads as the positions it names (a step, backwards)
     listens = explore.FirstListens(plays_all)

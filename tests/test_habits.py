@@ -341,10 +341,11 @@ def test_day_counts_of_plays_coded_in_another_zone_equal_counts_from_scratch(joi
     # counted in one pass over their pairs unless the table would be too large (joint=False),
     # a chunk of plays at a time (here also 1 and 3, so chunks share days)
     from core.explore import habits
+    from core.history import frame as history_frame
     if not joint:
         monkeypatch.setattr(habits, "_JOINT_CELLS", 0)
     if chunk:
-        monkeypatch.setattr(habits, "BLOCK_ROWS", chunk)
+        monkeypatch.setattr(history_frame, "BLOCK_ROWS", chunk)
     coded = explore.play_codes(frame_of(RANGE_ROWS, tz="Asia/Tokyo", account=RANGE_ACCOUNT, min_ms=0))
     for tz in ("UTC", BERLIN, "America/New_York"):
         rows = frame_of(RANGE_ROWS, tz=tz, account=RANGE_ACCOUNT, min_ms=0)
@@ -378,9 +379,9 @@ def test_aggregates_of_day_counts_equal_a_straightforward_count():
 def test_day_counts_follow_the_wall_clock_where_it_goes_back_across_midnight(chunk, monkeypatch):
     # a zone whose clocks go back from 00:30 to 23:30: select_dates compares every play there
     # (counted two plays at a time too: a chunk's days out of order)
-    from core.explore import habits
+    from core.history import frame as history_frame
     if chunk:
-        monkeypatch.setattr(habits, "BLOCK_ROWS", chunk)
+        monkeypatch.setattr(history_frame, "BLOCK_ROWS", chunk)
     frame = frame_of(RANGE_ROWS[:5], min_ms=0)
     wall = pd.to_datetime(["2024-03-30 23:40", "2024-03-31 00:10", "2024-03-31 00:20", "2024-03-30 23:45",
                            "2024-03-31 00:50"]).to_numpy(dtype="datetime64[us]")

@@ -31,7 +31,6 @@ from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
 from core.explore.periods import local_period_codes, local_wall
 from core.history.frame import (
-    BLOCK_ROWS,
     DEFAULT_MIN_MS,
     column_codes,
     common_codes,
@@ -40,6 +39,7 @@ from core.history.frame import (
     item_names,
     level_keys,
     play_order,
+    position_blocks,
     rows_of,
 )
 
@@ -168,8 +168,7 @@ class FirstListens:
             kept = self._streams.get((level, min_ms))
         if kept is None:
             codes, keys, _, _ = self.level(level)
-            stream = (codes >= 0) & (self.ms >= min_ms)
-            kept = np.bincount(codes[stream], minlength=len(keys))
+            kept = _streams_per_key(codes, self.ms, min_ms, len(keys))
             kept.setflags(write=False)
             with _STREAMS_LOCK:
                 self._streams[(level, min_ms)] = kept
@@ -204,6 +203,12 @@ def _total_ms(codes: np.ndarray, ms: np.ndarray, size: int) -> np.ndarray:
     """All ms_played per key (codes -1: no key)."""
     known = codes >= 0
     return np.bincount(codes[known], weights=ms[known], minlength=size)
+
+
+def _streams_per_key(codes: np.ndarray, ms: np.ndarray, min_ms: int, size: int) -> np.ndarray:
+    """Streams (plays of at least ``min_ms``) per key (codes -1: no key)."""
+    stream = (codes >= 0) & (ms >= min_ms)
+    return np.bincount(codes[stream], minlength=size)
 
 
 def _listens(plays_all: pd.DataFrame, listens: FirstListens | None) -> FirstListens:
@@ -295,8 +300,7 @@ def _first_table(parts: list[DiscoveryPart], level: str, min_ms: int) -> pd.Data
             streams += part.listens.streams(level, min_ms)
             total_ms += its_total
         else:
-            stream = (codes >= 0) & (part.listens.ms >= min_ms)
-            streams += np.bincount(codes[stream], minlength=size)
+            streams += _streams_per_key(codes, part.listens.ms, min_ms, size)
             total_ms += _total_ms(codes, part.listens.ms, size)
     streamed = np.flatnonzero(firsts.part >= 0)
     which, rows = firsts.part[streamed], firsts.row[streamed]
@@ -375,13 +379,7 @@ def new_per_month_of(parts: list[DiscoveryPart], min_ms: int = DEFAULT_MIN_MS) -
     # a time, so that no array the size of the plays is made
     plays, ms, new_ms = (np.zeros(size, dtype=np.int64) for _ in range(3))
     for i, part in enumerate(parts):
-        at = part.positions
-        run = isinstance(at, slice) and at.step in (None, 1)  # blocks of a run are views
-        rows = range(len(part.listens.ms))[at] if run else np.arange(len(part.listens.ms))[at] \
-            if isinstance(at, slice) else at
-        for lo in range(0, len(rows), BLOCK_ROWS):
-            block = rows[lo:lo + BLOCK_ROWS]
-            block = slice(block.start, block.stop) if run else block
+        for block in position_blocks(part.positions, len(part.listens.ms)):
             its_month, its_ms = month[i][block], part.listens.ms[block]
             is_new = first_month[track_firsts.codes[i][block]] == its_month
             plays += np.bincount(its_month, minlength=size)

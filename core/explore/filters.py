@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from core.explore.periods import US_PER_HOUR, local_wall, wall_clock
-from core.history.frame import BLOCK_ROWS, DEFAULT_MIN_MS
+from core.history.frame import DEFAULT_MIN_MS, block_bounds, block_size
 
 # Most common IANA zone per country code (the zone most of the population lives in).
 # Countries with several zones get their most populous one; the person can change it.
@@ -90,10 +90,9 @@ def _day_hour_weekday(wall: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndar
     weekday (int8, 0 = Monday), worked out ``BLOCK_ROWS`` at a time through small buffers."""
     n = len(wall)
     days, hour, weekday = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8)
-    size = min(n, BLOCK_ROWS)
+    size = block_size(n)
     hours, whole, part = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-    for lo in range(0, n, BLOCK_ROWS):
-        hi = min(lo + BLOCK_ROWS, n)
+    for lo, hi in block_bounds(n):
         h, d, r = hours[:hi - lo], whole[:hi - lo], part[:hi - lo]
         np.floor_divide(wall[lo:hi], US_PER_HOUR, out=h)  # hours since 1970-01-01 00:00 (a Thursday)
         np.floor_divide(h, 24, out=d)

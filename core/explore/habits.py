@@ -19,7 +19,15 @@ import pandas as pd
 from core.base import MS_PER_HOUR
 from core.explore.filters import positions_in
 from core.explore.periods import calendar_years, days_at, local_days, period_codes
-from core.history.frame import BLOCK_ROWS, cell_sums, column_codes, creator_names, run_starts, trues_per_run
+from core.history.frame import (
+    block_bounds,
+    block_size,
+    cell_sums,
+    column_codes,
+    creator_names,
+    run_starts,
+    trues_per_run,
+)
 from core.history.sessions import _utc_wall, session_starts, split_sessions
 
 # What Spotify's reason codes mean, by where they appear (the same code reads differently
@@ -767,10 +775,9 @@ def _pair_tables(days: np.ndarray, low: int, n: int,
     tables = [[(np.zeros((n, first_width), dtype=np.int64 if w is None else np.float64),
                 np.zeros((n, second_width), dtype=np.int64 if w is None else np.float64)) for w in weights]
               for _, first_width, _, second_width, weights in pairs]
-    size = min(len(days), BLOCK_ROWS)
+    size = block_size(len(days))
     base, cells = np.empty(size, dtype=np.int64), np.empty(size, dtype=np.int64)
-    for lo in range(0, len(days), BLOCK_ROWS):
-        hi = min(lo + BLOCK_ROWS, len(days))
+    for lo, hi in block_bounds(len(days)):
         chunk = days[lo:hi]
         first_day = int(chunk.min())
         span = int(chunk.max()) - first_day + 1

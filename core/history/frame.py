@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -360,6 +361,30 @@ DENSE_CELLS = 1 << 21
 BLOCK_ROWS = 1 << 16
 
 
+def block_size(count: int) -> int:
+    """The rows of the largest block among ``count`` (what a buffer for one block holds)."""
+    return min(count, BLOCK_ROWS)
+
+
+def block_bounds(count: int) -> Iterator[tuple[int, int]]:
+    """(first, end) of each block of ``BLOCK_ROWS`` rows among ``count``, in order."""
+    for first in range(0, count, BLOCK_ROWS):
+        yield first, min(first + BLOCK_ROWS, count)
+
+
+def position_blocks(at: slice | np.ndarray, count: int) -> Iterator[slice | np.ndarray]:
+    """The positions ``at`` (a slice or an array of them, among ``count`` rows) ``BLOCK_ROWS``
+    at a time, in their order: a run as slices (views of what they index), others as arrays."""
+    if isinstance(at, slice) and at.step in (None, 1):
+        start, stop, _ = at.indices(count)
+        for first, end in block_bounds(max(stop - start, 0)):
+            yield slice(start + first, start + end)
+        return
+    positions = np.arange(count)[at] if isinstance(at, slice) else at
+    for first, end in block_bounds(len(positions)):
+        yield positions[first:end]
+
+
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Where each run of equal neighbouring ``values`` begins (positions; none for no values)."""
     if len(values) == 0:
@@ -415,10 +440,9 @@ def trues_per_run(flags: np.ndarray, bounds: np.ndarray) -> np.ndarray:
     at each run's edges is read off a cumulative sum made ``BLOCK_ROWS`` flags at a time."""
     edges = np.r_[bounds, len(flags)]  # the running count before each of these positions
     before = np.zeros(len(edges), dtype=np.int64)
-    running = np.empty(min(len(flags), BLOCK_ROWS), dtype=np.int32)
+    running = np.empty(block_size(len(flags)), dtype=np.int32)
     total = 0
-    for lo in range(0, len(flags), BLOCK_ROWS):
-        hi = min(lo + BLOCK_ROWS, len(flags))
+    for lo, hi in block_bounds(len(flags)):
         counted = np.cumsum(flags[lo:hi], dtype=np.int32, out=running[:hi - lo])
         first, last = np.searchsorted(edges, [lo, hi], side="right")  # the edges in (lo, hi]
         before[first:last] = total + counted[edges[first:last] - lo - 1]
