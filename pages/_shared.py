@@ -387,11 +387,26 @@ def parts_key(profile: str, filters: explore.Filters) -> tuple:
     return tuple(rows_key(profile, part) for part in content_parts(filters))
 
 
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _artist_totals(db_path: str, profile: str, version: str, content: tuple[str, ...],
+                   min_ms: int) -> explore.ArtistTotals | None:
+    # each artist's totals a block of the content's rows at a time, once per content and stream
+    # rule, in any zone: the artists of a date range add up a few blocks (read-only)
+    return explore.artist_totals(explore.mark_streams(_content(db_path, profile, version, content), min_ms))
+
+
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _items(db_path: str, profile: str, version: str, rows: tuple, min_ms: int, by: str,
            _part: explore.Filters) -> pd.DataFrame:
     # keyed on the plays selected (``rows``), not the zone that selected them; read-only
     # (cache_resource: a list of songs is too long to copy on every rerun)
+    if by == "artist" and len(rows) == 3:  # one run of the content's rows (rows_key): from the totals
+        totals = _artist_totals(db_path, profile, version, rows[0], min_ms)
+        index = None if totals is None else totals.frame.index
+        if index is not None and index.is_monotonic_increasing:
+            first = int(index.searchsorted(rows[1]))
+            if first < len(index) and index[first] == rows[1]:
+                return explore.artist_part(totals, first, first + rows[2])
     return explore.item_part(_filtered(db_path, profile, version, _part), by)
 
 

@@ -676,3 +676,30 @@ def test_day_sums_add_up_a_day_the_wall_clock_comes_back_to(with_day_column):
                              "streams": np.array([2, 2, 1, 1], dtype="int64")})
     pd.testing.assert_frame_equal(explore.day_sums(frame), expected)
     pd.testing.assert_frame_equal(explore.day_sums(frame.iloc[:0]), expected.iloc[:0])
+
+
+def test_artists_of_any_run_of_rows_from_block_totals_are_item_parts(monkeypatch):
+    # artist_part adds up whole blocks' totals and counts the plays at a run's two ends: with
+    # blocks of three plays, every run of these plays (ends inside a block, on a block's edge,
+    # within one block, empty, the whole) must give item_part's artists exactly
+    from core.history import frame as history_frame
+    monkeypatch.setattr(history_frame, "BLOCK_ROWS", 3)
+    rows = [row(f"2024-05-{day:02d}T08:00:00", ms, track, artist)
+            for day, (ms, track, artist) in enumerate([(200_000, "Song", "Owls"), (10_000, "Hum", "Larks"),
+                                                       (40_000, "Caw", "Crows"), (31_000, "Song", "Owls"),
+                                                       (29_000, "Hum", "Larks"), (1_800_000, "Hoot", "Owls"),
+                                                       (5_000, "Caw", "Crows"), (90_000, "Hum", "Larks")], start=1)]
+    rows.insert(4, row("2024-05-04T09:00:00", 1_800_000, None, None, None, track_id=None, episode_name="Ep 1",
+                       episode_show_name="Talk", spotify_episode_uri="spotify:episode:1234567890123456789012"))
+    plays = history.with_item_columns(history.load_plays(a_history(rows), "me"))
+    everything = explore.mark_streams(plays, 30_000)  # the podcast: a play without an artist
+    totals = explore.artist_totals(everything)
+    assert totals.block == 3 and totals.plays.shape == (3 + 1, len(everything["artist_name"].cat.categories) + 1)
+    for first in range(len(everything) + 1):
+        for end in range(first, len(everything) + 1):
+            pd.testing.assert_frame_equal(explore.artist_part(totals, first, end),
+                                          explore.item_part(everything.iloc[first:end], "artist"), check_exact=True)
+    assert sorted(explore.artist_part(totals, 1, 8)[["name", "streams", "ms"]].values.tolist()) == [
+        ["Crows", 1, 45_000], ["Larks", 0, 39_000], ["Owls", 2, 1_831_000]]
+    assert not totals.plays.flags.writeable  # shared by every browser session
+    assert explore.artist_totals(everything.assign(artist_name=everything["artist_name"].astype(object))) is None

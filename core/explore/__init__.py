@@ -210,8 +210,11 @@ from core.explore.recap import (  # noqa: F401
 )
 from core.explore.tops import (  # noqa: F401
     SEPARATOR,
+    ArtistTotals,
     ItemKind,
     RankBy,
+    artist_part,
+    artist_totals,
     item_part,
     items_of,
     movement_arrow,

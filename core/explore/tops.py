@@ -11,6 +11,7 @@ The counts behind a ranking add up over content types (``core.explore.overview``
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
@@ -18,6 +19,7 @@ import pandas as pd
 
 from core.base import MS_PER_HOUR
 from core.explore.filters import Filters
+from core.history import frame as history_frame
 
 SEPARATOR = " — "
 
@@ -40,18 +42,7 @@ def item_part(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
     if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
-        # counted on the categorical's codes (a groupby costs 20-30 ms a million plays): every
-        # artist with a play, in the categories' order, as the groupby gives them. Codes are
-        # shifted by one so that plays without an artist fall in a bin of their own (a mask
-        # over a million plays costs as much as a count)
-        codes = frame["artist_name"].cat.codes.to_numpy().astype(np.intp) + 1
-        size = len(frame["artist_name"].cat.categories) + 1
-        present = np.flatnonzero(np.bincount(codes, minlength=size)[1:])
-        streams = np.bincount(codes, weights=frame["is_stream"].to_numpy(), minlength=size)[1:]
-        ms = np.bincount(codes, weights=frame["ms_played"].to_numpy(), minlength=size)[1:]
-        name = _text(pd.Series(frame["artist_name"].cat.categories.to_numpy(dtype=object)[present]))
-        return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
-                             "streams": streams[present].astype("int64"), "ms": ms[present].astype("int64")})
+        return _artist_table(frame["artist_name"].cat.categories, *_artist_sums(frame, 0, len(frame)))
     if by == "artist":
         values = _measures(frame)
         values["artist_name"] = frame["artist_name"].array
@@ -105,6 +96,82 @@ def item_part(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
                              "ms": np.bincount(totals, weights=ms, minlength=len(songs)).astype("int64")}
                             ).astype({"name": "str", "artist": "str", "title": "str"})
     raise ValueError(f"by must be 'artist', 'track' or 'album', not {by!r}")
+
+
+def _artist_sums(frame: pd.DataFrame, first: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Plays, streams and whole milliseconds per artist code + 1 (0: plays without an artist) of
+    rows ``first``..``end`` - 1 of a frame whose ``artist_name`` is categorical (int64).
+
+    Counted on the categorical's codes (a groupby costs 20-30 ms a million plays); shifted by
+    one so that plays without an artist fall in a bin of their own (a mask over a million
+    plays costs as much as a count)."""
+    codes = frame["artist_name"].cat.codes.to_numpy()[first:end].astype(np.intp) + 1
+    size = len(frame["artist_name"].cat.categories) + 1
+    return (np.bincount(codes, minlength=size).astype(np.int64),
+            np.bincount(codes, weights=frame["is_stream"].to_numpy()[first:end], minlength=size).astype(np.int64),
+            np.bincount(codes, weights=frame["ms_played"].to_numpy()[first:end], minlength=size).astype(np.int64))
+
+
+def _artist_table(artists: pd.Index, plays: np.ndarray, streams: np.ndarray, ms: np.ndarray) -> pd.DataFrame:
+    """``item_part``'s artists from ``_artist_sums``: every artist with a play, in the
+    categories' order (as a groupby gives them)."""
+    present = np.flatnonzero(plays[1:])
+    name = _text(pd.Series(artists.to_numpy(dtype=object)[present]))
+    return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
+                         "streams": streams[1:][present], "ms": ms[1:][present]})
+
+
+# above this many (block, artist) cells an ArtistTotals is not made (24 bytes each: 24 MB at most)
+_MOST_TOTALS = 1 << 20
+
+
+@dataclass(frozen=True, eq=False)
+class ArtistTotals:
+    """Each artist's plays, streams and time before every block of ``history.frame.BLOCK_ROWS`` rows of one
+    frame (the rows of one content type in time order, streams marked), made once by
+    ``artist_totals``. ``item_part`` of the artists of any run of those rows (a date range in
+    any zone) is then the difference of two of these and the plays at its two ends, not a pass
+    over every play in it (``artist_part``). Read-only."""
+
+    frame: pd.DataFrame  # the rows: artist_name (categorical), is_stream, ms_played
+    block: int  # rows per block (``history.frame.BLOCK_ROWS`` when made)
+    plays: np.ndarray  # (blocks + 1, artists + 1) int64: row b, the rows before block b; column 0, no artist
+    streams: np.ndarray
+    ms: np.ndarray
+
+
+def artist_totals(frame: pd.DataFrame) -> ArtistTotals | None:
+    """``frame``'s ``ArtistTotals``; None when its artists are not categorical or there are so
+    many that the totals would be large (``artist_part`` then counts its plays)."""
+    if not isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
+        return None
+    block = history_frame.BLOCK_ROWS
+    bounds = list(history_frame.block_bounds(len(frame)))
+    width = len(frame["artist_name"].cat.categories) + 1
+    if (len(bounds) + 1) * width > _MOST_TOTALS:
+        return None
+    sums = [np.zeros((len(bounds) + 1, width), dtype=np.int64) for _ in range(3)]
+    for number, (first, end) in enumerate(bounds):
+        for total, counted in zip(sums, _artist_sums(frame, first, end)):
+            total[number + 1] = counted
+    plays, streams, ms = (np.cumsum(total, axis=0) for total in sums)
+    for table in (plays, streams, ms):
+        table.flags.writeable = False
+    return ArtistTotals(frame=frame, block=block, plays=plays, streams=streams, ms=ms)
+
+
+def artist_part(totals: ArtistTotals, first: int, end: int) -> pd.DataFrame:
+    """``item_part(totals.frame.iloc[first:end], "artist")``, from the totals of the whole blocks
+    in the run and the plays of the blocks it cuts."""
+    frame = totals.frame
+    block = totals.block
+    low, high = -(-first // block), end // block  # the whole blocks inside: low..high - 1
+    if low >= high:
+        return _artist_table(frame["artist_name"].cat.categories, *_artist_sums(frame, first, end))
+    head, tail = _artist_sums(frame, first, low * block), _artist_sums(frame, high * block, end)
+    sums = [table[high] - table[low] + before + after
+            for table, before, after in zip((totals.plays, totals.streams, totals.ms), head, tail)]
+    return _artist_table(frame["artist_name"].cat.categories, *sums)
 
 
 def items_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
