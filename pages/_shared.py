@@ -388,11 +388,20 @@ def parts_key(profile: str, filters: explore.Filters) -> tuple:
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
-def _artist_totals(db_path: str, profile: str, version: str, content: tuple[str, ...],
-                   min_ms: int) -> explore.ArtistTotals | None:
-    # each artist's totals a block of the content's rows at a time, once per content and stream
-    # rule, in any zone: the artists of a date range add up a few blocks (read-only)
-    return explore.artist_totals(explore.mark_streams(_content(db_path, profile, version, content), min_ms))
+def _item_codes(db_path: str, profile: str, version: str, content: tuple[str, ...], by: str) -> explore.ItemCodes | None:
+    # each play of the content numbered by its artist or song spelling: the same in any zone and
+    # under any stream rule (read-only)
+    return explore.item_codes(_content(db_path, profile, version, content), by)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _item_totals(db_path: str, profile: str, version: str, content: tuple[str, ...], min_ms: int,
+                 by: str) -> explore.ItemTotals | None:
+    # each artist's or spelling's totals a block of the content's rows at a time, once per content
+    # and stream rule, in any zone: the items of a date range add up a few blocks (read-only)
+    coded = _item_codes(db_path, profile, version, content, by)
+    rows = explore.mark_streams(_content(db_path, profile, version, content), min_ms)
+    return None if coded is None else explore.item_totals(rows, coded)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -400,13 +409,13 @@ def _items(db_path: str, profile: str, version: str, rows: tuple, min_ms: int, b
            _part: explore.Filters) -> pd.DataFrame:
     # keyed on the plays selected (``rows``), not the zone that selected them; read-only
     # (cache_resource: a list of songs is too long to copy on every rerun)
-    if by == "artist" and len(rows) == 3:  # one run of the content's rows (rows_key): from the totals
-        totals = _artist_totals(db_path, profile, version, rows[0], min_ms)
+    if by in ("artist", "track") and len(rows) == 3:  # one run of the content's rows (rows_key): from the totals
+        totals = _item_totals(db_path, profile, version, rows[0], min_ms, by)
         index = None if totals is None else totals.frame.index
         if index is not None and index.is_monotonic_increasing:
             first = int(index.searchsorted(rows[1]))
             if first < len(index) and index[first] == rows[1]:
-                return explore.artist_part(totals, first, first + rows[2])
+                return explore.items_in_run(totals, first, first + rows[2])
     return explore.item_part(_filtered(db_path, profile, version, _part), by)
 
 

@@ -678,28 +678,41 @@ def test_day_sums_add_up_a_day_the_wall_clock_comes_back_to(with_day_column):
     pd.testing.assert_frame_equal(explore.day_sums(frame.iloc[:0]), expected.iloc[:0])
 
 
-def test_artists_of_any_run_of_rows_from_block_totals_are_item_parts(monkeypatch):
-    # artist_part adds up whole blocks' totals and counts the plays at a run's two ends: with
+def test_items_of_any_run_of_rows_from_block_totals_are_item_parts(monkeypatch):
+    # items_in_run adds up whole blocks' totals and counts the plays at a run's two ends: with
     # blocks of three plays, every run of these plays (ends inside a block, on a block's edge,
-    # within one block, empty, the whole) must give item_part's artists exactly
+    # within one block, empty, the whole) must give item_part's artists and songs exactly.
+    # "Hum" is one song under two spellings played alike (one play of 40 s each, "Hum" first in
+    # the whole history, "HUM (Remastered)" first in runs from the third play on): its label is
+    # the one played first in the run, as item_part names it
     from core.history import frame as history_frame
     monkeypatch.setattr(history_frame, "BLOCK_ROWS", 3)
-    rows = [row(f"2024-05-{day:02d}T08:00:00", ms, track, artist)
-            for day, (ms, track, artist) in enumerate([(200_000, "Song", "Owls"), (10_000, "Hum", "Larks"),
-                                                       (40_000, "Caw", "Crows"), (31_000, "Song", "Owls"),
-                                                       (29_000, "Hum", "Larks"), (1_800_000, "Hoot", "Owls"),
-                                                       (5_000, "Caw", "Crows"), (90_000, "Hum", "Larks")], start=1)]
+    plays_as = [(200_000, "Song", "Owls"), (40_000, "Hum", "Larks"), (40_000, "HUM (Remastered)", "Larks"),
+                (31_000, "Song", "Owls"), (29_000, "Caw", "Crows"), (1_800_000, "Hoot", "Owls"),
+                (5_000, "Caw", "Crows"), (40_000, "Hum", "Larks"), (40_000, "HUM (Remastered)", "Larks")]
+    rows = [row(f"2024-05-{day:02d}T08:00:00", ms, track, artist, track_id=None)
+            for day, (ms, track, artist) in enumerate(plays_as, start=1)]
     rows.insert(4, row("2024-05-04T09:00:00", 1_800_000, None, None, None, track_id=None, episode_name="Ep 1",
                        episode_show_name="Talk", spotify_episode_uri="spotify:episode:1234567890123456789012"))
     plays = history.with_item_columns(history.load_plays(a_history(rows), "me"))
-    everything = explore.mark_streams(plays, 30_000)  # the podcast: a play without an artist
-    totals = explore.artist_totals(everything)
-    assert totals.block == 3 and totals.plays.shape == (3 + 1, len(everything["artist_name"].cat.categories) + 1)
-    for first in range(len(everything) + 1):
-        for end in range(first, len(everything) + 1):
-            pd.testing.assert_frame_equal(explore.artist_part(totals, first, end),
-                                          explore.item_part(everything.iloc[first:end], "artist"), check_exact=True)
-    assert sorted(explore.artist_part(totals, 1, 8)[["name", "streams", "ms"]].values.tolist()) == [
-        ["Crows", 1, 45_000], ["Larks", 0, 39_000], ["Owls", 2, 1_831_000]]
-    assert not totals.plays.flags.writeable  # shared by every browser session
-    assert explore.artist_totals(everything.assign(artist_name=everything["artist_name"].astype(object))) is None
+    everything = explore.mark_streams(plays, 30_000)  # the podcast: a play without an artist or a song
+    assert everything["song_key"].nunique() == 4  # Song, Hum (both spellings), Caw, Hoot
+    for by in ("artist", "track"):
+        totals = explore.item_totals(everything, explore.item_codes(everything, by))
+        assert totals.block == 3 and totals.plays.shape[0] == 4 + 1  # ten plays: four blocks
+        for first in range(len(everything) + 1):
+            for end in range(first, len(everything) + 1):
+                pd.testing.assert_frame_equal(explore.items_in_run(totals, first, end),
+                                              explore.item_part(everything.iloc[first:end], by), check_exact=True)
+        assert not totals.plays.flags.writeable  # shared by every browser session
+    songs = explore.item_codes(everything, "track")
+    def hum(first: int, end: int) -> list:  # the song's row: its label, streams and time
+        table = explore.items_in_run(explore.item_totals(everything, songs), first, end)
+        return table[table["artist"] == "Larks"][["title", "streams", "ms"]].values.tolist()
+
+    assert hum(0, 10) == [["Hum", 4, 160_000]] and hum(2, 9) == [["HUM (Remastered)", 2, 80_000]]
+    assert sorted(explore.items_in_run(explore.item_totals(everything, explore.item_codes(everything, "artist")),
+                                       1, 8)[["name", "streams", "ms"]].values.tolist()) == [
+        ["Crows", 0, 34_000], ["Larks", 2, 80_000], ["Owls", 2, 1_831_000]]
+    assert explore.item_codes(everything, "album") is None
+    assert explore.item_codes(everything.assign(artist_name=everything["artist_name"].astype(object)), "artist") is None

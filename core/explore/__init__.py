@@ -210,12 +210,14 @@ from core.explore.recap import (  # noqa: F401
 )
 from core.explore.tops import (  # noqa: F401
     SEPARATOR,
-    ArtistTotals,
+    ItemCodes,
     ItemKind,
+    ItemTotals,
     RankBy,
-    artist_part,
-    artist_totals,
+    item_codes,
     item_part,
+    item_totals,
+    items_in_run,
     items_of,
     movement_arrow,
     previous_period,

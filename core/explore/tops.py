@@ -42,7 +42,9 @@ def item_part(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
     if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
-        return _artist_table(frame["artist_name"].cat.categories, *_artist_sums(frame, 0, len(frame)))
+        # counted on the categorical's codes (a groupby costs 20-30 ms a million plays)
+        return _artist_table(frame["artist_name"].cat.categories,
+                             *_code_sums((frame, item_codes(frame, "artist")), 0, len(frame)))
     if by == "artist":
         values = _measures(frame)
         values["artist_name"] = frame["artist_name"].array
@@ -71,107 +73,173 @@ def item_part(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
         return pd.DataFrame({"key": list(zip(name, artist)), "name": name, "artist": artist,
                              "streams": table["streams"], "ms": table["ms"]})
     if by == "track":
-        song = frame["song_key"].cat.codes.to_numpy().astype("int64")
-        title = frame["track_name"].cat.codes.to_numpy().astype("int64")
-        artist = frame["artist_name"].cat.codes.to_numpy().astype("int64") + 1  # -1 (no artist) -> 0
-        titles, artists = len(frame["track_name"].cat.categories), len(frame["artist_name"].cat.categories) + 1
-        if len(frame["song_key"].cat.categories) * titles * artists >= 2 ** 63:
-            raise ValueError("too many songs, titles and artists to number their spellings")
         # each spelling (song, title, artist) numbered in order of its first play, as a groupby
         # with sort=False numbers them (the order decides between spellings streamed and played
         # alike), summed with bincount
-        spelling, streams, ms = _sums(frame, (song * titles + title) * artists + artist, (song < 0) | (title < 0))
-        song, title, artist = spelling // (titles * artists), spelling // artists % titles, spelling % artists - 1
-        # each song's label: the spelling streamed most, then played longest, then played first
-        best = np.lexsort((-ms, -streams, song))
-        best = best[np.r_[True, song[best][1:] != song[best][:-1]]] if len(best) else best
-        songs = song[best]  # ascending: one row per song, as a sorted groupby gives them
-        totals = np.searchsorted(songs, song)
-        title = _decoded(frame["track_name"], title[best])
-        artist = pd.Series(_decoded(frame["artist_name"], artist[best])).fillna("?")
-        return pd.DataFrame({"key": frame["song_key"].cat.categories.to_numpy(dtype=object)[songs],
-                             "name": (pd.Series(title, dtype="str") + SEPARATOR + artist.astype("str")).to_numpy(),
-                             "artist": artist.to_numpy(), "title": title,
-                             "streams": np.bincount(totals, weights=streams, minlength=len(songs)).astype("int64"),
-                             "ms": np.bincount(totals, weights=ms, minlength=len(songs)).astype("int64")}
-                            ).astype({"name": "str", "artist": "str", "title": "str"})
+        numbers, left_out, titles, artists = _spelling_numbers(frame)
+        return _track_table(frame, *_sums(frame, numbers, left_out), titles, artists)
     raise ValueError(f"by must be 'artist', 'track' or 'album', not {by!r}")
 
 
-def _artist_sums(frame: pd.DataFrame, first: int, end: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Plays, streams and whole milliseconds per artist code + 1 (0: plays without an artist) of
-    rows ``first``..``end`` - 1 of a frame whose ``artist_name`` is categorical (int64).
-
-    Counted on the categorical's codes (a groupby costs 20-30 ms a million plays); shifted by
-    one so that plays without an artist fall in a bin of their own (a mask over a million
-    plays costs as much as a count)."""
-    codes = frame["artist_name"].cat.codes.to_numpy()[first:end].astype(np.intp) + 1
-    size = len(frame["artist_name"].cat.categories) + 1
-    return (np.bincount(codes, minlength=size).astype(np.int64),
-            np.bincount(codes, weights=frame["is_stream"].to_numpy()[first:end], minlength=size).astype(np.int64),
-            np.bincount(codes, weights=frame["ms_played"].to_numpy()[first:end], minlength=size).astype(np.int64))
-
-
 def _artist_table(artists: pd.Index, plays: np.ndarray, streams: np.ndarray, ms: np.ndarray) -> pd.DataFrame:
-    """``item_part``'s artists from ``_artist_sums``: every artist with a play, in the
-    categories' order (as a groupby gives them)."""
+    """``item_part``'s artists from their plays, streams and time per artist code + 1 (0: plays
+    without an artist; ``_code_sums``): every artist with a play, in the categories' order (as a
+    groupby gives them)."""
     present = np.flatnonzero(plays[1:])
     name = _text(pd.Series(artists.to_numpy(dtype=object)[present]))
     return pd.DataFrame({"key": name.to_numpy(dtype=object), "name": name,
                          "streams": streams[1:][present], "ms": ms[1:][present]})
 
 
-# above this many (block, artist) cells an ArtistTotals is not made (24 bytes each: 24 MB at most)
+def _spelling_numbers(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Each play's spelling of its song (song, title, artist) as one number, whether it is left
+    out (no song or no title), and how many titles and artists (+ 1) the numbers are made of."""
+    song = frame["song_key"].cat.codes.to_numpy().astype("int64")
+    title = frame["track_name"].cat.codes.to_numpy().astype("int64")
+    artist = frame["artist_name"].cat.codes.to_numpy().astype("int64") + 1  # -1 (no artist) -> 0
+    titles, artists = len(frame["track_name"].cat.categories), len(frame["artist_name"].cat.categories) + 1
+    if len(frame["song_key"].cat.categories) * titles * artists >= 2 ** 63:
+        raise ValueError("too many songs, titles and artists to number their spellings")
+    return (song * titles + title) * artists + artist, (song < 0) | (title < 0), titles, artists
+
+
+def _track_table(frame: pd.DataFrame, spelling: np.ndarray, streams: np.ndarray, ms: np.ndarray,
+                 titles: int, artists: int) -> pd.DataFrame:
+    """``item_part``'s songs from their spellings' numbers (``_spelling_numbers``) and streams and
+    time, in order of each spelling's first play: one row per song, named by its label."""
+    song, title, artist = spelling // (titles * artists), spelling // artists % titles, spelling % artists - 1
+    # each song's label: the spelling streamed most, then played longest, then played first
+    best = np.lexsort((-ms, -streams, song))
+    best = best[np.r_[True, song[best][1:] != song[best][:-1]]] if len(best) else best
+    songs = song[best]  # ascending: one row per song, as a sorted groupby gives them
+    totals = np.searchsorted(songs, song)
+    title = _decoded(frame["track_name"], title[best])
+    artist = pd.Series(_decoded(frame["artist_name"], artist[best])).fillna("?")
+    return pd.DataFrame({"key": frame["song_key"].cat.categories.to_numpy(dtype=object)[songs],
+                         "name": (pd.Series(title, dtype="str") + SEPARATOR + artist.astype("str")).to_numpy(),
+                         "artist": artist.to_numpy(), "title": title,
+                         "streams": np.bincount(totals, weights=streams, minlength=len(songs)).astype("int64"),
+                         "ms": np.bincount(totals, weights=ms, minlength=len(songs)).astype("int64")}
+                        ).astype({"name": "str", "artist": "str", "title": "str"})
+
+
+@dataclass(frozen=True, eq=False)
+class ItemCodes:
+    """Each play of one content type's rows numbered by its artist, or by its spelling of a song
+    (``item_codes``): the same in any zone and under any stream rule. What ``item_totals`` adds up."""
+
+    by: Literal["artist", "track"]
+    codes: np.ndarray  # per row: its item's number + 1, 0 for a play not counted (no artist; no song or title)
+    width: int  # the numbers + 1
+    spellings: np.ndarray | None  # track: each number's spelling (``_spelling_numbers``), in order of first play
+    titles: int = 0
+    artists: int = 0
+
+
+def item_codes(frame: pd.DataFrame, by: ItemKind) -> ItemCodes | None:
+    """``frame``'s plays numbered by artist or song spelling; None for albums, or artists that are
+    not categorical (``items_in_run`` is then not used)."""
+    if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
+        # shifted by one so that plays without an artist fall in a bin of their own (a mask over a
+        # million plays costs as much as a count)
+        codes = frame["artist_name"].cat.codes.to_numpy().astype(np.int32) + 1
+        return ItemCodes(by="artist", codes=codes, width=len(frame["artist_name"].cat.categories) + 1, spellings=None)
+    if by != "track":
+        return None
+    numbers, left_out, titles, artists = _spelling_numbers(frame)
+    inverse, distinct = pd.factorize(np.where(left_out, -1, numbers))  # in order of first play
+    distinct = np.asarray(distinct, dtype=np.int64)
+    known = distinct >= 0
+    renumbered = np.zeros(len(distinct), dtype=np.int32)
+    renumbered[known] = np.arange(1, int(known.sum()) + 1, dtype=np.int32)
+    return ItemCodes(by="track", codes=renumbered[inverse], width=int(known.sum()) + 1, spellings=distinct[known],
+                     titles=titles, artists=artists)
+
+
+# above this many (block, item) cells ItemTotals are not made (24 bytes each: 24 MB at most)
 _MOST_TOTALS = 1 << 20
 
 
 @dataclass(frozen=True, eq=False)
-class ArtistTotals:
-    """Each artist's plays, streams and time before every block of ``history.frame.BLOCK_ROWS`` rows of one
-    frame (the rows of one content type in time order, streams marked), made once by
-    ``artist_totals``. ``item_part`` of the artists of any run of those rows (a date range in
-    any zone) is then the difference of two of these and the plays at its two ends, not a pass
-    over every play in it (``artist_part``). Read-only."""
+class ItemTotals:
+    """Each artist's or song spelling's plays, streams and time before every block of
+    ``history.frame.BLOCK_ROWS`` rows of one frame (the rows of one content type in time order,
+    streams marked), made once by ``item_totals``. ``item_part`` of any run of those rows (a date
+    range in any zone) is then the difference of two of these and the plays at the run's two
+    ends, not a pass over every play in it (``items_in_run``). Read-only."""
 
-    frame: pd.DataFrame  # the rows: artist_name (categorical), is_stream, ms_played
+    frame: pd.DataFrame  # the rows: artist_name, song_key, track_name (categorical), is_stream, ms_played
+    coded: ItemCodes
     block: int  # rows per block (``history.frame.BLOCK_ROWS`` when made)
-    plays: np.ndarray  # (blocks + 1, artists + 1) int64: row b, the rows before block b; column 0, no artist
+    plays: np.ndarray  # (blocks + 1, coded.width) int64: row b, the rows before block b
     streams: np.ndarray
     ms: np.ndarray
 
 
-def artist_totals(frame: pd.DataFrame) -> ArtistTotals | None:
-    """``frame``'s ``ArtistTotals``; None when its artists are not categorical or there are so
-    many that the totals would be large (``artist_part`` then counts its plays)."""
-    if not isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
-        return None
+def _code_sums(totals_of: tuple[pd.DataFrame, ItemCodes], first: int, end: int) -> list[np.ndarray]:
+    """Plays, streams and whole milliseconds per item number + 1 of rows ``first``..``end`` - 1 (int64)."""
+    frame, coded = totals_of
+    codes = coded.codes[first:end]
+    return [np.bincount(codes, minlength=coded.width).astype(np.int64),
+            np.bincount(codes, weights=frame["is_stream"].to_numpy()[first:end], minlength=coded.width).astype(np.int64),
+            np.bincount(codes, weights=frame["ms_played"].to_numpy()[first:end], minlength=coded.width).astype(np.int64)]
+
+
+def item_totals(frame: pd.DataFrame, coded: ItemCodes) -> ItemTotals | None:
+    """``frame``'s ``ItemTotals`` (``coded``: ``item_codes`` of the same rows, made under any rule
+    or zone); None when there are so many items that the totals would be large."""
     block = history_frame.BLOCK_ROWS
     bounds = list(history_frame.block_bounds(len(frame)))
-    width = len(frame["artist_name"].cat.categories) + 1
-    if (len(bounds) + 1) * width > _MOST_TOTALS:
+    if (len(bounds) + 1) * coded.width > _MOST_TOTALS:
         return None
-    sums = [np.zeros((len(bounds) + 1, width), dtype=np.int64) for _ in range(3)]
+    sums = [np.zeros((len(bounds) + 1, coded.width), dtype=np.int64) for _ in range(3)]
     for number, (first, end) in enumerate(bounds):
-        for total, counted in zip(sums, _artist_sums(frame, first, end)):
+        for total, counted in zip(sums, _code_sums((frame, coded), first, end)):
             total[number + 1] = counted
     plays, streams, ms = (np.cumsum(total, axis=0) for total in sums)
     for table in (plays, streams, ms):
         table.flags.writeable = False
-    return ArtistTotals(frame=frame, block=block, plays=plays, streams=streams, ms=ms)
+    return ItemTotals(frame=frame, coded=coded, block=block, plays=plays, streams=streams, ms=ms)
 
 
-def artist_part(totals: ArtistTotals, first: int, end: int) -> pd.DataFrame:
-    """``item_part(totals.frame.iloc[first:end], "artist")``, from the totals of the whole blocks
-    in the run and the plays of the blocks it cuts."""
-    frame = totals.frame
-    block = totals.block
+def items_in_run(totals: ItemTotals, first: int, end: int) -> pd.DataFrame:
+    """``item_part(totals.frame.iloc[first:end], by)``, from the totals of the whole blocks in the
+    run and the plays of the blocks it cuts."""
+    frame, coded, block = totals.frame, totals.coded, totals.block
     low, high = -(-first // block), end // block  # the whole blocks inside: low..high - 1
     if low >= high:
-        return _artist_table(frame["artist_name"].cat.categories, *_artist_sums(frame, first, end))
-    head, tail = _artist_sums(frame, first, low * block), _artist_sums(frame, high * block, end)
-    sums = [table[high] - table[low] + before + after
-            for table, before, after in zip((totals.plays, totals.streams, totals.ms), head, tail)]
-    return _artist_table(frame["artist_name"].cat.categories, *sums)
+        plays, streams, ms = _code_sums((frame, coded), first, end)
+    else:
+        head, tail = _code_sums((frame, coded), first, low * block), _code_sums((frame, coded), high * block, end)
+        plays, streams, ms = (table[high] - table[low] + before + after for table, before, after
+                              in zip((totals.plays, totals.streams, totals.ms), head, tail))
+    if coded.by == "artist":
+        return _artist_table(frame["artist_name"].cat.categories, plays, streams, ms)
+    present = np.flatnonzero(plays[1:])  # the spellings played in the run, in order of first play overall
+    streams, ms = streams[1:][present], ms[1:][present]
+    song = coded.spellings[present] // (coded.titles * coded.artists)
+    order = _first_played(coded.codes[first:end], present, song, streams, ms)
+    return _track_table(frame, coded.spellings[present][order], streams[order], ms[order], coded.titles, coded.artists)
+
+
+def _first_played(codes: np.ndarray, present: np.ndarray, song: np.ndarray, streams: np.ndarray,
+                  ms: np.ndarray) -> np.ndarray:
+    """An order of the ``present`` spellings (numbers - 1, in order of first play in the whole
+    frame) in which spellings of one song level on streams and time come as they were first
+    played among ``codes`` (the run's): what decides between them as a song's label. Elsewhere
+    the order does not matter; such ties are rare, so the run is searched only for them."""
+    by_value = np.lexsort((ms, streams, song))
+    same = (np.diff(song[by_value]) == 0) & (np.diff(streams[by_value]) == 0) & (np.diff(ms[by_value]) == 0)
+    level = np.zeros(len(present), dtype=bool)
+    level[by_value[1:][same]] = level[by_value[:-1][same]] = True
+    if not level.any():
+        return np.arange(len(present))
+    wanted = present[level] + 1
+    hits = np.flatnonzero(np.isin(codes, wanted))
+    found, at = np.unique(codes[hits], return_index=True)  # each wanted code's first play in the run
+    place = np.arange(len(present), dtype=np.int64)
+    place[level] = hits[at[np.searchsorted(found, wanted)]]
+    return np.argsort(place, kind="stable")
 
 
 def items_of(parts: list[pd.DataFrame]) -> pd.DataFrame:
