@@ -1,10 +1,13 @@
 """AppTest smoke and behaviour tests for every page."""
+import datetime as dt
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import ingest, store
+from core import explore, ingest, store
+from core.explore import tops
 from tests.conftest import FIXTURES, shown
 
 HOME = str(Path(__file__).resolve().parent.parent / "Home.py")
@@ -144,6 +147,42 @@ def test_the_shared_plays_frame_cannot_be_changed_by_one_session(demo_db, monkey
     again = _shared.all_plays("demo")
     assert again["ms_played"].iloc[0] == original and "added" not in again.columns
     assert _shared._plays(*_shared.data_key("demo")) is _shared._plays(*_shared.data_key("demo"))  # one cached object
+
+
+def test_a_ranges_artists_and_songs_from_block_totals_are_the_plays_counted(demo_db, monkeypatch):
+    """_shared._items counts a date range's artists and songs from block totals
+    (explore.items_in_run) when the range is one run of a content type's rows: the same table
+    as counting the range's plays, in any zone and under any rule. Blocks of 97 plays, so the
+    demo's ranges cut several."""
+    import streamlit as st
+
+    from core.history import frame as history_frame
+    from pages import _shared
+
+    monkeypatch.setenv("ENCORE_DB", str(demo_db))
+    monkeypatch.setattr(history_frame, "BLOCK_ROWS", 97)
+    st.session_state.clear()
+    st.cache_resource.clear()
+    counted = []
+    monkeypatch.setattr(explore, "items_in_run", lambda *a: counted.append(a) or tops.items_in_run(*a))
+    data = _shared.data_key("demo")
+    first = _shared.all_plays("demo")["start"].min().date()
+    try:
+        for days, tz, content, min_ms in ((30, "UTC", "music", 30_000), (200, "Asia/Kathmandu", "music", 0),
+                                          (3, "America/New_York", "podcast", 61_000),
+                                          (400, "Pacific/Kiritimati", "music", 30_000)):
+            chosen = explore.Filters(start=first + dt.timedelta(days=days), end=first + dt.timedelta(days=days + 400),
+                                     content=(content,), min_ms=min_ms, tz=tz)
+            for by in ("artist", "track"):
+                before = len(counted)
+                got = _shared._items(*data, _shared.rows_key("demo", chosen), min_ms, by, chosen)
+                want = explore.item_part(_shared.explore_frame("demo", chosen), by)
+                pd.testing.assert_frame_equal(got, want, check_exact=True)
+                assert len(counted) == before + 1  # from the totals
+                assert len(want) > 0 if content == "music" else want.empty  # a podcast has no artist or song
+        assert {a[0].block for a in counted} == {97} and max(len(a[0].plays) for a in counted) > 3  # several blocks
+    finally:
+        st.cache_resource.clear()
 
 
 def test_the_import_page_never_targets_the_demo(db_path):

@@ -704,7 +704,7 @@ def test_items_of_any_run_of_rows_from_block_totals_are_item_parts(monkeypatch):
             for end in range(first, len(everything) + 1):
                 pd.testing.assert_frame_equal(explore.items_in_run(totals, first, end),
                                               explore.item_part(everything.iloc[first:end], by), check_exact=True)
-        assert not totals.plays.flags.writeable  # shared by every browser session
+        assert not totals.plays.flags.writeable and not totals.coded.codes.flags.writeable  # shared by every session
     songs = explore.item_codes(everything, "track")
     def hum(first: int, end: int) -> list:  # the song's row: its label, streams and time
         table = explore.items_in_run(explore.item_totals(everything, songs), first, end)

@@ -37,14 +37,15 @@ def item_part(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
     """One row per artist/song/album: key, name, [artist, title,] streams, ms (all plays).
 
     Songs are grouped by ``song_key`` (one song however many ids it has) and named
-    "title — artist" by the spelling streamed most (then listened to longest); albums by
+    "title — artist" by the spelling streamed most (then listened to longest, then played
+    first); albums by
     (album, artist). Plays without the name are left out.
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
     if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
         # counted on the categorical's codes (a groupby costs 20-30 ms a million plays)
         return _artist_table(frame["artist_name"].cat.categories,
-                             *_code_sums((frame, item_codes(frame, "artist")), 0, len(frame)))
+                             *_code_sums(frame, item_codes(frame, "artist"), 0, len(frame)))
     if by == "artist":
         values = _measures(frame)
         values["artist_name"] = frame["artist_name"].array
@@ -143,6 +144,7 @@ def item_codes(frame: pd.DataFrame, by: ItemKind) -> ItemCodes | None:
         # shifted by one so that plays without an artist fall in a bin of their own (a mask over a
         # million plays costs as much as a count)
         codes = frame["artist_name"].cat.codes.to_numpy().astype(np.int32) + 1
+        codes.flags.writeable = False  # shared by every browser session
         return ItemCodes(by="artist", codes=codes, width=len(frame["artist_name"].cat.categories) + 1, spellings=None)
     if by != "track":
         return None
@@ -152,12 +154,16 @@ def item_codes(frame: pd.DataFrame, by: ItemKind) -> ItemCodes | None:
     known = distinct >= 0
     renumbered = np.zeros(len(distinct), dtype=np.int32)
     renumbered[known] = np.arange(1, int(known.sum()) + 1, dtype=np.int32)
-    return ItemCodes(by="track", codes=renumbered[inverse], width=int(known.sum()) + 1, spellings=distinct[known],
+    codes, spellings = renumbered[inverse], distinct[known]
+    codes.flags.writeable = spellings.flags.writeable = False  # shared by every browser session
+    return ItemCodes(by="track", codes=codes, width=int(known.sum()) + 1, spellings=spellings,
                      titles=titles, artists=artists)
 
 
 # above this many (block, item) cells ItemTotals are not made (24 bytes each: 24 MB at most)
 _MOST_TOTALS = 1 << 20
+# what items_in_run reads of the rows: the names' categories, and what is summed
+_TOTALS_COLUMNS = ("artist_name", "track_name", "song_key", "is_stream", "ms_played")
 
 
 @dataclass(frozen=True, eq=False)
@@ -168,7 +174,7 @@ class ItemTotals:
     range in any zone) is then the difference of two of these and the plays at the run's two
     ends, not a pass over every play in it (``items_in_run``). Read-only."""
 
-    frame: pd.DataFrame  # the rows: artist_name, song_key, track_name (categorical), is_stream, ms_played
+    frame: pd.DataFrame  # the rows' _TOTALS_COLUMNS alone (the frame's others are not kept alive)
     coded: ItemCodes
     block: int  # rows per block (``history.frame.BLOCK_ROWS`` when made)
     plays: np.ndarray  # (blocks + 1, coded.width) int64: row b, the rows before block b
@@ -176,9 +182,8 @@ class ItemTotals:
     ms: np.ndarray
 
 
-def _code_sums(totals_of: tuple[pd.DataFrame, ItemCodes], first: int, end: int) -> list[np.ndarray]:
+def _code_sums(frame: pd.DataFrame, coded: ItemCodes, first: int, end: int) -> list[np.ndarray]:
     """Plays, streams and whole milliseconds per item number + 1 of rows ``first``..``end`` - 1 (int64)."""
-    frame, coded = totals_of
     codes = coded.codes[first:end]
     return [np.bincount(codes, minlength=coded.width).astype(np.int64),
             np.bincount(codes, weights=frame["is_stream"].to_numpy()[first:end], minlength=coded.width).astype(np.int64),
@@ -194,12 +199,12 @@ def item_totals(frame: pd.DataFrame, coded: ItemCodes) -> ItemTotals | None:
         return None
     sums = [np.zeros((len(bounds) + 1, coded.width), dtype=np.int64) for _ in range(3)]
     for number, (first, end) in enumerate(bounds):
-        for total, counted in zip(sums, _code_sums((frame, coded), first, end)):
+        for total, counted in zip(sums, _code_sums(frame, coded, first, end)):
             total[number + 1] = counted
     plays, streams, ms = (np.cumsum(total, axis=0) for total in sums)
     for table in (plays, streams, ms):
         table.flags.writeable = False
-    return ItemTotals(frame=frame, coded=coded, block=block, plays=plays, streams=streams, ms=ms)
+    return ItemTotals(frame=frame[list(_TOTALS_COLUMNS)], coded=coded, block=block, plays=plays, streams=streams, ms=ms)
 
 
 def items_in_run(totals: ItemTotals, first: int, end: int) -> pd.DataFrame:
@@ -208,9 +213,9 @@ def items_in_run(totals: ItemTotals, first: int, end: int) -> pd.DataFrame:
     frame, coded, block = totals.frame, totals.coded, totals.block
     low, high = -(-first // block), end // block  # the whole blocks inside: low..high - 1
     if low >= high:
-        plays, streams, ms = _code_sums((frame, coded), first, end)
+        plays, streams, ms = _code_sums(frame, coded, first, end)
     else:
-        head, tail = _code_sums((frame, coded), first, low * block), _code_sums((frame, coded), high * block, end)
+        head, tail = _code_sums(frame, coded, first, low * block), _code_sums(frame, coded, high * block, end)
         plays, streams, ms = (table[high] - table[low] + before + after for table, before, after
                               in zip((totals.plays, totals.streams, totals.ms), head, tail))
     if coded.by == "artist":
