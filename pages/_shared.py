@@ -351,18 +351,19 @@ def without_rule(filters: explore.Filters) -> explore.Filters:
 
 
 def rows_key(profile: str, filters: explore.Filters) -> tuple:
-    """Which plays the controls select, whatever zone chose them: (content, first row label,
-    count) when the date range is one run of the content's rows (it almost always is),
-    (content, 0) when it holds none, else the controls themselves (zone included). The
-    cache key of an aggregate that reads no local time (counts, top lists): a new zone
-    whose dates still hold the same plays finds it cached. The stream rule is not in it."""
+    """Which plays the controls select, whatever zone chose them: (content, position of the
+    first, count) when the date range is one run of the content's rows (it almost always is;
+    the position among them, the same in every zone), (content, 0) when it holds none, else
+    the controls themselves (zone included). The cache key of an aggregate that reads no local
+    time (counts, top lists): a new zone whose dates still hold the same plays finds it cached.
+    The stream rule is not in it."""
     data = data_key(profile)
     rows = _selected(*data, without_rule(filters)).index
     if len(rows) == 0:
         return filters.content, 0
     at = explore.positions_in(_content_rows(*data, filters.tz, filters.content).index, rows)
-    if isinstance(at, slice):  # one run of the content's rows: its first row and size name it
-        return filters.content, int(rows[0]), len(rows)
+    if isinstance(at, slice):  # one run of the content's rows: where it starts and its size name it
+        return filters.content, at.start, len(rows)
     return filters.content, without_rule(filters)
 
 
@@ -400,8 +401,9 @@ def _item_totals(db_path: str, profile: str, version: str, content: tuple[str, .
     # each artist's or spelling's totals a block of the content's rows at a time, once per content
     # and stream rule, in any zone: the items of a date range add up a few blocks (read-only)
     coded = _item_codes(db_path, profile, version, content, by)
-    rows = explore.mark_streams(_content(db_path, profile, version, content), min_ms)
-    return None if coded is None else explore.item_totals(rows, coded)
+    if coded is None:
+        return None
+    return explore.item_totals(explore.mark_streams(_content(db_path, profile, version, content), min_ms), coded)
 
 
 @st.cache_resource(show_spinner=False, max_entries=64)
@@ -411,11 +413,8 @@ def _items(db_path: str, profile: str, version: str, rows: tuple, min_ms: int, b
     # (cache_resource: a list of songs is too long to copy on every rerun)
     if by in ("artist", "track") and len(rows) == 3:  # one run of the content's rows (rows_key): from the totals
         totals = _item_totals(db_path, profile, version, rows[0], min_ms, by)
-        index = None if totals is None else totals.frame.index
-        if index is not None and index.is_monotonic_increasing:
-            first = int(index.searchsorted(rows[1]))
-            if first < len(index) and index[first] == rows[1]:
-                return explore.items_in_run(totals, first, first + rows[2])
+        if totals is not None:
+            return explore.items_in_run(totals, rows[1], rows[1] + rows[2])
     return explore.item_part(_filtered(db_path, profile, version, _part), by)
 
 

@@ -38,8 +38,7 @@ def item_part(frame: pd.DataFrame, by: ItemKind) -> pd.DataFrame:
 
     Songs are grouped by ``song_key`` (one song however many ids it has) and named
     "title — artist" by the spelling streamed most (then listened to longest, then played
-    first); albums by
-    (album, artist). Plays without the name are left out.
+    first); albums by (album, artist). Plays without the name are left out.
     """
     # Categoricals stay categoricals (grouping on their codes): materialising 1M names is slow.
     if by == "artist" and isinstance(frame["artist_name"].dtype, pd.CategoricalDtype):
